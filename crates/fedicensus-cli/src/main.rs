@@ -1,0 +1,5 @@
+//! The `fedicensus` binary. (Being written: `simulate` comes first.)
+
+fn main() {
+    println!("fedicensus");
+}

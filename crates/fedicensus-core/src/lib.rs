@@ -1,0 +1,13 @@
+//! Domain types and pure parsing for fedicensus.
+//!
+//! This crate names the things the rest of the project talks about, in the fediverse's own words.
+//! It is shared by the crawler, storage, the dashboard and the simulator, so it stays small and
+//! does no I/O: no tokio, no HTTP client, no database (an architecture invariant, checked in CI).
+//!
+//! Modules:
+//! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
+//!   `software.name` maps onto them.
+
+pub mod software;
+
+pub use software::Software;

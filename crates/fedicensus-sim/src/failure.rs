@@ -1,0 +1,373 @@
+//! The ways real servers fail or misbehave, and how often the simulated world makes them do it.
+//!
+//! A [`Failure`] decides how a whole host answers (or does not): it is what a crawler must record
+//! as the outcome of a visit. A [`Quirk`] leaves the host answering but bends what it says: wrong
+//! types, fake numbers, hidden peers. Each server has at most one failure and any set of quirks,
+//! drawn from a [`FailureMix`] of rates, so every test can ask for exactly the trouble it studies.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a whole host fails. Stable names (see [`Failure::name`]) appear in the truth CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Failure {
+    /// The name does not exist: the simulator's DNS answers NXDOMAIN.
+    NoSuchDomain,
+    /// The name resolves to a loopback address where nothing listens: connection refused.
+    Refused,
+    /// The connection is accepted and the request read, but no answer ever comes.
+    Hang,
+    /// Headers come at once, then the body drips a few bytes at a time, slowly.
+    Drip,
+    /// The TLS certificate is signed by a CA nobody trusts (HTTP still answers).
+    BadTls,
+    /// Every request answers this 5xx status.
+    ServerError(u16),
+    /// Rate limited: beyond a small burst, 429 with a `Retry-After` header (seconds).
+    RateLimitedRetryAfter,
+    /// Rate limited the Mastodon way: 429 with only `X-RateLimit-Reset` (an ISO 8601 time).
+    RateLimitedReset,
+    /// A Cloudflare challenge page: 403, `text/html`, `cf-mitigated: challenge`.
+    CloudflareChallenge,
+    /// A parked domain or SPA catch-all: HTML with status 200 for every path.
+    ParkedHtml,
+    /// JSON endpoints answer `application/json` bodies that do not parse.
+    MalformedJson,
+    /// NodeInfo is tens of megabytes long.
+    HugeBody,
+    /// NodeInfo is a gzip bomb: a small compressed body that inflates to gigabytes.
+    GzipBomb,
+    /// Every path redirects, in a loop between two URLs of the same host.
+    RedirectLoop,
+    /// NodeInfo redirects to another host's NodeInfo (which answers with that host's numbers).
+    RedirectOtherHost,
+    /// The server moved for good: every path is a 301 to the same path on another domain.
+    Moved,
+    /// 410 Gone on every path.
+    Gone,
+    /// robots.txt disallows fedicensus's token (but not other crawlers).
+    RobotsDisallowUs,
+    /// robots.txt disallows every crawler (`User-agent: *` / `Disallow: /`).
+    RobotsDisallowAll,
+    /// The name resolves to a private (RFC 1918) address: SSRF bait, never to be connected to.
+    SsrfPrivate,
+    /// The name resolves to a loopback address other than the simulator's own: SSRF bait.
+    SsrfLoopback,
+    /// The name resolves to a link-local address (169.254.169.254): SSRF bait.
+    SsrfLinkLocal,
+}
+
+impl Failure {
+    /// Every failure kind, with a representative status for [`Failure::ServerError`].
+    pub const ALL: &'static [Failure] = &[
+        Failure::NoSuchDomain,
+        Failure::Refused,
+        Failure::Hang,
+        Failure::Drip,
+        Failure::BadTls,
+        Failure::ServerError(503),
+        Failure::RateLimitedRetryAfter,
+        Failure::RateLimitedReset,
+        Failure::CloudflareChallenge,
+        Failure::ParkedHtml,
+        Failure::MalformedJson,
+        Failure::HugeBody,
+        Failure::GzipBomb,
+        Failure::RedirectLoop,
+        Failure::RedirectOtherHost,
+        Failure::Moved,
+        Failure::Gone,
+        Failure::RobotsDisallowUs,
+        Failure::RobotsDisallowAll,
+        Failure::SsrfPrivate,
+        Failure::SsrfLoopback,
+        Failure::SsrfLinkLocal,
+    ];
+
+    /// The stable name used in the truth CSV and on the command line.
+    pub fn name(&self) -> String {
+        match self {
+            Failure::NoSuchDomain => "no-such-domain".into(),
+            Failure::Refused => "refused".into(),
+            Failure::Hang => "hang".into(),
+            Failure::Drip => "drip".into(),
+            Failure::BadTls => "bad-tls".into(),
+            Failure::ServerError(code) => format!("server-error-{code}"),
+            Failure::RateLimitedRetryAfter => "rate-limited-retry-after".into(),
+            Failure::RateLimitedReset => "rate-limited-reset".into(),
+            Failure::CloudflareChallenge => "cloudflare-challenge".into(),
+            Failure::ParkedHtml => "parked-html".into(),
+            Failure::MalformedJson => "malformed-json".into(),
+            Failure::HugeBody => "huge-body".into(),
+            Failure::GzipBomb => "gzip-bomb".into(),
+            Failure::RedirectLoop => "redirect-loop".into(),
+            Failure::RedirectOtherHost => "redirect-other-host".into(),
+            Failure::Moved => "moved".into(),
+            Failure::Gone => "gone".into(),
+            Failure::RobotsDisallowUs => "robots-disallow-us".into(),
+            Failure::RobotsDisallowAll => "robots-disallow-all".into(),
+            Failure::SsrfPrivate => "ssrf-private".into(),
+            Failure::SsrfLoopback => "ssrf-loopback".into(),
+            Failure::SsrfLinkLocal => "ssrf-link-local".into(),
+        }
+    }
+
+    /// Whether a patient, polite client (one that honours robots.txt, waits out rate limits and
+    /// has no time limit) gets the server's real numbers from its NodeInfo. This is what the truth
+    /// calls "reachable"; it is the definition the scenario is calibrated against.
+    pub fn leaves_reachable(&self) -> bool {
+        matches!(
+            self,
+            Failure::RateLimitedRetryAfter | Failure::RateLimitedReset | Failure::Drip
+        )
+    }
+
+    /// Whether the failure is decided by name resolution rather than by the HTTP server.
+    pub fn is_dns_level(&self) -> bool {
+        matches!(
+            self,
+            Failure::NoSuchDomain
+                | Failure::Refused
+                | Failure::SsrfPrivate
+                | Failure::SsrfLoopback
+                | Failure::SsrfLinkLocal
+        )
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// A way a server that answers bends what it says. A server may have several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[repr(u8)]
+pub enum Quirk {
+    /// `/api/v1/instance/peers` answers 404 with an empty body (admin disabled it).
+    PeersDisabled,
+    /// `/api/v1/instance/activity` answers 404 with an empty body.
+    ActivityDisabled,
+    /// Mastodon limited-federation (whitelist) mode: v1 instance, peers and activity answer 401.
+    LimitedFederation,
+    /// NodeInfo counts are JSON strings (Pixelfed 0.11).
+    NumbersAsStrings,
+    /// NodeInfo active-user counts are `null` (Misskey does this by design; here on any software).
+    NullCounts,
+    /// NodeInfo counts are negative.
+    NegativeCounts,
+    /// NodeInfo fields have the wrong JSON type (`usage.users: []`, `localPosts` as an object,
+    /// `metadata: []`).
+    WrongTypes,
+    /// NodeInfo keys are misspelt (`activeHalfYear`, `metaData`, `local_posts`).
+    MisspeltKeys,
+    /// NodeInfo `metadata.private` is true: the admin asked not to be listed.
+    PrivacyFlag,
+    /// GoToSocial's "baffle" mode: random preposterous numbers, regenerated hourly.
+    Baffle,
+    /// Lemmy's NodeInfo counts remote users as its own (a 5-MAU server claiming 74,234 users).
+    LemmyRemoteInflation,
+    /// Calckey-style inflation of the Mastodon-API counts (2 users one day, 10,000 the next).
+    CalckeyInflation,
+    /// `/.well-known/nodeinfo` has `links` as a single object, not an array (old Lemmy, Hubzilla).
+    WellKnownLinksObject,
+    /// `links` as an object plus a stray `"0"` key holding the second link (old Hubzilla).
+    WellKnownZeroKey,
+    /// The link's `href` is relative (`/nodeinfo/2.0`).
+    WellKnownRelativeHref,
+    /// The link's `href` has no scheme (`host/nodeinfo/2.1`) and `rel` is `self` (Movary).
+    WellKnownSchemeless,
+    /// NodeInfo and robots.txt answer with `X-Robots-Tag: noindex`.
+    NoIndexHeader,
+}
+
+impl Quirk {
+    /// Every quirk, in a stable order.
+    pub const ALL: &'static [Quirk] = &[
+        Quirk::PeersDisabled,
+        Quirk::ActivityDisabled,
+        Quirk::LimitedFederation,
+        Quirk::NumbersAsStrings,
+        Quirk::NullCounts,
+        Quirk::NegativeCounts,
+        Quirk::WrongTypes,
+        Quirk::MisspeltKeys,
+        Quirk::PrivacyFlag,
+        Quirk::Baffle,
+        Quirk::LemmyRemoteInflation,
+        Quirk::CalckeyInflation,
+        Quirk::WellKnownLinksObject,
+        Quirk::WellKnownZeroKey,
+        Quirk::WellKnownRelativeHref,
+        Quirk::WellKnownSchemeless,
+        Quirk::NoIndexHeader,
+    ];
+
+    /// The stable name used in the truth CSV.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Quirk::PeersDisabled => "peers-disabled",
+            Quirk::ActivityDisabled => "activity-disabled",
+            Quirk::LimitedFederation => "limited-federation",
+            Quirk::NumbersAsStrings => "numbers-as-strings",
+            Quirk::NullCounts => "null-counts",
+            Quirk::NegativeCounts => "negative-counts",
+            Quirk::WrongTypes => "wrong-types",
+            Quirk::MisspeltKeys => "misspelt-keys",
+            Quirk::PrivacyFlag => "privacy-flag",
+            Quirk::Baffle => "baffle",
+            Quirk::LemmyRemoteInflation => "lemmy-remote-inflation",
+            Quirk::CalckeyInflation => "calckey-inflation",
+            Quirk::WellKnownLinksObject => "well-known-links-object",
+            Quirk::WellKnownZeroKey => "well-known-zero-key",
+            Quirk::WellKnownRelativeHref => "well-known-relative-href",
+            Quirk::WellKnownSchemeless => "well-known-schemeless",
+            Quirk::NoIndexHeader => "x-robots-tag-noindex",
+        }
+    }
+
+    /// Whether this quirk makes the numbers a server reports differ from its true numbers
+    /// on purpose (the crawler must flag these, not correct them).
+    pub fn fakes_numbers(&self) -> bool {
+        matches!(
+            self,
+            Quirk::Baffle | Quirk::LemmyRemoteInflation | Quirk::CalckeyInflation
+        )
+    }
+}
+
+/// A set of quirks, stored as a bit set so a 100,000-server world stays small.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Quirks(u32);
+
+impl Quirks {
+    /// No quirks.
+    pub const NONE: Quirks = Quirks(0);
+
+    /// Whether `quirk` is in the set.
+    pub fn has(self, quirk: Quirk) -> bool {
+        self.0 & (1 << quirk as u8) != 0
+    }
+
+    /// Adds `quirk` to the set.
+    pub fn insert(&mut self, quirk: Quirk) {
+        self.0 |= 1 << quirk as u8;
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The quirks in the set, in [`Quirk::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Quirk> {
+        Quirk::ALL.iter().copied().filter(move |q| self.has(*q))
+    }
+
+    /// The names joined by `+`, as in the truth CSV (empty when there are none).
+    pub fn names(self) -> String {
+        self.iter().map(|q| q.name()).collect::<Vec<_>>().join("+")
+    }
+}
+
+impl FromIterator<Quirk> for Quirks {
+    fn from_iter<I: IntoIterator<Item = Quirk>>(iter: I) -> Self {
+        let mut set = Quirks::NONE;
+        for q in iter {
+            set.insert(q);
+        }
+        set
+    }
+}
+
+/// How often each failure and quirk is assigned, as a share of all servers (0.0 to 1.0).
+///
+/// The default mix is calibrated to the field: about 11 % mean downtime and many dead hosts in
+/// peer lists (FIELD.md), with every kind of trouble present at least a little.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailureMix {
+    /// Share of servers with each failure. The shares must add up to at most 1.
+    pub failures: Vec<(Failure, f64)>,
+    /// Share of (eligible) servers with each quirk, drawn independently.
+    pub quirks: Vec<(Quirk, f64)>,
+    /// Share of peer-list entries that are junk copied from the real mastodon.social list
+    /// (IPs, `host:port`, Unicode and punycode forms, `*`-obfuscated names, over-long labels...).
+    pub peer_junk: f64,
+    /// How many subdomains of one registrable domain flood the peer lists (0 for none).
+    pub flood_subdomains: usize,
+}
+
+impl FailureMix {
+    /// A world where every server behaves.
+    pub fn none() -> FailureMix {
+        FailureMix {
+            failures: Vec::new(),
+            quirks: Vec::new(),
+            peer_junk: 0.0,
+            flood_subdomains: 0,
+        }
+    }
+
+    /// The share of servers assigned `failure`.
+    pub fn rate_of(&self, failure: Failure) -> f64 {
+        self.failures
+            .iter()
+            .filter(|(f, _)| *f == failure)
+            .map(|(_, r)| *r)
+            .sum()
+    }
+}
+
+impl Default for FailureMix {
+    fn default() -> FailureMix {
+        FailureMix {
+            failures: vec![
+                (Failure::NoSuchDomain, 0.035),
+                (Failure::Refused, 0.03),
+                (Failure::Hang, 0.008),
+                (Failure::Drip, 0.004),
+                (Failure::BadTls, 0.015),
+                (Failure::ServerError(502), 0.012),
+                (Failure::ServerError(503), 0.008),
+                (Failure::RateLimitedRetryAfter, 0.004),
+                (Failure::RateLimitedReset, 0.004),
+                (Failure::CloudflareChallenge, 0.006),
+                (Failure::ParkedHtml, 0.008),
+                (Failure::MalformedJson, 0.003),
+                (Failure::HugeBody, 0.001),
+                (Failure::GzipBomb, 0.001),
+                (Failure::RedirectLoop, 0.002),
+                (Failure::RedirectOtherHost, 0.002),
+                (Failure::Moved, 0.004),
+                (Failure::Gone, 0.004),
+                (Failure::RobotsDisallowUs, 0.003),
+                (Failure::RobotsDisallowAll, 0.006),
+                (Failure::SsrfPrivate, 0.001),
+                (Failure::SsrfLoopback, 0.001),
+                (Failure::SsrfLinkLocal, 0.001),
+            ],
+            quirks: vec![
+                (Quirk::PeersDisabled, 0.03),
+                (Quirk::ActivityDisabled, 0.03),
+                (Quirk::LimitedFederation, 0.005),
+                (Quirk::NumbersAsStrings, 0.01),
+                (Quirk::NullCounts, 0.01),
+                (Quirk::NegativeCounts, 0.003),
+                (Quirk::WrongTypes, 0.005),
+                (Quirk::MisspeltKeys, 0.005),
+                (Quirk::PrivacyFlag, 0.01),
+                (Quirk::Baffle, 0.003),
+                (Quirk::LemmyRemoteInflation, 0.002),
+                (Quirk::CalckeyInflation, 0.002),
+                (Quirk::WellKnownLinksObject, 0.005),
+                (Quirk::WellKnownZeroKey, 0.002),
+                (Quirk::WellKnownRelativeHref, 0.01),
+                (Quirk::WellKnownSchemeless, 0.002),
+                (Quirk::NoIndexHeader, 0.003),
+            ],
+            peer_junk: 0.004,
+            flood_subdomains: 200,
+        }
+    }
+}
