@@ -11,7 +11,14 @@ use crate::failure::{Failure, FailureMix, Quirks};
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_core::Software;
 use serde::Serialize;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// Where names of servers that refuse connections resolve: a loopback address on which nothing
+/// listens. A crawler pointed at the simulator allows it, with the simulator's own address.
+pub const REFUSED_ADDR: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+/// Where loopback SSRF bait resolves: a loopback address no crawler may be allowed to reach.
+pub const BAIT_LOOPBACK_ADDR: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 3);
 
 /// A server's index in [`World::servers`].
 pub type ServerId = u32;
