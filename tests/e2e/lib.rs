@@ -1,0 +1,1 @@
+//! End-to-end tests of the real `fedicensus` binary live in `e2e/main.rs`; this library is empty.
