@@ -7,10 +7,21 @@
 //! weekly activity a server reports agrees with its own history, and how a 100,000-server world
 //! stays small in memory.
 
-use crate::failure::{Failure, FailureMix, Quirks};
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::failure::{Failure, FailureMix, Quirk, Quirks};
+use crate::names;
+use crate::scenario::{
+    self, CURVE_DAYS, FAMILIES, OTHER_SOFTWARE, at, curves, date_of, day_index, day_of,
+    death_hazard_per_day, early_december, mastodon_reachable_target, midnight, takeover, targets,
+    ymd,
+};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fedicensus_core::Software;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::StandardNormal;
 use serde::Serialize;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Where names of servers that refuse connections resolve: a loopback address on which nothing
@@ -187,18 +198,689 @@ pub enum Resolution {
     NoSuchDomain,
 }
 
+/// How a dead server's domain answers once it has died, picked per server at generation.
+///
+/// Real dead hosts linger in peer lists for years and fail in one of these three ways; the
+/// serving layer asks [`World::death_mode`] and acts on it (the DNS side is already applied by
+/// [`World::resolve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum DeathMode {
+    /// The domain lapsed: NXDOMAIN.
+    NoSuchDomain,
+    /// The name still resolves but nothing listens: connection refused ([`REFUSED_ADDR`]).
+    Refused,
+    /// The host still answers, with 410 Gone on every path.
+    Gone,
+}
+
+impl DeathMode {
+    /// The stable name used in the truth CSV.
+    pub fn name(&self) -> &'static str {
+        match self {
+            DeathMode::NoSuchDomain => "no-such-domain",
+            DeathMode::Refused => "refused",
+            DeathMode::Gone => "gone",
+        }
+    }
+}
+
+/// The per-server scalars behind every figure (see [`crate::scenario`]); kept apart from
+/// [`Server`] so the public type stays what callers need.
+#[derive(Debug, Clone, Copy)]
+struct Profile {
+    /// Day index of birth (midnight UTC).
+    born_day: i64,
+    /// Day index of death, `i64::MAX` if it never dies within the curves.
+    died_day: i64,
+    /// Weight on the secular growth curve.
+    x: f64,
+    /// Weight on the wave curve.
+    y: f64,
+    /// Activity multiplier (mean about 1).
+    m: f64,
+    /// Posts per active user per day.
+    k: f64,
+    /// Weekly logins as a share of monthly actives.
+    lf: f64,
+    /// Whether the admin counts as active even on an otherwise idle server.
+    admin: bool,
+    /// How much of the world this server knows (0..=1).
+    reach: f64,
+    /// How likely others are to know this server (0..=1).
+    visibility: f64,
+    death_mode: DeathMode,
+    /// Lemmy remote-user inflation factor.
+    inflation: f64,
+    /// Whether this server is one of the named real big servers.
+    named: bool,
+    /// Whether this server lists the flood subdomains among its peers.
+    lists_flood: bool,
+}
+
+/// The real big servers the scenario keeps by name, with their registered accounts at the
+/// takeover and in early December 2022, and their birth dates.
+const NAMED: &[(&str, f64, f64, (i32, u32, u32))] = &[
+    ("mastodon.social", 700_000.0, 918_000.0, (2016, 10, 1)),
+    ("pawoo.net", 786_000.0, 794_000.0, (2017, 4, 14)),
+    ("mstdn.jp", 296_000.0, 299_000.0, (2017, 4, 13)),
+];
+
+/// A server before ids are assigned.
+#[derive(Debug)]
+struct Proto {
+    software: Software,
+    born: i64,
+    died: Option<i64>,
+    /// Registered users the server should have in early December 2022.
+    size: f64,
+    named: Option<usize>,
+}
+
+/// A splitmix64 finaliser: the deterministic hash behind every per-pair and per-hour decision,
+/// so nothing about pairs of servers needs storing.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn hash3(seed: u64, a: u64, b: u64) -> u64 {
+    mix(seed ^ mix(a.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ mix(b ^ 0x1234_5678_9abc_def1)))
+}
+
+/// A hash as a number in `[0, 1)`.
+fn unit(h: u64) -> f64 {
+    (h >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// Tags that keep the hash streams of different decisions apart.
+const TAG_JUNK: u64 = 0x6a75_6e6b;
+const TAG_BAFFLE: u64 = 0x6261_6666;
+const TAG_CALCKEY: u64 = 0x6361_6c63;
+const TAG_PRIVATE: u64 = 0x7072_6976;
+
+/// Rounds `x` up or down at random so that tiny worlds still get rates right on average.
+fn stochastic_round<R: Rng>(rng: &mut R, x: f64) -> usize {
+    let floor = x.floor();
+    let extra = if rng.random::<f64>() < x - floor {
+        1.0
+    } else {
+        0.0
+    };
+    (floor + extra).max(0.0) as usize
+}
+
+fn normal<R: Rng>(rng: &mut R) -> f64 {
+    rng.sample::<f64, _>(StandardNormal)
+}
+
+/// Whether `quirk` makes sense for `software` (fake-number quirks belong to the software that
+/// really fakes numbers; API quirks to software that serves that API).
+fn quirk_fits(quirk: Quirk, software: &Software) -> bool {
+    match quirk {
+        Quirk::Baffle => *software == Software::Gotosocial,
+        Quirk::LemmyRemoteInflation => *software == Software::Lemmy,
+        Quirk::CalckeyInflation => software.is_misskey_family(),
+        Quirk::PeersDisabled | Quirk::ActivityDisabled | Quirk::LimitedFederation => {
+            software.speaks_mastodon_api()
+        }
+        _ => true,
+    }
+}
+
+/// Whether `software` serves a peer list a crawler can read: the Mastodon API's
+/// `/api/v1/instance/peers` (Mastodon, Pleroma, Akkoma, Friendica, Takahe, BookWyrm and the
+/// Misskey family) or Lemmy's `federated_instances`. GoToSocial hides its peers by default;
+/// PeerTube, Pixelfed, diaspora, WordPress and the rest have none.
+pub fn software_serves_peers(software: &Software) -> bool {
+    matches!(
+        software,
+        Software::Mastodon
+            | Software::Pleroma
+            | Software::Akkoma
+            | Software::Friendica
+            | Software::Takahe
+            | Software::Bookwyrm
+            | Software::Lemmy
+    ) || software.is_misskey_family()
+}
+
 /// The generated world.
 #[derive(Debug)]
 pub struct World {
     config: WorldConfig,
     servers: Vec<Server>,
+    profiles: Vec<Profile>,
+    by_domain: HashMap<String, ServerId>,
+    /// The registrable domain the flood subdomains hang off (empty without a flood).
+    flood_parent: String,
+    /// Calibrated multipliers of the old-account and wave-account activity curves.
+    kp: f64,
+    kq: f64,
 }
 
 impl World {
     /// Generates the world for `config`. Deterministic: the same config gives the same world.
+    ///
+    /// `config.servers` counts real servers of every software, alive, dead and failing; the
+    /// `failures.flood_subdomains` flood hosts come on top of them.
     pub fn generate(config: WorldConfig) -> World {
-        let _ = &config;
-        todo!("world generation")
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let full = config.scenario.default_servers();
+        let n = config.servers.unwrap_or(full);
+        let lambda = death_hazard_per_day();
+        let blocking: f64 = config
+            .failures
+            .failures
+            .iter()
+            .filter(|(f, _)| !f.leaves_reachable())
+            .map(|(_, r)| *r)
+            .sum();
+        let reachable_share = (1.0 - blocking).clamp(0.05, 1.0);
+
+        // Mastodon births: the cumulative births that keep the target number alive under a
+        // constant death hazard are A(t) + λ·∫A (A = target alive).
+        let first = day_index(ymd(2016, 10, 1));
+        let last = day_index(config.scenario.end());
+        let mut births_cum = Vec::with_capacity((last - first + 1) as usize);
+        let mut integral = 0.0;
+        for day in first..=last {
+            let alive = mastodon_reachable_target(day as f64) / reachable_share;
+            births_cum.push(alive + lambda * integral);
+            integral += alive;
+        }
+        let births_total = births_cum.last().copied().unwrap_or(0.0);
+        let mastodon_share = (births_total / full as f64).min(0.95);
+        let n_mastodon = if n == 0 {
+            0
+        } else {
+            ((n as f64 * mastodon_share).round() as usize).clamp(1, n)
+        };
+        let mut protos = Vec::with_capacity(n);
+        for i in 0..n_mastodon {
+            let target = (i as f64 + rng.random::<f64>()) / n_mastodon as f64 * births_total;
+            let offset = births_cum.partition_point(|c| *c < target) as i64;
+            protos.push(Proto {
+                software: Software::Mastodon,
+                born: (first + offset).min(last),
+                died: None,
+                size: 1.0,
+                named: None,
+            });
+        }
+        // The earliest Mastodon servers become the named big ones.
+        protos.sort_by_key(|p| p.born);
+        for (k, proto) in protos.iter_mut().take(NAMED.len()).enumerate() {
+            let (y, m, d) = NAMED[k].3;
+            proto.named = Some(k);
+            proto.born = day_index(ymd(y, m, d));
+        }
+        Self::add_other_software(&mut rng, &mut protos, n - n_mastodon, last);
+        for proto in &mut protos {
+            if proto.named.is_none() {
+                let lifetime = -(1.0 - rng.random::<f64>()).ln() / lambda;
+                let died = proto.born + 1 + lifetime as i64;
+                proto.died = (died < CURVE_DAYS as i64 - 1).then_some(died);
+            }
+        }
+        Self::assign_sizes(&mut rng, &mut protos);
+        protos.shuffle(&mut rng);
+
+        let mut world = World {
+            config: config.clone(),
+            servers: Vec::with_capacity(n + config.failures.flood_subdomains),
+            profiles: Vec::with_capacity(n + config.failures.flood_subdomains),
+            by_domain: HashMap::with_capacity(n + config.failures.flood_subdomains),
+            flood_parent: String::new(),
+            kp: 1.0,
+            kq: 1.0,
+        };
+        let mut used: HashSet<String> = NAMED.iter().map(|(d, ..)| d.to_string()).collect();
+        if config.failures.flood_subdomains > 0 {
+            let vocabulary = names::vocabulary();
+            loop {
+                let parent = format!(
+                    "{}{}.{}",
+                    vocabulary.word(&mut rng),
+                    rng.random_range(10..100),
+                    vocabulary.tld(&mut rng)
+                );
+                if used.insert(parent.clone()) {
+                    world.flood_parent = parent;
+                    break;
+                }
+            }
+        }
+        for proto in protos {
+            world.push_server(&mut rng, &mut used, proto);
+        }
+        world.add_flood(&mut rng, &mut used);
+        world.assign_failures(&mut rng);
+        world.assign_quirks(&mut rng);
+        world.calibrate(n as f64 / full as f64);
+        world.by_domain = world
+            .servers
+            .iter()
+            .map(|s| (s.domain.clone(), s.id))
+            .collect();
+        world
+    }
+
+    /// Adds `count` servers of the non-Mastodon families, by largest remainder of their weights,
+    /// born evenly since each family's first release with three times the rate during the wave.
+    fn add_other_software(rng: &mut ChaCha8Rng, protos: &mut Vec<Proto>, count: usize, last: i64) {
+        let total_weight: f64 = FAMILIES.iter().map(|f| f.weight).sum();
+        let exact: Vec<f64> = FAMILIES
+            .iter()
+            .map(|f| f.weight / total_weight * count as f64)
+            .collect();
+        let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
+        let mut order: Vec<usize> = (0..FAMILIES.len()).collect();
+        order.sort_by(|a, b| {
+            let ra = exact[*a] - exact[*a].floor();
+            let rb = exact[*b] - exact[*b].floor();
+            rb.total_cmp(&ra).then(a.cmp(b))
+        });
+        let assigned: usize = counts.iter().sum();
+        for k in order.iter().take(count - assigned) {
+            counts[*k] += 1;
+        }
+        let take = day_index(takeover());
+        for (family, family_count) in FAMILIES.iter().zip(counts) {
+            let (y, m, d) = family.since;
+            let since = day_index(ymd(y, m, d));
+            let mut cum = Vec::with_capacity((last - since + 1).max(1) as usize);
+            let mut acc = 0.0;
+            for day in since..=last {
+                acc += if day >= take { 3.0 } else { 1.0 };
+                cum.push(acc);
+            }
+            for i in 0..family_count {
+                let target = (i as f64 + rng.random::<f64>()) / family_count as f64 * acc;
+                let born = since + cum.partition_point(|c| *c < target) as i64;
+                let mut software = (family.software)();
+                if let Software::Other(name) = &mut software {
+                    let (other, _) = OTHER_SOFTWARE[rng.random_range(0..OTHER_SOFTWARE.len())];
+                    *name = other.to_string();
+                }
+                protos.push(Proto {
+                    software,
+                    born: born.min(last),
+                    died: None,
+                    size: 1.0,
+                    named: None,
+                });
+            }
+        }
+    }
+
+    /// Sizes in early December 2022. Mastodon: ranked by an age-weighted random score, then a
+    /// size by percentile with a Zipf-like top 1 %, a power-law body and 13 % single-user
+    /// servers (FIELD.md). Other software: log-normal around the family's median.
+    fn assign_sizes(rng: &mut ChaCha8Rng, protos: &mut [Proto]) {
+        let take = day_index(takeover());
+        let mid_2022 = day_index(ymd(2022, 6, 1));
+        let mut ranked: Vec<(f64, usize)> = Vec::new();
+        for (i, proto) in protos.iter_mut().enumerate() {
+            if let Some(k) = proto.named {
+                proto.size = NAMED[k].2;
+            } else if proto.software == Software::Mastodon {
+                let age_weight = if proto.born < mid_2022 {
+                    1.0
+                } else if proto.born < take {
+                    0.6
+                } else {
+                    0.35
+                };
+                let score = -(1.0 - rng.random::<f64>()).ln() * age_weight;
+                ranked.push((score, i));
+            } else {
+                let median = FAMILIES
+                    .iter()
+                    .find(|f| {
+                        let s = (f.software)();
+                        s == proto.software
+                            || matches!(
+                                (&s, &proto.software),
+                                (Software::Other(_), Software::Other(_))
+                            )
+                    })
+                    .map_or(5.0, |f| f.median_users);
+                proto.size = if rng.random::<f64>() < 0.2 {
+                    1.0
+                } else {
+                    (median * (1.5 * normal(rng)).exp()).clamp(1.0, 150_000.0)
+                };
+            }
+        }
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let count = ranked.len().max(1) as f64;
+        for (rank, (_, i)) in ranked.iter().enumerate() {
+            let u = (rank as f64 + 0.5) / count;
+            protos[*i].size = mastodon_size_at_percentile(u);
+        }
+    }
+
+    fn push_server(&mut self, rng: &mut ChaCha8Rng, used: &mut HashSet<String>, proto: Proto) {
+        let id = self.servers.len() as ServerId;
+        let domain = match proto.named {
+            Some(k) => NAMED[k].0.to_string(),
+            None => loop {
+                let candidate = names::synth_domain(rng, &proto.software);
+                if used.insert(candidate.clone()) {
+                    break candidate;
+                }
+            },
+        };
+        let born = date_of(proto.born);
+        let version = scenario::version(rng, &proto.software, born);
+        let curves = curves();
+        let take = day_index(takeover()) as f64;
+        let december = day_index(early_december()) as f64;
+        let born_f = proto.born as f64;
+        let (x, y) = match proto.named {
+            Some(k) => {
+                let (_, before, after, _) = NAMED[k];
+                let dhs = (at(&curves.hs, take) - at(&curves.hs, born_f)).max(1.0);
+                let dhw = (at(&curves.hw, december) - at(&curves.hw, take)).max(0.05);
+                ((before - 1.0) / dhs, (after - before) / dhw)
+            }
+            None => split_growth(rng, proto.size, born_f),
+        };
+        let log_size = (proto.size + 1.0).log10();
+        let open_registrations = match proto.named {
+            Some(_) => true,
+            None if proto.size < 1.5 => rng.random::<f64>() < 0.05,
+            None => rng.random::<f64>() < (0.35 + 0.1 * log_size).min(0.85),
+        };
+        let reach = if proto.named.is_some() {
+            1.0
+        } else {
+            0.02 + 0.98 * (log_size / 5.5).min(1.0).powi(2)
+        };
+        let latency = &self.config.latency;
+        let latency_ms = (latency.median_ms * (latency.sigma * normal(rng)).exp()) as f32;
+        let death_roll = rng.random::<f64>();
+        let death_mode = if death_roll < 0.45 {
+            DeathMode::NoSuchDomain
+        } else if death_roll < 0.75 {
+            DeathMode::Refused
+        } else {
+            DeathMode::Gone
+        };
+        let profile = Profile {
+            born_day: proto.born,
+            died_day: proto.died.unwrap_or(i64::MAX),
+            x,
+            y,
+            m: (0.35 * normal(rng)).exp(),
+            k: 0.5 * (0.8 * normal(rng)).exp(),
+            lf: rng.random_range(0.6..0.8),
+            admin: rng.random::<f64>() < 0.85,
+            reach,
+            visibility: 0.75 + 0.25 * (log_size / 4.0).min(1.0),
+            death_mode,
+            inflation: rng.random_range(10.0..20.0),
+            named: proto.named.is_some(),
+            lists_flood: proto.named.is_some() || rng.random::<f64>() < 0.03,
+        };
+        self.servers.push(Server {
+            id,
+            domain,
+            software: proto.software,
+            version,
+            born,
+            died: proto.died.map(date_of),
+            failure: None,
+            quirks: Quirks::NONE,
+            open_registrations,
+            latency_ms,
+            target: None,
+            flood: false,
+        });
+        self.profiles.push(profile);
+    }
+
+    /// The flood: fake subdomains of one synthetic registrable domain, tiny Mastodon servers
+    /// born from June 2022 on, never dying.
+    fn add_flood(&mut self, rng: &mut ChaCha8Rng, used: &mut HashSet<String>) {
+        let first = day_index(ymd(2022, 6, 1));
+        let last = day_index(self.config.scenario.end());
+        for _ in 0..self.config.failures.flood_subdomains {
+            let domain = loop {
+                let candidate = format!("{}.{}", names::random_label(rng), self.flood_parent);
+                if used.insert(candidate.clone()) {
+                    break candidate;
+                }
+            };
+            let born = rng.random_range(first..=last);
+            let size = rng.random_range(1.0..3.5f64).floor();
+            let dhs = (at(&curves().hs, last as f64) - at(&curves().hs, born as f64)).max(1.0);
+            let latency = &self.config.latency;
+            let id = self.servers.len() as ServerId;
+            self.servers.push(Server {
+                id,
+                domain,
+                software: Software::Mastodon,
+                version: "4.0.2".to_string(),
+                born: date_of(born),
+                died: None,
+                failure: None,
+                quirks: Quirks::NONE,
+                open_registrations: true,
+                latency_ms: (latency.median_ms * (latency.sigma * normal(rng)).exp()) as f32,
+                target: None,
+                flood: true,
+            });
+            self.profiles.push(Profile {
+                born_day: born,
+                died_day: i64::MAX,
+                x: (size - 1.0) / dhs,
+                y: 0.0,
+                m: 1.0,
+                k: 0.3,
+                lf: 0.7,
+                admin: true,
+                reach: 0.02,
+                visibility: 0.0,
+                death_mode: DeathMode::NoSuchDomain,
+                inflation: 10.0,
+                named: false,
+                lists_flood: false,
+            });
+        }
+    }
+
+    /// The assignment order: non-flood servers shuffled, with the named big servers last, so
+    /// that they stay healthy unless the rates leave no room.
+    fn assignment_order(&self, rng: &mut ChaCha8Rng) -> Vec<ServerId> {
+        let mut order: Vec<ServerId> = self
+            .servers
+            .iter()
+            .filter(|s| !s.flood && !self.profiles[s.id as usize].named)
+            .map(|s| s.id)
+            .collect();
+        order.shuffle(rng);
+        order.extend(
+            self.servers
+                .iter()
+                .filter(|s| self.profiles[s.id as usize].named)
+                .map(|s| s.id),
+        );
+        order
+    }
+
+    /// Failures by exact (stochastically rounded) counts of the mix's shares, so that a rate
+    /// of 1.0 gives every server the failure, except the healthy targets `Moved` and
+    /// `RedirectOtherHost` need.
+    fn assign_failures(&mut self, rng: &mut ChaCha8Rng) {
+        let mix = self.config.failures.failures.clone();
+        let order = self.assignment_order(rng);
+        let total = order.len();
+        let redirects = mix
+            .iter()
+            .any(|(f, r)| matches!(f, Failure::Moved | Failure::RedirectOtherHost) && *r > 0.0);
+        let reserved = if redirects { total.min(3) } else { 0 };
+        let assignable = total - reserved;
+        let mut next = 0;
+        for (failure, rate) in &mix {
+            let count = stochastic_round(rng, rate.clamp(0.0, 1.0) * total as f64);
+            for id in order.iter().skip(next).take(count.min(assignable - next)) {
+                self.servers[*id as usize].failure = Some(*failure);
+            }
+            next = (next + count).min(assignable);
+        }
+        // Targets: healthy servers that never die, born before the scenario if possible.
+        let healthy: Vec<ServerId> = self
+            .servers
+            .iter()
+            .filter(|s| !s.flood && s.failure.is_none())
+            .map(|s| s.id)
+            .collect();
+        let early = day_index(ymd(2022, 6, 1));
+        let preferred: Vec<ServerId> = healthy
+            .iter()
+            .copied()
+            .filter(|id| {
+                let p = &self.profiles[*id as usize];
+                p.died_day == i64::MAX && p.born_day < early
+            })
+            .collect();
+        let pool = if preferred.is_empty() {
+            &healthy
+        } else {
+            &preferred
+        };
+        for i in 0..self.servers.len() {
+            let server = &self.servers[i];
+            if matches!(
+                server.failure,
+                Some(Failure::Moved | Failure::RedirectOtherHost)
+            ) && !pool.is_empty()
+            {
+                self.servers[i].target = Some(pool[rng.random_range(0..pool.len())]);
+            }
+            if matches!(
+                self.servers[i].failure,
+                Some(Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal)
+            ) {
+                // Bait is only bait if crawlers meet it: every peer list carries it.
+                self.profiles[i].visibility = 1.0;
+            }
+        }
+    }
+
+    /// Quirks: each a share of the servers whose software fits it, drawn independently.
+    fn assign_quirks(&mut self, rng: &mut ChaCha8Rng) {
+        let mix = self.config.failures.quirks.clone();
+        let real_servers = self.servers.iter().filter(|s| !s.flood).count();
+        for (quirk, rate) in &mix {
+            let mut eligible: Vec<ServerId> = self
+                .servers
+                .iter()
+                .filter(|s| {
+                    !s.flood
+                        && !self.profiles[s.id as usize].named
+                        && quirk_fits(*quirk, &s.software)
+                })
+                .map(|s| s.id)
+                .collect();
+            eligible.shuffle(rng);
+            eligible.extend(
+                self.servers
+                    .iter()
+                    .filter(|s| {
+                        self.profiles[s.id as usize].named && quirk_fits(*quirk, &s.software)
+                    })
+                    .map(|s| s.id),
+            );
+            let rate = rate.clamp(0.0, 1.0);
+            let mut count = stochastic_round(rng, rate * eligible.len() as f64);
+            // A quirk the mix asks for at a share that would touch at least one server of the
+            // whole world appears at least once, even when its software is rare.
+            if count == 0 && rate > 0.0 && rate * real_servers as f64 >= 1.0 {
+                count = 1;
+            }
+            for id in eligible.iter().take(count) {
+                self.servers[*id as usize].quirks.insert(*quirk);
+            }
+        }
+    }
+
+    /// Scales the synthetic Mastodon servers' growth weights and the global activity
+    /// multipliers so the calibration targets (times `scale`, the share of the full size) hold
+    /// exactly on the target dates.
+    fn calibrate(&mut self, scale: f64) {
+        let t1 = day_index(takeover()) as f64 + 0.5;
+        let t2 = day_index(early_december()) as f64 + 0.5;
+        let curves = curves();
+        let counted: Vec<usize> = (0..self.servers.len())
+            .filter(|i| self.servers[*i].software == Software::Mastodon && !self.servers[*i].flood)
+            .collect();
+        // Users are linear in (x, y): solve the two equations for the two scales.
+        let mut sums = [[0.0f64; 4]; 2]; // [constant, x-part, y-part, named]
+        for (row, t) in [t1, t2].iter().enumerate() {
+            for &i in &counted {
+                if !self.reachable_at(i, *t) {
+                    continue;
+                }
+                let p = &self.profiles[i];
+                let b = p.born_day as f64;
+                if p.named {
+                    sums[row][3] += self.figures_at(i, *t).users as f64;
+                } else {
+                    sums[row][0] += 1.0;
+                    sums[row][1] += p.x * (at(&curves.hs, *t) - at(&curves.hs, b));
+                    sums[row][2] += p.y * (at(&curves.hw, *t) - at(&curves.hw, b));
+                }
+            }
+        }
+        let r1 = targets::USERS_AT_TAKEOVER * scale - sums[0][0] - sums[0][3];
+        let r2 = targets::USERS_EARLY_DECEMBER * scale - sums[1][0] - sums[1][3];
+        let det = sums[0][1] * sums[1][2] - sums[1][1] * sums[0][2];
+        if det.abs() > 1e-9 {
+            let alpha = (r1 * sums[1][2] - r2 * sums[0][2]) / det;
+            let beta = (sums[0][1] * r2 - sums[1][1] * r1) / det;
+            if alpha.is_finite() && beta.is_finite() && alpha > 0.0 && beta > 0.0 {
+                for &i in &counted {
+                    let p = &mut self.profiles[i];
+                    if !p.named {
+                        p.x *= alpha;
+                        p.y *= beta;
+                    }
+                }
+            }
+        }
+        // Monthly actives are nearly linear in (kp, kq); a few fixed-point rounds absorb the
+        // rounding, the admin floor and the cap at the registered count.
+        let mau_sum = |world: &World, t: f64| -> f64 {
+            counted
+                .iter()
+                .filter(|i| world.reachable_at(**i, t))
+                .map(|i| world.figures_at(*i, t).active_month as f64)
+                .sum()
+        };
+        for _ in 0..4 {
+            let s1 = mau_sum(self, t1);
+            if s1 > 0.0 {
+                let factor = targets::MAU_AT_TAKEOVER * scale / s1;
+                if factor.is_finite() && factor > 0.0 {
+                    self.kp *= factor;
+                }
+            }
+            let saved = self.kq;
+            self.kq = 0.0;
+            let old_part = mau_sum(self, t2);
+            self.kq = saved;
+            let s2 = mau_sum(self, t2);
+            if s2 - old_part > 0.0 {
+                let factor = (targets::MAU_EARLY_DECEMBER * scale - old_part) / (s2 - old_part);
+                if factor.is_finite() && factor > 0.0 {
+                    self.kq *= factor;
+                }
+            }
+        }
     }
 
     /// The config this world was generated from.
@@ -218,40 +900,390 @@ impl World {
 
     /// The server living at `host` (an exact, lowercase ASCII domain), if any.
     pub fn lookup(&self, host: &str) -> Option<&Server> {
-        let _ = host;
-        todo!("lookup")
+        self.by_domain
+            .get(host)
+            .map(|id| &self.servers[*id as usize])
+    }
+
+    /// The registrable domain the flood subdomains live under, if the world has a flood.
+    pub fn flood_parent(&self) -> Option<&str> {
+        (!self.flood_parent.is_empty()).then_some(self.flood_parent.as_str())
+    }
+
+    /// How `id`'s domain answers once it has died, or `None` if it never dies. It applies from
+    /// `died` on: check [`World::is_dead`] first.
+    pub fn death_mode(&self, id: ServerId) -> Option<DeathMode> {
+        self.servers[id as usize]
+            .died
+            .map(|_| self.profiles[id as usize].death_mode)
+    }
+
+    /// Whether `id` has died by `at` (it answers per [`World::death_mode`]).
+    pub fn is_dead(&self, id: ServerId, at: DateTime<Utc>) -> bool {
+        day_of(at) >= self.profiles[id as usize].died_day as f64
+    }
+
+    /// Whether `id` has been born by `at`.
+    pub fn is_born(&self, id: ServerId, at: DateTime<Utc>) -> bool {
+        day_of(at) >= self.profiles[id as usize].born_day as f64
+    }
+
+    fn alive_at(&self, i: usize, day: f64) -> bool {
+        let p = &self.profiles[i];
+        day >= p.born_day as f64 && day < p.died_day as f64
+    }
+
+    fn reachable_at(&self, i: usize, day: f64) -> bool {
+        self.alive_at(i, day) && self.servers[i].failure.is_none_or(|f| f.leaves_reachable())
+    }
+
+    /// The secular and wave parts of the registered users at `day` (frozen at death).
+    fn parts(&self, p: &Profile, day: f64) -> (f64, f64) {
+        let curves = curves();
+        let b = p.born_day as f64;
+        let day = day.min(p.died_day as f64);
+        let pre = 1.0 + p.x * (at(&curves.hs, day) - at(&curves.hs, b)).max(0.0);
+        let wave = p.y * (at(&curves.hw, day) - at(&curves.hw, b)).max(0.0);
+        (pre, wave)
+    }
+
+    /// Monthly actives before rounding, flooring and capping.
+    fn raw_active(&self, p: &Profile, day: f64) -> f64 {
+        let curves = curves();
+        let day = day.min(p.died_day as f64);
+        let (pre, wave) = self.parts(p, day);
+        p.m * (self.kp * at(&curves.p, day) * pre + self.kq * at(&curves.q, day) * wave)
+    }
+
+    /// The true figures of server `i` at fractional day `day`.
+    fn figures_at(&self, i: usize, day: f64) -> Figures {
+        let p = &self.profiles[i];
+        let b = p.born_day as f64;
+        if day < b {
+            return Figures::default();
+        }
+        let day = day.min(p.died_day as f64);
+        let curves = curves();
+        let (pre, wave) = self.parts(p, day);
+        let users = ((pre + wave).floor() as u64).max(1);
+        let raw = self.raw_active(p, day);
+        let mut active_month = raw.round() as u64;
+        if p.admin {
+            active_month = active_month.max(1);
+        }
+        let active_month = active_month.min(users);
+        let half = (raw * 1.35 + 0.05 * pre).round() as u64;
+        let active_halfyear = half.max(active_month).min(users);
+        // Posts are the integral of the (unrounded) activity: see the module doc of scenario.
+        let cp = at(&curves.cp, day) - at(&curves.cp, b);
+        let cphs = at(&curves.cphs, day) - at(&curves.cphs, b);
+        let cq = at(&curves.cq, day) - at(&curves.cq, b);
+        let cqhw = at(&curves.cqhw, day) - at(&curves.cqhw, b);
+        let hs_b = at(&curves.hs, b);
+        let hw_b = at(&curves.hw, b);
+        let old = cp + p.x * (cphs - hs_b * cp);
+        let new = p.y * (cqhw - hw_b * cq);
+        let admin = if p.admin { 0.5 * (day - b) } else { 0.0 };
+        let posts = p.k * (p.m * (self.kp * old.max(0.0) + self.kq * new.max(0.0)) + admin);
+        Figures {
+            users,
+            active_month,
+            active_halfyear,
+            local_posts: posts.floor() as u64,
+        }
     }
 
     /// What `id` is at `at`.
     pub fn state(&self, id: ServerId, at: DateTime<Utc>) -> ServerState {
-        let _ = (id, at);
-        todo!("state")
+        let day = day_of(at);
+        let i = id as usize;
+        ServerState {
+            alive: self.alive_at(i, day),
+            reachable: self.reachable_at(i, day),
+            figures: self.figures_at(i, day),
+        }
     }
 
     /// The figures `id` *reports* at `at`: its true figures, bent by its quirks (baffle,
     /// inflation). The truth CSV carries the true ones.
     pub fn reported(&self, id: ServerId, at: DateTime<Utc>) -> Figures {
-        let _ = (id, at);
-        todo!("reported")
+        let i = id as usize;
+        let day = day_of(at);
+        let truth = self.figures_at(i, day);
+        let quirks = self.servers[i].quirks;
+        let seed = self.config.seed;
+        if quirks.has(Quirk::Baffle) {
+            // GoToSocial's genRandStats: new preposterous numbers every hour.
+            let hour = at.timestamp().div_euclid(3600) as u64;
+            let h = hash3(seed ^ TAG_BAFFLE, u64::from(id), hour);
+            let users = mix(h) % 1_000_000;
+            return Figures {
+                users,
+                active_month: mix(h ^ 1) % (users + 1),
+                active_halfyear: mix(h ^ 2) % (users + 1),
+                local_posts: mix(h ^ 3) % 10_000_000,
+            };
+        }
+        let mut reported = truth;
+        if quirks.has(Quirk::LemmyRemoteInflation) {
+            // Lemmy counts the remote users it has seen as its own.
+            let p = &self.profiles[i];
+            let days = (day.min(p.died_day as f64) - p.born_day as f64).max(0.0);
+            let remote = (200.0 + 40.0 * days) as u64;
+            reported.users = (truth.users as f64 * p.inflation) as u64 + remote;
+        }
+        if quirks.has(Quirk::CalckeyInflation) {
+            // Some days the API counts every known user: 2 one day, 10,000 the next.
+            let today = day.floor() as i64 as u64;
+            let h = hash3(seed ^ TAG_CALCKEY, u64::from(id), today);
+            if h % 2 == 0 {
+                reported.users = truth.users + 10_000 + mix(h) % 5_000;
+            }
+        }
+        reported
     }
 
     /// Twelve weeks of activity as `/api/v1/instance/activity` reports it at `at`, newest
     /// (current, partial) week first.
+    ///
+    /// Each week agrees with the server's own history: registrations are the growth of `users`
+    /// over the week, statuses the growth of `local_posts`, logins 60-80 % of the monthly
+    /// actives at the week's end (scaled down for the partial current week).
     pub fn activity(&self, id: ServerId, at: DateTime<Utc>) -> Vec<WeekActivity> {
-        let _ = (id, at);
-        todo!("activity")
+        let i = id as usize;
+        let p = &self.profiles[i];
+        let day = day_of(at);
+        let today = day.floor() as i64;
+        let weekday = date_of(today).weekday().num_days_from_monday() as i64;
+        let monday = today - weekday;
+        let epoch_ts = midnight(scenario::epoch()).timestamp();
+        (0..12)
+            .map(|k| {
+                let start = (monday - 7 * k) as f64;
+                let end = (start + 7.0).min(day);
+                let from = self.figures_at(i, start);
+                let to = self.figures_at(i, end);
+                let fraction = ((end - start) / 7.0).clamp(0.0, 1.0);
+                let logins = if end < p.born_day as f64 {
+                    0
+                } else {
+                    let partial = if k == 0 { 0.35 + 0.65 * fraction } else { 1.0 };
+                    (p.lf * partial * to.active_month as f64).round() as u64
+                };
+                WeekActivity {
+                    week: epoch_ts + (monday - 7 * k) * 86_400,
+                    statuses: to.local_posts - from.local_posts,
+                    logins,
+                    registrations: to.users - from.users,
+                }
+            })
+            .collect()
+    }
+
+    /// Whether server `i` knows server `j` at fractional day `day` (both born, their lives
+    /// overlapping; flood hosts only for the servers that list the flood).
+    fn knows(&self, i: usize, j: usize, day: f64) -> bool {
+        if i == j {
+            return false;
+        }
+        let (pi, pj) = (&self.profiles[i], &self.profiles[j]);
+        if (pj.born_day as f64) > day || pj.died_day < pi.born_day {
+            return false;
+        }
+        if self.servers[j].flood {
+            return pi.lists_flood;
+        }
+        unit(hash3(self.config.seed, i as u64, j as u64)) < pi.reach * pj.visibility
     }
 
     /// The peer list `id` serves at `at`, junk included.
+    ///
+    /// The servers it knows (dead ones included, as real lists keep them), in id order, with
+    /// `failures.peer_junk` of junk entries mixed in: junk of the real mastodon.social list and
+    /// uppercase and trailing-dot duplicates of real members.
     pub fn peers(&self, id: ServerId, at: DateTime<Utc>) -> Vec<String> {
-        let _ = (id, at);
-        todo!("peers")
+        let i = id as usize;
+        let day = day_of(at);
+        if day < self.profiles[i].born_day as f64 {
+            return Vec::new();
+        }
+        let mut peers: Vec<String> = (0..self.servers.len())
+            .filter(|j| self.knows(i, *j, day))
+            .map(|j| self.servers[j].domain.clone())
+            .collect();
+        let seed = self.config.seed ^ TAG_JUNK;
+        let expected = self.config.failures.peer_junk.max(0.0) * peers.len() as f64;
+        let extra = unit(hash3(seed, u64::from(id), u64::MAX)) < expected - expected.floor();
+        let count = expected.floor() as usize + usize::from(extra);
+        let junk = &names::vocabulary().junk;
+        for k in 0..count as u64 {
+            let h = hash3(seed, u64::from(id), k);
+            let entry = match h % 10 {
+                7 | 8 if !peers.is_empty() => {
+                    let member = &peers[(mix(h) % peers.len() as u64) as usize];
+                    if h % 10 == 7 {
+                        uppercase_some(member, mix(h ^ 5))
+                    } else {
+                        format!("{member}.")
+                    }
+                }
+                _ if !junk.is_empty() => junk[(mix(h) % junk.len() as u64) as usize].clone(),
+                _ => continue,
+            };
+            let position = (mix(h ^ 9) % (peers.len() as u64 + 1)) as usize;
+            peers.insert(position, entry);
+        }
+        peers
+    }
+
+    /// Whether `id` serves a readable peer list at `at`: alive, without a failure that stops a
+    /// polite crawler, of software that has one ([`software_serves_peers`]) and without
+    /// `PeersDisabled` or `LimitedFederation`.
+    pub fn serves_peers(&self, id: ServerId, at: DateTime<Utc>) -> bool {
+        let s = &self.servers[id as usize];
+        self.reachable_at(id as usize, day_of(at))
+            && software_serves_peers(&s.software)
+            && !s.quirks.has(Quirk::PeersDisabled)
+            && !s.quirks.has(Quirk::LimitedFederation)
+    }
+
+    /// The world servers a crawler finds at `at` by following peer lists from `seeds`
+    /// (breadth first, expanding only servers that [`World::serves_peers`]). Seeds are
+    /// included. Junk entries are ignored (their normalised forms are members anyway).
+    pub fn discoverable_from(&self, seeds: &[ServerId], at: DateTime<Utc>) -> BTreeSet<ServerId> {
+        let day = day_of(at);
+        let mut found = vec![false; self.servers.len()];
+        let mut queue = std::collections::VecDeque::new();
+        for seed in seeds {
+            if (*seed as usize) < self.servers.len() && !found[*seed as usize] {
+                found[*seed as usize] = true;
+                queue.push_back(*seed);
+            }
+        }
+        // Scanning only the servers not found yet keeps this near-linear: the first big
+        // server finds most of the world.
+        let mut unfound: Vec<usize> = (0..self.servers.len()).filter(|j| !found[*j]).collect();
+        while let Some(id) = queue.pop_front() {
+            if !self.serves_peers(id, at) {
+                continue;
+            }
+            let i = id as usize;
+            unfound.retain(|j| {
+                if self.knows(i, *j, day) {
+                    found[*j] = true;
+                    queue.push_back(*j as ServerId);
+                    false
+                } else {
+                    true
+                }
+            });
+        }
+        (0..self.servers.len())
+            .filter(|j| found[*j])
+            .map(|j| j as ServerId)
+            .collect()
     }
 
     /// What the simulator's DNS answers for `name` at `at`. `listen` is the loopback address the
     /// simulator's servers listen on.
+    ///
+    /// The name is normalised first (lowercase, no trailing dot). Unknown and not-yet-born
+    /// names are NXDOMAIN; a dead server answers per its [`DeathMode`] (`Gone` still resolves
+    /// to `listen`, where the serving layer answers 410); DNS-level failures answer as
+    /// [`Failure`] documents them; everything else resolves to `listen`.
     pub fn resolve(&self, name: &str, at: DateTime<Utc>, listen: IpAddr) -> Resolution {
-        let _ = (name, at, listen);
-        todo!("resolve")
+        let normalised = name.trim_end_matches('.').to_ascii_lowercase();
+        let Some(server) = self.lookup(&normalised) else {
+            return Resolution::NoSuchDomain;
+        };
+        let id = server.id;
+        if !self.is_born(id, at) {
+            return Resolution::NoSuchDomain;
+        }
+        if self.is_dead(id, at) {
+            return match self.profiles[id as usize].death_mode {
+                DeathMode::NoSuchDomain => Resolution::NoSuchDomain,
+                DeathMode::Refused => Resolution::Address(IpAddr::V4(REFUSED_ADDR)),
+                DeathMode::Gone => Resolution::Address(listen),
+            };
+        }
+        match server.failure {
+            Some(Failure::NoSuchDomain) => Resolution::NoSuchDomain,
+            Some(Failure::Refused) => Resolution::Address(IpAddr::V4(REFUSED_ADDR)),
+            Some(Failure::SsrfLoopback) => Resolution::Address(IpAddr::V4(BAIT_LOOPBACK_ADDR)),
+            Some(Failure::SsrfLinkLocal) => {
+                Resolution::Address(IpAddr::V4(Ipv4Addr::new(169, 254, 169, 254)))
+            }
+            Some(Failure::SsrfPrivate) => {
+                let h = hash3(self.config.seed ^ TAG_PRIVATE, u64::from(id), 0);
+                let [a, b, ..] = h.to_le_bytes();
+                let address = if h % 2 == 0 {
+                    Ipv4Addr::new(10, a, b, 10)
+                } else {
+                    Ipv4Addr::new(192, 168, a, 10)
+                };
+                Resolution::Address(IpAddr::V4(address))
+            }
+            _ => Resolution::Address(listen),
+        }
+    }
+}
+
+/// Uppercases some letters of `name` (`Mastodon.Social`, `MSTDN.jp`), as real lists carry.
+fn uppercase_some(name: &str, h: u64) -> String {
+    match h % 3 {
+        0 => name.to_ascii_uppercase(),
+        1 => name
+            .split('.')
+            .map(|label| {
+                let mut chars = label.chars();
+                chars.next().map_or(String::new(), |c| {
+                    c.to_ascii_uppercase().to_string() + chars.as_str()
+                })
+            })
+            .collect::<Vec<_>>()
+            .join("."),
+        _ => {
+            let mut chars: Vec<char> = name.chars().collect();
+            if let Some(c) = chars.first_mut() {
+                *c = c.to_ascii_uppercase();
+            }
+            chars.into_iter().collect()
+        }
+    }
+}
+
+/// Registered users in early December 2022 of the synthetic Mastodon server at percentile `u`
+/// (0 = largest): a Zipf-like top 1 %, a power-law body down to 2 users at the 87th percentile,
+/// single-user servers after.
+fn mastodon_size_at_percentile(u: f64) -> f64 {
+    if u < 0.01 {
+        (5_000.0 * (u / 0.01).powf(-0.75)).min(250_000.0)
+    } else if u < 0.87 {
+        (5_000.0 * (u / 0.01).powf(-1.752)).max(2.0)
+    } else {
+        1.0
+    }
+}
+
+/// Splits a December size into weights on the secular and wave curves: servers born before
+/// the takeover had most of their users already, those born after got all from the wave.
+fn split_growth(rng: &mut ChaCha8Rng, size: f64, born: f64) -> (f64, f64) {
+    if size <= 1.0 {
+        return (0.0, 0.0);
+    }
+    let curves = curves();
+    let take = day_index(takeover()) as f64;
+    let december = day_index(early_december()) as f64;
+    let reference = december.max(born + 30.0);
+    let dhw = (at(&curves.hw, reference) - at(&curves.hw, born)).max(0.05);
+    if born < take {
+        let before = 0.45 + 0.45 * rng.random::<f64>();
+        let dhs = (at(&curves.hs, take) - at(&curves.hs, born)).max(1.0);
+        let x = (size * before - 1.0).max(0.0) / dhs;
+        let y = size * (1.0 - before) / dhw;
+        (x, y)
+    } else {
+        (0.0, (size - 1.0) / dhw)
     }
 }
