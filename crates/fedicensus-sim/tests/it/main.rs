@@ -1,1 +1,2 @@
 //! Integration tests of the simulated fediverse.
+mod support;
