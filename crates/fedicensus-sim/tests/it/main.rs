@@ -1,2 +1,3 @@
 //! Integration tests of the simulated fediverse.
 mod support;
+mod transport;

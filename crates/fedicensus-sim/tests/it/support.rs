@@ -127,12 +127,17 @@ impl TestSim {
         client_builder(&self.sim)
     }
 
-    /// The first server with `failure`, if the world has one.
+    /// The first server with `failure` that is alive at the simulated time (else the first with
+    /// it at all), if the world has one.
     pub fn server_with(&self, failure: Failure) -> Option<&Server> {
-        self.world
+        let now = self.sim.clock().now();
+        let mut with = self
+            .world
             .servers()
             .iter()
-            .find(|s| s.failure == Some(failure))
+            .filter(|s| s.failure == Some(failure));
+        let first = with.clone().next();
+        with.find(|s| self.world.state(s.id, now).alive).or(first)
     }
 
     /// The first server alive at the simulated time that resolves to the simulator and has no
