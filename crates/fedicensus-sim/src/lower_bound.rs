@@ -1,1 +1,277 @@
-//! (being written)
+//! The least wall time in which any polite crawler could finish a complete crawl of the world.
+//!
+//! A benchmark that says "the crawl took 41 s" means little alone; next to "no crawler with these
+//! settings could have taken less than 35 s" it says how close to the limit the crawler is. The
+//! bound is computed from the world model, never from a crawl.
+//!
+//! # The model
+//! * **Which hosts.** Every world server a crawler finds by following peer lists from the seeds
+//!   ([`World::discoverable_from`]), dead and failing ones included (it cannot know they are dead
+//!   before trying). Junk entries of peer lists cost nothing (a crawler can reject them unseen).
+//! * **Which requests.** A complete crawl of a healthy host asks `robots.txt`,
+//!   `/.well-known/nodeinfo` and the NodeInfo document, then by software: Mastodon
+//!   `/api/v1/instance`, `/api/v2/instance`, peers and activity (4); the other Mastodon-API
+//!   software (Pleroma, Akkoma, Friendica, GoToSocial, Pixelfed, Takahe, BookWyrm) v1 instance
+//!   and peers (2); Lemmy site and `federated_instances` (2); the Misskey family `api/meta`,
+//!   `api/stats` and peers (3); PeerTube server stats (1); anything else nothing more. Quirks do
+//!   not change the count (a disabled endpoint still costs its request).
+//! * **Failures stop early.** NXDOMAIN (unknown, unborn, lapsed, `NoSuchDomain`), SSRF bait
+//!   (never connected to) and refused connections cost no request and no time (the refusal of a
+//!   loopback address is immediate). `Hang` costs one request of `request_timeout`; `BadTls`
+//!   one failed handshake (2 round trips). `RobotsDisallowUs`/`RobotsDisallowAll` and `Moved`
+//!   stop after `robots.txt` (1 request; the move target is crawled as its own host); 5xx,
+//!   Cloudflare, parked HTML, `Gone` (failure or death mode), redirect loops, malformed JSON,
+//!   huge and gzip-bomb bodies stop after the well-known document (2 requests).
+//!   `RedirectOtherHost` costs the 3 NodeInfo requests. `Drip` and rate-limited hosts are counted
+//!   as healthy: the bound assumes the drip's extra time and the rate limit's burst do not bind
+//!   (a lower bound may ignore costs; it must not invent them).
+//! * **Cost of a request.** At least one round trip of the host ([`crate::Server::latency_ms`]);
+//!   the first request on a host also pays the connection: one round trip for TCP and one more
+//!   for TLS 1.3 (assumption: one kept-alive connection per host, TLS on every host, DNS free).
+//! * **Politeness.** A host's requests are sequential and start at least `min_interval` apart,
+//!   so a host's chain is `Σ max(cost, min_interval)` over all its requests but the last, plus
+//!   the last's cost. Waiting out the interval does not occupy a connection slot, so the busy
+//!   time of a host is just `Σ cost`.
+//! * **The bound** is `max(total busy time / concurrency, longest host chain)`: no schedule can
+//!   beat either the slots' total work or the slowest host.
+
+use crate::failure::Failure;
+use crate::world::{DeathMode, ServerId, World};
+use chrono::{DateTime, Utc};
+use fedicensus_core::Software;
+use serde::Serialize;
+use std::time::Duration;
+
+/// The crawl settings the bound is computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CrawlParameters {
+    /// Requests in flight at once, across all hosts.
+    pub concurrency: usize,
+    /// Least time between the starts of two requests to the same host.
+    pub min_interval: Duration,
+    /// Connect timeout (unused by the model: refused connections on loopback fail at once).
+    pub connect_timeout: Duration,
+    /// Time after which a request without an answer is given up.
+    pub request_timeout: Duration,
+}
+
+/// The bound and the figures it is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LowerBound {
+    /// World hosts a crawler finds (seeds included).
+    pub hosts: usize,
+    /// Requests a complete crawl must make.
+    pub requests: u64,
+    /// The most requests any one host needs.
+    pub max_requests_per_host: u64,
+    /// Sum of every request's least duration, in seconds.
+    pub total_busy_secs: f64,
+    /// The slowest host's least chain, in seconds.
+    pub longest_chain_secs: f64,
+    /// `max(total_busy_secs / concurrency, longest_chain_secs)`.
+    pub bound_secs: f64,
+}
+
+/// What one host costs: the least duration of each request, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostCost {
+    pub requests: Vec<f64>,
+}
+
+impl HostCost {
+    /// The least time from the host's first request to the end of its last.
+    pub fn chain_secs(&self, min_interval: f64) -> f64 {
+        match self.requests.split_last() {
+            None => 0.0,
+            Some((last, rest)) => rest.iter().map(|c| c.max(min_interval)).sum::<f64>() + last,
+        }
+    }
+
+    /// The time the host occupies connection slots.
+    pub fn busy_secs(&self) -> f64 {
+        self.requests.iter().sum()
+    }
+}
+
+/// Requests a complete crawl of a healthy host of `software` makes after the three NodeInfo
+/// requests (robots.txt, well-known, document).
+pub fn api_requests(software: &Software) -> usize {
+    match software {
+        Software::Mastodon => 4,
+        Software::Lemmy => 2,
+        Software::Peertube => 1,
+        s if s.is_misskey_family() => 3,
+        s if s.speaks_mastodon_api() => 2,
+        _ => 0,
+    }
+}
+
+/// The least cost of crawling `id` at `at` (see the module doc).
+pub fn host_cost(
+    world: &World,
+    id: ServerId,
+    at: DateTime<Utc>,
+    params: &CrawlParameters,
+) -> HostCost {
+    let server = world.server(id);
+    let rtt = f64::from(server.latency_ms) / 1000.0;
+    let none = HostCost {
+        requests: Vec::new(),
+    };
+    if !world.is_born(id, at) {
+        return none;
+    }
+    let answered = |count: usize| -> HostCost {
+        let mut requests = vec![rtt; count];
+        if let Some(first) = requests.first_mut() {
+            *first += 2.0 * rtt;
+        }
+        HostCost { requests }
+    };
+    if world.is_dead(id, at) {
+        return match world.death_mode(id) {
+            Some(DeathMode::Gone) => answered(2),
+            _ => none,
+        };
+    }
+    let full = 3 + api_requests(&server.software);
+    match server.failure {
+        None | Some(Failure::Drip | Failure::RateLimitedRetryAfter | Failure::RateLimitedReset) => {
+            answered(full)
+        }
+        Some(
+            Failure::NoSuchDomain
+            | Failure::Refused
+            | Failure::SsrfPrivate
+            | Failure::SsrfLoopback
+            | Failure::SsrfLinkLocal,
+        ) => none,
+        Some(Failure::Hang) => HostCost {
+            requests: vec![params.request_timeout.as_secs_f64()],
+        },
+        Some(Failure::BadTls) => HostCost {
+            requests: vec![2.0 * rtt],
+        },
+        Some(Failure::RobotsDisallowUs | Failure::RobotsDisallowAll | Failure::Moved) => {
+            answered(1)
+        }
+        Some(Failure::RedirectOtherHost) => answered(3),
+        Some(
+            Failure::ServerError(_)
+            | Failure::CloudflareChallenge
+            | Failure::ParkedHtml
+            | Failure::Gone
+            | Failure::RedirectLoop
+            | Failure::MalformedJson
+            | Failure::HugeBody
+            | Failure::GzipBomb,
+        ) => answered(2),
+    }
+}
+
+/// The least wall time of a complete crawl of `world` at `at` from `seeds` with `params`.
+pub fn lower_bound(
+    world: &World,
+    seeds: &[ServerId],
+    at: DateTime<Utc>,
+    params: &CrawlParameters,
+) -> LowerBound {
+    let hosts = world.discoverable_from(seeds, at);
+    let interval = params.min_interval.as_secs_f64();
+    let mut requests = 0u64;
+    let mut max_requests = 0u64;
+    let mut busy = 0.0;
+    let mut longest: f64 = 0.0;
+    for id in &hosts {
+        let cost = host_cost(world, *id, at, params);
+        let count = cost.requests.len() as u64;
+        requests += count;
+        max_requests = max_requests.max(count);
+        busy += cost.busy_secs();
+        longest = longest.max(cost.chain_secs(interval));
+    }
+    let slots = params.concurrency.max(1) as f64;
+    LowerBound {
+        hosts: hosts.len(),
+        requests,
+        max_requests_per_host: max_requests,
+        total_busy_secs: busy,
+        longest_chain_secs: longest,
+        bound_secs: (busy / slots).max(longest),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureMix;
+    use crate::world::{LatencyModel, Scenario, WorldConfig};
+    use chrono::TimeZone;
+
+    fn params() -> CrawlParameters {
+        CrawlParameters {
+            concurrency: 4,
+            min_interval: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn a_host_chain_spaces_requests_by_the_interval() {
+        // A Mastodon host at 100 ms: 7 requests, the first paying TCP and TLS (300 ms).
+        let cost = HostCost {
+            requests: vec![0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1],
+        };
+        assert!((cost.busy_secs() - 0.9).abs() < 1e-9);
+        assert!((cost.chain_secs(1.0) - 6.1).abs() < 1e-9);
+        assert!((cost.chain_secs(0.0) - 0.9).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_bound_of_a_tiny_healthy_world_matches_a_hand_count() {
+        let at = Utc
+            .with_ymd_and_hms(2022, 12, 31, 12, 0, 0)
+            .single()
+            .expect("valid");
+        let mut config = WorldConfig::new(Scenario::Migration2022, 3);
+        config.servers = Some(12);
+        config.failures = FailureMix::none();
+        config.latency = LatencyModel {
+            median_ms: 100.0,
+            sigma: 0.0,
+        };
+        let world = World::generate(config);
+        let seed = world.lookup("mastodon.social").expect("named seed").id;
+        let bound = lower_bound(&world, &[seed], at, &params());
+        // By hand: every found host alive and healthy costs 3 + its API requests, 100 ms each,
+        // plus 200 ms of connection on the first; dead ones per their death mode.
+        let mut requests = 0;
+        let mut busy = 0.0;
+        let mut longest: f64 = 0.0;
+        for id in world.discoverable_from(&[seed], at) {
+            let server = world.server(id);
+            let n = if world.is_dead(id, at) {
+                if world.death_mode(id) == Some(DeathMode::Gone) {
+                    2
+                } else {
+                    0
+                }
+            } else {
+                3 + api_requests(&server.software)
+            };
+            requests += n;
+            if n > 0 {
+                busy += 0.2 + 0.1 * n as f64;
+                longest = longest.max((n - 1) as f64 * 1.0 + 0.1);
+            }
+        }
+        assert_eq!(bound.requests, requests as u64);
+        assert!((bound.total_busy_secs - busy).abs() < 1e-6);
+        assert!((bound.longest_chain_secs - longest).abs() < 1e-6);
+        assert!((bound.bound_secs - (busy / 4.0).max(longest)).abs() < 1e-6);
+        // The seed is a healthy Mastodon server: 7 requests, 6 intervals of 1 s, then 100 ms.
+        assert_eq!(bound.max_requests_per_host, 7);
+        assert!((bound.longest_chain_secs - 6.1).abs() < 1e-6);
+    }
+}

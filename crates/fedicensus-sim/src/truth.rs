@@ -1,1 +1,180 @@
-//! (being written)
+//! The ground truth of a world at one moment: what a perfect census would have found.
+//!
+//! Tests and the CLI compare a crawl against it, so it is written from the world model alone
+//! (never from what the servers serve): one CSV row per server born by the moment, with its true
+//! figures, whether it was alive and reachable, and the trouble it was given; and a
+//! [`TruthSummary`] of counts by software. "Reachable" is [`crate::Failure::leaves_reachable`]'s
+//! definition, the one the scenario is calibrated against; flood hosts are counted apart, never
+//! in the software totals.
+
+use crate::world::{ServerId, World};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Errors writing the truth.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("writing the truth CSV")]
+    Csv(#[from] csv::Error),
+    #[error("writing the truth CSV")]
+    Io(#[from] std::io::Error),
+}
+
+/// The CSV header, in column order.
+pub const COLUMNS: &[&str] = &[
+    "domain",
+    "alive",
+    "reachable",
+    "software",
+    "version",
+    "users",
+    "active_month",
+    "active_halfyear",
+    "local_posts",
+    "open_registrations",
+    "failure",
+    "quirks",
+    "born",
+    "died",
+    "flood",
+    "target",
+];
+
+/// Writes one row per server born by `at` (ids in order), true figures as of `at`. `died` is
+/// filled only if the server had died by `at`.
+pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) -> Result<(), Error> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(COLUMNS)?;
+    for server in world.servers() {
+        if !world.is_born(server.id, at) {
+            continue;
+        }
+        let state = world.state(server.id, at);
+        let f = state.figures;
+        let died = match server.died {
+            Some(d) if world.is_dead(server.id, at) => d.to_string(),
+            _ => String::new(),
+        };
+        let target = server
+            .target
+            .map(|t| world.server(t).domain.clone())
+            .unwrap_or_default();
+        writer.write_record([
+            server.domain.as_str(),
+            bool_str(state.alive),
+            bool_str(state.reachable),
+            server.software.as_str(),
+            server.version.as_str(),
+            &f.users.to_string(),
+            &f.active_month.to_string(),
+            &f.active_halfyear.to_string(),
+            &f.local_posts.to_string(),
+            bool_str(server.open_registrations),
+            &server.failure.map(|x| x.name()).unwrap_or_default(),
+            &server.quirks.names(),
+            &server.born.to_string(),
+            &died,
+            bool_str(server.flood),
+            &target,
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn bool_str(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// Counts for one software family (flood hosts excluded).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SoftwareTruth {
+    /// Born by the moment, dead or alive.
+    pub known: u64,
+    pub alive: u64,
+    pub reachable: u64,
+    /// Registered users summed over reachable servers.
+    pub users: u64,
+    /// Monthly actives summed over reachable servers.
+    pub active_month: u64,
+    /// Local posts summed over reachable servers.
+    pub local_posts: u64,
+}
+
+impl SoftwareTruth {
+    fn add(&mut self, other: &SoftwareTruth) {
+        self.known += other.known;
+        self.alive += other.alive;
+        self.reachable += other.reachable;
+        self.users += other.users;
+        self.active_month += other.active_month;
+        self.local_posts += other.local_posts;
+    }
+}
+
+/// The truth in numbers at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TruthSummary {
+    pub at: DateTime<Utc>,
+    /// By software name (`Software::as_str`), flood hosts excluded.
+    pub by_software: BTreeMap<String, SoftwareTruth>,
+    /// All software together, flood hosts excluded.
+    pub total: SoftwareTruth,
+    /// Flood hosts born by the moment.
+    pub flood: u64,
+}
+
+impl TruthSummary {
+    /// The counts for one software name (zero if absent).
+    pub fn software(&self, name: &str) -> SoftwareTruth {
+        self.by_software.get(name).copied().unwrap_or_default()
+    }
+}
+
+/// Counts servers known, alive and reachable by software, with users and monthly actives of the
+/// reachable ones, at `at`.
+pub fn truth_summary(world: &World, at: DateTime<Utc>) -> TruthSummary {
+    let mut by_software: BTreeMap<String, SoftwareTruth> = BTreeMap::new();
+    let mut flood = 0;
+    for server in world.servers() {
+        if !world.is_born(server.id, at) {
+            continue;
+        }
+        if server.flood {
+            flood += 1;
+            continue;
+        }
+        let row = by_software
+            .entry(server.software.as_str().to_string())
+            .or_default();
+        row.add(&server_truth(world, server.id, at));
+    }
+    let mut total = SoftwareTruth::default();
+    for row in by_software.values() {
+        total.add(row);
+    }
+    TruthSummary {
+        at,
+        by_software,
+        total,
+        flood,
+    }
+}
+
+fn server_truth(world: &World, id: ServerId, at: DateTime<Utc>) -> SoftwareTruth {
+    let state = world.state(id, at);
+    let reachable = u64::from(state.reachable);
+    SoftwareTruth {
+        known: 1,
+        alive: u64::from(state.alive),
+        reachable,
+        users: reachable * state.figures.users,
+        active_month: reachable * state.figures.active_month,
+        local_posts: reachable * state.figures.local_posts,
+    }
+}

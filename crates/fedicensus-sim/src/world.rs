@@ -10,9 +10,9 @@
 use crate::failure::{Failure, FailureMix, Quirk, Quirks};
 use crate::names;
 use crate::scenario::{
-    self, CURVE_DAYS, FAMILIES, OTHER_SOFTWARE, at, curves, date_of, day_index, day_of,
-    death_hazard_per_day, early_december, mastodon_reachable_target, midnight, takeover, targets,
-    ymd,
+    self, at, curves, date_of, day_index, day_of, death_hazard_per_day, early_december,
+    mastodon_reachable_target, midnight, takeover, targets, ymd, CURVE_DAYS, FAMILIES,
+    OTHER_SOFTWARE,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fedicensus_core::Software;
@@ -257,12 +257,37 @@ struct Profile {
     lists_flood: bool,
 }
 
-/// The real big servers the scenario keeps by name, with their registered accounts at the
-/// takeover and in early December 2022, and their birth dates.
-const NAMED: &[(&str, f64, f64, (i32, u32, u32))] = &[
-    ("mastodon.social", 700_000.0, 918_000.0, (2016, 10, 1)),
-    ("pawoo.net", 786_000.0, 794_000.0, (2017, 4, 14)),
-    ("mstdn.jp", 296_000.0, 299_000.0, (2017, 4, 13)),
+/// One of the real big servers the scenario keeps by name.
+#[derive(Debug, Clone, Copy)]
+struct Named {
+    domain: &'static str,
+    /// Registered accounts at the takeover.
+    before: f64,
+    /// Registered accounts in early December 2022.
+    after: f64,
+    born: (i32, u32, u32),
+}
+
+/// The three largest Mastodon servers of December 2022 (FIELD.md), by their real names.
+const NAMED: &[Named] = &[
+    Named {
+        domain: "mastodon.social",
+        before: 700_000.0,
+        after: 918_000.0,
+        born: (2016, 10, 1),
+    },
+    Named {
+        domain: "pawoo.net",
+        before: 786_000.0,
+        after: 794_000.0,
+        born: (2017, 4, 14),
+    },
+    Named {
+        domain: "mstdn.jp",
+        before: 296_000.0,
+        after: 299_000.0,
+        born: (2017, 4, 13),
+    },
 ];
 
 /// A server before ids are assigned.
@@ -412,7 +437,7 @@ impl World {
         // The earliest Mastodon servers become the named big ones.
         protos.sort_by_key(|p| p.born);
         for (k, proto) in protos.iter_mut().take(NAMED.len()).enumerate() {
-            let (y, m, d) = NAMED[k].3;
+            let (y, m, d) = NAMED[k].born;
             proto.named = Some(k);
             proto.born = day_index(ymd(y, m, d));
         }
@@ -436,7 +461,7 @@ impl World {
             kp: 1.0,
             kq: 1.0,
         };
-        let mut used: HashSet<String> = NAMED.iter().map(|(d, ..)| d.to_string()).collect();
+        let mut used: HashSet<String> = NAMED.iter().map(|n| n.domain.to_string()).collect();
         if config.failures.flood_subdomains > 0 {
             let vocabulary = names::vocabulary();
             loop {
@@ -524,7 +549,7 @@ impl World {
         let mut ranked: Vec<(f64, usize)> = Vec::new();
         for (i, proto) in protos.iter_mut().enumerate() {
             if let Some(k) = proto.named {
-                proto.size = NAMED[k].2;
+                proto.size = NAMED[k].after;
             } else if proto.software == Software::Mastodon {
                 let age_weight = if proto.born < mid_2022 {
                     1.0
@@ -565,7 +590,7 @@ impl World {
     fn push_server(&mut self, rng: &mut ChaCha8Rng, used: &mut HashSet<String>, proto: Proto) {
         let id = self.servers.len() as ServerId;
         let domain = match proto.named {
-            Some(k) => NAMED[k].0.to_string(),
+            Some(k) => NAMED[k].domain.to_string(),
             None => loop {
                 let candidate = names::synth_domain(rng, &proto.software);
                 if used.insert(candidate.clone()) {
@@ -581,10 +606,14 @@ impl World {
         let born_f = proto.born as f64;
         let (x, y) = match proto.named {
             Some(k) => {
-                let (_, before, after, _) = NAMED[k];
+                let Named { before, after, .. } = NAMED[k];
+                // Exact at both dates: the secular growth between them counts towards the
+                // December figure.
                 let dhs = (at(&curves.hs, take) - at(&curves.hs, born_f)).max(1.0);
-                let dhw = (at(&curves.hw, december) - at(&curves.hw, take)).max(0.05);
-                ((before - 1.0) / dhs, (after - before) / dhw)
+                let x = (before - 1.0) / dhs;
+                let secular = x * (at(&curves.hs, december) - at(&curves.hs, born_f));
+                let dhw = (at(&curves.hw, december) - at(&curves.hw, born_f)).max(0.05);
+                (x, (after - 1.0 - secular).max(0.0) / dhw)
             }
             None => split_growth(rng, proto.size, born_f),
         };
@@ -1254,12 +1283,12 @@ fn uppercase_some(name: &str, h: u64) -> String {
 }
 
 /// Registered users in early December 2022 of the synthetic Mastodon server at percentile `u`
-/// (0 = largest): a Zipf-like top 1 %, a power-law body down to 2 users at the 87th percentile,
+/// (0 = largest): a Zipf-like top 1 %, a power-law body down to 2 users at the 88th percentile,
 /// single-user servers after.
 fn mastodon_size_at_percentile(u: f64) -> f64 {
     if u < 0.01 {
-        (5_000.0 * (u / 0.01).powf(-0.75)).min(250_000.0)
-    } else if u < 0.87 {
+        (5_000.0 * (u / 0.01).powf(-0.75)).min(90_000.0)
+    } else if u < 0.885 {
         (5_000.0 * (u / 0.01).powf(-1.752)).max(2.0)
     } else {
         1.0
