@@ -9,7 +9,7 @@
 use super::{html, json_status, nodeinfo, with_body, Ctx, HandlerConfig, Kind};
 use crate::failure::Failure;
 use crate::response::{SimBody, SimResponse};
-use crate::world::{Server, ServerId};
+use crate::world::{DeathMode, Server, ServerId, World};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use std::collections::HashMap;
@@ -221,10 +221,12 @@ pub(crate) fn no_such_site() -> SimResponse {
     html(404, "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>\n")
 }
 
-/// What a server that is not (or no longer) alive answers, when a request reaches it at all.
-pub(crate) fn dead(server: &Server, now: DateTime<Utc>) -> SimResponse {
-    let died = server.died.is_some_and(|d| d <= now.date_naive());
-    if died {
+/// What a server that is not (or no longer) alive answers, when a request reaches it at all: a
+/// dead host whose death mode is `Gone` answers 410 everywhere; the other death modes are decided
+/// by DNS, so only a caller bypassing it gets here, and gets the front's 404, as for a server not
+/// yet born.
+pub(crate) fn dead(world: &World, server: &Server, now: DateTime<Utc>) -> SimResponse {
+    if world.is_dead(server.id, now) && world.death_mode(server.id) == Some(DeathMode::Gone) {
         gone()
     } else {
         no_such_site()

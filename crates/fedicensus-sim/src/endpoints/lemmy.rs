@@ -5,6 +5,7 @@
 //! instance objects in 0.18, flattened with a `federation_state` in 0.19.
 
 use super::{json_ordered, nodeinfo, Ctx, KeyOrder, Kind};
+use crate::failure::Quirk;
 use crate::response::SimResponse;
 use serde_json::{json, Value};
 
@@ -132,14 +133,26 @@ fn site(ctx: &Ctx<'_>) -> SimResponse {
     });
     if v < (0, 18, 0) {
         // Up to 0.17 the peer list is part of the site response, as plain domain strings.
-        let linked = ctx.world.peers(server.id, ctx.now);
-        doc["federated_instances"] =
-            json!({"linked": linked, "allowed": Value::Null, "blocked": Value::Null});
+        doc["federated_instances"] = if hides_peers(ctx) {
+            Value::Null
+        } else {
+            let linked = ctx.world.peers(server.id, ctx.now);
+            json!({"linked": linked, "allowed": Value::Null, "blocked": Value::Null})
+        };
     }
     json_ordered(&doc, KeyOrder::Ranked(SITE_ORDER))
 }
 
+/// Whether the server keeps its peers to itself (federation closed to the public): Lemmy then
+/// answers `federated_instances: null`.
+fn hides_peers(ctx: &Ctx<'_>) -> bool {
+    ctx.quirk(Quirk::PeersDisabled) || ctx.quirk(Quirk::LimitedFederation)
+}
+
 fn federated_instances(ctx: &Ctx<'_>) -> SimResponse {
+    if hides_peers(ctx) {
+        return json_ordered(&json!({ "federated_instances": null }), KeyOrder::Sorted);
+    }
     let flattened = ctx.version() >= (0, 19, 0);
     let linked: Vec<Value> = ctx
         .world

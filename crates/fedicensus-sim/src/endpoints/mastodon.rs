@@ -14,8 +14,10 @@ use fedicensus_core::Software;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-/// Share (percent) of GoToSocial servers that set `instance-expose-peers: true`.
-const GTS_EXPOSE_PEERS_PERCENT: u64 = 20;
+/// Share (percent) of GoToSocial servers that set `instance-expose-peers: true`. Zero: the
+/// world's truth ([`crate::world::software_serves_peers`]) counts GoToSocial as hiding its
+/// peers, and a crawler must not discover more than the truth says it can.
+const GTS_EXPOSE_PEERS_PERCENT: u64 = 0;
 /// Share (percent) of Mastodon 4.x servers that show their domain blocks to everyone.
 const SHOW_DOMAIN_BLOCKS_PERCENT: u64 = 60;
 /// Share (percent) of Mastodon servers whose `contact_account` is unset (`null`).
@@ -98,6 +100,8 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Option<(Kind, SimResponse)> {
             | Software::Pleroma
             | Software::Akkoma
             | Software::Gotosocial
+            | Software::Friendica
+            | Software::Takahe
             | Software::Bookwyrm => {
                 if limited {
                     json_status(401, LIMITED_FEDERATION_401)

@@ -48,7 +48,15 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Option<(Kind, SimResponse)> {
         "/api/meta" => Some((Kind::Instance, meta(ctx))),
         "/api/stats" => Some((Kind::Api, stats(ctx))),
         "/api/v1/instance/peers" if ctx.is_get() => {
-            if ctx.quirk(Quirk::PeersDisabled) {
+            if ctx.quirk(Quirk::LimitedFederation) {
+                Some((
+                    Kind::Api,
+                    json_status(
+                        401,
+                        r#"{"error":"This method requires an authenticated user"}"#,
+                    ),
+                ))
+            } else if ctx.quirk(Quirk::PeersDisabled) {
                 Some((Kind::Api, SimResponse::empty(404)))
             } else {
                 let peers = ctx.world.peers(ctx.server.id, ctx.now);

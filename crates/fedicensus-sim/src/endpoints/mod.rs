@@ -203,7 +203,7 @@ impl Handler {
         let now = self.clock.now();
         let state = self.world.state(server.id, now);
         if !state.alive {
-            return failures::dead(server, now);
+            return failures::dead(&self.world, server, now);
         }
         let ctx = Ctx {
             world: &self.world,

@@ -1,4 +1,5 @@
 //! Integration tests of the simulated fediverse.
 mod support;
 mod transport;
+mod documents; mod failures;
 mod truth; mod world;

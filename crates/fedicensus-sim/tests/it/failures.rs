@@ -1,0 +1,1 @@
+//! HTTP-level failures and quirks, through a real client on loopback.
