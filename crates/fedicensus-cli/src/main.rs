@@ -1,5 +1,50 @@
-//! The `fedicensus` binary. (Being written: `simulate` comes first.)
+//! The `fedicensus` binary: parses the command line, sets up logging once, and wires the library
+//! crates together. It is the only place that reads the environment or installs a tracing
+//! subscriber (an architecture invariant, checked in CI).
+//!
+//! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
 
-fn main() {
-    println!("fedicensus");
+mod simulate;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// A census of the fediverse: crawl servers, record their growth, chart it honestly.
+#[derive(Debug, Parser)]
+#[command(name = "fedicensus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a simulated fediverse on loopback, or print its ground truth.
+    Simulate(simulate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Command::Simulate(args) => simulate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to standard error, filtered by `RUST_LOG` (default: info for fedicensus crates).
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,fedicensus=info,fedicensus_sim=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }

@@ -55,11 +55,17 @@ mod tests {
 
     #[test]
     fn clock_reads_the_date_it_was_set_to() {
-        let at = Utc.with_ymd_and_hms(2022, 11, 15, 12, 0, 0).single().expect("valid");
+        let at = Utc
+            .with_ymd_and_hms(2022, 11, 15, 12, 0, 0)
+            .single()
+            .expect("valid");
         let clock = SimClock::starting_at(at);
         let drift = clock.now() - at;
         assert!(drift >= TimeDelta::zero() && drift < TimeDelta::seconds(5));
-        let later = Utc.with_ymd_and_hms(2022, 12, 1, 0, 0, 0).single().expect("valid");
+        let later = Utc
+            .with_ymd_and_hms(2022, 12, 1, 0, 0, 0)
+            .single()
+            .expect("valid");
         clock.clone().set(later);
         assert!(clock.now() >= later && clock.now() - later < TimeDelta::seconds(5));
     }

@@ -30,4 +30,6 @@ pub mod world;
 pub use clock::SimClock;
 pub use failure::{Failure, FailureMix, Quirk, Quirks};
 pub use response::{SimBody, SimRequest, SimResponse};
-pub use world::{Figures, LatencyModel, Scenario, Server, ServerId, ServerState, World, WorldConfig};
+pub use world::{
+    Figures, LatencyModel, Scenario, Server, ServerId, ServerState, World, WorldConfig,
+};
