@@ -75,10 +75,11 @@ const HREF_OTHER_HOST_PERCENT: u64 = 50;
 
 /// The key order NodeInfo serializers write (spec order), with the link keys of Mastodon's JRD.
 const SPEC_ORDER: &[&str] = &[
+    // `name` before `version` puts `software.name` first; no top-level key is called `name`.
+    "name",
     "version",
     "instance",
     "software",
-    "name",
     "repository",
     "homepage",
     "protocols",
@@ -104,9 +105,9 @@ const SPEC_ORDER: &[&str] = &[
 /// Mastodon's serializer order: `outbound` before `inbound`, `activeMonth` before
 /// `activeHalfyear`, `usage` before `openRegistrations` (fixture mastodon.social 4.3.0).
 const MASTODON_ORDER: &[&str] = &[
+    "name",
     "version",
     "software",
-    "name",
     "protocols",
     "services",
     "outbound",

@@ -948,6 +948,21 @@ fn well_known_documents_have_the_shapes_of_their_software() {
             Software::Mastodon => {
                 assert!(text.starts_with(r#"{"links":[{"rel":"#), "{text}");
                 assert!(versions.contains(&"2.0"));
+                // Key order as mastodon.social's own document (fixture).
+                let doc = ask(&handler, &server, "GET", "/nodeinfo/2.0");
+                let text = String::from_utf8_lossy(body(&doc.response)).to_string();
+                assert!(
+                    text.starts_with(
+                        r#"{"version":"2.0","software":{"name":"mastodon","version":"#
+                    ),
+                    "{text}"
+                );
+                assert!(
+                    text.contains(
+                        r#""services":{"outbound":[],"inbound":[]},"usage":{"users":{"total":"#
+                    ),
+                    "{text}"
+                );
                 seen.insert("mastodon", true);
             }
             Software::Bookwyrm => {
