@@ -113,10 +113,9 @@ pub fn run(args: Args) -> Result<()> {
     let world = World::generate(config);
 
     if let Some(at) = args.truth {
-        let stdout = std::io::stdout();
-        fedicensus_sim::truth::write_csv(&world, at, stdout.lock())
-            .context("writing the truth CSV to standard output")?;
-        return Ok(());
+        let mut csv = Vec::new();
+        fedicensus_sim::truth::write_csv(&world, at, &mut csv).context("writing the truth CSV")?;
+        return write_stdout(&csv);
     }
 
     let at = args.at.unwrap_or_else(|| midnight(scenario.start()));
@@ -162,6 +161,16 @@ async fn serve_world(world: World, at: DateTime<Utc>, args: &Args) -> Result<()>
         .context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(())
+}
+
+/// Writes to standard output; a reader that stops early (`| head`) is not an error.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("writing to standard output"),
+    }
 }
 
 fn parse_scenario(name: &str) -> Result<Scenario, String> {
