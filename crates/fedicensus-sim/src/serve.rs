@@ -37,7 +37,7 @@ pub use error::{Error, Result};
 pub use log::{BaitHit, LoggedRequest, RequestLog, Scheme};
 
 use crate::clock::SimClock;
-use crate::endpoints::Handler;
+use crate::endpoints::{Handler, HandlerConfig};
 use crate::world::{Resolution, World, BAIT_LOOPBACK_ADDR, REFUSED_ADDR};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -88,6 +88,9 @@ pub struct ServeConfig {
     pub max_drip: Duration,
     /// How many requests the log keeps in full (counts are always kept).
     pub log_limit: usize,
+    /// The handler's knobs (hang length, drip pace, body sizes, rate limits). `hang_for` and
+    /// `max_drip` above still cap what the handler asks for.
+    pub handler: HandlerConfig,
 }
 
 impl Default for ServeConfig {
@@ -103,6 +106,7 @@ impl Default for ServeConfig {
             hang_for: DEFAULT_HANG_FOR,
             max_drip: DEFAULT_MAX_DRIP,
             log_limit: DEFAULT_LOG_LIMIT,
+            handler: HandlerConfig::default(),
         }
     }
 }
@@ -173,7 +177,7 @@ pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Resu
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     let shared = Arc::new(Shared {
-        handler: Handler::new(world.clone(), clock.clone()),
+        handler: Handler::with_config(world.clone(), clock.clone(), cfg.handler.clone()),
         world: world.clone(),
         clock: clock.clone(),
         log: RequestLog::new(cfg.log_limit),
