@@ -429,6 +429,29 @@ fn hex<R: Rng>(rng: &mut R, len: usize) -> String {
         .collect()
 }
 
+/// Releases of late 2022 that some servers run by the end of the scenario: (software, version
+/// prefix, release date, what such a server reported before it). See [`crate::World::version_at`].
+/// (software, version prefix, release date as (year, month, day), version reported before).
+pub(crate) type Release = (&'static str, &'static str, (i32, u32, u32), &'static str);
+
+pub(crate) const RELEASES: &[Release] = &[
+    ("mastodon", "4.0.0rc", (2022, 10, 27), "3.5.3"),
+    ("mastodon", "4.0.1", (2022, 11, 14), "3.5.3"),
+    ("mastodon", "4.0.2+glitch", (2022, 11, 15), "3.5.3+glitch"),
+    ("mastodon", "4.0.2", (2022, 11, 15), "3.5.3"),
+    ("mastodon", "3.5.5", (2022, 11, 14), "3.5.3"),
+    ("misskey", "13.0.0", (2022, 12, 1), "12.119.2"),
+    ("calckey", "13.0", (2022, 12, 5), "12.119.0-calc.18"),
+    ("akkoma", "3.5.0", (2022, 12, 17), "3.4.0"),
+    ("akkoma", "3.4.0", (2022, 11, 13), "3.3.1"),
+    ("peertube", "5.0.0", (2022, 12, 13), "4.3.1"),
+    ("friendica", "2022.12-dev", (2022, 10, 20), "2022.10-1484"),
+    ("friendica", "2022.10", (2022, 10, 20), "2022.03-1452"),
+    ("pleroma", "2.4.5", (2022, 11, 8), "2.4.4"),
+    ("wordpress", "6.1", (2022, 11, 1), "6.0.3"),
+    ("lemmy", "0.16.7", (2022, 9, 14), "0.16.6"),
+];
+
 /// A realistic version string for `software` on a server born on `born`, as reported in late
 /// 2022 (PROTOCOL.md §3 and §4.1, the fediverse.observer fixture).
 pub(crate) fn version<R: Rng>(rng: &mut R, software: &Software, born: NaiveDate) -> String {

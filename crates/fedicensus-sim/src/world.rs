@@ -934,6 +934,23 @@ impl World {
             .map(|id| &self.servers[*id as usize])
     }
 
+    /// The version string `id` reports at `at`. [`Server::version`] is what it runs at the end
+    /// of the scenario; before a release existed the server still ran the previous one (a
+    /// crawl at 2022-09-01 sees no Mastodon 4.0, released 2022-11-14). Serve this one.
+    pub fn version_at(&self, id: ServerId, at: DateTime<Utc>) -> &str {
+        let server = &self.servers[id as usize];
+        let today = date_of(day_of(at).floor() as i64);
+        for (software, prefix, released, before) in scenario::RELEASES {
+            if server.software.as_str() == *software
+                && server.version.starts_with(prefix)
+                && today < ymd(released.0, released.1, released.2)
+            {
+                return before;
+            }
+        }
+        &server.version
+    }
+
     /// The registrable domain the flood subdomains live under, if the world has a flood.
     pub fn flood_parent(&self) -> Option<&str> {
         (!self.flood_parent.is_empty()).then_some(self.flood_parent.as_str())

@@ -556,3 +556,21 @@ fn a_hundred_thousand_server_world_generates() {
         "{mastodon:?}"
     );
 }
+
+#[test]
+fn versions_are_not_reported_before_their_release() {
+    let world = full_world();
+    let september = day(2022, 9, 1);
+    let december = day(2022, 12, 31);
+    let mut upgraded = 0;
+    for server in world.servers() {
+        if server.software == Software::Mastodon {
+            assert!(!world.version_at(server.id, september).starts_with("4.0"));
+        }
+        assert_eq!(world.version_at(server.id, december), server.version);
+        if world.version_at(server.id, september) != server.version {
+            upgraded += 1;
+        }
+    }
+    assert!(upgraded > 1_000, "{upgraded}");
+}
