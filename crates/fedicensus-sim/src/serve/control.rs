@@ -120,11 +120,24 @@ pub(crate) async fn serve(shared: &Shared, req: Request<Incoming>) -> Response<S
                 Some(Err(message)) => return text(StatusCode::BAD_REQUEST, message),
                 None => shared.clock.now(),
             };
-            let _ = at;
-            text(
-                StatusCode::NOT_IMPLEMENTED,
-                "the truth writer is not wired to the control host yet\n",
-            )
+            // Writing the truth of a large world is CPU work: keep it off the serving threads.
+            let world = shared.world.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                crate::truth::write_csv(&world, at, &mut out).map(|()| out)
+            })
+            .await;
+            match written {
+                Ok(Ok(csv)) => answer(StatusCode::OK, "text/csv; charset=utf-8", csv),
+                Ok(Err(error)) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot write the truth: {error}\n"),
+                ),
+                Err(error) => text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the truth writer failed: {error}\n"),
+                ),
+            }
         }
         _ => text(
             StatusCode::NOT_FOUND,

@@ -584,3 +584,30 @@ async fn fixed_port_listeners_speak_one_protocol_each() {
     assert!(response.status().as_u16() < 500);
     assert!(sim.sim.how_to_connect().contains(&https.to_string()));
 }
+
+#[tokio::test]
+async fn the_truth_is_served_by_the_control_host() {
+    let sim = spawn_sim(world_with(12, None), mid_migration()).await;
+    let response = sim
+        .client
+        .get(format!("http://{CONTROL_HOST}/truth.csv?at=2022-11-01"))
+        .send()
+        .await
+        .expect("the control host answers");
+    assert_eq!(response.status().as_u16(), 200);
+    let csv = response.text().await.expect("text");
+    let mut expected = Vec::new();
+    let at = Utc
+        .with_ymd_and_hms(2022, 11, 1, 0, 0, 0)
+        .single()
+        .expect("a date");
+    fedicensus_sim::truth::write_csv(&sim.world, at, &mut expected).expect("the truth writes");
+    assert_eq!(csv.as_bytes(), expected.as_slice());
+    let bad = sim
+        .client
+        .get(format!("http://{CONTROL_HOST}/truth.csv?at=soon"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(bad.status().as_u16(), 400);
+}
