@@ -135,6 +135,13 @@ async fn bind_tcp(addr: SocketAddr, what: &'static str) -> Result<TcpListener> {
 
 /// Starts serving `world` as it is at `clock`'s time. Returns once every socket is bound.
 pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Result<RunningSim> {
+    if cfg.listen.is_unspecified() || cfg.listen == IpAddr::V4(REFUSED_ADDR) {
+        return Err(Error::Config(format!(
+            "cannot listen on {}: give a single local address such as 127.0.0.1 (refused names \
+             resolve to {REFUSED_ADDR}, where nothing may listen)",
+            cfg.listen
+        )));
+    }
     let main = bind_tcp(SocketAddr::new(cfg.listen, cfg.port), "HTTP and HTTPS").await?;
     let addr = main.local_addr().map_err(|source| Error::Bind {
         addr: SocketAddr::new(cfg.listen, cfg.port),

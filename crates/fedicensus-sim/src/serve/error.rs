@@ -32,6 +32,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The configuration cannot work; the message says what is accepted.
+    #[error("bad simulator configuration: {0}")]
+    Config(String),
     /// A DNS message could not be encoded or sent.
     #[error("DNS: {0}")]
     Dns(String),

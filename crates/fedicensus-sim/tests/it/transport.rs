@@ -611,3 +611,48 @@ async fn the_truth_is_served_by_the_control_host() {
         .expect("an answer");
     assert_eq!(bad.status().as_u16(), 400);
 }
+
+#[tokio::test]
+async fn shutdown_ends_hanging_connections_promptly() {
+    let serve = ServeConfig {
+        hang_for: Duration::from_secs(60),
+        ..test_serve_config()
+    };
+    let sim = spawn_sim_with(world_with(6, Some(Failure::Hang)), mid_migration(), serve).await;
+    let host = only_server(&sim, Failure::Hang);
+    let client = sim.client.clone();
+    let url = sim.url(false, &host, "/robots.txt");
+    let request = tokio::spawn(async move { client.get(url).send().await });
+    while sim.sim.total_requests() == 0 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let started = Instant::now();
+    sim.sim.shutdown().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let outcome = request.await.expect("the request task ends");
+    assert!(
+        outcome.is_err(),
+        "a hanging server never answers, even at shutdown"
+    );
+}
+
+#[tokio::test]
+async fn listening_on_every_address_is_refused() {
+    let world = Arc::new(World::generate(world_with(6, None)));
+    let serve = ServeConfig {
+        listen: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        ..test_serve_config()
+    };
+    let error = fedicensus_sim::serve::start(
+        world,
+        fedicensus_sim::SimClock::starting_at(mid_migration()),
+        serve,
+    )
+    .await
+    .expect_err("0.0.0.0 would answer on the refused address");
+    assert!(error.to_string().contains("127.0.0.1"), "{error}");
+}
