@@ -13,7 +13,14 @@ pub fn fedicensus() -> Command {
     let path = BINARY.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
-            .args(["build", "--quiet", "-p", "fedicensus-cli", "--bin", "fedicensus"])
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "fedicensus-cli",
+                "--bin",
+                "fedicensus",
+            ])
             .status()
             .expect("cargo runs");
         assert!(status.success(), "building the fedicensus binary failed");

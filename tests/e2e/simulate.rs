@@ -5,24 +5,64 @@ use crate::fedicensus;
 #[test]
 fn simulate_truth_writes_one_csv_row_per_server_born_by_the_date() {
     let out = fedicensus()
-        .args(["simulate", "--servers", "300", "--seed", "3", "--truth", "2022-11-01"])
+        .args([
+            "simulate",
+            "--servers",
+            "300",
+            "--seed",
+            "3",
+            "--truth",
+            "2022-11-01",
+        ])
         .output()
         .expect("runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
     let headers = reader.headers().expect("a header row").clone();
-    for column in ["domain", "alive", "reachable", "software", "users", "failure"] {
-        assert!(headers.iter().any(|h| h == column), "no {column} column in {headers:?}");
+    for column in [
+        "domain",
+        "alive",
+        "reachable",
+        "software",
+        "users",
+        "failure",
+    ] {
+        assert!(
+            headers.iter().any(|h| h == column),
+            "no {column} column in {headers:?}"
+        );
     }
-    let rows = reader.records().count();
-    assert!(rows > 100 && rows <= 300, "{rows} rows for a 300-server world");
+    let flood = headers
+        .iter()
+        .position(|h| h == "flood")
+        .expect("a flood column");
+    let rows: Vec<_> = reader.records().map(|r| r.expect("a CSV row")).collect();
+    // The flood (fake subdomains) comes on top of the requested size, scaled with it.
+    let real = rows.iter().filter(|r| &r[flood] == "false").count();
+    assert!(
+        real > 100 && real <= 300,
+        "{real} servers in a 300-server world"
+    );
+    assert!(rows.len() - real <= 5, "{} flood hosts", rows.len() - real);
 }
 
 #[test]
 fn simulate_truth_is_the_same_for_the_same_seed() {
     let run = |seed: &str| {
         fedicensus()
-            .args(["simulate", "--servers", "200", "--seed", seed, "--truth", "2022-12-01"])
+            .args([
+                "simulate",
+                "--servers",
+                "200",
+                "--seed",
+                seed,
+                "--truth",
+                "2022-12-01",
+            ])
             .output()
             .expect("runs")
             .stdout

@@ -389,7 +389,7 @@ impl World {
     /// Generates the world for `config`. Deterministic: the same config gives the same world.
     ///
     /// `config.servers` counts real servers of every software, alive, dead and failing; the
-    /// `failures.flood_subdomains` flood hosts come on top of them.
+    /// flood hosts ([`World::flood_size`]) come on top of them.
     pub fn generate(config: WorldConfig) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
         let full = config.scenario.default_servers();
@@ -454,15 +454,15 @@ impl World {
 
         let mut world = World {
             config: config.clone(),
-            servers: Vec::with_capacity(n + config.failures.flood_subdomains),
-            profiles: Vec::with_capacity(n + config.failures.flood_subdomains),
-            by_domain: HashMap::with_capacity(n + config.failures.flood_subdomains),
+            servers: Vec::with_capacity(n + World::flood_size(&config)),
+            profiles: Vec::with_capacity(n + World::flood_size(&config)),
+            by_domain: HashMap::with_capacity(n + World::flood_size(&config)),
             flood_parent: String::new(),
             kp: 1.0,
             kq: 1.0,
         };
         let mut used: HashSet<String> = NAMED.iter().map(|n| n.domain.to_string()).collect();
-        if config.failures.flood_subdomains > 0 {
+        if World::flood_size(&config) > 0 {
             let vocabulary = names::vocabulary();
             loop {
                 let parent = format!(
@@ -676,7 +676,7 @@ impl World {
     fn add_flood(&mut self, rng: &mut ChaCha8Rng, used: &mut HashSet<String>) {
         let first = day_index(ymd(2022, 6, 1));
         let last = day_index(self.config.scenario.end());
-        for _ in 0..self.config.failures.flood_subdomains {
+        for _ in 0..World::flood_size(&self.config) {
             let domain = loop {
                 let candidate = format!("{}.{}", names::random_label(rng), self.flood_parent);
                 if used.insert(candidate.clone()) {
@@ -932,6 +932,14 @@ impl World {
         self.by_domain
             .get(host)
             .map(|id| &self.servers[*id as usize])
+    }
+
+    /// How many flood hosts a world of this config has: `failures.flood_subdomains` at the
+    /// scenario's full size, scaled with the world (so a dozen-server world is not drowned).
+    pub fn flood_size(config: &WorldConfig) -> usize {
+        let full = config.scenario.default_servers();
+        let n = config.servers.unwrap_or(full);
+        (config.failures.flood_subdomains as f64 * n as f64 / full as f64).round() as usize
     }
 
     /// The version string `id` reports at `at`. [`Server::version`] is what it runs at the end

@@ -125,7 +125,7 @@ fn site(ctx: &Ctx<'_>) -> SimResponse {
             "person": {"id": 2, "name": "admin", "banned": false, "published": published(ctx), "actor_id": format!("{base}/u/admin"), "local": true, "deleted": false, "admin": true, "bot_account": false, "instance_id": 1},
             "counts": {"id": 1, "person_id": 2, "post_count": 10, "comment_count": 40}
         }],
-        "version": server.version,
+        "version": ctx.version_str(),
         "all_languages": [{"id": 0, "code": "und", "name": "Undetermined"}, {"id": 37, "code": "en", "name": "English"}],
         "discussion_languages": [],
         "taglines": [],
@@ -169,7 +169,7 @@ fn federated_instances(ctx: &Ctx<'_>) -> SimResponse {
             });
             if let Some(peer) = ctx.world.lookup(domain) {
                 instance["software"] = json!(peer.software.as_str());
-                instance["version"] = json!(peer.version);
+                instance["version"] = json!(ctx.world.version_at(peer.id, ctx.now));
             }
             if flattened {
                 instance["federation_state"] = json!({

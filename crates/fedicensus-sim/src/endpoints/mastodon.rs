@@ -331,7 +331,7 @@ fn rules() -> Value {
 
 /// The Mastodon version other software claims compatibility with, and its own name.
 fn compatible_version(ctx: &Ctx<'_>, mastodon: &str, name: &str) -> String {
-    format!("{mastodon} (compatible; {name} {})", ctx.server.version)
+    format!("{mastodon} (compatible; {name} {})", ctx.version_str())
 }
 
 fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
@@ -384,7 +384,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
             "description": description,
             "short_description": description,
             "email": format!("admin@{domain}"),
-            "version": server.version,
+            "version": ctx.version_str(),
             "languages": ["en"],
             "registrations": server.open_registrations,
             "approval_required": true,
@@ -434,7 +434,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
             "short_description": description,
             "description": description,
             "email": "",
-            "version": format!("takahe/{}", server.version),
+            "version": format!("takahe/{}", ctx.version_str()),
             "urls": {},
             "stats": stats,
             "thumbnail": format!("{base}/static/img/fb-image.png"),
@@ -451,7 +451,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
             "title": title,
             "short_description": description,
             "description": description,
-            "version": server.version,
+            "version": ctx.version_str(),
             "stats": {"user_count": f.users, "status_count": f.local_posts},
             "thumbnail": format!("{base}/static/images/logo.png"),
             "languages": ["en"],
@@ -467,7 +467,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
                 "short_description": description,
                 "description": "",
                 "email": format!("admin@{domain}"),
-                "version": server.version,
+                "version": ctx.version_str(),
                 "urls": {"streaming_api": format!("wss://{domain}")},
                 "stats": stats,
                 "thumbnail": thumbnail,
@@ -496,7 +496,7 @@ fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
     let title = ctx.title();
     let limited = ctx.quirk(Quirk::LimitedFederation);
     let active_month = if limited { 0 } else { ctx.figures.active_month };
-    let v = version_triple(&server.version);
+    let v = version_triple(ctx.version_str());
     let mut configuration = configuration(true);
     configuration["urls"] = json!({"streaming": format!("wss://{domain}"), "status": Value::Null});
     configuration["translation"] = json!({"enabled": false});
@@ -506,7 +506,7 @@ fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
     let doc = json!({
         "domain": domain,
         "title": title,
-        "version": server.version,
+        "version": ctx.version_str(),
         "source_url": "https://github.com/mastodon/mastodon",
         "description": format!("{title} is a small corner of the fediverse."),
         "usage": {"users": {"active_month": active_month}},

@@ -77,7 +77,7 @@ fn meta(ctx: &Ctx<'_>) -> SimResponse {
         // The v10 shape (fixture misskey/api-meta-misskey-v10.json).
         json!({
             "maintainer": {"name": "admin", "email": format!("admin@{}", server.domain)},
-            "version": server.version,
+            "version": ctx.version_str(),
             "name": title,
             "uri": base,
             "description": description,
@@ -111,7 +111,7 @@ fn meta(ctx: &Ctx<'_>) -> SimResponse {
         let head = json!({
             "maintainerName": "admin",
             "maintainerEmail": format!("admin@{}", server.domain),
-            "version": server.version,
+            "version": ctx.version_str(),
             "name": title,
             "uri": base,
             "description": description,

@@ -148,9 +148,14 @@ impl Ctx<'_> {
         self.server.quirks.has(quirk)
     }
 
-    /// `(major, minor, patch)` of the server's version string, read leniently.
+    /// `(major, minor, patch)` of the version the server runs now, read leniently.
     pub fn version(&self) -> (u64, u64, u64) {
-        version_triple(&self.server.version)
+        version_triple(self.version_str())
+    }
+
+    /// The raw version string the server runs now (a crawl at 2022-09-01 sees no 4.0).
+    pub fn version_str(&self) -> &str {
+        self.world.version_at(self.server.id, self.now)
     }
 
     /// A human title for the server, derived from its domain.

@@ -456,7 +456,7 @@ fn base_document(ctx: &Ctx<'_>, version: NodeInfoVersion) -> Value {
     let v = ctx.version();
     let title = ctx.title();
 
-    let mut software_obj = json!({"name": software.as_str(), "version": server.version});
+    let mut software_obj = json!({"name": software.as_str(), "version": ctx.version_str()});
     if version >= NodeInfoVersion::V2_1 {
         if let Some((repo, home)) = software_repo(software) {
             software_obj["repository"] = json!(repo);
@@ -848,7 +848,7 @@ fn nodeinfo2(ctx: &Ctx<'_>) -> SimResponse {
             "baseUrl": ctx.base(),
             "name": title,
             "software": ctx.server.software.as_str(),
-            "version": ctx.server.version
+            "version": ctx.version_str()
         },
         "organization": {"name": title, "contact": format!("admin@{}", ctx.server.domain), "account": format!("{}/profile/admin", ctx.base())},
         "protocols": match ctx.server.software {
@@ -878,7 +878,7 @@ fn statistics(ctx: &Ctx<'_>) -> SimResponse {
     let doc = json!({
         "name": name,
         "network": network,
-        "version": ctx.server.version,
+        "version": ctx.version_str(),
         "registrations_open": ctx.server.open_registrations,
         "total_users": f.users,
         "active_users_halfyear": f.active_halfyear,
@@ -930,7 +930,7 @@ fn statusnet_config(ctx: &Ctx<'_>) -> SimResponse {
             "private": ctx.quirk(Quirk::PrivacyFlag),
             "friendica": {
                 "FRIENDICA_PLATFORM": "Friendica",
-                "FRIENDICA_VERSION": ctx.server.version,
+                "FRIENDICA_VERSION": ctx.version_str(),
                 "DFRN_PROTOCOL_VERSION": "2.23",
                 "DB_UPDATE_VERSION": 1518
             }

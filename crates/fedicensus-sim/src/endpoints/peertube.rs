@@ -35,7 +35,7 @@ fn config(ctx: &Ctx<'_>) -> SimResponse {
         "theme": {"registered": [], "default": "default"},
         "email": {"enabled": false},
         "contactForm": {"enabled": true},
-        "serverVersion": server.version,
+        "serverVersion": ctx.version_str(),
         "serverCommit": Value::Null,
         "signup": {"allowed": server.open_registrations, "allowedForCurrentIP": server.open_registrations, "requiresEmailVerification": false, "minimumAge": 16},
         "transcoding": {"hls": {"enabled": true}, "webtorrent": {"enabled": false}, "enabledResolutions": [480, 720, 1080]},

@@ -1,5 +1,7 @@
 //! Integration tests of the simulated fediverse.
+mod documents;
+mod failures;
 mod support;
 mod transport;
-mod documents; mod failures;
-mod truth; mod world;
+mod truth;
+mod world;
