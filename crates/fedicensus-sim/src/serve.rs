@@ -133,6 +133,33 @@ async fn bind_tcp(addr: SocketAddr, what: &'static str) -> Result<TcpListener> {
         .map_err(|source| Error::Bind { addr, what, source })
 }
 
+/// Binds DNS over UDP and TCP on one port. With port 0 the UDP socket picks a free port, and the
+/// TCP one may find it taken (by another socket's ephemeral port, in a busy test run): then both
+/// are tried again on a new port, a few times.
+async fn bind_dns(wanted: SocketAddr) -> Result<(UdpSocket, SocketAddr, TcpListener)> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let udp = UdpSocket::bind(wanted)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: wanted,
+                what: "DNS over UDP",
+                source,
+            })?;
+        let addr = udp.local_addr().map_err(|source| Error::Bind {
+            addr: wanted,
+            what: "DNS over UDP",
+            source,
+        })?;
+        match bind_tcp(addr, "DNS over TCP").await {
+            Ok(tcp) => return Ok((udp, addr, tcp)),
+            Err(err) if wanted.port() != 0 || attempts >= 20 => return Err(err),
+            Err(_) => continue,
+        }
+    }
+}
+
 /// Starts serving `world` as it is at `clock`'s time. Returns once every socket is bound.
 pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Result<RunningSim> {
     if cfg.listen.is_unspecified() || cfg.listen == IpAddr::V4(REFUSED_ADDR) {
@@ -148,20 +175,7 @@ pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Resu
         what: "HTTP and HTTPS",
         source,
     })?;
-    let dns_wanted = SocketAddr::new(cfg.listen, cfg.dns_port);
-    let dns_udp = UdpSocket::bind(dns_wanted)
-        .await
-        .map_err(|source| Error::Bind {
-            addr: dns_wanted,
-            what: "DNS over UDP",
-            source,
-        })?;
-    let dns_addr = dns_udp.local_addr().map_err(|source| Error::Bind {
-        addr: dns_wanted,
-        what: "DNS over UDP",
-        source,
-    })?;
-    let dns_tcp = bind_tcp(dns_addr, "DNS over TCP").await?;
+    let (dns_udp, dns_addr, dns_tcp) = bind_dns(SocketAddr::new(cfg.listen, cfg.dns_port)).await?;
     let http_extra = match cfg.http_port {
         Some(port) => Some(bind_tcp(SocketAddr::new(cfg.listen, port), "HTTP").await?),
         None => None,
