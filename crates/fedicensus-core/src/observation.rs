@@ -1,0 +1,325 @@
+//! What one visit to one server found: the [`Observation`] the crawler emits and storage records.
+//!
+//! A visit that fails is still an observation: its [`Outcome`] says how it failed. Every number
+//! keeps the document it came from ([`Source`]), because NodeInfo and the Mastodon instance API
+//! often disagree and researchers need to see both. A number a server did not report is absent,
+//! never zero.
+
+use crate::host::Host;
+use crate::software::Software;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How a visit ended. Stable names (see [`Outcome::as_str`]) are stored and exported.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "detail")]
+pub enum Outcome {
+    /// NodeInfo (at least) was read and parsed.
+    Ok,
+    /// The name does not resolve (NXDOMAIN or no address).
+    NoSuchDomain,
+    /// The name resolved to an address we refuse to connect to (private, loopback, ...).
+    ForbiddenAddress,
+    /// The connection was refused.
+    Refused,
+    /// No answer within the time allowed (connect, request or whole visit).
+    Timeout,
+    /// The TLS handshake failed (bad certificate, protocol error).
+    Tls,
+    /// Another connection-level failure (reset, unexpected close).
+    Connection,
+    /// The server answered an HTTP error status where a document was expected.
+    HttpStatus(u16),
+    /// A JSON document was expected and something else came (HTML, a Cloudflare page).
+    NotJson,
+    /// JSON that does not describe a server (malformed, or no `software.name`).
+    Invalid,
+    /// A body larger than the cap (after decompression).
+    TooLarge,
+    /// Too many redirects, or a redirect loop.
+    RedirectLoop,
+    /// The server has no NodeInfo (404 on the well-known document).
+    NoNodeInfo,
+    /// robots.txt forbids what we would fetch.
+    RobotsDisallowed,
+    /// The server asked not to be counted (410 Gone, 451, or an operator's deny list).
+    OptedOut,
+    /// The server moved permanently to another domain (recorded in [`Observation::moved_to`]).
+    Moved,
+    /// Rate limited (429) and not retried within this visit.
+    RateLimited,
+}
+
+impl Outcome {
+    /// The stable name stored in databases and exports.
+    pub fn as_str(&self) -> String {
+        match self {
+            Outcome::Ok => "ok".into(),
+            Outcome::NoSuchDomain => "no_such_domain".into(),
+            Outcome::ForbiddenAddress => "forbidden_address".into(),
+            Outcome::Refused => "refused".into(),
+            Outcome::Timeout => "timeout".into(),
+            Outcome::Tls => "tls".into(),
+            Outcome::Connection => "connection".into(),
+            Outcome::HttpStatus(code) => format!("http_{code}"),
+            Outcome::NotJson => "not_json".into(),
+            Outcome::Invalid => "invalid".into(),
+            Outcome::TooLarge => "too_large".into(),
+            Outcome::RedirectLoop => "redirect_loop".into(),
+            Outcome::NoNodeInfo => "no_nodeinfo".into(),
+            Outcome::RobotsDisallowed => "robots_disallowed".into(),
+            Outcome::OptedOut => "opted_out".into(),
+            Outcome::Moved => "moved".into(),
+            Outcome::RateLimited => "rate_limited".into(),
+        }
+    }
+
+    /// Parses a stable name back (the inverse of [`Outcome::as_str`]).
+    pub fn from_name(name: &str) -> Option<Outcome> {
+        if let Some(code) = name.strip_prefix("http_") {
+            return code.parse().ok().map(Outcome::HttpStatus);
+        }
+        Some(match name {
+            "ok" => Outcome::Ok,
+            "no_such_domain" => Outcome::NoSuchDomain,
+            "forbidden_address" => Outcome::ForbiddenAddress,
+            "refused" => Outcome::Refused,
+            "timeout" => Outcome::Timeout,
+            "tls" => Outcome::Tls,
+            "connection" => Outcome::Connection,
+            "not_json" => Outcome::NotJson,
+            "invalid" => Outcome::Invalid,
+            "too_large" => Outcome::TooLarge,
+            "redirect_loop" => Outcome::RedirectLoop,
+            "no_nodeinfo" => Outcome::NoNodeInfo,
+            "robots_disallowed" => Outcome::RobotsDisallowed,
+            "opted_out" => Outcome::OptedOut,
+            "moved" => Outcome::Moved,
+            "rate_limited" => Outcome::RateLimited,
+            _ => return None,
+        })
+    }
+
+    /// Whether the server answered with usable numbers.
+    pub fn is_ok(&self) -> bool {
+        matches!(self, Outcome::Ok)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// The document a number came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    NodeInfo,
+    InstanceV1,
+    InstanceV2,
+    Activity,
+    LemmySite,
+    MisskeyMeta,
+    MisskeyStats,
+    PeertubeStats,
+    PeerList,
+}
+
+impl Source {
+    /// The stable name stored and exported.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Source::NodeInfo => "nodeinfo",
+            Source::InstanceV1 => "instance_v1",
+            Source::InstanceV2 => "instance_v2",
+            Source::Activity => "activity",
+            Source::LemmySite => "lemmy_site",
+            Source::MisskeyMeta => "misskey_meta",
+            Source::MisskeyStats => "misskey_stats",
+            Source::PeertubeStats => "peertube_stats",
+            Source::PeerList => "peer_list",
+        }
+    }
+}
+
+/// What a number counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Registered users.
+    UsersTotal,
+    /// Users active in the last month (each software's own window).
+    UsersActiveMonth,
+    /// Users active in the last half year.
+    UsersActiveHalfyear,
+    /// Users active in the last week (NodeInfo 2.2, Lemmy, PeerTube).
+    UsersActiveWeek,
+    /// Posts by local users.
+    LocalPosts,
+    /// Comments by local users.
+    LocalComments,
+    /// Domains the server knows (Mastodon `stats.domain_count`, Misskey `instances`).
+    DomainCount,
+    /// Entries in the peer list it served.
+    PeerCount,
+}
+
+impl Metric {
+    /// The stable name stored and exported.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Metric::UsersTotal => "users_total",
+            Metric::UsersActiveMonth => "users_active_month",
+            Metric::UsersActiveHalfyear => "users_active_halfyear",
+            Metric::UsersActiveWeek => "users_active_week",
+            Metric::LocalPosts => "local_posts",
+            Metric::LocalComments => "local_comments",
+            Metric::DomainCount => "domain_count",
+            Metric::PeerCount => "peer_count",
+        }
+    }
+}
+
+/// One number a server reported, with where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub metric: Metric,
+    pub source: Source,
+    pub value: u64,
+}
+
+/// One week of `/api/v1/instance/activity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WeekActivity {
+    /// Start of the week, as the server reported it.
+    pub week_start: DateTime<Utc>,
+    pub statuses: u64,
+    pub logins: u64,
+    pub registrations: u64,
+}
+
+/// Things a server said about itself that change how it may be shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flags {
+    /// NodeInfo `metadata.private`, Friendica `site.private` or similar: counted in aggregates,
+    /// never listed individually.
+    pub private: bool,
+    /// `X-Robots-Tag: noindex` on its documents: counted, not listed.
+    pub noindex: bool,
+    /// Mastodon limited-federation mode (401 on the instance API).
+    pub limited_federation: bool,
+    /// The peer list is hidden (404, 401) or not offered.
+    pub peers_hidden: bool,
+}
+
+/// The software a server reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SoftwareReport {
+    /// The family it maps to.
+    pub family: Software,
+    /// `software.name` exactly as sent.
+    pub raw_name: String,
+    /// `software.version` exactly as sent (may be empty).
+    pub raw_version: String,
+    /// The version normalised to `major.minor.patch` where one can be read.
+    pub version: Option<String>,
+}
+
+/// One visit to one server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    pub host: Host,
+    /// When the visit started (the crawler's clock; simulated time in a simulated crawl).
+    pub observed_at: DateTime<Utc>,
+    pub outcome: Outcome,
+    /// Wall time the visit took, in milliseconds.
+    pub duration_ms: u64,
+    /// The NodeInfo schema version read (`"2.0"`, ...), if any.
+    pub nodeinfo_version: Option<String>,
+    pub software: Option<SoftwareReport>,
+    pub open_registrations: Option<bool>,
+    /// Every number reported, with its source. Several sources may report one metric.
+    pub measurements: Vec<Measurement>,
+    /// Weekly activity, newest first, as reported (the first week is partial).
+    pub activity: Vec<WeekActivity>,
+    /// The normalised peers it listed (valid names only), when a peer list was read.
+    pub peers: Option<Vec<Host>>,
+    pub flags: Flags,
+    /// Where it moved, for [`Outcome::Moved`].
+    pub moved_to: Option<Host>,
+}
+
+impl Observation {
+    /// A visit that ended with `outcome` and found nothing.
+    pub fn failed(
+        host: Host,
+        observed_at: DateTime<Utc>,
+        outcome: Outcome,
+        duration_ms: u64,
+    ) -> Observation {
+        Observation {
+            host,
+            observed_at,
+            outcome,
+            duration_ms,
+            nodeinfo_version: None,
+            software: None,
+            open_registrations: None,
+            measurements: Vec::new(),
+            activity: Vec::new(),
+            peers: None,
+            flags: Flags::default(),
+            moved_to: None,
+        }
+    }
+
+    /// The value of `metric` from the most trusted source that reported it: NodeInfo first for
+    /// totals and posts, the instance API v2 first for monthly actives (Mastodon's own figure).
+    pub fn best(&self, metric: Metric) -> Option<u64> {
+        let order: &[Source] = match metric {
+            Metric::UsersActiveMonth => &[
+                Source::InstanceV2,
+                Source::NodeInfo,
+                Source::LemmySite,
+                Source::PeertubeStats,
+            ],
+            _ => &[
+                Source::NodeInfo,
+                Source::InstanceV1,
+                Source::LemmySite,
+                Source::MisskeyStats,
+                Source::PeertubeStats,
+                Source::InstanceV2,
+                Source::PeerList,
+            ],
+        };
+        order.iter().find_map(|source| {
+            self.measurements
+                .iter()
+                .find(|m| m.metric == metric && m.source == *source)
+                .map(|m| m.value)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_names_round_trip() {
+        for outcome in [
+            Outcome::Ok,
+            Outcome::NoSuchDomain,
+            Outcome::HttpStatus(503),
+            Outcome::RobotsDisallowed,
+            Outcome::Moved,
+        ] {
+            assert_eq!(Outcome::from_name(&outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(Outcome::from_name("nonsense"), None);
+    }
+}
