@@ -1,0 +1,1 @@
+//! Integration tests of the crawler against the simulated fediverse.
