@@ -105,3 +105,84 @@ fn simulate_rejects_malformed_arguments_with_usage_errors() {
         .expect("runs");
     assert!(String::from_utf8_lossy(&out.stderr).contains("known scenarios: migration-2022"));
 }
+
+#[test]
+fn simulate_serves_a_world_that_answers_by_host_name_on_the_printed_port() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+
+    let dir = std::env::temp_dir().join(format!("fedicensus-e2e-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let ca = dir.join("ca.pem");
+    let mut child = fedicensus()
+        .args([
+            "simulate",
+            "--servers",
+            "60",
+            "--failures",
+            "none",
+            "--latency-ms",
+            "0",
+        ])
+        .args(["--at", "2022-11-15", "--ca-file"])
+        .arg(&ca)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut printed = String::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let port: u16 = printed
+        .split("HTTP and HTTPS   port ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in:\n{printed}"));
+    assert!(printed.contains("DNS server"), "{printed}");
+    assert!(printed.contains(&ca.display().to_string()), "{printed}");
+    assert!(std::fs::read_to_string(&ca)
+        .expect("the CA file")
+        .contains("BEGIN CERTIFICATE"));
+
+    let get = |host: &str, path: &str| -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+        answer
+    };
+    let truth = get("sim.control", "/truth.csv?at=2022-11-15");
+    assert!(truth.starts_with("HTTP/1.1 200"), "{truth}");
+    let domain = truth
+        .lines()
+        .skip_while(|l| !l.starts_with("domain,"))
+        .nth(1)
+        .and_then(|row| row.split(',').next())
+        .expect("a server row")
+        .to_string();
+    let well_known = get(&domain, "/.well-known/nodeinfo");
+    assert!(well_known.starts_with("HTTP/1.1 200"), "{well_known}");
+    assert!(
+        well_known.contains("nodeinfo.diaspora.software/ns/schema/"),
+        "{well_known}"
+    );
+    let unknown = get("no-such-server.example", "/.well-known/nodeinfo");
+    assert!(unknown.starts_with("HTTP/1.1 421"), "{unknown}");
+
+    child.kill().expect("stops");
+    child.wait().expect("exits");
+    let _ = std::fs::remove_dir_all(&dir);
+}

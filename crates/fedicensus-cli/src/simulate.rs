@@ -124,7 +124,6 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn serve_world(world: World, at: DateTime<Utc>, args: &Args) -> Result<()> {
-    let servers = world.servers().len();
     let clock = SimClock::starting_at(at);
     let config = ServeConfig {
         listen: args.listen.ip(),
@@ -138,23 +137,14 @@ async fn serve_world(world: World, at: DateTime<Utc>, args: &Args) -> Result<()>
         .await
         .with_context(|| format!("starting the simulator on {}", args.listen))?;
     if let Some(path) = &args.ca_file {
-        std::fs::write(path, sim.ca_pem())
+        sim.write_ca_pem(path)
             .with_context(|| format!("writing the CA certificate to {}", path.display()))?;
     }
     if let Some(path) = &args.hosts_file {
         sim.write_hosts_file(path)
             .with_context(|| format!("writing the hosts file {}", path.display()))?;
     }
-    println!(
-        "Simulating {} ({servers} servers, seed {}) as of {}.",
-        args.scenario.name(),
-        args.seed,
-        at.format("%Y-%m-%d %H:%M UTC")
-    );
     println!("{}", sim.how_to_connect());
-    if let Some(path) = &args.ca_file {
-        println!("CA certificate written to {}.", path.display());
-    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

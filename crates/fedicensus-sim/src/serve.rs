@@ -382,26 +382,31 @@ impl RunningSim {
             None => format!("the CA certificate served at http://{CONTROL_HOST}/ca.pem"),
         };
         let mut text = format!(
-            "Serving a simulated fediverse of {} servers (scenario {}, seed {}) at simulated time \
-             {}. Point the crawler's resolver at the DNS server {dns} (UDP and TCP): it resolves \
-             every live name to {}, and the crawler must connect to port {} for both http:// and \
-             https:// URLs (one port, TLS is recognised by its first byte). Trust {ca}. Names \
-             that refuse connections resolve to {REFUSED_ADDR}; SSRF bait resolves to private, \
-             link-local and loopback ({BAIT_LOOPBACK_ADDR}) addresses, where any connection is \
-             logged as a failure. The control host {CONTROL_HOST} (same port) serves /world, \
-             /ca.pem, /requests.csv, /truth.csv?at=... and POST /clock?at=....",
+            "Serving {} servers (scenario {}, seed {}), simulated time {}.\n\
+             \n\
+             To crawl it, change only configuration:\n\
+             \x20 DNS server       {dns} (UDP and TCP); live names resolve to {}\n\
+             \x20 HTTP and HTTPS   port {} for every name (one port: TLS is recognised by its first byte)\n\
+             \x20 trust            {ca}\n\
+             \x20 allow addresses  {} (the servers) and {REFUSED_ADDR} (names that refuse connections)\n\
+             \x20 never allow      {BAIT_LOOPBACK_ADDR} or private and link-local addresses: SSRF bait, and any\n\
+             \x20                  connection to {BAIT_LOOPBACK_ADDR} is logged as a failure\n\
+             \n\
+             Control host {CONTROL_HOST} on the same port: GET /world, /ca.pem, /requests.csv,\n\
+             /truth.csv?at=DATE; POST /clock?at=TIME moves the simulated clock.",
             world.servers().len(),
             world.config().scenario.name(),
             world.config().seed,
-            self.shared.clock.now().to_rfc3339(),
+            self.shared.clock.now().format("%Y-%m-%d %H:%M:%S UTC"),
             addr.ip(),
             addr.port(),
+            addr.ip(),
         );
         if self.http_addr.is_some() || self.https_addr.is_some() {
             let _ = write!(
                 text,
-                " Crawlers that use the system resolver and default ports can use a hosts file \
-                 (`--hosts-file`) with plain HTTP on {} and HTTPS on {}.",
+                "\nFor crawlers that use the system resolver and default ports (with --hosts-file): \
+                 plain HTTP on {}, HTTPS on {}.",
                 self.http_addr
                     .map_or_else(|| "no port".to_string(), |a| a.to_string()),
                 self.https_addr
