@@ -1,31 +1,360 @@
-//! Server names: [`Host`], a normalised, validated domain.
+//! Server names: [`Host`], a normalised, validated domain, and [`HostError`], why a name was
+//! refused.
 //!
-//! (The full normalisation — IDNA, the Public Suffix List, rejection rules — is being written by
-//! the crawler issue; this is the type everything else already uses.)
+//! Every name fedicensus meets comes from outside: seeds typed by a person, peer lists served by
+//! strangers (mastodon.social's holds 121,644 entries with IP literals, `host:port` pairs, raw
+//! Unicode, punycode, underscores, joke labels and obfuscated `*` blocks). A census that counted
+//! `social.λ.zone` and `social.xn--wxa.zone` as two servers, or crawled `8.8.8.8`, would be wrong,
+//! so every name passes through [`Host::parse`] once, at the border, and the rest of the code only
+//! ever sees the normalised form.
+//!
+//! The rules, in order:
+//! 1. trim; strip a scheme (`https://`), a path, query or fragment, userinfo (`user@`) and a port;
+//!    lowercase; strip one trailing dot;
+//! 2. refuse IP literals (v4, v6, bracketed) and names whose last label is numeric: a census
+//!    counts named servers, and an address is not one (it is also how SSRF bait looks);
+//! 3. refuse names containing `*` (obfuscated domain blocks), `localhost` and `*.localhost`;
+//! 4. map Unicode to ASCII with IDNA (UTS 46, as browsers do), so both spellings are one server;
+//! 5. allow only `a-z`, `0-9`, `-` and `_` in labels; refuse empty labels, labels over 63 and names
+//!    over 253 characters, and single labels;
+//! 6. `.onion` and `.i2p` names are **recorded but never crawled** ([`Host::is_crawlable`]): they are
+//!    real servers worth counting as seen, but reaching them needs a proxy we do not run;
+//! 7. everything else must end in a suffix of the Public Suffix List (embedded at build time by the
+//!    `psl` crate: no network) and must not itself be a public suffix such as `co.uk`.
+//!
+//! **Underscores are accepted.** They are invalid in hostnames (RFC 952/1123) but valid in DNS
+//! names, accepted by WHATWG URL parsing (so by our HTTP client), and real: eight entries of the
+//! mastodon.social peer list (`mi_xfee.i-0.io`, `rpg_kor.masto.host`) are live servers. Refusing
+//! them would undercount; a name that does not resolve simply ends as `no_such_domain`.
+//! Hyphens at the start or end of a label are accepted for the same reason (WHATWG does not check
+//! them either).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Longest label DNS allows.
+pub const MAX_LABEL_LEN: usize = 63;
+/// Longest name DNS allows (without the trailing dot).
+pub const MAX_NAME_LEN: usize = 253;
 
 /// A normalised server name: lowercase ASCII (punycode), no port, no trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Host(String);
 
+/// Which network a [`Host`] lives on, which decides whether fedicensus may visit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostKind {
+    /// An ordinary DNS name under a public suffix: crawled.
+    Public,
+    /// A Tor onion service: recorded, not crawled.
+    Onion,
+    /// An I2P eepsite: recorded, not crawled.
+    I2p,
+}
+
+/// Why a name is not a server fedicensus will record. The names ([`HostError::as_str`]) are
+/// stable: rejection counts are stored and exported under them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, thiserror::Error)]
+pub enum HostError {
+    /// Nothing left after trimming and stripping.
+    #[error("empty name")]
+    Empty,
+    /// An IPv4 or IPv6 address (bracketed or not), or a name ending in a numeric label.
+    #[error("an IP address, not a name")]
+    IpLiteral,
+    /// Contains `*`: an obfuscated entry from a domain block list.
+    #[error("obfuscated name (contains '*')")]
+    Obfuscated,
+    /// `localhost` or a name under it.
+    #[error("localhost")]
+    Localhost,
+    /// A name with one label (`foo`), which only means something on a local network.
+    #[error("a single label, not a public name")]
+    SingleLabel,
+    /// Two dots in a row, or a leading dot.
+    #[error("an empty label")]
+    EmptyLabel,
+    /// A label longer than 63 characters.
+    #[error("a label longer than 63 characters")]
+    LabelTooLong,
+    /// A name longer than 253 characters.
+    #[error("longer than 253 characters")]
+    NameTooLong,
+    /// A character outside `a-z 0-9 - _` (after IDNA), or whitespace inside the name.
+    #[error("a character not allowed in a host name")]
+    InvalidCharacter,
+    /// A `:port` that is not a number from 0 to 65535.
+    #[error("an invalid port")]
+    InvalidPort,
+    /// The name does not end in a suffix of the Public Suffix List (`.invalidtld`, `.bbs`).
+    #[error("not under a known public suffix")]
+    UnknownSuffix,
+    /// The name is itself a public suffix (`co.uk`), not a name under one.
+    #[error("a public suffix itself")]
+    PublicSuffix,
+    /// IDNA (UTS 46) refused the name: invalid punycode, disallowed code points.
+    #[error("invalid internationalised name")]
+    Idna,
+}
+
+impl HostError {
+    /// Every variant, in a stable order (for reports that list zero counts too).
+    pub const ALL: &'static [HostError] = &[
+        HostError::Empty,
+        HostError::IpLiteral,
+        HostError::Obfuscated,
+        HostError::Localhost,
+        HostError::SingleLabel,
+        HostError::EmptyLabel,
+        HostError::LabelTooLong,
+        HostError::NameTooLong,
+        HostError::InvalidCharacter,
+        HostError::InvalidPort,
+        HostError::UnknownSuffix,
+        HostError::PublicSuffix,
+        HostError::Idna,
+    ];
+
+    /// The stable name stored and exported.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            HostError::Empty => "empty",
+            HostError::IpLiteral => "ip_literal",
+            HostError::Obfuscated => "obfuscated",
+            HostError::Localhost => "localhost",
+            HostError::SingleLabel => "single_label",
+            HostError::EmptyLabel => "empty_label",
+            HostError::LabelTooLong => "label_too_long",
+            HostError::NameTooLong => "name_too_long",
+            HostError::InvalidCharacter => "invalid_character",
+            HostError::InvalidPort => "invalid_port",
+            HostError::UnknownSuffix => "unknown_suffix",
+            HostError::PublicSuffix => "public_suffix",
+            HostError::Idna => "idna",
+        }
+    }
+}
+
+impl Serialize for HostError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl Host {
-    /// Wraps a name that is already normalised (from our own database, say). Use the parser for
-    /// anything that came from outside.
+    /// Wraps a name that is already normalised (from our own database, say). Use
+    /// [`Host::parse`] for anything that came from outside.
     pub fn from_normalised(name: impl Into<String>) -> Host {
         Host(name.into())
+    }
+
+    /// Normalises and validates a name from outside (a seed, a peer list entry, a URL); see the
+    /// module documentation for the rules.
+    pub fn parse(raw: &str) -> Result<Host, HostError> {
+        let authority = strip_to_authority(raw)?;
+        let name = strip_port(authority)?;
+        let lower = name.to_ascii_lowercase();
+        let lower = lower.strip_suffix('.').unwrap_or(&lower);
+        if lower.is_empty() {
+            return Err(HostError::Empty);
+        }
+        if lower.contains('*') {
+            return Err(HostError::Obfuscated);
+        }
+        if lower.parse::<Ipv4Addr>().is_ok() || lower.parse::<Ipv6Addr>().is_ok() {
+            return Err(HostError::IpLiteral);
+        }
+        if lower.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(HostError::InvalidCharacter);
+        }
+        // IDNA first, so that Unicode full stops (`。`) split labels and Unicode forms are checked
+        // in the same ASCII form as punycode ones.
+        let ascii = idna::domain_to_ascii_cow(lower.as_bytes(), idna::AsciiDenyList::URL)
+            .map_err(|_| HostError::Idna)?
+            .into_owned();
+        let ascii = ascii.strip_suffix('.').map(str::to_owned).unwrap_or(ascii);
+        validate_ascii(&ascii)?;
+        let host = Host(ascii);
+        if host.kind() == HostKind::Public {
+            check_suffix(host.as_str())?;
+        }
+        Ok(host)
     }
 
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Which network the name is on.
+    pub fn kind(&self) -> HostKind {
+        if self.0.ends_with(".onion") {
+            HostKind::Onion
+        } else if self.0.ends_with(".i2p") {
+            HostKind::I2p
+        } else {
+            HostKind::Public
+        }
+    }
+
+    /// Whether fedicensus visits this server: false for `.onion` and `.i2p`, which are recorded
+    /// when seen but never fetched.
+    pub fn is_crawlable(&self) -> bool {
+        self.kind() == HostKind::Public
+    }
+
+    /// The registrable domain (eTLD+1 by the Public Suffix List, private section included):
+    /// `a.b.example.co.uk` → `example.co.uk`, `rpg_kor.masto.host` → itself (`masto.host` is a
+    /// hosting suffix, so each customer is its own owner). Used to budget floods of fake
+    /// subdomains (`*.gab.best`). Onion, I2P and names without one give the name's last two
+    /// labels, or the name itself.
+    pub fn registrable_domain(&self) -> &str {
+        if self.is_crawlable() {
+            if let Some(domain) = psl::domain(self.0.as_bytes()) {
+                let len = domain.trim().as_bytes().len();
+                return &self.0[self.0.len() - len..];
+            }
+        }
+        match self.0.rmatch_indices('.').nth(1) {
+            Some((dot, _)) => &self.0[dot + 1..],
+            None => &self.0,
+        }
+    }
 }
 
 impl fmt::Display for Host {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+impl std::str::FromStr for Host {
+    type Err = HostError;
+
+    fn from_str(s: &str) -> Result<Host, HostError> {
+        Host::parse(s)
+    }
+}
+
+/// Trims and removes the scheme, path, query, fragment and userinfo, leaving `host[:port]`.
+fn strip_to_authority(raw: &str) -> Result<&str, HostError> {
+    let mut rest = raw.trim();
+    if let Some((scheme, after)) = rest.split_once("://") {
+        // Only a plausible scheme; `a/b://c` is a path, left for the checks below to refuse.
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            rest = after;
+        }
+    } else if let Some(after) = rest.strip_prefix("//") {
+        rest = after;
+    }
+    let end = rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len());
+    rest = &rest[..end];
+    if let Some((_, host)) = rest.rsplit_once('@') {
+        rest = host;
+    }
+    let rest = rest.trim();
+    if rest.is_empty() {
+        return Err(HostError::Empty);
+    }
+    Ok(rest)
+}
+
+/// Removes a `:port`, refusing IPv6 literals (bracketed or bare) on the way.
+fn strip_port(authority: &str) -> Result<&str, HostError> {
+    if authority.starts_with('[') {
+        return Err(HostError::IpLiteral);
+    }
+    match authority.matches(':').count() {
+        0 => Ok(authority),
+        1 => {
+            let (name, port) = authority
+                .split_once(':')
+                .expect("one colon was counted, so there is a split");
+            if !port.is_empty() && port.parse::<u16>().is_err() {
+                return Err(HostError::InvalidPort);
+            }
+            Ok(name)
+        }
+        _ if authority.parse::<Ipv6Addr>().is_ok() => Err(HostError::IpLiteral),
+        _ => Err(HostError::InvalidCharacter),
+    }
+}
+
+/// Checks an IDNA-mapped name's characters, labels and length.
+fn validate_ascii(name: &str) -> Result<(), HostError> {
+    if name.is_empty() {
+        return Err(HostError::Empty);
+    }
+    if name == "localhost" || name.ends_with(".localhost") {
+        return Err(HostError::Localhost);
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(HostError::InvalidCharacter);
+    }
+    let labels: Vec<&str> = name.split('.').collect();
+    if labels.iter().any(|l| l.is_empty()) {
+        return Err(HostError::EmptyLabel);
+    }
+    if labels.iter().any(|l| l.len() > MAX_LABEL_LEN) {
+        return Err(HostError::LabelTooLong);
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(HostError::NameTooLong);
+    }
+    if labels.len() < 2 {
+        return Err(HostError::SingleLabel);
+    }
+    let last = labels
+        .last()
+        .expect("split always yields at least one label");
+    // WHATWG URL parsing reads a numeric last label (`1.2.3`, `0x7f.1`) as an IPv4 address.
+    if last.bytes().all(|b| b.is_ascii_digit())
+        || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(HostError::IpLiteral);
+    }
+    Ok(())
+}
+
+/// Checks the name against the Public Suffix List.
+fn check_suffix(name: &str) -> Result<(), HostError> {
+    let suffix = psl::suffix(name.as_bytes()).ok_or(HostError::UnknownSuffix)?;
+    if !suffix.is_known() {
+        return Err(HostError::UnknownSuffix);
+    }
+    if suffix.as_bytes().len() == name.len() && suffix.typ() == Some(psl::Type::Icann) {
+        return Err(HostError::PublicSuffix);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_with_userinfo_and_port_reduces_to_its_host() {
+        assert_eq!(
+            Host::parse("https://user@Example.com:443/path?q#f").map(|h| h.0),
+            Ok("example.com".to_owned())
+        );
+    }
+
+    #[test]
+    fn registrable_domain_uses_the_public_suffix_list() {
+        let host = Host::parse("a.b.example.co.uk").expect("valid");
+        assert_eq!(host.registrable_domain(), "example.co.uk");
+        let host = Host::parse("x.gab.best").expect("valid");
+        assert_eq!(host.registrable_domain(), "gab.best");
     }
 }

@@ -5,17 +5,22 @@
 //! does no I/O: no tokio, no HTTP client, no database (an architecture invariant, checked in CI).
 //!
 //! Modules:
-//! - [`host`]: [`Host`], a normalised server name.
+//! - [`host`]: [`Host`], a normalised server name, and [`HostError`], why a name was refused.
 //! - [`observation`]: [`Observation`], what one visit to one server found, and its [`Outcome`].
+//! - [`parse`]: lenient parsers for every document a server serves (NodeInfo, its well-known
+//!   pointer, the Mastodon instance API, peer lists, Lemmy, Misskey, PeerTube), and the version
+//!   normaliser.
 //! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
 //!   `software.name` maps onto them.
 
 pub mod host;
 pub mod observation;
+pub mod parse;
 pub mod software;
 
-pub use host::Host;
+pub use host::{Host, HostError, HostKind};
 pub use observation::{
     Flags, Measurement, Metric, Observation, Outcome, SoftwareReport, Source, WeekActivity,
 };
+pub use parse::ParseError;
 pub use software::Software;

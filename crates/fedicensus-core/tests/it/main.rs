@@ -1,0 +1,1 @@
+//! Integration tests of fedicensus-core against the real fixtures.
