@@ -126,6 +126,8 @@ pub enum Source {
     MisskeyStats,
     PeertubeStats,
     PeerList,
+    /// The pre-NodeInfo `/statistics.json` of diaspora*, Friendica and RedMatrix.
+    StatisticsJson,
 }
 
 impl Source {
@@ -141,7 +143,27 @@ impl Source {
             Source::MisskeyStats => "misskey_stats",
             Source::PeertubeStats => "peertube_stats",
             Source::PeerList => "peer_list",
+            Source::StatisticsJson => "statistics_json",
         }
+    }
+
+    /// Every source, in a stable order.
+    pub const ALL: &'static [Source] = &[
+        Source::NodeInfo,
+        Source::InstanceV1,
+        Source::InstanceV2,
+        Source::Activity,
+        Source::LemmySite,
+        Source::MisskeyMeta,
+        Source::MisskeyStats,
+        Source::PeertubeStats,
+        Source::PeerList,
+        Source::StatisticsJson,
+    ];
+
+    /// Parses a stable name back (the inverse of [`Source::as_str`]).
+    pub fn from_name(name: &str) -> Option<Source> {
+        Source::ALL.iter().copied().find(|s| s.as_str() == name)
     }
 }
 
@@ -285,6 +307,7 @@ impl Observation {
                 Source::NodeInfo,
                 Source::LemmySite,
                 Source::PeertubeStats,
+                Source::StatisticsJson,
             ],
             _ => &[
                 Source::NodeInfo,
@@ -292,7 +315,9 @@ impl Observation {
                 Source::LemmySite,
                 Source::MisskeyStats,
                 Source::PeertubeStats,
+                Source::StatisticsJson,
                 Source::InstanceV2,
+                Source::Activity,
                 Source::PeerList,
             ],
         };

@@ -13,14 +13,32 @@
 //! every real fixture. Each parsed document offers `measurements()`, the numbers it reported
 //! tagged with their [`crate::Source`], so disagreements between documents stay visible.
 
+pub mod activity;
 pub mod error_body;
+pub mod instance_v1;
+pub mod instance_v2;
+pub mod lemmy_site;
 pub mod lenient;
+pub mod misskey_meta;
+pub mod misskey_stats;
 pub mod nodeinfo;
+pub mod peers;
+pub mod peertube_stats;
+pub mod statistics_json;
 pub mod version;
 pub mod well_known;
 
+pub use activity::{parse_activity, Activity};
 pub use error_body::{error_body, parse_error_body, ErrorBody};
+pub use instance_v1::{parse_instance_v1, InstanceV1};
+pub use instance_v2::{parse_instance_v2, InstanceV2};
+pub use lemmy_site::{parse_lemmy_site, LemmySite};
+pub use misskey_meta::{parse_misskey_meta, MisskeyMeta};
+pub use misskey_stats::{parse_misskey_stats, MisskeyStats};
 pub use nodeinfo::{parse_nodeinfo, parse_nodeinfo2, NodeInfo, NodeInfoSoftware, Usage};
+pub use peers::{normalise_peers, parse_peers, NormalisedPeers, PeerList};
+pub use peertube_stats::{parse_peertube_stats, PeertubeStats};
+pub use statistics_json::{parse_statistics_json, StatisticsJson};
 pub use version::normalise_version;
 pub use well_known::{choose_nodeinfo, parse_well_known, NodeInfoLink, NodeInfoVersion, WellKnown};
 
