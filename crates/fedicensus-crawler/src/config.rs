@@ -1,0 +1,196 @@
+//! What a crawl may do: its identity, its time and size limits, its politeness and its network.
+//!
+//! The library never reads the environment or a file (an architecture invariant): the binary
+//! builds a [`CrawlerConfig`] from its settings and hands it over. Every default is a `pub const`
+//! so the binary's settings, the documentation and the tests quote the same numbers.
+//!
+//! The defaults are chosen from what the field does (PROTOCOL.md §4.2, FIELD.md): body caps like
+//! Firefish's 1 MiB read of the well-known document (peer lists get 16 MiB: mastodon.social's
+//! list is 2.9 MB and growing), 3 redirects, fediverse.space's 15 s request timeout, one request
+//! in flight per host and a second between two requests to it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+
+/// The token robots.txt files use to address fedicensus (we also obey `*`).
+pub const ROBOTS_TOKEN: &str = "fedicensus";
+/// How long establishing a connection may take.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one request may take, from sending it to the last byte of its body.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a whole visit of one host may take, waits for politeness included.
+pub const DEFAULT_VISIT_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest document read (after decompression): NodeInfo, instance API, robots.txt.
+pub const DEFAULT_DOCUMENT_CAP: u64 = 1024 * 1024;
+/// The largest peer list read (after decompression).
+pub const DEFAULT_PEER_LIST_CAP: u64 = 16 * 1024 * 1024;
+/// How many same-host redirects one request may follow.
+pub const DEFAULT_MAX_REDIRECTS: usize = 3;
+/// Visits running at once, across all hosts.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Visits running at once against one IP address (shared hosting serves many names).
+pub const DEFAULT_PER_IP_CONCURRENCY: usize = 4;
+/// The least time between the starts of two requests to one host.
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest `Crawl-delay` honoured; longer ones are cut to this (GoToSocial asks for 500 s,
+/// which would make a four-request visit last half an hour).
+pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(20);
+/// The longest a visit waits out a rate limit (429) before giving up on the host until later.
+pub const DEFAULT_MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
+/// Hosts of one registrable domain visited per crawl cycle (contains `*.gab.best` floods).
+pub const DEFAULT_DOMAIN_BUDGET: usize = 25;
+/// The contact URL tests and the simulator use; a real crawl must give its own.
+pub const EXAMPLE_CONTACT_URL: &str = "https://example.invalid/fedicensus";
+
+/// Everything a crawl is allowed to do.
+#[derive(Debug, Clone)]
+pub struct CrawlerConfig {
+    /// A page that explains the crawler and how to opt out; it goes into the User-Agent
+    /// (`fedicensus/<version> (+<contact URL>)`). Required.
+    pub contact_url: String,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub visit_timeout: Duration,
+    pub document_cap: u64,
+    pub peer_list_cap: u64,
+    pub max_redirects: usize,
+    pub concurrency: usize,
+    pub per_ip_concurrency: usize,
+    pub min_interval: Duration,
+    pub max_crawl_delay: Duration,
+    pub max_rate_limit_wait: Duration,
+    pub domain_budget: usize,
+    /// Hosts the operator was asked to leave alone: a name here excludes that host and every
+    /// host under it (`example.org` also covers `social.example.org`). Recorded as
+    /// [`Outcome::OptedOut`](fedicensus_core::Outcome::OptedOut) without any request.
+    pub deny: Vec<String>,
+    /// Whether to fetch the peer lists (discovery). Off for a probe that only wants numbers.
+    pub fetch_peers: bool,
+    pub network: NetworkConfig,
+}
+
+/// Where names resolve, which certificates are trusted and which addresses may be reached.
+///
+/// A real crawl leaves everything at its default: the system resolver, the web's root CAs,
+/// standard ports and no allowed special addresses. A crawl of the simulator sets the first four.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkConfig {
+    /// Ask this DNS server (UDP, then TCP) instead of the system's resolvers.
+    pub nameserver: Option<SocketAddr>,
+    /// Connect every request to this port, whatever the scheme (the simulator serves HTTP and
+    /// HTTPS on one port).
+    pub port: Option<u16>,
+    /// An extra CA certificate to trust, PEM-encoded (the simulator's).
+    pub extra_ca_pem: Option<String>,
+    /// Addresses allowed although the address policy forbids their range (loopback for the
+    /// simulator). Exact addresses only, never ranges.
+    pub allow_addresses: Vec<IpAddr>,
+    /// Whether an `https://` visit that fails on its certificate may retry over plain `http://`.
+    /// Off by default: a bad certificate is recorded as `tls` (other servers cannot federate with
+    /// it either) and a crawler that downgrades on certificate errors is trivially fooled. A
+    /// handshake that fails because the server does not speak TLS at all, and a refused or reset
+    /// connection, always fall back to `http://` (the NodeInfo protocol says so).
+    pub http_fallback_on_bad_certificate: bool,
+}
+
+impl CrawlerConfig {
+    /// The defaults, with `contact_url`.
+    pub fn new(contact_url: impl Into<String>) -> CrawlerConfig {
+        CrawlerConfig {
+            contact_url: contact_url.into(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            visit_timeout: DEFAULT_VISIT_TIMEOUT,
+            document_cap: DEFAULT_DOCUMENT_CAP,
+            peer_list_cap: DEFAULT_PEER_LIST_CAP,
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            concurrency: DEFAULT_CONCURRENCY,
+            per_ip_concurrency: DEFAULT_PER_IP_CONCURRENCY,
+            min_interval: DEFAULT_MIN_INTERVAL,
+            max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
+            max_rate_limit_wait: DEFAULT_MAX_RATE_LIMIT_WAIT,
+            domain_budget: DEFAULT_DOMAIN_BUDGET,
+            deny: Vec::new(),
+            fetch_peers: true,
+            network: NetworkConfig::default(),
+        }
+    }
+
+    /// The User-Agent sent with every request: `fedicensus/<version> (+<contact URL>)`.
+    pub fn user_agent(&self) -> String {
+        format!(
+            "fedicensus/{} (+{})",
+            env!("CARGO_PKG_VERSION"),
+            self.contact_url.trim()
+        )
+    }
+
+    /// Checks that the configuration can work; a crawl refuses to start otherwise.
+    pub fn validate(&self) -> Result<()> {
+        let contact = self.contact_url.trim();
+        if contact.is_empty() {
+            return Err(Error::NoContactUrl);
+        }
+        let has_scheme = contact.starts_with("https://") || contact.starts_with("http://");
+        if !has_scheme
+            || contact.chars().any(|c| c.is_control() || c.is_whitespace())
+            || contact.contains(')')
+        {
+            return Err(Error::Config(format!(
+                "contact URL {contact:?} is not an http:// or https:// URL without spaces or \
+                 parentheses"
+            )));
+        }
+        let positive = [
+            ("concurrency", self.concurrency),
+            ("per_ip_concurrency", self.per_ip_concurrency),
+            ("domain_budget", self.domain_budget),
+            ("document_cap", self.document_cap as usize),
+            ("peer_list_cap", self.peer_list_cap as usize),
+        ];
+        for (name, value) in positive {
+            if value == 0 {
+                return Err(Error::Config(format!("{name} must be at least 1")));
+            }
+        }
+        let durations = [
+            ("connect_timeout", self.connect_timeout),
+            ("request_timeout", self.request_timeout),
+            ("visit_timeout", self.visit_timeout),
+        ];
+        for (name, value) in durations {
+            if value.is_zero() {
+                return Err(Error::Config(format!("{name} must be longer than zero")));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crawl_without_a_contact_url_refuses_to_start() {
+        let config = CrawlerConfig::new("  ");
+        assert!(matches!(config.validate(), Err(Error::NoContactUrl)));
+        let config = CrawlerConfig::new("mailto:me@example.org");
+        assert!(matches!(config.validate(), Err(Error::Config(_))));
+        assert!(CrawlerConfig::new(EXAMPLE_CONTACT_URL).validate().is_ok());
+    }
+
+    #[test]
+    fn the_user_agent_names_the_crawler_its_version_and_its_contact() {
+        let config = CrawlerConfig::new("https://example.org/crawler");
+        assert_eq!(
+            config.user_agent(),
+            format!(
+                "fedicensus/{} (+https://example.org/crawler)",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+    }
+}
