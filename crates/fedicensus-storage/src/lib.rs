@@ -1,5 +1,45 @@
-//! fedicensus storage: the survivorship-free time series of the fediverse, in SQLite by default
-//! and PostgreSQL at scale. All SQL lives in this crate.
+//! fedicensus storage: everything the crawler observed, kept as a survivorship-free history, and
+//! the answers the dashboard, the exports and researchers ask of it. All SQL lives in this crate.
 //!
-//! Not written yet (its issue follows the simulator's). Its boundaries are already fixed and
-//! checked in CI: it depends on `fedicensus-core` and never on the crawler.
+//! Three promises shape it. The history is **survivorship-free**: a past date's totals still
+//! count servers that died later, because series are computed from the observations of that time,
+//! never from today's list of servers. Every number is **traceable**: each figure keeps its
+//! observation, its source document and its crawl run. Every aggregate says **how many servers it
+//! rests on** (`servers_reporting`), and a figure a server does not report is absent, never zero.
+//! The definitions are in `docs/METHODOLOGY.md` and in [`methodology`].
+//!
+//! It runs on SQLite (the embedded default, one file) and PostgreSQL (several crawler workers),
+//! with the same behaviour, checked by one conformance suite run on both. It depends on
+//! `fedicensus-core` only: it never knows the crawler.
+//!
+//! Modules:
+//! - [`db`]: [`Storage`] (the two backends behind one type), [`Transaction`], migrations.
+//! - [`servers`]: server rows, seeds, statuses, aliases, and the crawl schedule (due hosts,
+//!   leases for several workers).
+//! - [`observations`]: recording an [`Observation`](fedicensus_core::Observation) and all it
+//!   implies, idempotently.
+//! - [`runs`]: crawl runs.
+//! - [`quality`]: data-quality flags attached at record time.
+//! - [`series`]: time series by day, week or month, with their denominators.
+//! - [`snapshot`]: every server's state as of a date, and one server's full history.
+//! - [`annotations`]: chart markers where the world or a method changed.
+//! - [`export`]: streaming CSV exports with a manifest.
+//! - [`methodology`]: the definitions, as constants, and their version.
+
+pub mod annotations;
+pub mod db;
+pub mod error;
+pub mod methodology;
+pub mod observations;
+pub mod quality;
+pub mod runs;
+pub mod servers;
+
+pub use annotations::{Annotation, AnnotationKind};
+pub use db::{Backend, Storage, Transaction};
+pub use error::{Error, Result};
+pub use methodology::METHODOLOGY_VERSION;
+pub use observations::{Recorded, RunId};
+pub use quality::{QualityFlag, QualityKind};
+pub use runs::{Run, RunStart};
+pub use servers::{DueHost, ServerStatus};

@@ -1,1 +1,10 @@
-//! Storage conformance suite (being written).
+//! The storage conformance suite: every test runs on SQLite (a fresh file each) and, when
+//! `FEDICENSUS_TEST_POSTGRES_URL` is set, on PostgreSQL (a fresh database each, dropped after).
+//! The same assertions on both backends are what "same behaviour" means.
+//!
+//! Test names are sentences; each appears as `sqlite::NAME` and `postgres::NAME`.
+
+mod harness;
+mod support;
+
+mod conformance;

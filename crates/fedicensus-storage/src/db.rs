@@ -1,0 +1,458 @@
+//! The two backends behind one type, without `sqlx::Any`.
+//!
+//! [`Storage`] holds either a `SqlitePool` or a `PgPool`. Queries are written once as SQL text
+//! with `$1`-style parameters (SQLite accepts them too) plus a list of [`Value`]s, and run through
+//! [`Conn`], which binds the values on whichever backend it wraps and decodes rows with `FromRow`
+//! types that derive for both. Where the SQL must differ (`FOR UPDATE SKIP LOCKED`, schema DDL),
+//! the caller matches on [`Backend`]. Keeping our own small value enum, rather than `Any`, keeps
+//! each backend's native types (TIMESTAMPTZ, BOOLEAN) and its own query planner behaviour.
+
+use crate::error::{Context, Error, Result};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use futures_util::TryStreamExt;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, SqliteConnection, SqlitePool};
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations/postgres");
+
+/// Connections in a pool unless the caller says otherwise.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+/// How long SQLite waits for another writer before giving up.
+pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Which database a [`Storage`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The census database: SQLite (one file, the default) or PostgreSQL. Cheap to clone (a pool).
+#[derive(Debug, Clone)]
+pub struct Storage {
+    pool: Pool,
+}
+
+impl Storage {
+    /// Opens the database at `url` and runs the embedded migrations.
+    ///
+    /// Accepted: `sqlite://PATH` (add `?mode=rwc` to create the file), `sqlite::memory:` (one
+    /// connection, so every query sees the same database), `postgres://...` or `postgresql://...`.
+    pub async fn connect(url: &str) -> Result<Storage> {
+        Storage::connect_with(url, DEFAULT_MAX_CONNECTIONS).await
+    }
+
+    /// [`Storage::connect`] with a chosen pool size.
+    pub async fn connect_with(url: &str, max_connections: u32) -> Result<Storage> {
+        let bad = |reason: String| Error::BadUrl {
+            url: url.to_owned(),
+            reason,
+        };
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(|e| bad(e.to_string()))?
+                .foreign_keys(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(DEFAULT_SQLITE_BUSY_TIMEOUT);
+            // An in-memory database exists once per connection: keep exactly one.
+            let max = if url.contains(":memory:") || url.contains("mode=memory") {
+                1
+            } else {
+                max_connections.max(1)
+            };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max)
+                .connect_with(options)
+                .await
+                .context("opening the SQLite database")?;
+            SQLITE_MIGRATIONS.run(&pool).await.map_err(Error::Migrate)?;
+            Pool::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .connect_with(options)
+                .await
+                .context("connecting to PostgreSQL")?;
+            POSTGRES_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(Error::Migrate)?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(bad("unknown scheme".into()));
+        };
+        Ok(Storage { pool })
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// two writers wait for each other instead of failing half-way with "database is locked".
+    pub async fn begin(&self) -> Result<Transaction> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(
+                pool.begin_with("BEGIN IMMEDIATE")
+                    .await
+                    .context("starting a transaction")?,
+            ),
+            Pool::Postgres(pool) => {
+                Tx::Postgres(pool.begin().await.context("starting a transaction")?)
+            }
+        };
+        Ok(Transaction { inner })
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// A pooled connection for reads, run outside any explicit transaction.
+    pub(crate) async fn acquire(&self) -> Result<PooledConn> {
+        Ok(match &self.pool {
+            Pool::Sqlite(pool) => {
+                PooledConn::Sqlite(pool.acquire().await.context("acquiring a connection")?)
+            }
+            Pool::Postgres(pool) => {
+                PooledConn::Postgres(pool.acquire().await.context("acquiring a connection")?)
+            }
+        })
+    }
+}
+
+/// A database transaction; nothing is stored until [`Transaction::commit`]. Dropping it rolls
+/// back. Write functions take one so a caller can group several writes atomically.
+#[derive(Debug)]
+pub struct Transaction {
+    inner: Tx,
+}
+
+#[derive(Debug)]
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Transaction {
+    /// Makes every write in the transaction permanent.
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            Tx::Sqlite(tx) => tx.commit().await,
+            Tx::Postgres(tx) => tx.commit().await,
+        }
+        .context("committing a transaction")
+    }
+
+    /// Undoes every write in the transaction.
+    pub async fn rollback(self) -> Result<()> {
+        match self.inner {
+            Tx::Sqlite(tx) => tx.rollback().await,
+            Tx::Postgres(tx) => tx.rollback().await,
+        }
+        .context("rolling back a transaction")
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match &mut self.inner {
+            Tx::Sqlite(tx) => Conn::Sqlite(&mut **tx),
+            Tx::Postgres(tx) => Conn::Postgres(&mut **tx),
+        }
+    }
+}
+
+pub(crate) enum PooledConn {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl PooledConn {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            PooledConn::Sqlite(c) => Conn::Sqlite(&mut **c),
+            PooledConn::Postgres(c) => Conn::Postgres(&mut **c),
+        }
+    }
+}
+
+/// One bound parameter. Our own small set of types, so one query text serves both backends.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    I64(Option<i64>),
+    Text(Option<String>),
+    Time(Option<DateTime<Utc>>),
+    Bool(Option<bool>),
+    Date(Option<NaiveDate>),
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Value {
+        Value::I64(Some(v))
+    }
+}
+impl From<Option<i64>> for Value {
+    fn from(v: Option<i64>) -> Value {
+        Value::I64(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Value {
+        Value::Text(Some(v.to_owned()))
+    }
+}
+impl From<String> for Value {
+    fn from(v: String) -> Value {
+        Value::Text(Some(v))
+    }
+}
+impl From<Option<String>> for Value {
+    fn from(v: Option<String>) -> Value {
+        Value::Text(v)
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(v: Option<&str>) -> Value {
+        Value::Text(v.map(str::to_owned))
+    }
+}
+impl From<DateTime<Utc>> for Value {
+    fn from(v: DateTime<Utc>) -> Value {
+        Value::Time(Some(v))
+    }
+}
+impl From<Option<DateTime<Utc>>> for Value {
+    fn from(v: Option<DateTime<Utc>>) -> Value {
+        Value::Time(v)
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Value {
+        Value::Bool(Some(v))
+    }
+}
+impl From<Option<bool>> for Value {
+    fn from(v: Option<bool>) -> Value {
+        Value::Bool(v)
+    }
+}
+impl From<NaiveDate> for Value {
+    fn from(v: NaiveDate) -> Value {
+        Value::Date(Some(v))
+    }
+}
+
+/// A query: SQL text with `$n` parameters and their values.
+#[derive(Debug, Clone)]
+pub(crate) struct Sql {
+    text: Cow<'static, str>,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    pub(crate) fn new(text: impl Into<Cow<'static, str>>) -> Sql {
+        Sql {
+            text: text.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn bind(mut self, value: impl Into<Value>) -> Sql {
+        self.args.push(value.into());
+        self
+    }
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut q = $query;
+        for arg in $args {
+            q = match arg {
+                Value::I64(v) => q.bind(v),
+                Value::Text(v) => q.bind(v),
+                Value::Time(v) => q.bind(v),
+                Value::Bool(v) => q.bind(v),
+                Value::Date(v) => q.bind(v),
+            };
+        }
+        q
+    }};
+}
+
+/// A row type that decodes on both backends (derive `sqlx::FromRow` on plain fields).
+pub(crate) trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+/// A connection on either backend (from a transaction or the pool).
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut SqliteConnection),
+    Postgres(&'a mut PgConnection),
+}
+
+impl Conn<'_> {
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            Conn::Sqlite(_) => Backend::Sqlite,
+            Conn::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Runs a statement; returns the number of rows it changed.
+    pub(crate) async fn execute(&mut self, sql: Sql, context: &'static str) -> Result<u64> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => bind_all!(sqlx::query::<sqlx::Sqlite>(text), sql.args)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+            Conn::Postgres(c) => bind_all!(sqlx::query::<sqlx::Postgres>(text), sql.args)
+                .execute(&mut **c)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+        .context(context)
+    }
+
+    pub(crate) async fn fetch_all<T: Row>(
+        &mut self,
+        sql: Sql,
+        context: &'static str,
+    ) -> Result<Vec<T>> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Sqlite, T>(text), sql.args)
+                    .fetch_all(&mut **c)
+                    .await
+            }
+            Conn::Postgres(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Postgres, T>(text), sql.args)
+                    .fetch_all(&mut **c)
+                    .await
+            }
+        }
+        .context(context)
+    }
+
+    pub(crate) async fn fetch_optional<T: Row>(
+        &mut self,
+        sql: Sql,
+        context: &'static str,
+    ) -> Result<Option<T>> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Sqlite, T>(text), sql.args)
+                    .fetch_optional(&mut **c)
+                    .await
+            }
+            Conn::Postgres(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Postgres, T>(text), sql.args)
+                    .fetch_optional(&mut **c)
+                    .await
+            }
+        }
+        .context(context)
+    }
+
+    pub(crate) async fn fetch_one<T: Row>(&mut self, sql: Sql, context: &'static str) -> Result<T> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Sqlite, T>(text), sql.args)
+                    .fetch_one(&mut **c)
+                    .await
+            }
+            Conn::Postgres(c) => {
+                bind_all!(sqlx::query_as::<sqlx::Postgres, T>(text), sql.args)
+                    .fetch_one(&mut **c)
+                    .await
+            }
+        }
+        .context(context)
+    }
+
+    /// Streams the rows through `each`, so a scan of every observation never sits in memory.
+    pub(crate) async fn for_each<T: Row, E>(
+        &mut self,
+        sql: Sql,
+        context: &'static str,
+        mut each: impl FnMut(T) -> std::result::Result<(), E>,
+    ) -> Result<std::result::Result<(), E>> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => {
+                let mut rows =
+                    bind_all!(sqlx::query_as::<sqlx::Sqlite, T>(text), sql.args).fetch(&mut **c);
+                while let Some(row) = rows.try_next().await.context(context)? {
+                    if let Err(e) = each(row) {
+                        return Ok(Err(e));
+                    }
+                }
+            }
+            Conn::Postgres(c) => {
+                let mut rows =
+                    bind_all!(sqlx::query_as::<sqlx::Postgres, T>(text), sql.args).fetch(&mut **c);
+                while let Some(row) = rows.try_next().await.context(context)? {
+                    if let Err(e) = each(row) {
+                        return Ok(Err(e));
+                    }
+                }
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// Both backends store instants to the microsecond (PostgreSQL's precision); truncating before
+/// every write makes a value read back equal on both, and a retried write hit the same key.
+pub(crate) fn stored_instant(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+/// A count or figure as stored (BIGINT). Values beyond `i64::MAX` are saturated; the quality
+/// checks flag them as absurd long before that.
+pub(crate) fn stored_count(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// A stored count back to the domain's unsigned type (negative values cannot be written).
+pub(crate) fn count_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}

@@ -1,0 +1,27 @@
+//! The definitions behind every published number, as constants the code uses and
+//! `docs/METHODOLOGY.md` explains. Changing any of them changes the published history, so it
+//! changes [`METHODOLOGY_VERSION`] too (exports carry the version in their manifest).
+
+use chrono::Duration;
+
+/// The version of the definitions below. Bump it with any change to them or to how series are
+/// computed, and describe the change in `docs/METHODOLOGY.md`.
+pub const METHODOLOGY_VERSION: &str = "1";
+
+/// A server is "up" on a date if it answered (outcome `ok`) at least once in this many days
+/// ending with that date.
+pub const UP_WINDOW: Duration = Duration::days(7);
+
+/// A figure (users, posts) counts on a date if the server reported it in a successful visit at
+/// most this long before the end of that date; the latest such report is used.
+pub const CARRY_FORWARD: Duration = Duration::days(30);
+
+/// A server is dead once it has not answered for this long and we have tried since. Its death is
+/// dated at its last successful visit.
+pub const DEATH_AFTER: Duration = Duration::days(14);
+
+/// Share of servers (the largest ones) in the "largest 1 %" concentration measure.
+pub const TOP_SHARE: f64 = 0.01;
+
+/// Number of servers in the "largest N" concentration measure.
+pub const TOP_N: usize = 10;

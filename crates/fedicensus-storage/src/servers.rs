@@ -1,0 +1,447 @@
+//! The servers table: what we know of each server, and the crawler's schedule over it.
+//!
+//! A server row is never deleted (the history must keep servers that died). Its `status` is a
+//! cache of its latest visit for the crawler and listings; the published series are computed from
+//! the observations themselves (see `docs/METHODOLOGY.md`). Scheduling lives here too because it
+//! is state about a server: when it is next due, how often it failed, and, for several crawler
+//! workers on PostgreSQL, which worker holds a lease on it.
+
+use crate::db::{Backend, Conn, Sql, Storage, Transaction};
+use crate::error::{Error, Result};
+use chrono::{DateTime, Duration, Utc};
+use fedicensus_core::{Host, Outcome};
+
+/// The provenance of a server given to us directly rather than found in a peer list.
+pub const SEED: &str = "seed";
+
+/// What we currently believe about a server, from its latest visit (or an operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ServerStatus {
+    /// Known, never visited.
+    New,
+    /// Its latest visit succeeded.
+    Alive,
+    /// Its latest visit failed, and it answered less than the death threshold ago.
+    Unreachable,
+    /// It has not answered for the death threshold (14 days, see the methodology).
+    Dead,
+    /// It answered 410 Gone.
+    Gone,
+    /// It asked not to be counted (451, an opt-out, or an operator's deny list). Not crawled again
+    /// until an operator sets another status.
+    OptedOut,
+    /// It moved to another domain (`moved_to`).
+    Moved,
+}
+
+impl ServerStatus {
+    /// Every status, in a stable order.
+    pub const ALL: [ServerStatus; 7] = [
+        ServerStatus::New,
+        ServerStatus::Alive,
+        ServerStatus::Unreachable,
+        ServerStatus::Dead,
+        ServerStatus::Gone,
+        ServerStatus::OptedOut,
+        ServerStatus::Moved,
+    ];
+
+    /// The stable name stored and exported.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServerStatus::New => "new",
+            ServerStatus::Alive => "alive",
+            ServerStatus::Unreachable => "unreachable",
+            ServerStatus::Dead => "dead",
+            ServerStatus::Gone => "gone",
+            ServerStatus::OptedOut => "opted_out",
+            ServerStatus::Moved => "moved",
+        }
+    }
+
+    /// Parses a stable name.
+    pub fn from_name(name: &str) -> Option<ServerStatus> {
+        ServerStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    pub(crate) fn parse(name: &str) -> Result<ServerStatus> {
+        ServerStatus::from_name(name).ok_or_else(|| Error::Corrupt {
+            column: "servers.status",
+            value: name.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for ServerStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A server the crawler should visit now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueHost {
+    pub host: Host,
+    pub next_due: DateTime<Utc>,
+    pub status: ServerStatus,
+    pub consecutive_failures: u32,
+    pub last_outcome: Option<Outcome>,
+    pub last_success_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    domain: String,
+    next_due: DateTime<Utc>,
+    status: String,
+    consecutive_failures: i64,
+    last_outcome: Option<String>,
+    last_success_at: Option<DateTime<Utc>>,
+}
+
+impl DueRow {
+    fn into_due(self) -> Result<DueHost> {
+        Ok(DueHost {
+            host: Host::from_normalised(self.domain),
+            next_due: self.next_due,
+            status: ServerStatus::parse(&self.status)?,
+            consecutive_failures: u32::try_from(self.consecutive_failures).unwrap_or(u32::MAX),
+            last_outcome: self.last_outcome.as_deref().and_then(Outcome::from_name),
+            last_success_at: self.last_success_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct IdRow {
+    pub(crate) id: i64,
+}
+
+/// Inserts servers that are not known yet (`ON CONFLICT DO NOTHING`), due at once. Returns how
+/// many were new. Batched: a peer list can hold 100,000 names.
+pub(crate) async fn insert_servers(
+    conn: &mut Conn<'_>,
+    domains: &[&str],
+    seen_at: DateTime<Utc>,
+    revealed_by: &str,
+) -> Result<u64> {
+    // Four parameters a row; 500 rows stay far below both backends' parameter limits.
+    let mut added = 0;
+    for chunk in domains.chunks(500) {
+        let mut text =
+            String::from("INSERT INTO servers (domain, first_seen, revealed_by, next_due) VALUES ");
+        let mut sql_args = Vec::with_capacity(chunk.len());
+        for (i, domain) in chunk.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            let n = 3 * i;
+            text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 2));
+            sql_args.push(*domain);
+        }
+        text.push_str(" ON CONFLICT (domain) DO NOTHING");
+        let mut sql = Sql::new(text);
+        for domain in sql_args {
+            sql = sql.bind(domain).bind(seen_at).bind(revealed_by);
+        }
+        added += conn.execute(sql, "inserting servers").await?;
+    }
+    Ok(added)
+}
+
+/// The id of a known server.
+pub(crate) async fn server_id(conn: &mut Conn<'_>, host: &Host) -> Result<Option<i64>> {
+    Ok(conn
+        .fetch_optional::<IdRow>(
+            Sql::new("SELECT id FROM servers WHERE domain = $1").bind(host.as_str()),
+            "looking up a server",
+        )
+        .await?
+        .map(|r| r.id))
+}
+
+pub(crate) async fn add_seeds(
+    conn: &mut Conn<'_>,
+    hosts: &[Host],
+    at: DateTime<Utc>,
+) -> Result<u64> {
+    let domains: Vec<&str> = hosts.iter().map(Host::as_str).collect();
+    insert_servers(conn, &domains, crate::db::stored_instant(at), SEED).await
+}
+
+pub(crate) async fn set_status(
+    conn: &mut Conn<'_>,
+    host: &Host,
+    status: ServerStatus,
+    moved_to: Option<&Host>,
+) -> Result<()> {
+    let changed = conn
+        .execute(
+            Sql::new("UPDATE servers SET status = $1, moved_to = $2 WHERE domain = $3")
+                .bind(status.as_str())
+                .bind(moved_to.map(Host::as_str))
+                .bind(host.as_str()),
+            "setting a server's status",
+        )
+        .await?;
+    if changed == 0 {
+        return Err(Error::UnknownServer {
+            host: host.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// Servers a crawler may take: due, not opted out, and not under someone else's live lease.
+const DUE_CONDITION: &str = "next_due <= $1 AND status <> 'opted_out' \
+     AND (lease_expires IS NULL OR lease_expires <= $1)";
+
+const DUE_COLUMNS: &str =
+    "domain, next_due, status, consecutive_failures, last_outcome, last_success_at";
+
+pub(crate) async fn due_hosts(
+    conn: &mut Conn<'_>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<DueHost>> {
+    let sql = Sql::new(format!(
+        "SELECT {DUE_COLUMNS} FROM servers WHERE {DUE_CONDITION} ORDER BY next_due, id LIMIT $2"
+    ))
+    .bind(now)
+    .bind(i64::from(limit));
+    conn.fetch_all::<DueRow>(sql, "listing due servers")
+        .await?
+        .into_iter()
+        .map(DueRow::into_due)
+        .collect()
+}
+
+pub(crate) async fn lease_due_hosts(
+    conn: &mut Conn<'_>,
+    worker: &str,
+    now: DateTime<Utc>,
+    limit: u32,
+    lease_for: Duration,
+) -> Result<Vec<DueHost>> {
+    // PostgreSQL: rows another worker is leasing right now are skipped, not waited for. SQLite
+    // has one writer at a time (our transactions begin IMMEDIATE), which gives the same guarantee.
+    let lock = match conn.backend() {
+        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = Sql::new(format!(
+        "UPDATE servers SET lease_owner = $3, lease_expires = $4 \
+         WHERE id IN (SELECT id FROM servers WHERE {DUE_CONDITION} \
+                      ORDER BY next_due, id LIMIT $2{lock}) \
+         RETURNING {DUE_COLUMNS}"
+    ))
+    .bind(now)
+    .bind(i64::from(limit))
+    .bind(worker)
+    .bind(crate::db::stored_instant(now + lease_for));
+    let mut due = conn
+        .fetch_all::<DueRow>(sql, "leasing due servers")
+        .await?
+        .into_iter()
+        .map(DueRow::into_due)
+        .collect::<Result<Vec<_>>>()?;
+    due.sort_by(|a, b| (a.next_due, &a.host).cmp(&(b.next_due, &b.host)));
+    Ok(due)
+}
+
+pub(crate) async fn release(
+    conn: &mut Conn<'_>,
+    host: &Host,
+    worker: &str,
+    next_due: Option<DateTime<Utc>>,
+) -> Result<bool> {
+    let released = conn
+        .execute(
+            Sql::new(
+                "UPDATE servers SET lease_owner = NULL, lease_expires = NULL, \
+                 next_due = COALESCE($1, next_due) WHERE domain = $2 AND lease_owner = $3",
+            )
+            .bind(next_due.map(crate::db::stored_instant))
+            .bind(host.as_str())
+            .bind(worker),
+            "releasing a lease",
+        )
+        .await?;
+    Ok(released > 0)
+}
+
+pub(crate) async fn add_alias(
+    conn: &mut Conn<'_>,
+    alias: &Host,
+    canonical: &Host,
+    reason: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let id = server_id(conn, canonical)
+        .await?
+        .ok_or_else(|| Error::UnknownServer {
+            host: canonical.to_string(),
+        })?;
+    conn.execute(
+        Sql::new(
+            "INSERT INTO aliases (alias, server_id, reason, first_seen) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (alias) DO NOTHING",
+        )
+        .bind(alias.as_str())
+        .bind(id)
+        .bind(reason)
+        .bind(crate::db::stored_instant(at)),
+        "adding an alias",
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct DomainRow {
+    domain: String,
+}
+
+pub(crate) async fn canonical(conn: &mut Conn<'_>, name: &Host) -> Result<Option<Host>> {
+    let row = conn
+        .fetch_optional::<DomainRow>(
+            Sql::new(
+                "SELECT s.domain FROM aliases a JOIN servers s ON s.id = a.server_id \
+                 WHERE a.alias = $1",
+            )
+            .bind(name.as_str()),
+            "resolving an alias",
+        )
+        .await?;
+    Ok(row.map(|r| Host::from_normalised(r.domain)))
+}
+
+impl Transaction {
+    /// Adds servers given to us directly (provenance `seed`), due at once. Known ones are left
+    /// alone. Returns how many were new.
+    pub async fn add_seeds(&mut self, hosts: &[Host], at: DateTime<Utc>) -> Result<u64> {
+        add_seeds(&mut self.conn(), hosts, at).await
+    }
+
+    /// Sets a server's status by hand (an operator's opt-out, say). `moved_to` is kept only for
+    /// [`ServerStatus::Moved`] by convention; it is stored as given.
+    pub async fn set_status(
+        &mut self,
+        host: &Host,
+        status: ServerStatus,
+        moved_to: Option<&Host>,
+    ) -> Result<()> {
+        set_status(&mut self.conn(), host, status, moved_to).await
+    }
+
+    /// Leases up to `limit` due servers to `worker` until `now + lease_for`: no other worker gets
+    /// them until the lease is released, the visit is recorded, or the lease expires.
+    pub async fn lease_due_hosts(
+        &mut self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_for: Duration,
+    ) -> Result<Vec<DueHost>> {
+        lease_due_hosts(&mut self.conn(), worker, now, limit, lease_for).await
+    }
+
+    /// Ends `worker`'s lease on `host`, optionally setting when it is next due. Returns whether
+    /// the worker held the lease.
+    pub async fn release(
+        &mut self,
+        host: &Host,
+        worker: &str,
+        next_due: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        release(&mut self.conn(), host, worker, next_due).await
+    }
+
+    /// Records that `alias` is another name of the known server `canonical`.
+    pub async fn add_alias(
+        &mut self,
+        alias: &Host,
+        canonical: &Host,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        add_alias(&mut self.conn(), alias, canonical, reason, at).await
+    }
+}
+
+impl Storage {
+    /// [`Transaction::add_seeds`] in its own transaction.
+    pub async fn add_seeds(&self, hosts: &[Host], at: DateTime<Utc>) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let added = tx.add_seeds(hosts, at).await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    /// [`Transaction::set_status`] in its own transaction.
+    pub async fn set_status(
+        &self,
+        host: &Host,
+        status: ServerStatus,
+        moved_to: Option<&Host>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.set_status(host, status, moved_to).await?;
+        tx.commit().await
+    }
+
+    /// Servers due at `now` (and not leased), soonest first. For a single crawler; several
+    /// workers should use [`Storage::lease_due_hosts`].
+    pub async fn due_hosts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<DueHost>> {
+        let mut conn = self.acquire().await?;
+        due_hosts(&mut conn.conn(), now, limit).await
+    }
+
+    /// [`Transaction::lease_due_hosts`] in its own transaction. Two workers never get the same
+    /// server: on PostgreSQL through `FOR UPDATE SKIP LOCKED`, on SQLite through its single
+    /// writer.
+    pub async fn lease_due_hosts(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+        lease_for: Duration,
+    ) -> Result<Vec<DueHost>> {
+        let mut tx = self.begin().await?;
+        let due = tx.lease_due_hosts(worker, now, limit, lease_for).await?;
+        tx.commit().await?;
+        Ok(due)
+    }
+
+    /// [`Transaction::release`] in its own transaction.
+    pub async fn release(
+        &self,
+        host: &Host,
+        worker: &str,
+        next_due: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let released = tx.release(host, worker, next_due).await?;
+        tx.commit().await?;
+        Ok(released)
+    }
+
+    /// [`Transaction::add_alias`] in its own transaction.
+    pub async fn add_alias(
+        &self,
+        alias: &Host,
+        canonical: &Host,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        tx.add_alias(alias, canonical, reason, at).await?;
+        tx.commit().await
+    }
+
+    /// The server `name` is an alias of, if it is one.
+    pub async fn canonical(&self, name: &Host) -> Result<Option<Host>> {
+        let mut conn = self.acquire().await?;
+        canonical(&mut conn.conn(), name).await
+    }
+}
