@@ -170,11 +170,50 @@ fn build_vocabulary() -> Vocabulary {
     junk.extend(SYNTHETIC_JUNK.iter().map(|s| s.to_string()));
     junk.push(format!("{}.example-long-label.net", "a".repeat(63)));
     junk.push(format!("{}.oversized.social", "x".repeat(70)));
+    let junk = interleave_by_kind(junk);
     Vocabulary {
         words: words.into_iter().collect(),
         tlds,
         junk,
     }
+}
+
+/// Orders junk so that its kinds take turns (an IP, a `host:port`, a Unicode name, a punycode
+/// name, ...): any run of a few consecutive entries then holds every kind, although the real list
+/// is mostly punycode. Within a kind the real list's order is kept.
+fn interleave_by_kind(junk: Vec<String>) -> Vec<String> {
+    let kind = |entry: &str| -> u8 {
+        if entry.parse::<std::net::Ipv4Addr>().is_ok() {
+            0
+        } else if entry.contains(':') {
+            1
+        } else if !entry.is_ascii() {
+            2
+        } else if entry.contains('*') {
+            3
+        } else if entry.split('.').any(|label| label.len() >= 63) {
+            4
+        } else if entry.contains('_') {
+            5
+        } else if entry.contains("xn--") {
+            6
+        } else {
+            7
+        }
+    };
+    let mut by_kind: BTreeMap<u8, Vec<String>> = BTreeMap::new();
+    for entry in junk {
+        by_kind.entry(kind(&entry)).or_default().push(entry);
+    }
+    // Rarer kinds repeat, so that every window of `kinds` entries holds one of each.
+    let longest = by_kind.values().map(Vec::len).max().unwrap_or(0);
+    let mut out = Vec::with_capacity(longest * by_kind.len());
+    for i in 0..longest {
+        for entries in by_kind.values() {
+            out.push(entries[i % entries.len()].clone());
+        }
+    }
+    out
 }
 
 /// Junk of the kinds the real 2026 list lacks but older lists and other servers carry.

@@ -1181,7 +1181,12 @@ impl World {
                         format!("{member}.")
                     }
                 }
-                _ if !junk.is_empty() => junk[(mix(h) % junk.len() as u64) as usize].clone(),
+                // Junk of the real list in rotation from a per-server offset, so a long list
+                // carries every kind rather than a random few.
+                _ if !junk.is_empty() => {
+                    let offset = mix(hash3(seed, u64::from(id), u64::MAX - 1));
+                    junk[(offset.wrapping_add(k) % junk.len() as u64) as usize].clone()
+                }
                 _ => continue,
             };
             let position = (mix(h ^ 9) % (peers.len() as u64 + 1)) as usize;

@@ -872,3 +872,57 @@ async fn gotosocial_hides_its_peers_behind_401_and_its_robots_txt_disallows_the_
     );
     assert!(robots.contains("Disallow: /api/"), "{robots}");
 }
+
+#[tokio::test]
+async fn peer_lists_served_over_http_carry_real_junk_ssrf_bait_and_the_flood() {
+    // The full default world: junk, bait and the flood come at the field's rates.
+    let config = WorldConfig {
+        latency: LatencyModel::ZERO,
+        ..WorldConfig::new(Scenario::Migration2022, 7)
+    };
+    let sim = spawn_sim(config, mid_migration()).await;
+    let url = sim.url(true, "mastodon.social", "/api/v1/instance/peers");
+    let peers: Vec<String> = sim
+        .client
+        .get(&url)
+        .send()
+        .await
+        .expect("mastodon.social answers")
+        .json()
+        .await
+        .expect("a JSON array of strings");
+    assert!(peers.len() > 5_000, "{} peers", peers.len());
+
+    let has = |what: &str, pred: &dyn Fn(&String) -> bool| {
+        assert!(
+            peers.iter().any(pred),
+            "no {what} in mastodon.social's peers"
+        );
+    };
+    has("IPv4 literal", &|p| p.parse::<std::net::Ipv4Addr>().is_ok());
+    has("host:port", &|p| {
+        p.rsplit_once(':')
+            .is_some_and(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+    });
+    has("raw Unicode name", &|p| !p.is_ascii());
+    has("punycode name", &|p| p.contains("xn--"));
+    has("`*`-obfuscated name", &|p| p.contains('*'));
+    has("label of 63+ characters", &|p| {
+        p.split('.').any(|l| l.len() >= 63)
+    });
+    has("uppercase duplicate", &|p| {
+        p.bytes().any(|b| b.is_ascii_uppercase())
+    });
+    has("trailing-dot duplicate", &|p| p.ends_with('.'));
+    has("SSRF bait", &|p| {
+        sim.world.lookup(p).is_some_and(|s| {
+            matches!(
+                s.failure,
+                Some(Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal)
+            )
+        })
+    });
+    let parent = sim.world.flood_parent().expect("the default mix floods");
+    let flood = peers.iter().filter(|p| p.ends_with(parent)).count();
+    assert!(flood > 100, "{flood} subdomains of {parent}");
+}
