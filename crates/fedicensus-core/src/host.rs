@@ -207,9 +207,10 @@ impl Host {
     }
 
     /// The registrable domain (eTLD+1 by the Public Suffix List, private section included):
-    /// `a.b.example.co.uk` → `example.co.uk`, `rpg_kor.masto.host` → itself (`masto.host` is a
+    /// `a.b.example.co.uk` → `example.co.uk`, `alice.github.io` → itself (`github.io` is a
     /// hosting suffix, so each customer is its own owner). Used to budget floods of fake
-    /// subdomains (`*.gab.best`). Onion, I2P and names without one give the name's last two
+    /// subdomains (`*.gab.best`). Hosting providers not in the list (`masto.host`) group all
+    /// their customers under one registrable domain, so a flood budget must allow for them. Onion, I2P and names without one give the name's last two
     /// labels, or the name itself.
     pub fn registrable_domain(&self) -> &str {
         if self.is_crawlable() {

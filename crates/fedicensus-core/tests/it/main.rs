@@ -1,1 +1,16 @@
-//! Integration tests of fedicensus-core against the real fixtures.
+//! Integration tests of fedicensus-core: every real fixture parsed (one test each), the host
+//! normalisation rules, the version normaliser on real-world versions, and parsers fed garbage.
+//!
+//! Fixtures are read in place from the repository's `fixtures/real` (see its SOURCES.tsv).
+
+mod fixtures;
+mod host;
+mod no_panic;
+mod quirks;
+mod versions;
+
+/// The bytes of a fixture under `fixtures/real`.
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = format!("{}/../../fixtures/real/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read fixture {full}: {e}"))
+}
