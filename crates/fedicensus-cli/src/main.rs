@@ -4,6 +4,7 @@
 //!
 //! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
 
+mod parse;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Serve a simulated fediverse on loopback, or print its ground truth.
     Simulate(simulate::Args),
+    /// Parse a saved server document (NodeInfo, peers, ...) or a host name and print it as JSON.
+    Parse(parse::Args),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     init_tracing();
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(args),
+        Command::Parse(args) => parse::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
