@@ -1,0 +1,1 @@
+//! Integration tests of the dashboard (filled in below).
