@@ -13,15 +13,27 @@
 //! - [`http`]: the one `reqwest::Client` of a crawl; capped, timed requests; errors as outcomes.
 //! - [`robots`]: robots.txt rules for our token.
 //! - [`politeness`]: per-host turns and intervals, per-IP and global caps, rate-limit holds.
+//! - [`visit`]: one visit of one host, from its name to an `Observation` (the outcome table).
+//! - [`discovery`]: the [`Frontier`] trait and [`MemoryFrontier`]: queue, provenance, peer edges,
+//!   per-domain budgets.
+//! - [`crawl`]: the [`Crawler`] and one crawl cycle ([`Crawler::crawl_once`]).
+//! - [`schedule`]: when to visit a host again ([`schedule::next_due`], pure).
 //! - [`error`]: the crawler's own failures (a failed server is an `Outcome`, not an error).
 
 pub mod address;
 pub mod config;
+pub mod crawl;
+pub mod discovery;
 pub mod error;
 pub mod http;
 pub mod politeness;
 pub mod resolve;
 pub mod robots;
+pub mod schedule;
+pub mod visit;
 
 pub use config::{CrawlerConfig, NetworkConfig};
+pub use crawl::{CrawlRun, CrawlSummary, Crawler};
+pub use discovery::{Admission, Frontier, MemoryFrontier, Provenance};
 pub use error::{Error, Result};
+pub use visit::{Clock, RequestRecord, VisitReport};

@@ -1,0 +1,234 @@
+//! The crawl engine: a [`Crawler`] visits hosts concurrently and streams [`Observation`]s.
+//!
+//! One `Crawler` holds one HTTP client, one resolver and one [`HostPool`] for its whole life, so
+//! politeness and robots.txt caches span every visit and cycle. [`Crawler::crawl_once`] runs one
+//! cycle: it visits the seeds, feeds every peer list back into the [`Frontier`], and sends each
+//! observation down a channel as soon as it is made (the binary writes them to storage; the
+//! crawler does not know storage). The cycle ends when the frontier is empty and no visit is
+//! under way, or when its cancellation token fires; either way the summary comes back with the
+//! frontier.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use fedicensus_core::{Host, Observation};
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::CrawlerConfig;
+use crate::discovery::{Frontier, Provenance};
+use crate::error::Result;
+use crate::http::HttpClient;
+use crate::politeness::HostPool;
+use crate::resolve::Resolver;
+use crate::visit::{self, system_clock, Clock, Context, VisitReport};
+
+/// How many visits may be under way per unit of [`CrawlerConfig::concurrency`]: visits spend
+/// most of their time waiting out per-host intervals, which hold no request slot.
+pub const VISITS_PER_SLOT: usize = 2;
+
+/// The crawl engine.
+#[derive(Debug, Clone)]
+pub struct Crawler {
+    ctx: Arc<Context>,
+}
+
+/// What a cycle did, in numbers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrawlSummary {
+    /// Hosts visited.
+    pub visited: usize,
+    /// Visits by outcome name (`ok`, `timeout`, `http_503`, ...).
+    pub by_outcome: BTreeMap<String, usize>,
+    /// Requests made in all.
+    pub requests: usize,
+    /// Hosts that asked to be left alone, and until when.
+    pub postponed: Vec<(Host, DateTime<Utc>)>,
+    /// Wall time of the cycle.
+    pub elapsed: Duration,
+    /// Whether the cycle was cancelled before it finished.
+    pub cancelled: bool,
+}
+
+/// A running cycle: observations arrive on `observations`; `finished` gives the summary and the
+/// frontier back; `cancel` stops it (visits under way are abandoned).
+#[derive(Debug)]
+pub struct CrawlRun<F> {
+    pub observations: mpsc::Receiver<Observation>,
+    pub finished: JoinHandle<(CrawlSummary, F)>,
+    pub cancel: CancellationToken,
+}
+
+impl Crawler {
+    /// A crawler for `config`. Refuses to start without a contact URL or with impossible limits.
+    pub fn new(config: CrawlerConfig) -> Result<Crawler> {
+        config.validate()?;
+        let resolver = Arc::new(Resolver::new(&config.network)?);
+        let http = HttpClient::new(&config, resolver)?;
+        let pool = HostPool::new(
+            config.concurrency,
+            config.per_ip_concurrency,
+            config.min_interval,
+            config.max_crawl_delay,
+        );
+        let deny = config
+            .deny
+            .iter()
+            .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        Ok(Crawler {
+            ctx: Arc::new(Context {
+                config,
+                http,
+                pool,
+                clock: system_clock(),
+                deny,
+            }),
+        })
+    }
+
+    /// The same crawler reading time from `clock` (the simulator's, in a simulated crawl). Call
+    /// before the first visit.
+    pub fn with_clock(self, clock: Clock) -> Crawler {
+        let ctx = match Arc::try_unwrap(self.ctx) {
+            Ok(mut ctx) => {
+                ctx.clock = clock;
+                ctx
+            }
+            Err(shared) => {
+                // Already shared: build a new context around the same client and settings;
+                // politeness state starts afresh.
+                Context {
+                    config: shared.config.clone(),
+                    http: shared.http.clone(),
+                    pool: HostPool::new(
+                        shared.config.concurrency,
+                        shared.config.per_ip_concurrency,
+                        shared.config.min_interval,
+                        shared.config.max_crawl_delay,
+                    ),
+                    clock,
+                    deny: shared.deny.clone(),
+                }
+            }
+        };
+        Crawler { ctx: Arc::new(ctx) }
+    }
+
+    /// The configuration it runs with.
+    pub fn config(&self) -> &CrawlerConfig {
+        &self.ctx.config
+    }
+
+    /// Visits one host.
+    pub async fn visit(&self, host: &Host) -> Observation {
+        visit::visit(&self.ctx, host).await.observation
+    }
+
+    /// Visits one host and reports every request it made (for `fedicensus probe`).
+    pub async fn visit_with_log(&self, host: &Host) -> VisitReport {
+        visit::visit(&self.ctx, host).await
+    }
+
+    /// Until when `host` asked to be left alone (429), if it did.
+    pub fn postponed_until(&self, host: &Host) -> Option<DateTime<Utc>> {
+        self.ctx.pool.postponed_until(host)
+    }
+
+    /// Runs one crawl cycle from `seeds` over `frontier`. Observations are sent as they are
+    /// made; the channel holds `buffer` of them before the crawl waits for the reader.
+    pub fn crawl_once<F>(&self, seeds: Vec<Host>, frontier: F, buffer: usize) -> CrawlRun<F>
+    where
+        F: Frontier + 'static,
+    {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
+        let cancel = CancellationToken::new();
+        let ctx = self.ctx.clone();
+        let token = cancel.clone();
+        let finished = tokio::spawn(drive(ctx, seeds, frontier, tx, token));
+        CrawlRun {
+            observations: rx,
+            finished,
+            cancel,
+        }
+    }
+}
+
+async fn drive<F: Frontier>(
+    ctx: Arc<Context>,
+    seeds: Vec<Host>,
+    mut frontier: F,
+    tx: mpsc::Sender<Observation>,
+    cancel: CancellationToken,
+) -> (CrawlSummary, F) {
+    let started = Instant::now();
+    let mut summary = CrawlSummary::default();
+    for seed in &seeds {
+        frontier.offer(seed, Provenance::Seed);
+    }
+    let max_visits = ctx
+        .config
+        .concurrency
+        .saturating_mul(VISITS_PER_SLOT)
+        .max(1);
+    let mut visits: JoinSet<VisitReport> = JoinSet::new();
+    let mut reader_gone = false;
+    loop {
+        while visits.len() < max_visits {
+            let Some(host) = frontier.next() else { break };
+            let ctx = ctx.clone();
+            visits.spawn(async move { visit::visit(&ctx, &host).await });
+        }
+        if visits.is_empty() {
+            break;
+        }
+        let joined = tokio::select! {
+            _ = cancel.cancelled() => {
+                summary.cancelled = true;
+                visits.abort_all();
+                break;
+            }
+            joined = visits.join_next() => joined,
+        };
+        let report = match joined {
+            Some(Ok(report)) => report,
+            Some(Err(err)) => {
+                // A visit never panics by design; if one did, the crawl goes on without it.
+                tracing::error!(error = %err, "a visit task failed");
+                continue;
+            }
+            None => continue,
+        };
+        let observation = report.observation;
+        summary.visited += 1;
+        summary.requests += report.requests.iter().filter(|r| r.sent).count();
+        *summary
+            .by_outcome
+            .entry(observation.outcome.as_str())
+            .or_default() += 1;
+        if let Some(peers) = &observation.peers {
+            frontier.record_peers(&observation.host, peers);
+        }
+        if let Some(to) = &observation.moved_to {
+            frontier.offer(to, Provenance::MovedFrom(observation.host.clone()));
+        }
+        if !reader_gone && tx.send(observation).await.is_err() {
+            tracing::warn!("the observation reader went away; crawling on without sending");
+            reader_gone = true;
+        }
+    }
+    summary.postponed = ctx.pool.postponed();
+    summary.elapsed = started.elapsed();
+    tracing::info!(
+        visited = summary.visited,
+        requests = summary.requests,
+        elapsed_ms = summary.elapsed.as_millis() as u64,
+        cancelled = summary.cancelled,
+        "crawl cycle done"
+    );
+    (summary, frontier)
+}

@@ -1,0 +1,888 @@
+//! One visit of one host: from its name to an [`Observation`].
+//!
+//! The order is fixed and polite (PROTOCOL.md §1, §4.4): resolve the name (the address policy
+//! decides before any connection), read `robots.txt`, then `/.well-known/nodeinfo`, the NodeInfo
+//! document it points to, and the few family-specific documents that hold numbers or peers. Every
+//! path is checked against robots.txt before it is asked; no user content (timelines, accounts,
+//! posts) is ever fetched.
+//!
+//! How each trouble ends a visit (the outcome table, tested against the simulator):
+//! - The scheme is `https`; on a refused or broken connection, or a handshake with a server that
+//!   does not speak TLS, the visit starts again over `http` (a rejected certificate does not,
+//!   unless the network config allows it: see [`NetworkConfig`](crate::NetworkConfig)).
+//! - robots.txt: 2xx is obeyed; 4xx (missing) allows everything; 5xx allows nothing for this
+//!   visit, and the visit ends with that status; a redirect loop or an oversized file counts as
+//!   missing.
+//! - Redirects are followed by the visit, never by the client: at most
+//!   [`CrawlerConfig::max_redirects`](crate::CrawlerConfig) hops on the same host (a loop or one
+//!   hop too many is `redirect_loop`). A redirect to another host is never followed: a
+//!   permanent one (301/308) of robots.txt or the well-known document means the server moved
+//!   (`moved`, with `moved_to`, which is then crawled as its own host); a temporary one there is
+//!   recorded as its status.
+//! - A NodeInfo link or a NodeInfo redirect to **another host** is refused as `invalid`, as the
+//!   Minoru crawler does: a server's numbers must come from the server itself, or any host could
+//!   claim another's figures (and a crawler following such links can be steered anywhere).
+//! - 404 on the well-known document or NodeInfo is `no_nodeinfo`; 410 and 451 are `opted_out`;
+//!   429 (and Lemmy 0.19's `400 rate_limit_error`) is waited out once when the wait is short
+//!   (`Retry-After` in seconds or as an HTTP date, Mastodon's `X-RateLimit-Reset` as an ISO 8601
+//!   time), otherwise `rate_limited` and the host is postponed; other statuses are
+//!   `http_<status>`; a body that is not JSON (HTML, a Cloudflare challenge) is `not_json`; JSON
+//!   that is not the document is `invalid`.
+//! - Once NodeInfo is read the visit is `ok`: the family documents only add numbers, peers and
+//!   flags, and a failure among them (a hidden peer list, a rate limit, the visit's deadline)
+//!   never changes the outcome.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use fedicensus_core::parse::{self, ParseError};
+use fedicensus_core::{Host, Observation, Outcome, Software};
+use reqwest::{Method, Url};
+
+use crate::config::CrawlerConfig;
+use crate::http::{FetchError, HttpClient, Response};
+use crate::politeness::{HostPool, HostSlot};
+use crate::robots::RobotsPolicy;
+
+/// Where a visit reads the time it records (`observed_at`), and the time rate-limit headers are
+/// compared with. A simulated crawl passes the simulator's clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// When a 429 names no time, how long the host is left alone.
+pub const DEFAULT_RATE_LIMIT_BACKOFF: Duration = Duration::from_secs(3600);
+
+/// Everything the visits of one crawler share.
+pub(crate) struct Context {
+    pub config: CrawlerConfig,
+    pub http: HttpClient,
+    pub pool: HostPool,
+    pub clock: Clock,
+    /// The operator's deny list, lowercased, without trailing dots.
+    pub deny: Vec<String>,
+}
+
+impl std::fmt::Debug for Context {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Context")
+            .field("config", &self.config)
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Context {
+    /// Whether the operator's deny list names `host` or a domain above it.
+    pub fn denied(&self, host: &Host) -> bool {
+        let name = host.as_str();
+        self.deny.iter().any(|d| {
+            name == d
+                || name
+                    .strip_suffix(d.as_str())
+                    .is_some_and(|rest| rest.ends_with('.'))
+        })
+    }
+}
+
+/// One request a visit made (or refused to make), for `fedicensus probe` and logs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    pub method: String,
+    pub url: String,
+    /// The status, when an answer came.
+    pub status: Option<u16>,
+    /// Body bytes read (after decompression).
+    pub bytes: usize,
+    pub elapsed: Duration,
+    /// Why there was no answer, or why the request was not made.
+    pub error: Option<String>,
+    /// Whether the request left the crawler (false for DNS failures and refusals).
+    pub sent: bool,
+}
+
+/// A visit's observation and how it was made.
+#[derive(Debug, Clone)]
+pub struct VisitReport {
+    pub observation: Observation,
+    /// Every request, in order.
+    pub requests: Vec<RequestRecord>,
+    /// Until when the host asked to be left alone (429), if it did.
+    pub postponed_until: Option<DateTime<Utc>>,
+}
+
+/// Why a document could not be had.
+#[derive(Debug, Clone)]
+enum Stop {
+    /// robots.txt forbids the path.
+    Robots,
+    Fetch(FetchError),
+    /// A redirect to another host.
+    CrossHost {
+        status: u16,
+        to: Option<Host>,
+    },
+    RedirectLoop,
+    /// A 3xx without a usable `Location`.
+    BadRedirect(u16),
+    RateLimited,
+    /// The visit's time is up.
+    Deadline,
+}
+
+impl Stop {
+    /// The outcome when this stops the visit at the document `kind`.
+    fn outcome(&self, kind: Doc) -> Outcome {
+        match self {
+            Stop::Robots => Outcome::RobotsDisallowed,
+            Stop::Fetch(err) => err.outcome(),
+            Stop::CrossHost { status, to } => match kind {
+                Doc::NodeInfo => Outcome::Invalid,
+                _ if is_permanent(*status) && to.is_some() => Outcome::Moved,
+                _ => Outcome::HttpStatus(*status),
+            },
+            Stop::RedirectLoop => Outcome::RedirectLoop,
+            Stop::BadRedirect(status) => Outcome::HttpStatus(*status),
+            Stop::RateLimited => Outcome::RateLimited,
+            Stop::Deadline => Outcome::Timeout,
+        }
+    }
+}
+
+fn is_permanent(status: u16) -> bool {
+    matches!(status, 301 | 308)
+}
+
+/// Which document a request is for (what a cross-host redirect of it means).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    Robots,
+    WellKnown,
+    NodeInfo,
+}
+
+/// Visits `host` and reports what it found.
+pub(crate) async fn visit(ctx: &Context, host: &Host) -> VisitReport {
+    let started = Instant::now();
+    let observed_at = (ctx.clock)();
+    let mut observation = Observation::failed(host.clone(), observed_at, Outcome::Ok, 0);
+    let mut requests = Vec::new();
+    let outcome = if ctx.denied(host) {
+        Outcome::OptedOut
+    } else if !host.is_crawlable() {
+        // `.onion` and `.i2p` are recorded when seen, never fetched (no request leaves).
+        Outcome::NoSuchDomain
+    } else {
+        match ctx.http.resolver().lookup(host.as_str()).await {
+            Err(err) => {
+                requests.push(RequestRecord {
+                    method: "DNS".into(),
+                    url: host.to_string(),
+                    status: None,
+                    bytes: 0,
+                    elapsed: started.elapsed(),
+                    error: Some(err.to_string()),
+                    sent: false,
+                });
+                err.outcome()
+            }
+            Ok(ips) => {
+                let mut visit = Visit {
+                    ctx,
+                    host: host.clone(),
+                    slot: ctx.pool.slot(host),
+                    ip: ips[0],
+                    scheme: "https",
+                    robots: RobotsPolicy::AllowAll,
+                    deadline: tokio::time::Instant::now() + ctx.config.visit_timeout,
+                    requests: Vec::new(),
+                    observation,
+                };
+                // The deadline is also checked between requests; this guard only catches a
+                // request that overstays it.
+                let limit = ctx.config.visit_timeout + Duration::from_secs(1);
+                let outcome = tokio::time::timeout(limit, visit.run())
+                    .await
+                    .unwrap_or(Outcome::Timeout);
+                observation = visit.observation;
+                requests = visit.requests;
+                outcome
+            }
+        }
+    };
+    observation.outcome = outcome;
+    observation.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    if !observation.outcome.is_ok() {
+        observation.peers = None;
+    } else if ctx.config.fetch_peers && observation.peers.is_none() {
+        observation.flags.peers_hidden = true;
+    }
+    tracing::debug!(
+        host = %host,
+        outcome = %observation.outcome,
+        duration_ms = observation.duration_ms,
+        requests = requests.len(),
+        "visited"
+    );
+    VisitReport {
+        postponed_until: ctx.pool.postponed_until(host),
+        observation,
+        requests,
+    }
+}
+
+struct Visit<'a> {
+    ctx: &'a Context,
+    host: Host,
+    slot: Arc<HostSlot>,
+    ip: IpAddr,
+    scheme: &'static str,
+    robots: RobotsPolicy,
+    deadline: tokio::time::Instant,
+    requests: Vec<RequestRecord>,
+    observation: Observation,
+}
+
+impl Visit<'_> {
+    async fn run(&mut self) -> Outcome {
+        if let Err(outcome) = self.read_robots().await {
+            return outcome;
+        }
+        let well_known = match self
+            .fetch_document(Doc::WellKnown, "/.well-known/nodeinfo")
+            .await
+        {
+            Ok(response) => response,
+            Err(outcome) => return outcome,
+        };
+        let parsed = match parse::parse_well_known(&well_known.body) {
+            Ok(parsed) => parsed,
+            Err(err) => return parse_failure(&err),
+        };
+        let (version, nodeinfo) = if parsed.is_nodeinfo_document {
+            // A NodeInfo document served at the well-known path (SkyBridge): read it as one.
+            (None, well_known)
+        } else {
+            let Some((version, href)) = parsed.choose(&well_known.url) else {
+                return Outcome::NoNodeInfo;
+            };
+            let Some(path) = self.same_host_path(&href) else {
+                self.note_refusal(&href, "NodeInfo link to another host refused");
+                return Outcome::Invalid;
+            };
+            match self.fetch_document(Doc::NodeInfo, &path).await {
+                Ok(response) => (Some(version.as_str().to_string()), response),
+                Err(outcome) => return outcome,
+            }
+        };
+        let nodeinfo = match parse::parse_nodeinfo(&nodeinfo.body) {
+            Ok(nodeinfo) => nodeinfo,
+            Err(err) => return parse_failure(&err),
+        };
+        let obs = &mut self.observation;
+        obs.nodeinfo_version = version.or_else(|| nodeinfo.schema_version.clone());
+        obs.software = Some(nodeinfo.software_report());
+        obs.open_registrations = nodeinfo.open_registrations;
+        obs.measurements.extend(nodeinfo.measurements());
+        obs.flags.private |= nodeinfo.private;
+        let family = nodeinfo.software.family.clone();
+        self.read_family(&family).await;
+        Outcome::Ok
+    }
+
+    /// Reads robots.txt (cached per host), over https, falling back to http when allowed.
+    async fn read_robots(&mut self) -> Result<(), Outcome> {
+        // The first request also decides the scheme, so it is made even when robots.txt is
+        // cached.
+        let first = self.get(
+            Method::GET,
+            "/robots.txt",
+            None,
+            self.ctx.config.document_cap,
+        );
+        let result = match first.await {
+            Err(Stop::Fetch(err))
+                if err.allows_http_fallback(
+                    self.ctx.config.network.http_fallback_on_bad_certificate,
+                ) =>
+            {
+                tracing::debug!(host = %self.host, error = %err, "https failed, trying http");
+                self.scheme = "http";
+                match self
+                    .get(
+                        Method::GET,
+                        "/robots.txt",
+                        None,
+                        self.ctx.config.document_cap,
+                    )
+                    .await
+                {
+                    // The https failure is the one reported: it is the protocol we asked for.
+                    Err(Stop::Fetch(_)) => return Err(Stop::Fetch(err).outcome(Doc::Robots)),
+                    other => other,
+                }
+            }
+            other => other,
+        };
+        let robots = match result {
+            Ok(response) if response.is_success() => RobotsPolicy::from_body(&response.body),
+            Ok(response) if response.status >= 500 => {
+                // A failing server has not said what it allows: nothing, for this visit.
+                self.robots = RobotsPolicy::DisallowAll;
+                return Err(Outcome::HttpStatus(response.status));
+            }
+            // 4xx: no robots.txt, everything is allowed.
+            Ok(_) => RobotsPolicy::AllowAll,
+            Err(Stop::RedirectLoop | Stop::BadRedirect(_)) => RobotsPolicy::AllowAll,
+            Err(Stop::Fetch(FetchError::TooLarge { .. })) => RobotsPolicy::AllowAll,
+            Err(Stop::CrossHost { status, to }) => {
+                if is_permanent(status) && to.is_some() {
+                    self.observation.moved_to = to;
+                    return Err(Outcome::Moved);
+                }
+                RobotsPolicy::AllowAll
+            }
+            Err(stop) => return Err(stop.outcome(Doc::Robots)),
+        };
+        self.ctx.pool.apply_robots(&self.slot, &robots);
+        self.slot.set_robots(robots.clone());
+        self.robots = robots;
+        Ok(())
+    }
+
+    /// Fetches a JSON document the visit cannot do without; any trouble is its outcome.
+    async fn fetch_document(&mut self, doc: Doc, path: &str) -> Result<Response, Outcome> {
+        let cap = self.ctx.config.document_cap;
+        let response = match self.get(Method::GET, path, None, cap).await {
+            Ok(response) => response,
+            Err(stop) => {
+                if let Stop::CrossHost { status, to } = &stop {
+                    if doc != Doc::NodeInfo && is_permanent(*status) {
+                        self.observation.moved_to = to.clone();
+                    }
+                }
+                return Err(stop.outcome(doc));
+            }
+        };
+        match response.status {
+            200..=299 => {}
+            404 => return Err(Outcome::NoNodeInfo),
+            410 | 451 => return Err(Outcome::OptedOut),
+            status => return Err(Outcome::HttpStatus(status)),
+        }
+        if !looks_like_json(&response) {
+            return Err(Outcome::NotJson);
+        }
+        Ok(response)
+    }
+
+    /// The family documents: numbers, peers and flags. Failures here never change the outcome.
+    async fn read_family(&mut self, family: &Software) {
+        let doc_cap = self.ctx.config.document_cap;
+        let peer_cap = self.ctx.config.peer_list_cap;
+        let peers = self.ctx.config.fetch_peers;
+        if family.speaks_mastodon_api() {
+            if *family == Software::Mastodon {
+                let Some(r) = self
+                    .optional(Method::GET, "/api/v2/instance", doc_cap)
+                    .await
+                else {
+                    return;
+                };
+                if let Some(Ok(v2)) = r.ok().map(|b| parse::parse_instance_v2(&b)) {
+                    self.observation.measurements.extend(v2.measurements());
+                    if v2.limited_federation == Some(true) {
+                        self.observation.flags.limited_federation = true;
+                    }
+                    if self.observation.open_registrations.is_none() {
+                        self.observation.open_registrations = v2.registrations_enabled;
+                    }
+                }
+            }
+            let Some(r) = self
+                .optional(Method::GET, "/api/v1/instance", doc_cap)
+                .await
+            else {
+                return;
+            };
+            if r.status == 401 {
+                self.observation.flags.limited_federation = true;
+            }
+            if let Some(Ok(v1)) = r.ok().map(|b| parse::parse_instance_v1(&b)) {
+                self.observation.measurements.extend(v1.measurements());
+                if self.observation.open_registrations.is_none() {
+                    self.observation.open_registrations = v1.registrations;
+                }
+            }
+            if peers && !self.read_peers("/api/v1/instance/peers", peer_cap).await {
+                return;
+            }
+            if *family == Software::Mastodon {
+                let Some(r) = self
+                    .optional(Method::GET, "/api/v1/instance/activity", doc_cap)
+                    .await
+                else {
+                    return;
+                };
+                if let Some(Ok(activity)) = r.ok().map(|b| parse::parse_activity(&b)) {
+                    self.observation
+                        .measurements
+                        .extend(activity.measurements());
+                    self.observation.activity = activity.weeks;
+                }
+            }
+        } else if *family == Software::Lemmy {
+            let Some(site) = self.optional(Method::GET, "/api/v3/site", doc_cap).await else {
+                return;
+            };
+            let site_body = site.ok();
+            if let Some(Ok(parsed)) = site_body.as_ref().map(|b| parse::parse_lemmy_site(b)) {
+                self.observation.measurements.extend(parsed.measurements());
+            }
+            if peers {
+                let Some(r) = self
+                    .optional(Method::GET, "/api/v3/federated_instances", peer_cap)
+                    .await
+                else {
+                    return;
+                };
+                // Lemmy 0.17 and older list their peers inside the site document instead.
+                let body = r.ok().or(site_body);
+                if let Some(body) = body {
+                    self.take_peers(&body);
+                }
+            }
+        } else if family.is_misskey_family() {
+            let Some(r) = self.optional(Method::POST, "/api/meta", doc_cap).await else {
+                return;
+            };
+            if let Some(Ok(meta)) = r.ok().map(|b| parse::parse_misskey_meta(&b)) {
+                self.observation.measurements.extend(meta.measurements());
+                if self.observation.open_registrations.is_none() {
+                    self.observation.open_registrations = meta.open_registrations();
+                }
+            }
+            let Some(r) = self.optional(Method::POST, "/api/stats", doc_cap).await else {
+                return;
+            };
+            if let Some(Ok(stats)) = r.ok().map(|b| parse::parse_misskey_stats(&b)) {
+                self.observation.measurements.extend(stats.measurements());
+            }
+            if peers {
+                self.read_peers("/api/v1/instance/peers", peer_cap).await;
+            }
+        } else if *family == Software::Peertube {
+            let Some(r) = self
+                .optional(Method::GET, "/api/v1/server/stats", doc_cap)
+                .await
+            else {
+                return;
+            };
+            if let Some(Ok(stats)) = r.ok().map(|b| parse::parse_peertube_stats(&b)) {
+                self.observation.measurements.extend(stats.measurements());
+            }
+        }
+    }
+
+    /// Reads a peer list; false when the visit must stop (rate limit or deadline).
+    async fn read_peers(&mut self, path: &str, cap: u64) -> bool {
+        let Some(r) = self.optional(Method::GET, path, cap).await else {
+            return false;
+        };
+        if let Some(body) = r.ok() {
+            self.take_peers(&body);
+        }
+        true
+    }
+
+    fn take_peers(&mut self, body: &[u8]) {
+        match parse::parse_peers(body) {
+            Ok(list) => {
+                let normalised = parse::normalise_peers(&list.entries);
+                self.observation.measurements.extend(list.measurements());
+                tracing::trace!(
+                    host = %self.host,
+                    peers = normalised.hosts.len(),
+                    rejected = normalised.rejected_total(),
+                    duplicates = normalised.duplicates,
+                    "peer list"
+                );
+                self.observation.peers = Some(normalised.hosts);
+            }
+            Err(err) => tracing::debug!(host = %self.host, error = %err, "unreadable peer list"),
+        }
+    }
+
+    /// Fetches an optional document. `None` when the visit must stop asking (rate limited, out
+    /// of time); otherwise what came, which may be an error status.
+    async fn optional(&mut self, method: Method, path: &str, cap: u64) -> Option<Optional> {
+        let body = (method == Method::POST).then_some("{}");
+        match self.get(method, path, body, cap).await {
+            Ok(response) => Some(Optional::from_response(response)),
+            Err(Stop::RateLimited | Stop::Deadline) => None,
+            Err(Stop::Fetch(FetchError::Timeout)) if self.out_of_time() => None,
+            Err(Stop::Robots) => {
+                if path.ends_with("/peers") || path.ends_with("federated_instances") {
+                    self.observation.flags.peers_hidden = true;
+                }
+                Some(Optional::none())
+            }
+            Err(_) => Some(Optional::none()),
+        }
+    }
+
+    fn out_of_time(&self) -> bool {
+        tokio::time::Instant::now() >= self.deadline
+    }
+
+    /// The path (and query) of `href` when it names this host; `None` for another host.
+    fn same_host_path(&self, href: &str) -> Option<String> {
+        let url = Url::parse(href).ok()?;
+        let host = url.host_str()?.trim_end_matches('.');
+        if !host.eq_ignore_ascii_case(self.host.as_str()) {
+            return None;
+        }
+        let mut path = url.path().to_string();
+        if let Some(query) = url.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        Some(path)
+    }
+
+    fn note_refusal(&mut self, url: &str, why: &str) {
+        tracing::debug!(host = %self.host, url, why, "refused");
+        self.requests.push(RequestRecord {
+            method: "GET".into(),
+            url: url.to_string(),
+            status: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            error: Some(why.to_string()),
+            sent: false,
+        });
+    }
+
+    /// One document, politely: robots.txt checked for every URL, the host's turn taken for every
+    /// request, same-host redirects followed up to the limit, one short rate limit waited out.
+    async fn get(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: Option<&'static str>,
+        cap: u64,
+    ) -> Result<Response, Stop> {
+        let start = format!("{}://{}{}", self.scheme, self.host, path);
+        let mut url = Url::parse(&start).map_err(|_| Stop::BadRedirect(0))?;
+        let mut method = method;
+        let mut body = body;
+        let mut seen = HashSet::from([url.to_string()]);
+        let mut hops = 0;
+        let mut waited = false;
+        loop {
+            let target = path_and_query(&url);
+            if !self.robots.allows(&target) {
+                self.note_refusal(url.as_str(), "robots.txt disallows");
+                return Err(Stop::Robots);
+            }
+            let remaining = self
+                .deadline
+                .saturating_duration_since(tokio::time::Instant::now());
+            if remaining.is_zero() {
+                return Err(Stop::Deadline);
+            }
+            let timeout = self.ctx.config.request_timeout.min(remaining);
+            let result = {
+                let turn = self.ctx.pool.turn(&self.slot, self.ip);
+                let mut turn = tokio::time::timeout(remaining, turn)
+                    .await
+                    .map_err(|_| Stop::Deadline)?;
+                let result = self
+                    .ctx
+                    .http
+                    .send(method.clone(), url.as_str(), body, cap, timeout)
+                    .await;
+                if let Ok(response) = &result {
+                    if let Some(wait) = self.announced_wait(response) {
+                        turn.hold_for(wait);
+                    }
+                }
+                result
+            };
+            self.requests.push(record(&method, url.as_str(), &result));
+            let response = result.map_err(Stop::Fetch)?;
+            if target != "/robots.txt" && has_noindex(&response) {
+                self.observation.flags.noindex = true;
+            }
+            let status = response.status;
+            if (300..400).contains(&status) {
+                let next = response
+                    .header("location")
+                    .and_then(|location| url.join(location).ok())
+                    .filter(|next| matches!(next.scheme(), "http" | "https"))
+                    .ok_or(Stop::BadRedirect(status))?;
+                let same_host = next.host_str().is_some_and(|h| {
+                    h.trim_end_matches('.')
+                        .eq_ignore_ascii_case(self.host.as_str())
+                });
+                if !same_host {
+                    let to = next.host_str().and_then(|h| Host::parse(h).ok());
+                    return Err(Stop::CrossHost { status, to });
+                }
+                hops += 1;
+                if hops > self.ctx.config.max_redirects || !seen.insert(next.to_string()) {
+                    return Err(Stop::RedirectLoop);
+                }
+                if status == 303 || (matches!(status, 301 | 302) && method == Method::POST) {
+                    method = Method::GET;
+                    body = None;
+                }
+                url = next;
+                continue;
+            }
+            if is_rate_limited(&response) {
+                let now = (self.ctx.clock)();
+                let until = retry_at(&response.headers, now)
+                    .unwrap_or(now + delta(DEFAULT_RATE_LIMIT_BACKOFF));
+                let wait = (until - now).to_std().unwrap_or_default();
+                let wait = wait.max(Duration::from_millis(500));
+                let remaining = self
+                    .deadline
+                    .saturating_duration_since(tokio::time::Instant::now());
+                if !waited && wait <= self.ctx.config.max_rate_limit_wait && wait < remaining {
+                    waited = true;
+                    tracing::debug!(host = %self.host, wait_ms = wait.as_millis() as u64, "rate limited, waiting");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                self.slot.postpone(until);
+                return Err(Stop::RateLimited);
+            }
+            return Ok(response);
+        }
+    }
+
+    /// A successful answer that says the host's quota is spent (`X-RateLimit-Remaining: 0`):
+    /// how long to hold the host, if the reset is near enough to wait for.
+    fn announced_wait(&self, response: &Response) -> Option<Duration> {
+        let remaining = response.header("x-ratelimit-remaining")?.trim();
+        if remaining != "0" {
+            return None;
+        }
+        let now = (self.ctx.clock)();
+        let until = retry_at(&response.headers, now)?;
+        let wait = (until - now).to_std().ok()?;
+        (wait <= self.ctx.config.max_rate_limit_wait).then_some(wait)
+    }
+}
+
+/// What an optional request brought.
+struct Optional {
+    /// The status, 0 when there was no answer.
+    status: u16,
+    /// The body, when the answer was a 2xx JSON document.
+    body: Option<bytes::Bytes>,
+}
+
+impl Optional {
+    fn none() -> Optional {
+        Optional {
+            status: 0,
+            body: None,
+        }
+    }
+
+    fn from_response(response: Response) -> Optional {
+        let json = response.is_success() && looks_like_json(&response);
+        Optional {
+            status: response.status,
+            body: json.then_some(response.body),
+        }
+    }
+
+    fn ok(&self) -> Option<bytes::Bytes> {
+        self.body.clone()
+    }
+}
+
+fn record(method: &Method, url: &str, result: &Result<Response, FetchError>) -> RequestRecord {
+    match result {
+        Ok(r) => RequestRecord {
+            method: method.to_string(),
+            url: url.to_string(),
+            status: Some(r.status),
+            bytes: r.body.len(),
+            elapsed: r.elapsed,
+            error: None,
+            sent: true,
+        },
+        Err(err) => RequestRecord {
+            method: method.to_string(),
+            url: url.to_string(),
+            status: None,
+            bytes: 0,
+            elapsed: Duration::ZERO,
+            error: Some(err.to_string()),
+            sent: true,
+        },
+    }
+}
+
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_string(),
+    }
+}
+
+/// JSON by its `Content-Type`, or by its first byte when the type is missing or generic
+/// (`text/plain`): HTML never starts with `{` or `[`.
+fn looks_like_json(response: &Response) -> bool {
+    if response.is_json() {
+        return true;
+    }
+    let html = response
+        .header("content-type")
+        .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+    let first = response
+        .body
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .copied();
+    !html && matches!(first, Some(b'{' | b'['))
+}
+
+fn has_noindex(response: &Response) -> bool {
+    response
+        .headers
+        .get_all("x-robots-tag")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let v = v.to_ascii_lowercase();
+            // `X-Robots-Tag: otherbot: noindex` addresses another crawler.
+            let applies = match v.split_once(':') {
+                Some((agent, _)) if !agent.contains(',') && !agent.contains("noindex") => {
+                    let agent = agent.trim();
+                    agent == crate::config::ROBOTS_TOKEN || agent == "*"
+                }
+                _ => true,
+            };
+            applies && (v.contains("noindex") || v.contains("none"))
+        })
+}
+
+/// 429, or Lemmy 0.19's `400 {"error":"rate_limit_error"}`.
+fn is_rate_limited(response: &Response) -> bool {
+    match response.status {
+        429 => true,
+        400 => parse::parse_error_body(&response.body).is_ok_and(|e| {
+            e.message == "rate_limit_error" || e.code.as_deref() == Some("rate_limit_error")
+        }),
+        _ => false,
+    }
+}
+
+/// The failure a parser reports, as an outcome: a body announced as JSON that is not JSON, or
+/// JSON that is not the document, are both `invalid`.
+fn parse_failure(err: &ParseError) -> Outcome {
+    tracing::trace!(error = %err, "document refused");
+    Outcome::Invalid
+}
+
+fn delta(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// When a rate-limited host may be asked again, from its headers: `Retry-After` (seconds or an
+/// HTTP date), else `X-RateLimit-Reset` (Mastodon's ISO 8601 time; seconds to wait, or a UNIX
+/// time, for other software). `now` is the crawler's clock.
+pub fn retry_at(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(value) = text("retry-after") {
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(now + delta(Duration::from_secs(secs.min(365 * 86_400))));
+        }
+        if let Ok(date) = DateTime::parse_from_rfc2822(value) {
+            return Some(date.with_timezone(&Utc));
+        }
+    }
+    if let Some(value) = text("x-ratelimit-reset") {
+        if let Ok(date) = DateTime::parse_from_rfc3339(value) {
+            return Some(date.with_timezone(&Utc));
+        }
+        if let Ok(number) = value.parse::<f64>() {
+            if number.is_finite() && number >= 0.0 {
+                // Large numbers are UNIX times, small ones seconds to wait.
+                if number > 1.0e9 {
+                    return DateTime::from_timestamp(number as i64, 0);
+                }
+                return Some(now + delta(Duration::from_secs_f64(number.min(365.0 * 86_400.0))));
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use reqwest::header::{HeaderMap, HeaderValue};
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2022, 11, 15, 12, 0, 0)
+            .single()
+            .expect("a valid date")
+    }
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_in_seconds_postpones_from_now() {
+        let at = retry_at(&headers(&[("retry-after", "120")]), now());
+        assert_eq!(at, Some(now() + TimeDelta::seconds(120)));
+    }
+
+    #[test]
+    fn retry_after_as_an_http_date_is_read() {
+        let at = retry_at(
+            &headers(&[("retry-after", "Tue, 15 Nov 2022 12:05:00 GMT")]),
+            now(),
+        );
+        assert_eq!(at, Some(now() + TimeDelta::minutes(5)));
+    }
+
+    #[test]
+    fn mastodon_rate_limit_reset_is_an_iso_time() {
+        let at = retry_at(
+            &headers(&[("x-ratelimit-reset", "2022-11-15T12:00:07.250000Z")]),
+            now(),
+        );
+        assert_eq!(at, Some(now() + TimeDelta::milliseconds(7250)));
+    }
+
+    #[test]
+    fn no_header_means_no_time() {
+        assert_eq!(retry_at(&headers(&[]), now()), None);
+        assert_eq!(retry_at(&headers(&[("retry-after", "soon")]), now()), None);
+    }
+}
