@@ -33,7 +33,9 @@ pub mod methodology;
 pub mod observations;
 pub mod quality;
 pub mod runs;
+pub mod series;
 pub mod servers;
+pub mod snapshot;
 
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
@@ -42,4 +44,6 @@ pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};
 pub use runs::{Run, RunStart};
+pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus};
+pub use snapshot::{PeerEdge, ServerHistory, ServerSnapshot, StoredObservation, StoredWeek};

@@ -66,7 +66,7 @@ struct IdRow {
 }
 
 /// The status a visit implies, given the server's history.
-fn status_after(
+pub(crate) fn status_after(
     outcome: &Outcome,
     observed_at: DateTime<Utc>,
     first_seen: DateTime<Utc>,

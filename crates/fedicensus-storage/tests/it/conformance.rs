@@ -1,10 +1,68 @@
 //! The behaviour both backends must share.
 
 use crate::support::*;
-use fedicensus_core::Software;
-use fedicensus_storage::Storage;
+use chrono::Duration;
+use fedicensus_core::{Metric, Outcome, Software};
+use fedicensus_storage::{
+    Granularity, QualityKind, RunStart, Series, SeriesMetric, SeriesQuery, ServerStatus, Storage,
+};
 
-crate::conformance!(recording_the_same_observation_twice_stores_it_once,);
+crate::conformance!(
+    recording_the_same_observation_twice_stores_it_once,
+    every_number_is_stored_with_its_source_and_run,
+    a_server_that_dies_later_still_counts_on_earlier_dates,
+    adding_a_later_death_never_changes_an_earlier_dates_totals,
+    deaths_are_dated_at_the_last_success,
+    every_point_says_how_many_servers_it_rests_on,
+    a_figure_a_software_does_not_report_is_not_reported_rather_than_zero,
+    weekly_activity_is_upserted_and_the_latest_report_wins,
+    peer_edges_keep_when_a_peer_was_first_and_last_seen,
+    a_snapshot_shows_each_server_as_it_stood_on_the_date,
+    quality_flags_are_stored_and_cleaned_series_leave_flagged_values_out,
+    seeds_are_due_at_once_and_a_visit_schedules_the_next,
+    two_workers_never_lease_the_same_host,
+    an_expired_lease_is_taken_over,
+    a_finished_run_counts_its_outcomes,
+    the_built_in_annotations_are_there,
+);
+
+async fn series(
+    s: &Storage,
+    metric: SeriesMetric,
+    from: (u32, u32),
+    to: (u32, u32),
+) -> anyhow::Result<Series> {
+    Ok(s.series(&SeriesQuery::new(
+        metric,
+        Granularity::Day,
+        date(from.0, from.1),
+        date(to.0, to.1),
+    ))
+    .await?)
+}
+
+fn values(series: &Series) -> Vec<Option<f64>> {
+    series.points.iter().map(|p| p.value).collect()
+}
+
+/// Two Mastodon servers: a.example answers every day of November; b.example answers until
+/// 10 November, then never again (tried daily until the 30th).
+async fn two_servers_one_dies(s: &Storage) -> anyhow::Result<()> {
+    for at in days(day(11, 1), day(11, 30)) {
+        s.record_observation(
+            &ok("a.example", at, Software::Mastodon, 100, Some(40)),
+            None,
+        )
+        .await?;
+        if at <= day(11, 10) {
+            s.record_observation(&ok("b.example", at, Software::Mastodon, 50, Some(10)), None)
+                .await?;
+        } else {
+            s.record_observation(&failed("b.example", at), None).await?;
+        }
+    }
+    Ok(())
+}
 
 async fn recording_the_same_observation_twice_stores_it_once(s: Storage) -> anyhow::Result<()> {
     let mut o = ok("a.example", day(11, 1), Software::Mastodon, 100, Some(20));
@@ -17,5 +75,439 @@ async fn recording_the_same_observation_twice_stores_it_once(s: Storage) -> anyh
     assert!(!second.newly_stored);
     assert_eq!(second.observation_id, first.observation_id);
     assert_eq!(second.servers_discovered, 0);
+
+    let history = s.server_history(&host("a.example")).await?;
+    assert_eq!(history.observations.len(), 1);
+    assert_eq!(history.observations[0].measurements.len(), 3);
+    assert_eq!(history.activity.len(), 1);
+    assert_eq!(s.peers_of(&host("a.example")).await?.len(), 2);
+    let known = series(&s, SeriesMetric::ServersKnown, (11, 1), (11, 1)).await?;
+    assert_eq!(values(&known), [Some(3.0)]);
+    Ok(())
+}
+
+async fn every_number_is_stored_with_its_source_and_run(s: Storage) -> anyhow::Result<()> {
+    let run = s
+        .start_run(&RunStart {
+            started_at: day(11, 1),
+            crawler_version: "0.1.0".into(),
+            config_hash: "abc".into(),
+            seeds: vec![host("a.example")],
+        })
+        .await?;
+    let mut o = ok("a.example", day(11, 1), Software::Mastodon, 100, None);
+    o.measurements.push(fedicensus_core::Measurement {
+        metric: Metric::UsersActiveMonth,
+        source: fedicensus_core::Source::InstanceV2,
+        value: 33,
+    });
+    s.record_observation(&o, Some(run)).await?;
+    let stored = &s.server_history(&host("a.example")).await?.observations[0];
+    assert_eq!(stored.crawl_run, Some(run.0));
+    assert_eq!(
+        stored.users_active_month,
+        Some(33),
+        "the instance API's MAU"
+    );
+    assert!(stored
+        .measurements
+        .contains(&("users_active_month".into(), "instance_v2".into(), 33)));
+    assert_eq!(stored.software_family.as_deref(), Some("mastodon"));
+    assert_eq!(stored.observed_at, day(11, 1));
+    Ok(())
+}
+
+async fn a_server_that_dies_later_still_counts_on_earlier_dates(s: Storage) -> anyhow::Result<()> {
+    two_servers_one_dies(&s).await?;
+    let users = series(&s, SeriesMetric::UsersTotal, (11, 5), (11, 5)).await?;
+    assert_eq!(values(&users), [Some(150.0)]);
+    let up = series(&s, SeriesMetric::ServersUp, (11, 5), (11, 5)).await?;
+    assert_eq!(values(&up), [Some(2.0)]);
+    // Up means answered within 7 days: b.example last answered on the 10th.
+    let up = series(&s, SeriesMetric::ServersUp, (11, 16), (11, 18)).await?;
+    assert_eq!(values(&up), [Some(2.0), Some(1.0), Some(1.0)]);
+    // Figures are carried forward 30 days from the last success.
+    let users = series(&s, SeriesMetric::UsersTotal, (12, 9), (12, 11)).await?;
+    assert_eq!(
+        users
+            .points
+            .iter()
+            .map(|p| p.servers_reporting)
+            .collect::<Vec<_>>(),
+        [2, 1, 1]
+    );
+    Ok(())
+}
+
+async fn adding_a_later_death_never_changes_an_earlier_dates_totals(
+    s: Storage,
+) -> anyhow::Result<()> {
+    for at in days(day(11, 1), day(11, 10)) {
+        s.record_observation(
+            &ok("a.example", at, Software::Mastodon, 100, Some(40)),
+            None,
+        )
+        .await?;
+        s.record_observation(&ok("b.example", at, Software::Mastodon, 50, Some(10)), None)
+            .await?;
+    }
+    let mut before = Vec::new();
+    for metric in SeriesMetric::ALL {
+        let q = SeriesQuery::new(metric, Granularity::Week, date(10, 31), date(11, 6));
+        before.push(s.series(&q).await?);
+    }
+    for at in days(day(11, 11), day(12, 15)) {
+        s.record_observation(&failed("b.example", at), None).await?;
+    }
+    for (metric, earlier) in SeriesMetric::ALL.into_iter().zip(before) {
+        let q = SeriesQuery::new(metric, Granularity::Week, date(10, 31), date(11, 6));
+        let later = s.series(&q).await?;
+        assert_eq!(later.points, earlier.points, "{}", metric.as_str());
+    }
+    Ok(())
+}
+
+async fn deaths_are_dated_at_the_last_success(s: Storage) -> anyhow::Result<()> {
+    two_servers_one_dies(&s).await?;
+    let died = series(&s, SeriesMetric::ServersDied, (11, 9), (11, 11)).await?;
+    assert_eq!(values(&died), [Some(0.0), Some(1.0), Some(0.0)]);
+    let history = s.server_history(&host("b.example")).await?;
+    assert_eq!(history.status, ServerStatus::Dead);
+    let new = series(&s, SeriesMetric::ServersNew, (11, 1), (11, 2)).await?;
+    assert_eq!(values(&new), [Some(2.0), Some(0.0)]);
+    Ok(())
+}
+
+async fn every_point_says_how_many_servers_it_rests_on(s: Storage) -> anyhow::Result<()> {
+    s.add_seeds(&[host("c.example")], day(11, 1)).await?;
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40)),
+        None,
+    )
+    .await?;
+    s.record_observation(
+        &ok("b.example", day(11, 2), Software::Pleroma, 7, None),
+        None,
+    )
+    .await?;
+    let users = series(&s, SeriesMetric::UsersTotal, (11, 1), (11, 2)).await?;
+    let reporting: Vec<u64> = users.points.iter().map(|p| p.servers_reporting).collect();
+    assert_eq!(reporting, [1, 2]);
+    assert_eq!(values(&users), [Some(100.0), Some(107.0)]);
+    let known = series(&s, SeriesMetric::ServersKnown, (11, 1), (11, 2)).await?;
+    assert_eq!(values(&known), [Some(2.0), Some(3.0)]);
+    let up = series(&s, SeriesMetric::ServersUp, (11, 2), (11, 2)).await?;
+    assert_eq!(up.points[0].servers_reporting, 3, "up of the known servers");
+    let mut by_family = SeriesQuery::new(
+        SeriesMetric::UsersTotal,
+        Granularity::Day,
+        date(11, 2),
+        date(11, 2),
+    );
+    by_family.software = Some(Software::Pleroma);
+    let pleroma = s.series(&by_family).await?;
+    assert_eq!(pleroma.points[0].value, Some(7.0));
+    assert_eq!(pleroma.points[0].servers_reporting, 1);
+    Ok(())
+}
+
+async fn a_figure_a_software_does_not_report_is_not_reported_rather_than_zero(
+    s: Storage,
+) -> anyhow::Result<()> {
+    // Misskey reports no monthly actives.
+    s.record_observation(
+        &ok("m.example", day(11, 1), Software::Misskey, 300, None),
+        None,
+    )
+    .await?;
+    let mau = series(&s, SeriesMetric::UsersActiveMonth, (11, 1), (11, 1)).await?;
+    assert_eq!(mau.points[0].value, None);
+    assert_eq!(mau.points[0].servers_reporting, 0);
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40)),
+        None,
+    )
+    .await?;
+    let mau = series(&s, SeriesMetric::UsersActiveMonth, (11, 1), (11, 1)).await?;
+    assert_eq!(mau.points[0].value, Some(40.0));
+    assert_eq!(mau.points[0].servers_reporting, 1, "Misskey is not a zero");
+    let snapshot = s.snapshot(date(11, 1)).await?;
+    let misskey = snapshot
+        .iter()
+        .find(|r| r.host == host("m.example"))
+        .expect("m.example is in the snapshot");
+    assert_eq!(misskey.users_active_month, None);
+    assert_eq!(misskey.users_total, Some(300));
+    Ok(())
+}
+
+async fn weekly_activity_is_upserted_and_the_latest_report_wins(s: Storage) -> anyhow::Result<()> {
+    let monday = day(10, 31) - Duration::hours(12);
+    let mut o = ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40));
+    o.activity = vec![week(monday, 5, 40)];
+    s.record_observation(&o, None).await?;
+    let mut later = ok("a.example", day(11, 4), Software::Mastodon, 110, Some(42));
+    later.activity = vec![week(monday, 8, 60)];
+    s.record_observation(&later, None).await?;
+    // A replayed older report does not overwrite the newer one.
+    let mut replay = ok("a.example", day(11, 2), Software::Mastodon, 105, Some(41));
+    replay.activity = vec![week(monday, 6, 50)];
+    s.record_observation(&replay, None).await?;
+
+    let history = s.server_history(&host("a.example")).await?;
+    assert_eq!(history.activity.len(), 1);
+    assert_eq!(history.activity[0].registrations, 8);
+    let q = SeriesQuery::new(
+        SeriesMetric::WeeklyRegistrations,
+        Granularity::Week,
+        date(10, 31),
+        date(11, 6),
+    );
+    let registrations = s.series(&q).await?;
+    assert_eq!(registrations.points[0].value, Some(8.0));
+    assert_eq!(registrations.points[0].servers_reporting, 1);
+    let day_q = SeriesQuery::new(
+        SeriesMetric::WeeklyLogins,
+        Granularity::Day,
+        date(10, 31),
+        date(11, 6),
+    );
+    assert!(s.series(&day_q).await.is_err(), "activity is weekly");
+    Ok(())
+}
+
+async fn peer_edges_keep_when_a_peer_was_first_and_last_seen(s: Storage) -> anyhow::Result<()> {
+    for (at, peers) in [
+        (day(11, 1), vec!["b.example", "c.example"]),
+        (day(11, 5), vec!["b.example"]),
+    ] {
+        let mut o = ok("a.example", at, Software::Mastodon, 100, Some(40));
+        o.peers = Some(peers.into_iter().map(host).collect());
+        s.record_observation(&o, None).await?;
+    }
+    let edges = s.peers_of(&host("a.example")).await?;
+    assert_eq!(edges.len(), 2);
+    assert_eq!(edges[0].to, host("b.example"));
+    assert_eq!(
+        (edges[0].first_seen, edges[0].last_seen),
+        (day(11, 1), day(11, 5))
+    );
+    assert_eq!(
+        (edges[1].first_seen, edges[1].last_seen),
+        (day(11, 1), day(11, 1))
+    );
+    let b = s.server_history(&host("b.example")).await?;
+    assert_eq!(b.revealed_by, "a.example");
+    assert_eq!(b.first_seen, day(11, 1));
+    assert_eq!(b.status, ServerStatus::New);
+    let a = s.server_history(&host("a.example")).await?;
+    assert_eq!(a.revealed_by, "seed");
+    Ok(())
+}
+
+async fn a_snapshot_shows_each_server_as_it_stood_on_the_date(s: Storage) -> anyhow::Result<()> {
+    two_servers_one_dies(&s).await?;
+    let on_the_5th = s.snapshot(date(11, 5)).await?;
+    assert_eq!(on_the_5th.len(), 2);
+    assert!(on_the_5th
+        .iter()
+        .all(|r| r.status == ServerStatus::Alive && r.up));
+    assert_eq!(on_the_5th[1].users_total, Some(50));
+    let on_the_30th = s.snapshot(date(11, 30)).await?;
+    let b = &on_the_30th[1];
+    assert_eq!(b.host, host("b.example"));
+    assert_eq!(b.status, ServerStatus::Dead);
+    assert!(!b.up);
+    assert_eq!(b.last_success_at, Some(day(11, 10)));
+    assert_eq!(b.users_total, Some(50), "carried forward 30 days");
+    let before_anything = s.snapshot(date(10, 1)).await?;
+    assert!(before_anything.is_empty());
+    Ok(())
+}
+
+async fn quality_flags_are_stored_and_cleaned_series_leave_flagged_values_out(
+    s: Storage,
+) -> anyhow::Result<()> {
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40)),
+        None,
+    )
+    .await?;
+    s.record_observation(
+        &ok("k.example", day(11, 1), Software::Calckey, 2, None),
+        None,
+    )
+    .await?;
+    let jumped = s
+        .record_observation(
+            &ok("k.example", day(11, 2), Software::Calckey, 10_002, None),
+            None,
+        )
+        .await?;
+    let kinds: Vec<QualityKind> = jumped.flags.iter().map(|f| f.kind).collect();
+    assert!(kinds.contains(&QualityKind::ImplausibleJump));
+    assert!(kinds.contains(&QualityKind::InflatedUsers));
+    let stored = s.server_history(&host("k.example")).await?;
+    assert!(!stored.observations[1].quality_flags.is_empty());
+
+    let raw = series(&s, SeriesMetric::UsersTotal, (11, 2), (11, 2)).await?;
+    assert_eq!(raw.points[0].value, Some(10_102.0));
+    assert_eq!(raw.points[0].flagged, 1);
+    let mut q = raw.query.clone();
+    q.cleaned = true;
+    let cleaned = s.series(&q).await?;
+    // The flagged value is left out; the server's previous, unflagged value carries forward.
+    assert_eq!(cleaned.points[0].value, Some(102.0));
+    assert_eq!(cleaned.points[0].flagged, 1);
+    assert_eq!(cleaned.points[0].servers_reporting, 2);
+    assert_eq!(cleaned.flagged_by_kind.get("implausible_jump"), Some(&1));
+    Ok(())
+}
+
+async fn seeds_are_due_at_once_and_a_visit_schedules_the_next(s: Storage) -> anyhow::Result<()> {
+    let added = s
+        .add_seeds(&[host("a.example"), host("b.example")], day(11, 1))
+        .await?;
+    assert_eq!(added, 2);
+    assert_eq!(s.add_seeds(&[host("a.example")], day(11, 1)).await?, 0);
+    let due = s.due_hosts(day(11, 1), 10).await?;
+    assert_eq!(due.len(), 2);
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 1, Some(1)),
+        None,
+    )
+    .await?;
+    s.record_observation(
+        &fedicensus_core::Observation::failed(host("b.example"), day(11, 1), Outcome::Refused, 3),
+        None,
+    )
+    .await?;
+    let due = s.due_hosts(day(11, 1) + Duration::hours(2), 10).await?;
+    assert_eq!(due.len(), 1, "the failed one is retried within hours");
+    assert_eq!(due[0].host, host("b.example"));
+    assert_eq!(due[0].consecutive_failures, 1);
+    assert_eq!(due[0].last_outcome, Some(Outcome::Refused));
+    assert_eq!(due[0].status, ServerStatus::Unreachable);
+    s.set_status(&host("b.example"), ServerStatus::OptedOut, None)
+        .await?;
+    assert!(s
+        .due_hosts(day(12, 1), 10)
+        .await?
+        .iter()
+        .all(|d| d.host != host("b.example")));
+    Ok(())
+}
+
+async fn two_workers_never_lease_the_same_host(s: Storage) -> anyhow::Result<()> {
+    let hosts: Vec<_> = (0..40).map(|i| host(&format!("s{i:02}.example"))).collect();
+    s.add_seeds(&hosts, day(11, 1)).await?;
+    let now = day(11, 1);
+    let lease = Duration::minutes(10);
+    let mut tasks = Vec::new();
+    for worker in ["w1", "w2", "w3", "w4"] {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let got = s.lease_due_hosts(worker, now, 3, lease).await?;
+                if got.is_empty() {
+                    break;
+                }
+                mine.extend(got.into_iter().map(|d| d.host));
+            }
+            anyhow::Ok(mine)
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await??);
+    }
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(total, 40, "every host leased once");
+    assert_eq!(all.len(), 40, "no host leased twice");
+    Ok(())
+}
+
+async fn an_expired_lease_is_taken_over(s: Storage) -> anyhow::Result<()> {
+    s.add_seeds(&[host("a.example")], day(11, 1)).await?;
+    let lease = Duration::minutes(10);
+    let first = s.lease_due_hosts("w1", day(11, 1), 5, lease).await?;
+    assert_eq!(first.len(), 1);
+    let during = s
+        .lease_due_hosts("w2", day(11, 1) + Duration::minutes(5), 5, lease)
+        .await?;
+    assert!(during.is_empty(), "a live lease is respected");
+    let after = s
+        .lease_due_hosts("w2", day(11, 1) + Duration::minutes(11), 5, lease)
+        .await?;
+    assert_eq!(after.len(), 1, "an expired lease is taken over");
+    assert!(
+        !s.release(&host("a.example"), "w1", None).await?,
+        "w1 lost it"
+    );
+    assert!(
+        s.release(&host("a.example"), "w2", Some(day(11, 2)))
+            .await?
+    );
+    assert!(s
+        .due_hosts(day(11, 1) + Duration::hours(1), 5)
+        .await?
+        .is_empty());
+    assert_eq!(s.due_hosts(day(11, 2), 5).await?.len(), 1);
+    Ok(())
+}
+
+async fn a_finished_run_counts_its_outcomes(s: Storage) -> anyhow::Result<()> {
+    let run = s
+        .start_run(&RunStart {
+            started_at: day(11, 1),
+            crawler_version: "0.1.0".into(),
+            config_hash: "h".into(),
+            seeds: vec![host("a.example"), host("b.example")],
+        })
+        .await?;
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 1, None),
+        Some(run),
+    )
+    .await?;
+    s.record_observation(&failed("b.example", day(11, 1)), Some(run))
+        .await?;
+    s.record_observation(&failed("c.example", day(11, 1)), Some(run))
+        .await?;
+    let counts = s.finish_run(run, day(11, 1) + Duration::hours(1)).await?;
+    assert_eq!(counts.get("ok"), Some(&1));
+    assert_eq!(counts.get("timeout"), Some(&2));
+    let runs = s.runs().await?;
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].seeds.len(), 2);
+    assert_eq!(runs[0].outcomes, counts);
+    assert!(runs[0].finished_at.is_some());
+    Ok(())
+}
+
+async fn the_built_in_annotations_are_there(s: Storage) -> anyhow::Result<()> {
+    let notes = s.annotations(date(10, 1), date(11, 30)).await?;
+    let titles: Vec<&str> = notes.iter().map(|a| a.title.as_str()).collect();
+    assert!(titles.contains(&"Twitter takeover completed"));
+    assert!(notes.iter().any(|a| a.date == date(11, 21)));
+    assert!(notes.iter().all(|a| a.source_url.is_some()));
+    s.add_annotation(
+        date(11, 30),
+        "Our crawler restarted",
+        "Config change.",
+        None,
+    )
+    .await?;
+    s.add_annotation(
+        date(11, 30),
+        "Our crawler restarted",
+        "Config change.",
+        None,
+    )
+    .await?;
+    assert_eq!(s.annotations(date(11, 30), date(11, 30)).await?.len(), 1);
     Ok(())
 }
