@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `fedicensus` binary, run as a user would run it.
 
+mod parse;
 mod simulate;
 
 use std::path::PathBuf;

@@ -117,6 +117,8 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
+    // Serialised under its stable name (snake_case would give `node_info`).
+    #[serde(rename = "nodeinfo")]
     NodeInfo,
     InstanceV1,
     InstanceV2,
@@ -333,6 +335,15 @@ impl Observation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sources_serialise_under_their_stable_names() {
+        for source in Source::ALL {
+            let json = serde_json::to_value(source).expect("serialisable");
+            assert_eq!(json.as_str(), Some(source.as_str()));
+            assert_eq!(Source::from_name(source.as_str()), Some(*source));
+        }
+    }
 
     #[test]
     fn outcome_names_round_trip() {
