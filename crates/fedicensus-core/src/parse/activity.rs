@@ -54,7 +54,7 @@ pub fn parse_activity(bytes: &[u8]) -> Result<Activity, ParseError> {
             None => skipped += 1,
         }
     }
-    weeks.sort_by(|a, b| b.week_start.cmp(&a.week_start));
+    weeks.sort_by_key(|w| std::cmp::Reverse(w.week_start));
     Ok(Activity { weeks, skipped })
 }
 
