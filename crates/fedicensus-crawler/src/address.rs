@@ -14,6 +14,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AddressPolicy {
     allow: Vec<IpAddr>,
+    /// Refuse everything not in `allow`, public addresses included (tests and the simulator: a
+    /// crawl of the simulator must never reach the internet, whatever its DNS says).
+    only_allowed: bool,
 }
 
 impl AddressPolicy {
@@ -26,6 +29,15 @@ impl AddressPolicy {
     pub fn allowing(allow: impl IntoIterator<Item = IpAddr>) -> AddressPolicy {
         AddressPolicy {
             allow: allow.into_iter().map(canonical).collect(),
+            only_allowed: false,
+        }
+    }
+
+    /// Exactly `allow`, nothing else (not even public addresses).
+    pub fn only(allow: impl IntoIterator<Item = IpAddr>) -> AddressPolicy {
+        AddressPolicy {
+            only_allowed: true,
+            ..AddressPolicy::allowing(allow)
         }
     }
 
@@ -33,7 +45,7 @@ impl AddressPolicy {
     pub fn permits(&self, ip: IpAddr) -> bool {
         // Special ranges are judged on the address as written (an IPv4-mapped address is
         // refused even when it maps a public one); the allow-list on its IPv4 form.
-        self.allow.contains(&canonical(ip)) || !is_special(ip)
+        self.allow.contains(&canonical(ip)) || (!self.only_allowed && !is_special(ip))
     }
 }
 
@@ -195,5 +207,8 @@ mod tests {
             "the SSRF bait stays refused"
         );
         assert!(!policy.permits(ip("10.0.0.1")));
+        let only = AddressPolicy::only([ip("127.0.0.1")]);
+        assert!(only.permits(ip("127.0.0.1")));
+        assert!(!only.permits(ip("8.8.8.8")), "no public address either");
     }
 }

@@ -87,6 +87,9 @@ pub struct NetworkConfig {
     /// Addresses allowed although the address policy forbids their range (loopback for the
     /// simulator). Exact addresses only, never ranges.
     pub allow_addresses: Vec<IpAddr>,
+    /// Refuse every address not in `allow_addresses`, public ones included. For tests and the
+    /// simulator: such a crawl can never reach the internet, whatever its DNS answers.
+    pub only_allowed_addresses: bool,
     /// Whether an `https://` visit that fails on its certificate may retry over plain `http://`.
     /// Off by default: a bad certificate is recorded as `tls` (other servers cannot federate with
     /// it either) and a crawler that downgrades on certificate errors is trivially fooled. A

@@ -274,20 +274,24 @@ fn classify(err: &reqwest::Error) -> FetchError {
     let mut timed_out = false;
     let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = cause {
-        if let Some(found) = recognise(e) {
-            return found;
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            if let Some(inner) = io.get_ref() {
-                if let Some(found) = recognise(inner) {
-                    return found;
+        // io::Error hides what it wraps from `source()` (and hyper wraps io errors in io
+        // errors), so each one is opened by hand.
+        let mut layer: Option<&(dyn StdError + 'static)> = Some(e);
+        while let Some(inner) = layer {
+            if let Some(found) = recognise(inner) {
+                return found;
+            }
+            layer = match inner.downcast_ref::<std::io::Error>() {
+                Some(io) => {
+                    match io.kind() {
+                        std::io::ErrorKind::ConnectionRefused => refused = true,
+                        std::io::ErrorKind::TimedOut => timed_out = true,
+                        _ => {}
+                    }
+                    io.get_ref().map(|i| i as &(dyn StdError + 'static))
                 }
-            }
-            match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => refused = true,
-                std::io::ErrorKind::TimedOut => timed_out = true,
-                _ => {}
-            }
+                None => None,
+            };
         }
         cause = e.source();
     }

@@ -101,7 +101,11 @@ impl Resolver {
         let inner = builder.build().map_err(Error::Resolver)?;
         Ok(Resolver {
             inner,
-            policy: AddressPolicy::allowing(network.allow_addresses.iter().copied()),
+            policy: if network.only_allowed_addresses {
+                AddressPolicy::only(network.allow_addresses.iter().copied())
+            } else {
+                AddressPolicy::allowing(network.allow_addresses.iter().copied())
+            },
             port: network.port,
         })
     }

@@ -370,8 +370,16 @@ impl Visit<'_> {
                 return Err(stop.outcome(doc));
             }
         };
+        let html = response
+            .header("content-type")
+            .is_some_and(|t| t.to_ascii_lowercase().contains("html"));
+        let challenge = response.header("cf-mitigated").is_some();
         match response.status {
             200..=299 => {}
+            // A Cloudflare challenge (403/503 HTML) is a page for browsers, not an answer.
+            403 | 503 if challenge || (response.status == 403 && html) => {
+                return Err(Outcome::NotJson)
+            }
             404 => return Err(Outcome::NoNodeInfo),
             410 | 451 => return Err(Outcome::OptedOut),
             status => return Err(Outcome::HttpStatus(status)),

@@ -1,1 +1,6 @@
-//! Integration tests of the crawler against the simulated fediverse.
+//! Integration tests of the crawler against the simulated fediverse: every request goes over
+//! real sockets to the simulator on loopback, through its DNS, trusting its CA.
+
+mod crawl;
+mod outcomes;
+mod support;

@@ -1,0 +1,123 @@
+//! The outcome table: every way a simulated server fails is recorded as its outcome.
+
+use crate::support::{crawler, mid_migration, spawn_sim, world_with};
+use fedicensus_core::{Host, Outcome};
+use fedicensus_sim::Failure;
+use std::time::{Duration, Instant};
+
+/// The outcome each failure must give (see the table in `fedicensus_crawler::visit`).
+fn expected(failure: Failure) -> Outcome {
+    match failure {
+        Failure::NoSuchDomain => Outcome::NoSuchDomain,
+        Failure::Refused => Outcome::Refused,
+        Failure::Hang => Outcome::Timeout,
+        // Slow but complete: a patient crawler gets the numbers.
+        Failure::Drip => Outcome::Ok,
+        Failure::BadTls => Outcome::Tls,
+        Failure::ServerError(code) => Outcome::HttpStatus(code),
+        Failure::RateLimitedRetryAfter | Failure::RateLimitedReset => Outcome::Ok,
+        Failure::CloudflareChallenge | Failure::ParkedHtml => Outcome::NotJson,
+        Failure::MalformedJson => Outcome::Invalid,
+        Failure::HugeBody | Failure::GzipBomb => Outcome::TooLarge,
+        Failure::RedirectLoop => Outcome::RedirectLoop,
+        Failure::RedirectOtherHost => Outcome::Invalid,
+        Failure::Moved => Outcome::Moved,
+        Failure::Gone => Outcome::OptedOut,
+        Failure::RobotsDisallowUs | Failure::RobotsDisallowAll => Outcome::RobotsDisallowed,
+        Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal => {
+            Outcome::ForbiddenAddress
+        }
+    }
+}
+
+/// Visits one live server with `failure` in a small world of its own; returns what was seen.
+async fn visit_failure(
+    failure: Failure,
+) -> (Failure, String, Outcome, Option<Host>, Duration, bool) {
+    let at = mid_migration();
+    let sim = spawn_sim(world_with(12, Some(failure)), at).await;
+    let server = sim
+        .world
+        .servers()
+        .iter()
+        .filter(|s| s.failure == Some(failure) && !s.flood)
+        .find(|s| sim.world.state(s.id, at).alive)
+        .unwrap_or_else(|| panic!("the world has a live server with {failure}"));
+    let crawler = crawler(&sim.sim);
+    let host = Host::parse(&server.domain).expect("simulated names are valid");
+    let started = Instant::now();
+    let observation = crawler.visit(&host).await;
+    let elapsed = started.elapsed();
+    let target_ok = match (&observation.moved_to, server.target) {
+        (Some(to), Some(target)) => to.as_str() == sim.world.server(target).domain,
+        (None, _) => failure != Failure::Moved,
+        (Some(_), None) => false,
+    };
+    assert!(
+        sim.sim.bait_hits().is_empty(),
+        "{failure}: the bait was touched"
+    );
+    (
+        failure,
+        server.domain.clone(),
+        observation.outcome,
+        observation.moved_to,
+        elapsed,
+        target_ok,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_failure_kind_is_recorded_as_its_outcome() {
+    let visits = Failure::ALL.iter().map(|f| visit_failure(*f));
+    let results = futures_util::future::join_all(visits).await;
+    let mut wrong = Vec::new();
+    for (failure, domain, outcome, moved_to, elapsed, target_ok) in &results {
+        println!("{failure:<26} {domain:<40} {outcome:<18} {elapsed:?}");
+        if *outcome != expected(*failure) || !target_ok {
+            wrong.push(format!(
+                "{failure} ({domain}): got {outcome} (moved to {moved_to:?}), expected {}",
+                expected(*failure)
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "wrong outcomes:\n{}", wrong.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_and_a_30_mb_body_stop_at_the_cap_quickly() {
+    for failure in [Failure::GzipBomb, Failure::HugeBody] {
+        let (_, domain, outcome, _, elapsed, _) = visit_failure(failure).await;
+        assert_eq!(outcome, Outcome::TooLarge, "{domain}");
+        // Reading 1 GiB (or 30 MB) would take far longer than reading the 1 MiB cap.
+        assert!(
+            elapsed < Duration::from_secs(3),
+            "{failure} took {elapsed:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_capped_request_reads_no_more_than_the_cap() {
+    let at = mid_migration();
+    let sim = spawn_sim(world_with(12, Some(Failure::GzipBomb)), at).await;
+    let server = sim
+        .world
+        .servers()
+        .iter()
+        .find(|s| s.failure == Some(Failure::GzipBomb) && sim.world.state(s.id, at).alive)
+        .expect("a live gzip bomb");
+    let report = crawler(&sim.sim)
+        .visit_with_log(&Host::parse(&server.domain).expect("valid"))
+        .await;
+    let nodeinfo = report
+        .requests
+        .iter()
+        .find(|r| r.url.contains("/nodeinfo/"))
+        .expect("the NodeInfo document was asked");
+    assert!(nodeinfo
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("larger than")));
+    assert_eq!(report.observation.outcome, Outcome::TooLarge);
+}
