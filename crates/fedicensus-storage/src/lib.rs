@@ -29,6 +29,7 @@
 pub mod annotations;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod methodology;
 pub mod observations;
 pub mod quality;
@@ -40,6 +41,7 @@ pub mod snapshot;
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
 pub use error::{Error, Result};
+pub use export::{Export, ExportedFile, Manifest, FEDICENSUS_VERSION};
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};

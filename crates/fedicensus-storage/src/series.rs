@@ -344,8 +344,11 @@ fn family_matches(filter: Option<&Software>, family: Option<&str>) -> bool {
 /// The figure a server contributes at cut-off `end`, from its rows (sorted by time, all before
 /// the last cut-off): the latest within the carry-forward window, skipping flagged ones when
 /// cleaning. Returns (value, flag kinds of the latest row in the window).
+/// One reported value in a server's timeline: when, what, and the kinds of its flags if any.
+type TimelineEntry<'a> = (DateTime<Utc>, i64, Option<&'a Vec<String>>);
+
 fn carried_value<'a>(
-    rows: &'a [(DateTime<Utc>, i64, Option<&'a Vec<String>>)],
+    rows: &'a [TimelineEntry<'a>],
     upto: usize,
     end: DateTime<Utc>,
     cleaned: bool,
@@ -414,7 +417,7 @@ async fn figure_series(
     let mut rows: Vec<FigureRow> = Vec::new();
     let software = query.software.as_ref();
     let flush = |rows: &mut Vec<FigureRow>, acc: &mut Accumulator| {
-        let timeline: Vec<(DateTime<Utc>, i64, Option<&Vec<String>>)> = rows
+        let timeline: Vec<TimelineEntry<'_>> = rows
             .iter()
             .map(|r| (r.observed_at, r.value, flags.get(&r.id)))
             .collect();

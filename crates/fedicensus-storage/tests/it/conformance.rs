@@ -4,7 +4,8 @@ use crate::support::*;
 use chrono::Duration;
 use fedicensus_core::{Metric, Outcome, Software};
 use fedicensus_storage::{
-    Granularity, QualityKind, RunStart, Series, SeriesMetric, SeriesQuery, ServerStatus, Storage,
+    Export, Granularity, Manifest, QualityKind, RunStart, Series, SeriesMetric, SeriesQuery,
+    ServerStatus, Storage,
 };
 
 crate::conformance!(
@@ -24,6 +25,7 @@ crate::conformance!(
     an_expired_lease_is_taken_over,
     a_finished_run_counts_its_outcomes,
     the_built_in_annotations_are_there,
+    exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out,
 );
 
 async fn series(
@@ -509,5 +511,63 @@ async fn the_built_in_annotations_are_there(s: Storage) -> anyhow::Result<()> {
     )
     .await?;
     assert_eq!(s.annotations(date(11, 30), date(11, 30)).await?.len(), 1);
+    Ok(())
+}
+
+async fn exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out(
+    s: Storage,
+) -> anyhow::Result<()> {
+    let mut a = ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40));
+    a.peers = Some(vec![host("b.example"), host("p.example")]);
+    a.activity = vec![week(day(10, 31) - Duration::hours(12), 3, 30)];
+    a.software.as_mut().expect("software").raw_version = "=cmd|' /C calc'!A0".into();
+    s.record_observation(&a, None).await?;
+    let mut private = ok("p.example", day(11, 1), Software::Pleroma, 1, Some(1));
+    private.flags.private = true;
+    s.record_observation(&private, None).await?;
+
+    let mut files = Vec::new();
+    let mut texts = Vec::new();
+    for what in [
+        Export::Series(SeriesQuery::new(
+            SeriesMetric::UsersTotal,
+            Granularity::Day,
+            date(11, 1),
+            date(11, 3),
+        )),
+        Export::Snapshot(date(11, 1)),
+        Export::Observations {
+            from: date(11, 1),
+            to: date(11, 1),
+        },
+        Export::Activity {
+            from: date(10, 30),
+            to: date(11, 6),
+        },
+        Export::PeerEdges,
+    ] {
+        let mut buffer = Vec::new();
+        let file = s.export_csv(&what, &mut buffer).await?;
+        assert_eq!(file.bytes, buffer.len() as u64);
+        assert_eq!(file.sha256.len(), 64);
+        texts.push(String::from_utf8(buffer)?);
+        files.push(file);
+    }
+    let rows: Vec<u64> = files.iter().map(|f| f.rows).collect();
+    // Series: 3 days. Snapshot: a and b (p is private). Observations: a only. Activity: 1 week.
+    // Edges: a -> b only.
+    assert_eq!(rows, [3, 2, 1, 1, 1]);
+    assert!(texts[0].starts_with("date,as_of,metric,value,servers_reporting"));
+    assert!(texts[0].contains("2022-11-01,2022-11-02T00:00:00Z,users_total,101,2,0"));
+    assert!(
+        texts[2].contains("'=cmd"),
+        "formula neutralised: {}",
+        texts[2]
+    );
+    assert!(!texts.iter().any(|t| t.contains("p.example")));
+    let manifest = Manifest::new(day(12, 1), [(date(11, 1), date(11, 3))], files);
+    let json = manifest.to_json();
+    assert!(json.contains("\"methodology_version\": \"1\""));
+    assert!(json.contains("series-users_total-day.csv"));
     Ok(())
 }
