@@ -1,0 +1,302 @@
+//! The numbers a chart plots: [`Series`] of dated [`Point`]s, each with its denominator.
+//!
+//! These types are the contract between data access ([`crate::data`]) and everything that shows
+//! numbers (charts, CSV, JSON). A point's value is `None` when nothing was reported for that
+//! period, never zero, and every point says how many servers it rests on
+//! (`servers_reporting`), because a census that hides its denominator misleads.
+
+use crate::error::{Error, Result};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+/// What a series counts. The stable names are used in chart files and URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeriesMetric {
+    /// Servers known on a date (first seen on or before it), dead or alive.
+    ServersKnown,
+    /// Servers that answered within the up window ending on a date.
+    ServersUp,
+    /// Servers first seen in the period.
+    ServersNew,
+    /// Servers whose death is dated in the period.
+    ServersDead,
+    /// Registered users, summed over reporting servers.
+    UsersTotal,
+    /// Monthly active users, summed over reporting servers.
+    UsersActiveMonth,
+    /// Registrations in the period (weekly activity endpoint).
+    Registrations,
+    /// Logins in the period (weekly activity endpoint).
+    Logins,
+    /// Share of registered users on the largest 1 % of servers (0..=1).
+    Top1Share,
+    /// Share of registered users on the 10 largest servers (0..=1).
+    Top10Share,
+}
+
+impl SeriesMetric {
+    /// Every metric, in a stable order.
+    pub const ALL: [SeriesMetric; 10] = [
+        SeriesMetric::ServersKnown,
+        SeriesMetric::ServersUp,
+        SeriesMetric::ServersNew,
+        SeriesMetric::ServersDead,
+        SeriesMetric::UsersTotal,
+        SeriesMetric::UsersActiveMonth,
+        SeriesMetric::Registrations,
+        SeriesMetric::Logins,
+        SeriesMetric::Top1Share,
+        SeriesMetric::Top10Share,
+    ];
+
+    /// The stable name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SeriesMetric::ServersKnown => "servers_known",
+            SeriesMetric::ServersUp => "servers_up",
+            SeriesMetric::ServersNew => "servers_new",
+            SeriesMetric::ServersDead => "servers_dead",
+            SeriesMetric::UsersTotal => "users_total",
+            SeriesMetric::UsersActiveMonth => "users_active_month",
+            SeriesMetric::Registrations => "registrations",
+            SeriesMetric::Logins => "logins",
+            SeriesMetric::Top1Share => "top1_share",
+            SeriesMetric::Top10Share => "top10_share",
+        }
+    }
+
+    /// A short human label for legends.
+    pub fn label(&self) -> &'static str {
+        match self {
+            SeriesMetric::ServersKnown => "servers known",
+            SeriesMetric::ServersUp => "servers up",
+            SeriesMetric::ServersNew => "new servers",
+            SeriesMetric::ServersDead => "dead servers",
+            SeriesMetric::UsersTotal => "registered users",
+            SeriesMetric::UsersActiveMonth => "monthly active users",
+            SeriesMetric::Registrations => "registrations",
+            SeriesMetric::Logins => "logins",
+            SeriesMetric::Top1Share => "share of users on the largest 1 %",
+            SeriesMetric::Top10Share => "share of users on the 10 largest",
+        }
+    }
+
+    /// The names accepted, for error messages.
+    pub fn accepted() -> String {
+        SeriesMetric::ALL.map(|m| m.as_str()).join(", ")
+    }
+
+    /// Parses a stable name; the error says which names are accepted.
+    pub fn parse(param: &str, name: &str) -> Result<SeriesMetric> {
+        SeriesMetric::ALL
+            .into_iter()
+            .find(|m| m.as_str() == name)
+            .ok_or_else(|| {
+                Error::bad(
+                    param,
+                    format!("unknown metric {name:?}"),
+                    SeriesMetric::accepted(),
+                )
+            })
+    }
+
+    /// Whether values are shares (0..=1), shown as percentages.
+    pub fn is_share(&self) -> bool {
+        matches!(self, SeriesMetric::Top1Share | SeriesMetric::Top10Share)
+    }
+
+    /// Whether the metric counts events within a period (summed), rather than a state at its end.
+    pub fn is_flow(&self) -> bool {
+        matches!(
+            self,
+            SeriesMetric::ServersNew
+                | SeriesMetric::ServersDead
+                | SeriesMetric::Registrations
+                | SeriesMetric::Logins
+        )
+    }
+}
+
+/// The period one point covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+}
+
+impl Granularity {
+    pub const ALL: [Granularity; 3] = [Granularity::Day, Granularity::Week, Granularity::Month];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+
+    /// Parses `day`, `week` or `month`.
+    pub fn parse(param: &str, name: &str) -> Result<Granularity> {
+        Granularity::ALL
+            .into_iter()
+            .find(|g| g.as_str() == name)
+            .ok_or_else(|| {
+                Error::bad(
+                    param,
+                    format!("unknown granularity {name:?}"),
+                    "day, week, month",
+                )
+            })
+    }
+
+    /// The start of the period containing `date` (weeks start on Monday, as ISO weeks do).
+    pub fn period_start(&self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Day => date,
+            Granularity::Week => {
+                date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
+            }
+            Granularity::Month => date.with_day(1).unwrap_or(date),
+        }
+    }
+
+    /// The start of the period after the one starting at `start`.
+    pub fn next(&self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Granularity::Day => start + Duration::days(1),
+            Granularity::Week => start + Duration::days(7),
+            Granularity::Month => start
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(start + Duration::days(31)),
+        }
+    }
+
+    /// The period starts that cover `from..=to`.
+    pub fn periods(&self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+        let mut out = Vec::new();
+        let mut d = self.period_start(from);
+        while d <= to {
+            out.push(d);
+            d = self.next(d);
+        }
+        out
+    }
+}
+
+/// Whether figures that quality checks doubt are kept (`raw`) or left out (`cleaned`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Raw,
+    #[default]
+    Cleaned,
+}
+
+impl View {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            View::Raw => "raw",
+            View::Cleaned => "cleaned",
+        }
+    }
+
+    pub fn parse(param: &str, name: &str) -> Result<View> {
+        match name {
+            "raw" => Ok(View::Raw),
+            "cleaned" => Ok(View::Cleaned),
+            other => Err(Error::bad(
+                param,
+                format!("unknown view {other:?}"),
+                "raw, cleaned",
+            )),
+        }
+    }
+}
+
+/// What to compute: one metric over a date range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesQuery {
+    pub metric: SeriesMetric,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub granularity: Granularity,
+    /// A software family name (`mastodon`), or every server.
+    pub software: Option<String>,
+    pub view: View,
+}
+
+/// One period's figure.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Point {
+    /// The first day of the period.
+    pub date: NaiveDate,
+    /// The figure, or `None` when no server reported it for this period.
+    pub value: Option<f64>,
+    /// How many servers the figure rests on.
+    pub servers_reporting: u64,
+}
+
+/// A named line on a chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// The legend label (a metric's label, or a software name in a breakdown).
+    pub name: String,
+    pub metric: SeriesMetric,
+    pub granularity: Granularity,
+    pub points: Vec<Point>,
+}
+
+impl Series {
+    /// The latest point that has a value.
+    pub fn latest(&self) -> Option<&Point> {
+        self.points.iter().rev().find(|p| p.value.is_some())
+    }
+}
+
+/// Parses an ISO date (`YYYY-MM-DD`) from a query parameter.
+pub fn parse_date(param: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        Error::bad(
+            param,
+            format!("{text:?} is not a date"),
+            "an ISO date, YYYY-MM-DD",
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        parse_date("d", s).expect("a valid date in the test")
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        assert_eq!(
+            Granularity::Week.period_start(d("2022-10-27")),
+            d("2022-10-24")
+        );
+        assert_eq!(
+            Granularity::Month.period_start(d("2022-10-27")),
+            d("2022-10-01")
+        );
+        assert_eq!(
+            Granularity::Month.periods(d("2022-10-27"), d("2022-12-01")),
+            [d("2022-10-01"), d("2022-11-01"), d("2022-12-01")]
+        );
+    }
+
+    #[test]
+    fn unknown_names_say_what_is_accepted() {
+        let err = SeriesMetric::parse("metric", "users").expect_err("not a metric");
+        assert!(err.to_string().contains("servers_known"), "{err}");
+        let err = Granularity::parse("granularity", "year").expect_err("not a granularity");
+        assert!(err.to_string().contains("day, week, month"), "{err}");
+        assert!(parse_date("from", "2022-13-01").is_err());
+    }
+}
