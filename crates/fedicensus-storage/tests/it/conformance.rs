@@ -26,6 +26,8 @@ crate::conformance!(
     a_finished_run_counts_its_outcomes,
     the_built_in_annotations_are_there,
     exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out,
+    concentration_is_the_share_of_users_on_the_largest_servers,
+    a_peer_list_of_twenty_thousand_names_is_recorded_in_one_visit,
 );
 
 async fn series(
@@ -569,5 +571,57 @@ async fn exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out(
     let json = manifest.to_json();
     assert!(json.contains("\"methodology_version\": \"1\""));
     assert!(json.contains("series-users_total-day.csv"));
+    Ok(())
+}
+
+async fn concentration_is_the_share_of_users_on_the_largest_servers(
+    s: Storage,
+) -> anyhow::Result<()> {
+    // One big server and 11 of 10 users: the largest 1 % is one server (ceil), holding 900/1010.
+    s.record_observation(
+        &ok("big.example", day(11, 1), Software::Mastodon, 900, None),
+        None,
+    )
+    .await?;
+    for i in 0..11 {
+        let name = format!("s{i}.example");
+        s.record_observation(&ok(&name, day(11, 1), Software::Mastodon, 10, None), None)
+            .await?;
+    }
+    let q = |metric| SeriesQuery::new(metric, Granularity::Month, date(11, 1), date(11, 30));
+    let top = s.series(&q(SeriesMetric::ConcentrationTopPercent)).await?;
+    assert_eq!(top.points.len(), 1);
+    assert_eq!(top.points[0].servers_reporting, 12);
+    let share = top.points[0].value.expect("a share");
+    assert!((share - 900.0 / 1010.0).abs() < 1e-9);
+    let ten = s.series(&q(SeriesMetric::ConcentrationTopTen)).await?;
+    let share = ten.points[0].value.expect("a share");
+    assert!((share - 990.0 / 1010.0).abs() < 1e-9);
+    Ok(())
+}
+
+async fn a_peer_list_of_twenty_thousand_names_is_recorded_in_one_visit(
+    s: Storage,
+) -> anyhow::Result<()> {
+    let mut o = ok(
+        "hub.example",
+        day(11, 1),
+        Software::Mastodon,
+        1_000,
+        Some(100),
+    );
+    o.peers = Some(
+        (0..20_000)
+            .map(|i| host(&format!("p{i}.example")))
+            .collect(),
+    );
+    let recorded = s.record_observation(&o, None).await?;
+    assert_eq!(recorded.servers_discovered, 20_000);
+    o.observed_at = day(11, 2);
+    let again = s.record_observation(&o, None).await?;
+    assert_eq!(again.servers_discovered, 0);
+    let edges = s.peers_of(&host("hub.example")).await?;
+    assert_eq!(edges.len(), 20_000);
+    assert!(edges.iter().all(|e| e.last_seen == day(11, 2)));
     Ok(())
 }
