@@ -130,10 +130,14 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
     let mut mismatches = Vec::new();
     let mut checked = 0;
     let mut fakes = 0;
+    let mut junk = 0;
     let mut by_failure: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     for obs in &observations {
         let Some(server) = world.lookup(obs.host.as_str()) else {
-            mismatches.push(format!("{}: not a world server", obs.host));
+            // Junk copied from the real mastodon.social list (IDN spellings of names this world
+            // does not have): crawled, as a crawler cannot know, and found not to exist.
+            assert_eq!(obs.outcome, Outcome::NoSuchDomain, "{}", obs.host);
+            junk += 1;
             continue;
         };
         let failure = server.failure.map_or("none".into(), |f| f.name());
@@ -146,7 +150,11 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
             continue;
         }
         checked += 1;
+        // Figures grow while the visit runs: what was served lies between the figures at the
+        // visit's start and at its end.
         let reported = world.reported(server.id, obs.observed_at);
+        let end = obs.observed_at + chrono::TimeDelta::milliseconds(obs.duration_ms as i64 + 1000);
+        let reported_end = world.reported(server.id, end);
         let software = obs
             .software
             .as_ref()
@@ -168,13 +176,22 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
             fakes += 1;
         }
         let lenient = may_lack_counts(server.quirks);
-        for (metric, want) in [
-            (Metric::UsersTotal, reported.users),
-            (Metric::UsersActiveMonth, reported.active_month),
-            (Metric::LocalPosts, reported.local_posts),
+        for (metric, want, until) in [
+            (Metric::UsersTotal, reported.users, reported_end.users),
+            (
+                Metric::UsersActiveMonth,
+                reported.active_month,
+                reported_end.active_month,
+            ),
+            (
+                Metric::LocalPosts,
+                reported.local_posts,
+                reported_end.local_posts,
+            ),
         ] {
+            let (low, high) = (want.min(until), want.max(until));
             match nodeinfo_value(obs, metric) {
-                Some(got) if got == want => {}
+                Some(got) if (low..=high).contains(&got) => {}
                 None if lenient || metric != Metric::UsersTotal => {}
                 got => mismatches.push(format!(
                     "{} ({}, quirks {}): {} {got:?} vs reported {want}",
@@ -190,10 +207,11 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
         println!("  {failure:<26} {outcomes:?}");
     }
     println!(
-        "{checked} ok observations checked, {fakes} of them with faked numbers (kept as served)"
+        "{checked} ok observations checked, {fakes} of them with faked numbers (kept as \
+         served), {junk} junk names from peer lists"
     );
     assert!(
-        mismatches.len() <= checked / 200,
+        mismatches.is_empty(),
         "{} mismatches:\n{}",
         mismatches.len(),
         mismatches.join("\n")
@@ -213,17 +231,22 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
         let Some(server) = world.lookup(host) else {
             continue;
         };
+        // (A dead bait server's name resolves per its death mode, to the simulator for `Gone`.)
         assert!(
-            !matches!(
-                server.failure,
-                Some(Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal)
-            ),
+            !world.state(server.id, at).alive
+                || !matches!(
+                    server.failure,
+                    Some(Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal)
+                ),
             "{host} is SSRF bait and was asked"
         );
-        if matches!(
-            server.failure,
-            Some(Failure::RobotsDisallowUs | Failure::RobotsDisallowAll)
-        ) {
+        // (A dead server answers 410 everywhere, robots.txt included: it forbids nothing.)
+        if world.state(server.id, at).alive
+            && matches!(
+                server.failure,
+                Some(Failure::RobotsDisallowUs | Failure::RobotsDisallowAll)
+            )
+        {
             for r in requests {
                 assert_eq!(
                     r.path, "/robots.txt",
