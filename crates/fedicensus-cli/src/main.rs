@@ -5,6 +5,7 @@
 //! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
 
 mod parse;
+mod probe;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Parse a saved server document (NodeInfo, peers, ...) or a host name and print it as JSON.
     Parse(parse::Args),
+    /// Visit one server and print every request, its outcome and what was extracted.
+    Probe(probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(args),
         Command::Parse(args) => parse::run(args),
+        Command::Probe(args) => probe::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
