@@ -196,20 +196,20 @@ mod tests {
     #[test]
     fn the_first_host_to_list_a_name_is_its_provenance() {
         let mut frontier = MemoryFrontier::new(10);
-        frontier.offer(&host("a.example"), Provenance::Seed);
-        frontier.record_peers(&host("a.example"), &[host("c.example")]);
-        frontier.record_peers(&host("b.example"), &[host("c.example")]);
+        frontier.offer(&host("a.example.org"), Provenance::Seed);
+        frontier.record_peers(&host("a.example.org"), &[host("c.example.org")]);
+        frontier.record_peers(&host("b.example.org"), &[host("c.example.org")]);
         assert_eq!(
-            frontier.provenance(&host("c.example")),
-            Some(&Provenance::PeerOf(host("a.example")))
+            frontier.provenance(&host("c.example.org")),
+            Some(&Provenance::PeerOf(host("a.example.org")))
         );
         assert_eq!(
-            frontier.peers_of(&host("b.example")),
-            vec![&host("c.example")]
+            frontier.peers_of(&host("b.example.org")),
+            vec![&host("c.example.org")]
         );
         assert_eq!(frontier.edge_count(), 2);
-        assert_eq!(frontier.next(), Some(host("a.example")));
-        assert_eq!(frontier.next(), Some(host("c.example")));
+        assert_eq!(frontier.next(), Some(host("a.example.org")));
+        assert_eq!(frontier.next(), Some(host("c.example.org")));
         assert_eq!(frontier.next(), None, "a name is queued once");
     }
 
@@ -230,7 +230,7 @@ mod tests {
     fn a_subdomain_flood_is_held_to_the_domain_budget() {
         let mut frontier = MemoryFrontier::new(3);
         let flood: Vec<Host> = (0..1000).map(|i| host(&format!("x{i}.gab.best"))).collect();
-        frontier.record_peers(&host("big.example"), &flood);
+        frontier.record_peers(&host("big.example.org"), &flood);
         assert_eq!(frontier.queued_total(), 3);
         assert_eq!(frontier.over_budget().get("gab.best"), Some(&997));
         assert_eq!(frontier.known().len(), 1001);
