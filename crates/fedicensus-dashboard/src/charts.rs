@@ -10,7 +10,7 @@
 //! the single binary works anywhere; `--dashboards DIR` loads another set ([`ChartSet::load_dir`]).
 
 use crate::error::{Error, Result};
-use crate::series::{Granularity, SeriesMetric};
+use crate::series::{accepted_metrics, parse_metric, Granularity, SeriesMetric};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::path::Path;
@@ -93,7 +93,7 @@ pub enum Breakdown {
 }
 
 /// One chart, as defined in its file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChartDef {
     /// The file's stem; used in URLs.
     pub id: String,
@@ -183,24 +183,19 @@ impl ChartDef {
                     "metrics",
                     format!(
                         "missing (a list of metric names; accepted: {})",
-                        SeriesMetric::accepted()
+                        accepted_metrics()
                     ),
                 ))
             }
             Some(toml::Value::Array(items)) if !items.is_empty() => items
                 .iter()
                 .map(|item| match item {
-                    toml::Value::String(name) => {
-                        SeriesMetric::parse("metrics", name).map_err(|_| {
-                            bad(
-                                "metrics",
-                                format!(
-                                    "unknown metric {name:?} (accepted: {})",
-                                    SeriesMetric::accepted()
-                                ),
-                            )
-                        })
-                    }
+                    toml::Value::String(name) => parse_metric("metrics", name).map_err(|_| {
+                        bad(
+                            "metrics",
+                            format!("unknown metric {name:?} (accepted: {})", accepted_metrics()),
+                        )
+                    }),
                     other => Err(bad(
                         "metrics",
                         format!("expected metric names, found {}", other.type_str()),
@@ -212,7 +207,7 @@ impl ChartDef {
                     "metrics",
                     format!(
                         "expected a non-empty list of metric names (accepted: {})",
-                        SeriesMetric::accepted()
+                        accepted_metrics()
                     ),
                 ))
             }

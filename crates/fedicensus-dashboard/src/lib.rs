@@ -1,18 +1,47 @@
-//! The fedicensus dashboard: server-rendered pages, charts and the JSON/CSV API.
+//! The fedicensus dashboard: server-rendered pages, charts and the JSON/CSV API, reading the
+//! census through `fedicensus-storage` (never the crawler: checked in CI).
 //!
-//! It reads through `fedicensus-storage` and `fedicensus-core`, never the crawler (checked in
-//! CI). Modules:
+//! Every chart shows the exact points it plots under it and links to them as CSV and JSON, and
+//! every number says how many servers it rests on: the dashboard exists to show the fediverse's
+//! growth honestly, denominators and method changes included.
+//!
+//! Modules:
 //! - [`charts`]: chart definitions as data (`dashboards/*.toml`), loaded and validated at start.
 //! - [`series`]: the numbers a chart plots, with their denominators.
-//! - [`render`]: [`render::render_svg`], a pure function from a chart and its series to SVG.
+//! - [`render`]: [`render_svg`], a pure function from a chart and its series to SVG.
+//! - [`data`]: what pages and the API ask of storage.
+//! - [`router`]: [`router()`], every route in one place; handlers in [`routes`].
+//! - [`pages`]: templates (escaping by default) and view models.
+//! - [`csv_out`]: CSV with spreadsheet-formula neutralisation.
+//! - [`state`]: [`AppState`] and [`DashboardConfig`].
 //! - [`error`]: the one error type and how it answers over HTTP.
 
 pub mod charts;
+pub mod csv_out;
+pub mod data;
 pub mod error;
+pub mod pages;
 pub mod render;
+pub mod router;
+pub mod routes;
 pub mod series;
+pub mod state;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};
 pub use error::{Error, Result};
 pub use render::render_svg;
-pub use series::{Granularity, Point, Series, SeriesMetric, SeriesQuery, View};
+pub use router::router;
+pub use series::{Granularity, Point, Series, SeriesMetric, View};
+pub use state::{AppState, DashboardConfig, Etiquette};
+
+/// Serves the dashboard on `listener` until `shutdown` completes (graceful: requests in flight
+/// finish).
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -7,7 +7,7 @@
 //! plotted points in `data-points` so tests and scripts can check it.
 
 use crate::charts::{ChartDef, ChartKind};
-use crate::series::{Series, SeriesMetric};
+use crate::series::{is_share, Series, SeriesMetric};
 use chrono::NaiveDate;
 use fedicensus_storage::Annotation;
 use plotters::coord::Shift;
@@ -61,7 +61,7 @@ pub fn thousands(value: f64) -> String {
 
 /// A value as shown on an axis or in a table for `metric`.
 pub fn format_value(metric: SeriesMetric, value: f64) -> String {
-    if metric.is_share() {
+    if is_share(metric) {
         format!("{:.1} %", value * 100.0)
     } else {
         thousands(value)
@@ -185,7 +185,7 @@ fn draw(
             .flat_map(|s| s.points.iter().filter_map(|p| p.value))
             .fold(0.0, f64::max)
     };
-    let y_max = if metric.is_share() {
+    let y_max = if is_share(metric) {
         (y_top * 1.1).clamp(0.05, 1.0)
     } else {
         (y_top * 1.12).max(1.0)
@@ -202,7 +202,7 @@ fn draw(
         .margin_right(24)
         .margin_left(8)
         .x_label_area_size(40)
-        .y_label_area_size(if metric.is_share() { 64 } else { 92 })
+        .y_label_area_size(if is_share(metric) { 64 } else { 92 })
         .build_cartesian_2d(0.0..x_max, 0.0..y_max)
         .map_err(err)?;
     ctx.configure_mesh()
@@ -387,7 +387,10 @@ mod tests {
         assert_eq!(thousands(-1_234.0), "-1,234");
         assert_eq!(thousands(999.0), "999");
         assert_eq!(thousands(0.5), "0.5");
-        assert_eq!(format_value(SeriesMetric::Top1Share, 0.84), "84.0 %");
+        assert_eq!(
+            format_value(SeriesMetric::ConcentrationTopPercent, 0.84),
+            "84.0 %"
+        );
     }
 
     #[test]
@@ -461,7 +464,7 @@ mod tests {
         let a = series("new", &[Some(5.0), Some(7.0)]);
         let b = series("dead", &[Some(1.0), None]);
         let svg = render_svg(
-            &chart("bars", "\"servers_new\", \"servers_dead\""),
+            &chart("bars", "\"servers_new\", \"servers_died\""),
             &[a.clone(), b.clone()],
             &[],
         );

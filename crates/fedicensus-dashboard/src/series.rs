@@ -9,113 +9,51 @@ use crate::error::{Error, Result};
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
-/// What a series counts. The stable names are used in chart files and URLs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SeriesMetric {
-    /// Servers known on a date (first seen on or before it), dead or alive.
-    ServersKnown,
-    /// Servers that answered within the up window ending on a date.
-    ServersUp,
-    /// Servers first seen in the period.
-    ServersNew,
-    /// Servers whose death is dated in the period.
-    ServersDead,
-    /// Registered users, summed over reporting servers.
-    UsersTotal,
-    /// Monthly active users, summed over reporting servers.
-    UsersActiveMonth,
-    /// Registrations in the period (weekly activity endpoint).
-    Registrations,
-    /// Logins in the period (weekly activity endpoint).
-    Logins,
-    /// Share of registered users on the largest 1 % of servers (0..=1).
-    Top1Share,
-    /// Share of registered users on the 10 largest servers (0..=1).
-    Top10Share,
+pub use fedicensus_storage::SeriesMetric;
+
+/// A short human label for legends.
+pub fn metric_label(metric: SeriesMetric) -> &'static str {
+    match metric {
+        SeriesMetric::ServersKnown => "servers known",
+        SeriesMetric::ServersUp => "servers up",
+        SeriesMetric::ServersNew => "new servers",
+        SeriesMetric::ServersDied => "dead servers",
+        SeriesMetric::UsersTotal => "registered users",
+        SeriesMetric::UsersActiveMonth => "monthly active users",
+        SeriesMetric::LocalPosts => "local posts",
+        SeriesMetric::WeeklyRegistrations => "registrations",
+        SeriesMetric::WeeklyLogins => "logins",
+        SeriesMetric::WeeklyStatuses => "posts written",
+        SeriesMetric::ConcentrationTopPercent => "share of users on the largest 1 %",
+        SeriesMetric::ConcentrationTopTen => "share of users on the 10 largest",
+    }
 }
 
-impl SeriesMetric {
-    /// Every metric, in a stable order.
-    pub const ALL: [SeriesMetric; 10] = [
-        SeriesMetric::ServersKnown,
-        SeriesMetric::ServersUp,
-        SeriesMetric::ServersNew,
-        SeriesMetric::ServersDead,
-        SeriesMetric::UsersTotal,
-        SeriesMetric::UsersActiveMonth,
-        SeriesMetric::Registrations,
-        SeriesMetric::Logins,
-        SeriesMetric::Top1Share,
-        SeriesMetric::Top10Share,
-    ];
+/// The metric names accepted, for error messages.
+pub fn accepted_metrics() -> String {
+    SeriesMetric::ALL.map(|m| m.as_str()).join(", ")
+}
 
-    /// The stable name.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SeriesMetric::ServersKnown => "servers_known",
-            SeriesMetric::ServersUp => "servers_up",
-            SeriesMetric::ServersNew => "servers_new",
-            SeriesMetric::ServersDead => "servers_dead",
-            SeriesMetric::UsersTotal => "users_total",
-            SeriesMetric::UsersActiveMonth => "users_active_month",
-            SeriesMetric::Registrations => "registrations",
-            SeriesMetric::Logins => "logins",
-            SeriesMetric::Top1Share => "top1_share",
-            SeriesMetric::Top10Share => "top10_share",
-        }
-    }
+/// Parses a metric's stable name; the error names the parameter and the accepted names.
+pub fn parse_metric(param: &str, name: &str) -> Result<SeriesMetric> {
+    SeriesMetric::ALL
+        .into_iter()
+        .find(|m| m.as_str() == name)
+        .ok_or_else(|| {
+            Error::bad(
+                param,
+                format!("unknown metric {name:?}"),
+                accepted_metrics(),
+            )
+        })
+}
 
-    /// A short human label for legends.
-    pub fn label(&self) -> &'static str {
-        match self {
-            SeriesMetric::ServersKnown => "servers known",
-            SeriesMetric::ServersUp => "servers up",
-            SeriesMetric::ServersNew => "new servers",
-            SeriesMetric::ServersDead => "dead servers",
-            SeriesMetric::UsersTotal => "registered users",
-            SeriesMetric::UsersActiveMonth => "monthly active users",
-            SeriesMetric::Registrations => "registrations",
-            SeriesMetric::Logins => "logins",
-            SeriesMetric::Top1Share => "share of users on the largest 1 %",
-            SeriesMetric::Top10Share => "share of users on the 10 largest",
-        }
-    }
-
-    /// The names accepted, for error messages.
-    pub fn accepted() -> String {
-        SeriesMetric::ALL.map(|m| m.as_str()).join(", ")
-    }
-
-    /// Parses a stable name; the error says which names are accepted.
-    pub fn parse(param: &str, name: &str) -> Result<SeriesMetric> {
-        SeriesMetric::ALL
-            .into_iter()
-            .find(|m| m.as_str() == name)
-            .ok_or_else(|| {
-                Error::bad(
-                    param,
-                    format!("unknown metric {name:?}"),
-                    SeriesMetric::accepted(),
-                )
-            })
-    }
-
-    /// Whether values are shares (0..=1), shown as percentages.
-    pub fn is_share(&self) -> bool {
-        matches!(self, SeriesMetric::Top1Share | SeriesMetric::Top10Share)
-    }
-
-    /// Whether the metric counts events within a period (summed), rather than a state at its end.
-    pub fn is_flow(&self) -> bool {
-        matches!(
-            self,
-            SeriesMetric::ServersNew
-                | SeriesMetric::ServersDead
-                | SeriesMetric::Registrations
-                | SeriesMetric::Logins
-        )
-    }
+/// Whether values are shares (0..=1), shown as percentages.
+pub fn is_share(metric: SeriesMetric) -> bool {
+    matches!(
+        metric,
+        SeriesMetric::ConcentrationTopPercent | SeriesMetric::ConcentrationTopTen
+    )
 }
 
 /// The period one point covers.
@@ -129,6 +67,15 @@ pub enum Granularity {
 
 impl Granularity {
     pub const ALL: [Granularity; 3] = [Granularity::Day, Granularity::Week, Granularity::Month];
+
+    /// Storage's name for the same period.
+    pub fn to_storage(self) -> fedicensus_storage::Granularity {
+        match self {
+            Granularity::Day => fedicensus_storage::Granularity::Day,
+            Granularity::Week => fedicensus_storage::Granularity::Week,
+            Granularity::Month => fedicensus_storage::Granularity::Month,
+        }
+    }
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -216,18 +163,6 @@ impl View {
     }
 }
 
-/// What to compute: one metric over a date range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SeriesQuery {
-    pub metric: SeriesMetric,
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub granularity: Granularity,
-    /// A software family name (`mastodon`), or every server.
-    pub software: Option<String>,
-    pub view: View,
-}
-
 /// One period's figure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Point {
@@ -240,7 +175,7 @@ pub struct Point {
 }
 
 /// A named line on a chart.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// The legend label (a metric's label, or a software name in a breakdown).
     pub name: String,
@@ -293,7 +228,7 @@ mod tests {
 
     #[test]
     fn unknown_names_say_what_is_accepted() {
-        let err = SeriesMetric::parse("metric", "users").expect_err("not a metric");
+        let err = parse_metric("metric", "users").expect_err("not a metric");
         assert!(err.to_string().contains("servers_known"), "{err}");
         let err = Granularity::parse("granularity", "year").expect_err("not a granularity");
         assert!(err.to_string().contains("day, week, month"), "{err}");

@@ -1,0 +1,320 @@
+//! Data access: what the pages and the API ask of storage, in the dashboard's terms.
+//!
+//! All numbers come from `fedicensus-storage`'s public query API (series, snapshots, histories,
+//! runs, annotations); no SQL lives here. This module resolves a chart's defaults against the
+//! dates the data covers, turns storage's series into the named [`Series`] the renderer draws,
+//! and does the listing work (search, sort, pagination) over a snapshot. Keeping it apart from
+//! the handlers keeps the handlers about HTTP, and the renderer about drawing.
+
+use crate::charts::{Breakdown, ChartDef};
+use crate::error::{Error, Result};
+use crate::series::{metric_label, Granularity, Point, Series, SeriesMetric, View};
+use chrono::{NaiveDate, Utc};
+use fedicensus_core::Software;
+use fedicensus_storage::{ServerSnapshot, Storage};
+use std::collections::BTreeMap;
+
+/// How many software families a breakdown shows before grouping the rest as "other".
+pub const BREAKDOWN_FAMILIES: usize = 6;
+
+/// A chart's range, granularity, software and view, after defaults and URL parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartRequest {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub granularity: Granularity,
+    pub software: Option<String>,
+    pub view: View,
+}
+
+/// The first and last dates the census has data for: from its crawl runs, or the last year
+/// when nothing was crawled yet.
+pub async fn data_range(storage: &Storage) -> Result<(NaiveDate, NaiveDate)> {
+    let runs = storage.runs().await?;
+    let first = runs.iter().map(|r| r.started_at).min();
+    let last = runs
+        .iter()
+        .map(|r| r.finished_at.unwrap_or(r.started_at))
+        .max();
+    Ok(match (first, last) {
+        (Some(f), Some(l)) => (f.date_naive(), l.date_naive()),
+        _ => {
+            let today = Utc::now().date_naive();
+            (today - chrono::Duration::days(365), today)
+        }
+    })
+}
+
+/// The software filter as storage understands it.
+pub fn software_filter(name: Option<&str>) -> Option<Software> {
+    name.map(Software::from_nodeinfo_name)
+}
+
+/// One metric as a named series.
+pub async fn series(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+    name: String,
+) -> Result<Series> {
+    let query = fedicensus_storage::SeriesQuery {
+        metric,
+        granularity: request.granularity.to_storage(),
+        from: request.from,
+        to: request.to,
+        software: software_filter(request.software.as_deref()),
+        cleaned: request.view == View::Cleaned,
+    };
+    let computed = storage.series(&query).await?;
+    Ok(Series {
+        name,
+        metric,
+        granularity: request.granularity,
+        points: computed
+            .points
+            .into_iter()
+            .map(|p| Point {
+                date: p.date,
+                value: p.value,
+                servers_reporting: p.servers_reporting,
+            })
+            .collect(),
+    })
+}
+
+/// Every series a chart plots, as requested.
+pub async fn chart_series(
+    storage: &Storage,
+    chart: &ChartDef,
+    request: &ChartRequest,
+) -> Result<Vec<Series>> {
+    match chart.breakdown {
+        None => {
+            let mut out = Vec::with_capacity(chart.metrics.len());
+            for metric in &chart.metrics {
+                out.push(
+                    series(storage, *metric, request, metric_label(*metric).to_owned()).await?,
+                );
+            }
+            Ok(out)
+        }
+        Some(Breakdown::Software) => software_breakdown(storage, chart.metrics[0], request).await,
+    }
+}
+
+/// One series per large software family (by servers at the end of the range), and the rest as
+/// "other" (the total minus the families shown), so the stack adds up to the total.
+async fn software_breakdown(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+) -> Result<Vec<Series>> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for s in storage.snapshot(request.to).await? {
+        if let Some(family) = s.software {
+            *counts.entry(family).or_default() += 1;
+        }
+    }
+    let mut families: Vec<(String, u64)> = counts.into_iter().collect();
+    families.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    families.truncate(BREAKDOWN_FAMILIES);
+    let all = ChartRequest {
+        software: None,
+        ..request.clone()
+    };
+    let total = series(storage, metric, &all, "all".into()).await?;
+    let mut out = Vec::new();
+    for (family, _) in &families {
+        let one = ChartRequest {
+            software: Some(family.clone()),
+            ..request.clone()
+        };
+        out.push(series(storage, metric, &one, family.clone()).await?);
+    }
+    let mut other = total.clone();
+    other.name = "other".into();
+    for (i, point) in other.points.iter_mut().enumerate() {
+        let shown: f64 = out
+            .iter()
+            .filter_map(|s| s.points.get(i).and_then(|p| p.value))
+            .sum();
+        let shown_reporting: u64 = out
+            .iter()
+            .filter_map(|s| s.points.get(i).map(|p| p.servers_reporting))
+            .sum();
+        point.value = point.value.map(|v| (v - shown).max(0.0));
+        point.servers_reporting = point.servers_reporting.saturating_sub(shown_reporting);
+    }
+    if other.points.iter().any(|p| p.value.unwrap_or(0.0) > 0.0) || out.is_empty() {
+        out.push(other);
+    }
+    Ok(out)
+}
+
+/// A headline number with its denominator.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Headline {
+    pub metric: &'static str,
+    pub label: &'static str,
+    pub value: Option<f64>,
+    pub servers_reporting: u64,
+}
+
+/// The overview's numbers as of `date`.
+pub async fn headlines(storage: &Storage, date: NaiveDate) -> Result<Vec<Headline>> {
+    let request = ChartRequest {
+        from: date,
+        to: date,
+        granularity: Granularity::Day,
+        software: None,
+        view: View::Cleaned,
+    };
+    let mut out = Vec::new();
+    for metric in [
+        SeriesMetric::ServersKnown,
+        SeriesMetric::ServersUp,
+        SeriesMetric::UsersTotal,
+        SeriesMetric::UsersActiveMonth,
+    ] {
+        let s = series(storage, metric, &request, String::new()).await?;
+        let point = s.points.last();
+        out.push(Headline {
+            metric: metric.as_str(),
+            label: metric_label(metric),
+            value: point.and_then(|p| p.value),
+            servers_reporting: point.map(|p| p.servers_reporting).unwrap_or(0),
+        });
+    }
+    Ok(out)
+}
+
+/// How the servers listing is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerSort {
+    Domain,
+    Users,
+    Active,
+    FirstSeen,
+    LastSeen,
+}
+
+impl ServerSort {
+    pub const ACCEPTED: &'static str = "domain, users, active, first_seen, last_seen";
+
+    pub fn parse(name: &str) -> Result<ServerSort> {
+        Ok(match name {
+            "domain" => ServerSort::Domain,
+            "users" => ServerSort::Users,
+            "active" => ServerSort::Active,
+            "first_seen" => ServerSort::FirstSeen,
+            "last_seen" => ServerSort::LastSeen,
+            other => {
+                return Err(Error::bad(
+                    "sort",
+                    format!("unknown sort {other:?}"),
+                    ServerSort::ACCEPTED,
+                ))
+            }
+        })
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServerSort::Domain => "domain",
+            ServerSort::Users => "users",
+            ServerSort::Active => "active",
+            ServerSort::FirstSeen => "first_seen",
+            ServerSort::LastSeen => "last_seen",
+        }
+    }
+}
+
+/// What the servers listing shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerFilter {
+    /// Part of the domain, case-insensitive.
+    pub search: Option<String>,
+    pub software: Option<String>,
+    /// A status name (`alive`, `dead`, ...) or `up`.
+    pub status: Option<String>,
+    pub sort: ServerSort,
+    pub descending: bool,
+    /// 1-based.
+    pub page: usize,
+    pub per_page: usize,
+}
+
+/// The largest page of servers one request may ask for.
+pub const MAX_PER_PAGE: usize = 500;
+
+/// One page of servers.
+#[derive(Debug, Clone)]
+pub struct ServerPage {
+    pub as_of: NaiveDate,
+    /// Listable servers matching the filter (on every page).
+    pub total: usize,
+    /// Servers counted but not listed (private, noindex, opted out) that matched the filter.
+    pub unlisted: usize,
+    pub servers: Vec<ServerSnapshot>,
+}
+
+/// A page of the servers known as of `date`, never naming those that asked not to be listed.
+pub async fn servers(
+    storage: &Storage,
+    date: NaiveDate,
+    filter: &ServerFilter,
+) -> Result<ServerPage> {
+    let search = filter.search.as_deref().map(str::to_lowercase);
+    let software = filter.software.as_deref().map(str::to_lowercase);
+    let mut matching: Vec<ServerSnapshot> = storage
+        .snapshot(date)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            search
+                .as_deref()
+                .is_none_or(|q| s.host.as_str().contains(q))
+                && software
+                    .as_deref()
+                    .is_none_or(|w| s.software.as_deref() == Some(w))
+                && filter.status.as_deref().is_none_or(|st| {
+                    if st == "up" {
+                        s.up
+                    } else {
+                        s.status.as_str() == st
+                    }
+                })
+        })
+        .collect();
+    let before = matching.len();
+    matching.retain(|s| s.listable);
+    let unlisted = before - matching.len();
+    matching.sort_by(|a, b| {
+        let order = match filter.sort {
+            ServerSort::Domain => a.host.as_str().cmp(b.host.as_str()),
+            ServerSort::Users => a.users_total.cmp(&b.users_total),
+            ServerSort::Active => a.users_active_month.cmp(&b.users_active_month),
+            ServerSort::FirstSeen => a.first_seen.cmp(&b.first_seen),
+            ServerSort::LastSeen => a.last_success_at.cmp(&b.last_success_at),
+        };
+        let order = if filter.descending {
+            order.reverse()
+        } else {
+            order
+        };
+        order.then_with(|| a.host.as_str().cmp(b.host.as_str()))
+    });
+    let total = matching.len();
+    let per_page = filter.per_page.clamp(1, MAX_PER_PAGE);
+    let servers = matching
+        .into_iter()
+        .skip((filter.page.max(1) - 1) * per_page)
+        .take(per_page)
+        .collect();
+    Ok(ServerPage {
+        as_of: date,
+        total,
+        unlisted,
+        servers,
+    })
+}

@@ -1,0 +1,104 @@
+//! The HTML side: templates (minijinja, escaping every value by default because most text on
+//! these pages came from crawled servers) and the view models handlers pass to them.
+//!
+//! Templates live in `templates/` and are embedded at build time, so the binary serves pages
+//! wherever it runs. Only two things are ever marked safe: SVG produced by [`crate::render`]
+//! (which escapes its own text) and `docs/METHODOLOGY.md`, our own document.
+
+use crate::error::Result;
+use crate::render::{color_hex, format_value};
+use crate::routes::charts::Computed;
+use crate::routes::request_query;
+use minijinja::value::Value;
+use minijinja::{context, Environment};
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("overview.html", include_str!("../templates/overview.html")),
+    ("charts.html", include_str!("../templates/charts.html")),
+    ("servers.html", include_str!("../templates/servers.html")),
+    ("server.html", include_str!("../templates/server.html")),
+    ("crawl.html", include_str!("../templates/crawl.html")),
+    (
+        "methodology.html",
+        include_str!("../templates/methodology.html"),
+    ),
+];
+
+/// The methodology, as written by the storage crate's authors.
+const METHODOLOGY_MD: &str = include_str!("../../../docs/METHODOLOGY.md");
+
+/// Every template, compiled; autoescape is on for `.html` (minijinja's default).
+pub fn templates() -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    for (name, source) in TEMPLATES {
+        env.add_template(name, source)?;
+    }
+    env.add_filter("num", |v: Option<f64>| match v {
+        Some(v) => crate::render::thousands(v),
+        None => "–".to_owned(),
+    });
+    Ok(env)
+}
+
+/// `docs/METHODOLOGY.md` as HTML.
+pub fn methodology_html() -> String {
+    let parser =
+        pulldown_cmark::Parser::new_ext(METHODOLOGY_MD, pulldown_cmark::Options::ENABLE_TABLES);
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    html
+}
+
+/// A chart as the templates show it: the SVG, its controls, links to its data, and the table of
+/// exactly the plotted points.
+pub fn chart_view(c: &Computed<'_>, svg: String) -> Value {
+    let query = request_query(&c.request);
+    let metric = c.chart.metrics[0];
+    let headers: Vec<Value> = c
+        .series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| context! { name => s.name.clone(), color => color_hex(i) })
+        .collect();
+    let n = c.series.first().map(|s| s.points.len()).unwrap_or(0);
+    let rows: Vec<Value> = (0..n)
+        .map(|i| {
+            let date = c.series[0].points[i].date.to_string();
+            let cells: Vec<Value> = c
+                .series
+                .iter()
+                .map(|s| {
+                    let p = s.points.get(i);
+                    context! {
+                        value => p.and_then(|p| p.value).map(|v| format_value(metric, v)).unwrap_or_else(|| "–".into()),
+                        reporting => p.map(|p| crate::render::thousands(p.servers_reporting as f64)).unwrap_or_default(),
+                    }
+                })
+                .collect();
+            context! { date => date, cells => cells }
+        })
+        .collect();
+    context! {
+        id => c.chart.id.clone(),
+        title => c.chart.title.clone(),
+        description => c.chart.description.clone(),
+        svg => Value::from_safe_string(svg),
+        query => query.clone(),
+        svg_url => format!("/api/v1/charts/{}/svg?{query}", c.chart.id),
+        csv_url => format!("/api/v1/charts/{}/csv?{query}", c.chart.id),
+        json_url => format!("/api/v1/charts/{}/json?{query}", c.chart.id),
+        page_url => format!("/charts/{}?{query}", c.chart.id),
+        from => c.request.from.to_string(),
+        to => c.request.to.to_string(),
+        granularity => c.request.granularity.as_str(),
+        software => c.request.software.clone().unwrap_or_default(),
+        view => c.request.view.as_str(),
+        headers => headers,
+        rows => rows,
+        annotations => c.annotations.iter().map(|a| context! {
+            date => a.date.to_string(), title => a.title.clone(), description => a.description.clone(),
+        }).collect::<Vec<_>>(),
+    }
+}

@@ -1,0 +1,81 @@
+//! Every route of the dashboard, in one place: pages, chart files, the JSON/CSV API under
+//! `/api/v1`, admin actions and operations endpoints. Handlers live in [`crate::routes`], one
+//! module per page or API family.
+
+use crate::routes::{admin, api, charts, ops, pages};
+use crate::state::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use std::time::Instant;
+
+/// Every path the router serves (method, path), as documented in the OpenAPI document or as a
+/// page. Tests check the two agree.
+pub const API_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v1/series/{metric}"),
+    ("get", "/api/v1/servers"),
+    ("get", "/api/v1/servers/{host}"),
+    ("get", "/api/v1/servers/{host}/history.csv"),
+    ("get", "/api/v1/annotations"),
+    ("get", "/api/v1/runs"),
+    ("get", "/api/v1/charts"),
+    ("get", "/api/v1/charts/{id}/{format}"),
+    ("get", "/api/v1/openapi.json"),
+    ("post", "/api/v1/admin/seeds"),
+    ("post", "/api/v1/admin/opt-out"),
+    ("post", "/api/v1/admin/annotations"),
+    ("get", "/healthz"),
+    ("get", "/metrics"),
+];
+
+/// The dashboard's router over `state`.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::overview))
+        .route("/growth", get(pages::growth))
+        .route("/software", get(pages::software))
+        .route("/concentration", get(pages::concentration))
+        .route("/charts/{id}", get(pages::chart))
+        .route("/servers", get(pages::servers))
+        .route("/servers/{host}", get(pages::server))
+        .route("/crawl", get(pages::crawl))
+        .route("/methodology", get(pages::methodology))
+        .route("/api/v1/series/{metric}", get(api::series))
+        .route("/api/v1/servers", get(api::servers))
+        .route("/api/v1/servers/{host}", get(api::server))
+        .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))
+        .route("/api/v1/annotations", get(api::annotations))
+        .route("/api/v1/runs", get(api::runs))
+        .route("/api/v1/charts", get(charts::list))
+        .route("/api/v1/charts/{id}/{format}", get(charts::file))
+        .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/api/v1/admin/seeds", post(admin::add_seeds))
+        .route("/api/v1/admin/opt-out", post(admin::opt_out))
+        .route("/api/v1/admin/annotations", post(admin::add_annotation))
+        .route("/healthz", get(ops::healthz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_requests,
+        ))
+        .with_state(state)
+}
+
+/// Counts every request by route pattern (not raw path, so hostile paths cannot grow the table)
+/// and status, with its latency.
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(unmatched)".into());
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .record(&route, response.status().as_u16(), started.elapsed());
+    response
+}

@@ -1,0 +1,151 @@
+//! Admin actions: add seeds, opt a server out, add an annotation. They need the bearer token
+//! from the configuration; without a configured token they do not exist (404), so a dashboard
+//! started without one cannot be changed over HTTP at all.
+
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap};
+use axum::Json;
+use chrono::{NaiveDate, Utc};
+use fedicensus_core::Host;
+use fedicensus_storage::ServerStatus;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Checks the `Authorization: Bearer TOKEN` header against the configured token.
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<()> {
+    let Some(expected) = state.config.admin_token.as_deref() else {
+        return Err(Error::NotFound(
+            "admin actions are off (no admin token configured)".into(),
+        ));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(Error::Forbidden(
+            "an Authorization: Bearer token is required",
+        ))?;
+    // Compare in constant time, so the token cannot be guessed byte by byte from timings.
+    let same = given.len() == expected.len()
+        && given
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(Error::Forbidden("wrong bearer token"))
+    }
+}
+
+fn body<T: DeserializeOwned>(bytes: &Bytes, accepted: &str) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::bad("(body)", e.to_string(), accepted))
+}
+
+fn host(param: &str, raw: &str) -> Result<Host> {
+    Host::parse(raw).map_err(|e| {
+        Error::bad(
+            param,
+            format!("{raw:?} is not a server name: {e}"),
+            "a domain name such as mastodon.social",
+        )
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Seeds {
+    hosts: Vec<String>,
+}
+
+/// `POST /api/v1/admin/seeds` with `{"hosts": ["a.example", ...]}`.
+pub async fn add_seeds(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    authorize(&state, &headers)?;
+    let seeds: Seeds = body(&bytes, "{\"hosts\": [\"a.example\", ...]}")?;
+    let hosts = seeds
+        .hosts
+        .iter()
+        .map(|h| host("hosts", h))
+        .collect::<Result<Vec<_>>>()?;
+    let added = state.storage.add_seeds(&hosts, Utc::now()).await?;
+    tracing::info!(added, given = hosts.len(), "seeds added by an admin");
+    Ok(Json(json!({ "added": added, "given": hosts.len() })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptOut {
+    host: String,
+}
+
+/// `POST /api/v1/admin/opt-out` with `{"host": "a.example"}`: never crawled or listed again.
+pub async fn opt_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    authorize(&state, &headers)?;
+    let req: OptOut = body(&bytes, "{\"host\": \"a.example\"}")?;
+    let h = host("host", &req.host)?;
+    match state
+        .storage
+        .set_status(&h, ServerStatus::OptedOut, None)
+        .await
+    {
+        Err(fedicensus_storage::Error::UnknownServer { .. }) => {
+            return Err(Error::NotFound(format!("no server {:?}", h.as_str())))
+        }
+        other => other?,
+    }
+    tracing::info!(host = %h, "server opted out by an admin");
+    Ok(Json(json!({ "host": h.as_str(), "status": "opted_out" })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAnnotation {
+    date: NaiveDate,
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    source_url: Option<String>,
+}
+
+/// `POST /api/v1/admin/annotations` with `{"date": "YYYY-MM-DD", "title": "...",
+/// "description": "...", "source_url": "..."}`.
+pub async fn add_annotation(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    authorize(&state, &headers)?;
+    let accepted = "{\"date\": \"YYYY-MM-DD\", \"title\": \"...\", \"description\": \"...\", \"source_url\": \"https://...\"}";
+    let a: NewAnnotation = body(&bytes, accepted)?;
+    if a.title.trim().is_empty() || a.title.len() > 200 {
+        return Err(Error::bad(
+            "title",
+            "empty or longer than 200 characters",
+            "1 to 200 characters",
+        ));
+    }
+    state
+        .storage
+        .add_annotation(
+            a.date,
+            a.title.trim(),
+            &a.description,
+            a.source_url.as_deref(),
+        )
+        .await?;
+    Ok(Json(json!({ "date": a.date, "title": a.title.trim() })))
+}

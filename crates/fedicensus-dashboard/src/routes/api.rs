@@ -1,0 +1,336 @@
+//! The JSON/CSV API under `/api/v1`: series, servers, one server's history, annotations, runs,
+//! and the OpenAPI document that describes them (`src/openapi.json`).
+
+use super::charts::{annotation_json, csv_response};
+use super::Params;
+use crate::csv_out::{Cell, CsvDoc};
+use crate::data::{self, ChartRequest, ServerFilter, ServerSort};
+use crate::error::{Error, Result};
+use crate::series::{metric_label, parse_metric, Granularity};
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use fedicensus_core::Host;
+use fedicensus_storage::{ServerHistory, ServerSnapshot, ServerStatus};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// The default range of the annotations listing: every date that can matter.
+const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid date");
+const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid date");
+
+type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+/// The OpenAPI document, hand-written next to this file.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// `GET /api/v1/openapi.json`.
+pub async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// `GET /api/v1/series/{metric}`.
+pub async fn series(
+    State(state): State<AppState>,
+    Path(metric): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    let params = Params::new(
+        query,
+        &["from", "to", "granularity", "software", "view", "format"],
+    )?;
+    let metric = parse_metric("metric", &metric)?;
+    let format = params.format(&["json", "csv"])?;
+    let range = data::data_range(&state.storage).await?;
+    let request = ChartRequest {
+        from: params.date("from")?.unwrap_or(range.0),
+        to: params.date("to")?.unwrap_or(range.1),
+        granularity: params.granularity()?.unwrap_or(Granularity::Day),
+        software: params.software()?,
+        view: params.view()?,
+    };
+    if request.from > request.to {
+        return Err(Error::bad(
+            "from",
+            format!("{} is after to={}", request.from, request.to),
+            "from on or before to",
+        ));
+    }
+    let s = data::series(
+        &state.storage,
+        metric,
+        &request,
+        metric_label(metric).into(),
+    )
+    .await?;
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&["date", "value", "servers_reporting"])?;
+        for p in &s.points {
+            doc.row(&[
+                Cell::number(p.date),
+                Cell::opt_number(p.value),
+                Cell::number(p.servers_reporting),
+            ])?;
+        }
+        return Ok(csv_response(doc.finish()?, metric.as_str()));
+    }
+    Ok(Json(json!({
+        "metric": metric.as_str(),
+        "granularity": request.granularity,
+        "from": request.from,
+        "to": request.to,
+        "software": request.software,
+        "view": request.view,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "points": s.points,
+    }))
+    .into_response())
+}
+
+/// The servers filter from query parameters (shared with the Servers page).
+pub fn server_filter(params: &Params) -> Result<ServerFilter> {
+    let status = match params.get("status") {
+        None => None,
+        Some("up") => Some("up".to_owned()),
+        Some(s) if ServerStatus::from_name(s).is_some() => Some(s.to_owned()),
+        Some(s) => {
+            let names: Vec<&str> = ServerStatus::ALL.iter().map(|s| s.as_str()).collect();
+            return Err(Error::bad(
+                "status",
+                format!("unknown status {s:?}"),
+                format!("up, {}", names.join(", ")),
+            ));
+        }
+    };
+    let sort = params
+        .get("sort")
+        .map(ServerSort::parse)
+        .transpose()?
+        .unwrap_or(ServerSort::Users);
+    let descending = match params.get("order") {
+        None => sort != ServerSort::Domain,
+        Some("desc") => true,
+        Some("asc") => false,
+        Some(o) => {
+            return Err(Error::bad(
+                "order",
+                format!("unknown order {o:?}"),
+                "asc, desc",
+            ))
+        }
+    };
+    let search = params.get("q").map(str::to_owned);
+    if search.as_ref().is_some_and(|q| q.len() > 253) {
+        return Err(Error::bad(
+            "q",
+            "longer than a domain name can be",
+            "up to 253 characters",
+        ));
+    }
+    Ok(ServerFilter {
+        search,
+        software: params.software()?,
+        status,
+        sort,
+        descending,
+        page: params.number("page", 1, 1_000_000)?,
+        per_page: params.number("per_page", 50, data::MAX_PER_PAGE)?,
+    })
+}
+
+/// Parameters the servers listing accepts.
+pub const SERVER_PARAMS: &[&str] = &[
+    "q", "software", "status", "sort", "order", "page", "per_page", "date", "format",
+];
+
+/// A server as listed.
+pub fn server_json(s: &ServerSnapshot) -> Value {
+    json!({
+        "domain": s.host.as_str(),
+        "software": s.software,
+        "software_version": s.software_version,
+        "status": s.status.as_str(),
+        "up": s.up,
+        "users_total": s.users_total,
+        "users_active_month": s.users_active_month,
+        "local_posts": s.local_posts,
+        "open_registrations": s.open_registrations,
+        "first_seen": s.first_seen,
+        "last_success_at": s.last_success_at,
+    })
+}
+
+/// `GET /api/v1/servers`.
+pub async fn servers(State(state): State<AppState>, query: QueryMap) -> Result<Response> {
+    let params = Params::new(query, SERVER_PARAMS)?;
+    let filter = server_filter(&params)?;
+    let format = params.format(&["json", "csv"])?;
+    let date = match params.date("date")? {
+        Some(d) => d,
+        None => data::data_range(&state.storage).await?.1,
+    };
+    let page = data::servers(&state.storage, date, &filter).await?;
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&[
+            "domain",
+            "software",
+            "software_version",
+            "status",
+            "up",
+            "users_total",
+            "users_active_month",
+            "first_seen",
+            "last_success_at",
+        ])?;
+        for s in &page.servers {
+            doc.row(&[
+                Cell::text(s.host.as_str()),
+                Cell::opt_text(s.software.as_deref()),
+                Cell::opt_text(s.software_version.as_deref()),
+                Cell::text(s.status.as_str()),
+                Cell::number(s.up),
+                Cell::opt_number(s.users_total),
+                Cell::opt_number(s.users_active_month),
+                Cell::number(s.first_seen.to_rfc3339()),
+                Cell::opt_number(s.last_success_at.map(|t| t.to_rfc3339())),
+            ])?;
+        }
+        return Ok(csv_response(doc.finish()?, &format!("servers_{date}")));
+    }
+    Ok(Json(json!({
+        "as_of": page.as_of,
+        "total": page.total,
+        "unlisted": page.unlisted,
+        "page": filter.page,
+        "per_page": filter.per_page.clamp(1, data::MAX_PER_PAGE),
+        "servers": page.servers.iter().map(server_json).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// One listable server's history; servers that asked not to be listed are not found.
+pub async fn history(state: &AppState, host: &str) -> Result<ServerHistory> {
+    let host = Host::from_normalised(host.trim().to_lowercase());
+    let not_found = || Error::NotFound(format!("no listed server {:?}", host.as_str()));
+    let history = match state.storage.server_history(&host).await {
+        Err(fedicensus_storage::Error::UnknownServer { .. }) => return Err(not_found()),
+        other => other?,
+    };
+    let hidden = history.status == ServerStatus::OptedOut
+        || history
+            .observations
+            .iter()
+            .rev()
+            .find(|o| o.outcome == "ok")
+            .is_some_and(|o| o.private || o.noindex);
+    if hidden {
+        return Err(not_found());
+    }
+    Ok(history)
+}
+
+/// `GET /api/v1/servers/{host}`: every visit, with its figures, sources and quality flags.
+pub async fn server(
+    State(state): State<AppState>,
+    Path(host): Path<String>,
+) -> Result<Json<Value>> {
+    let h = history(&state, &host).await?;
+    Ok(Json(json!({
+        "domain": h.host.as_str(),
+        "status": h.status.as_str(),
+        "first_seen": h.first_seen,
+        "revealed_by": h.revealed_by,
+        "moved_to": h.moved_to,
+        "observations": h.observations.iter().map(|o| json!({
+            "observed_at": o.observed_at,
+            "outcome": o.outcome,
+            "duration_ms": o.duration_ms,
+            "software": o.software_family,
+            "software_raw_name": o.software_raw_name,
+            "software_version": o.software_version,
+            "users_total": o.users_total,
+            "users_active_month": o.users_active_month,
+            "local_posts": o.local_posts,
+            "crawl_run": o.crawl_run,
+            "measurements": o.measurements.iter().map(|(m, s, v)| json!({"metric": m, "source": s, "value": v})).collect::<Vec<_>>(),
+            "quality_flags": o.quality_flags.iter().map(|(k, m, r)| json!({"kind": k, "metric": m, "reason": r})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "activity": h.activity.iter().map(|w| json!({
+            "week_start": w.week_start,
+            "statuses": w.statuses,
+            "logins": w.logins,
+            "registrations": w.registrations,
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /api/v1/servers/{host}/history.csv`: one row per visit.
+pub async fn server_csv(
+    State(state): State<AppState>,
+    Path(host): Path<String>,
+) -> Result<Response> {
+    let h = history(&state, &host).await?;
+    let mut doc = CsvDoc::new(&[
+        "domain",
+        "observed_at",
+        "outcome",
+        "software",
+        "software_raw_name",
+        "software_version",
+        "users_total",
+        "users_active_month",
+        "local_posts",
+        "quality_flags",
+    ])?;
+    for o in &h.observations {
+        let flags: Vec<&str> = o.quality_flags.iter().map(|(k, _, _)| k.as_str()).collect();
+        let flags = flags.join(" ");
+        doc.row(&[
+            Cell::text(h.host.as_str()),
+            Cell::number(o.observed_at.to_rfc3339()),
+            Cell::text(&o.outcome),
+            Cell::opt_text(o.software_family.as_deref()),
+            Cell::opt_text(o.software_raw_name.as_deref()),
+            Cell::opt_text(o.software_raw_version.as_deref()),
+            Cell::opt_number(o.users_total),
+            Cell::opt_number(o.users_active_month),
+            Cell::opt_number(o.local_posts),
+            Cell::text(&flags),
+        ])?;
+    }
+    Ok(csv_response(
+        doc.finish()?,
+        &format!("{}_history", h.host.as_str()),
+    ))
+}
+
+/// `GET /api/v1/annotations?from=&to=`.
+pub async fn annotations(State(state): State<AppState>, query: QueryMap) -> Result<Json<Value>> {
+    let params = Params::new(query, &["from", "to"])?;
+    let from = params.date("from")?.unwrap_or(EARLIEST);
+    let to = params.date("to")?.unwrap_or(LATEST);
+    let list = state.storage.annotations(from, to).await?;
+    Ok(Json(json!({
+        "annotations": list.iter().map(annotation_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /api/v1/runs`: crawl runs, newest first, with their outcomes.
+pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>> {
+    let mut runs = state.storage.runs().await?;
+    runs.reverse();
+    Ok(Json(json!({
+        "runs": runs.iter().map(|r| json!({
+            "id": r.id.0,
+            "started_at": r.started_at,
+            "finished_at": r.finished_at,
+            "crawler_version": r.crawler_version,
+            "seeds": r.seeds.len(),
+            "outcomes": r.outcomes,
+        })).collect::<Vec<_>>(),
+    })))
+}

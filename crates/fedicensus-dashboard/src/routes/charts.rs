@@ -1,0 +1,180 @@
+//! A chart's image and data: `/api/v1/charts/{id}/{svg|csv|json}`. The three formats are
+//! computed from the same series, so the CSV and JSON are exactly the plotted points.
+
+use super::{chart_request, request_query, Params, CHART_PARAMS};
+use crate::charts::ChartDef;
+use crate::csv_out::{Cell, CsvDoc};
+use crate::data::{self, ChartRequest};
+use crate::error::{Error, Result};
+use crate::render::render_svg;
+use crate::series::Series;
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fedicensus_storage::Annotation;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+/// A chart with everything needed to show it.
+#[derive(Debug)]
+pub struct Computed<'a> {
+    pub chart: &'a ChartDef,
+    pub request: ChartRequest,
+    pub series: Vec<Series>,
+    pub annotations: Vec<Annotation>,
+}
+
+/// Computes a chart's series and annotations for `params`.
+pub async fn compute<'a>(
+    state: &AppState,
+    chart: &'a ChartDef,
+    params: &Params,
+    range: (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<Computed<'a>> {
+    let request = chart_request(chart, params, range)?;
+    let series = data::chart_series(&state.storage, chart, &request).await?;
+    let annotations = if chart.annotations {
+        state.storage.annotations(request.from, request.to).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Computed {
+        chart,
+        request,
+        series,
+        annotations,
+    })
+}
+
+/// The chart's points as JSON.
+pub fn to_json(c: &Computed<'_>) -> Value {
+    json!({
+        "chart": c.chart.id,
+        "title": c.chart.title,
+        "from": c.request.from,
+        "to": c.request.to,
+        "granularity": c.request.granularity,
+        "software": c.request.software,
+        "view": c.request.view,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "series": c.series.iter().map(|s| json!({
+            "name": s.name,
+            "metric": s.metric.as_str(),
+            "points": s.points,
+        })).collect::<Vec<_>>(),
+        "annotations": c.annotations.iter().map(annotation_json).collect::<Vec<_>>(),
+    })
+}
+
+/// The chart's points as CSV, one row per series and date.
+pub fn to_csv(c: &Computed<'_>) -> Result<String> {
+    let mut doc = CsvDoc::new(&["series", "metric", "date", "value", "servers_reporting"])?;
+    for s in &c.series {
+        for p in &s.points {
+            doc.row(&[
+                Cell::text(&s.name),
+                Cell::text(s.metric.as_str()),
+                Cell::number(p.date),
+                Cell::opt_number(p.value),
+                Cell::number(p.servers_reporting),
+            ])?;
+        }
+    }
+    doc.finish()
+}
+
+pub fn annotation_json(a: &Annotation) -> Value {
+    json!({
+        "date": a.date,
+        "title": a.title,
+        "description": a.description,
+        "kind": a.kind.as_str(),
+        "source_url": a.source_url,
+    })
+}
+
+/// `GET /api/v1/charts`: every chart definition, with links.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "charts": state.config.charts.all().iter().map(|c| json!({
+            "id": c.id,
+            "title": c.title,
+            "description": c.description,
+            "page": c.page,
+            "kind": c.kind,
+            "metrics": c.metrics.iter().map(|m| m.as_str()).collect::<Vec<_>>(),
+            "granularity": c.granularity,
+            "software": c.software,
+            "links": {
+                "svg": format!("/api/v1/charts/{}/svg", c.id),
+                "csv": format!("/api/v1/charts/{}/csv", c.id),
+                "json": format!("/api/v1/charts/{}/json", c.id),
+            },
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// `GET /api/v1/charts/{id}/{format}` with `format` one of svg, csv, json.
+pub async fn file(
+    State(state): State<AppState>,
+    Path((id, format)): Path<(String, String)>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response> {
+    let params = Params::new(query, CHART_PARAMS)?;
+    let chart = state
+        .config
+        .charts
+        .get(&id)
+        .ok_or_else(|| Error::NotFound(format!("no chart {id:?} (see /api/v1/charts)")))?;
+    if !["svg", "csv", "json"].contains(&format.as_str()) {
+        return Err(Error::bad(
+            "format",
+            format!("unknown format {format:?}"),
+            "svg, csv, json (png is not offered yet)",
+        ));
+    }
+    let range = data::data_range(&state.storage).await?;
+    let c = compute(&state, chart, &params, range).await?;
+    let name = format!(
+        "{}_{}",
+        chart.id,
+        request_query(&c.request).replace(['&', '='], "_")
+    );
+    Ok(match format.as_str() {
+        "svg" => (
+            [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+            render_svg(chart, &c.series, &c.annotations),
+        )
+            .into_response(),
+        "csv" => csv_response(to_csv(&c)?, &name),
+        _ => Json(to_json(&c)).into_response(),
+    })
+}
+
+/// A CSV body offered as a download named `name.csv`.
+pub fn csv_response(body: String, name: &str) -> Response {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{safe}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,296 @@
+//! The server-rendered pages: Overview, Growth and migration, Software, Concentration, one chart,
+//! Servers, Server, Crawl health, Methodology and etiquette.
+
+use super::api::{history, server_filter, server_json, SERVER_PARAMS};
+use super::charts::compute;
+use super::{url_escape, Params, CHART_PARAMS};
+use crate::charts::ChartPage;
+use crate::data;
+use crate::error::{Error, Result};
+use crate::pages::{chart_view, methodology_html};
+use crate::render::render_svg;
+use crate::state::AppState;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use fedicensus_storage::{ServerStatus, METHODOLOGY_VERSION};
+use minijinja::context;
+use minijinja::value::Value;
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+
+type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+fn render(state: &AppState, template: &str, current: &str, ctx: Value) -> Result<Html<String>> {
+    let page = context! { current => current, methodology_version => METHODOLOGY_VERSION, ..ctx };
+    Ok(Html(state.templates.get_template(template)?.render(page)?))
+}
+
+async fn charts_of(state: &AppState, page: ChartPage, params: &Params) -> Result<Vec<Value>> {
+    let range = data::data_range(&state.storage).await?;
+    let mut out = Vec::new();
+    for chart in state.config.charts.page(page) {
+        let c = compute(state, chart, params, range).await?;
+        let svg = render_svg(chart, &c.series, &c.annotations);
+        out.push(chart_view(&c, svg));
+    }
+    Ok(out)
+}
+
+/// `GET /`: the headline numbers with their denominators, and the overview charts.
+pub async fn overview(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    let params = Params::new(query, CHART_PARAMS)?;
+    let as_of = match params.date("to")? {
+        Some(d) => d,
+        None => data::data_range(&state.storage).await?.1,
+    };
+    let headlines = data::headlines(&state.storage, as_of).await?;
+    let charts = charts_of(&state, ChartPage::Overview, &params).await?;
+    render(
+        &state,
+        "overview.html",
+        "/",
+        context! { title => "Overview", as_of => as_of.to_string(), headlines => Value::from(minijinja::value::Serde(&headlines)), charts => charts },
+    )
+}
+
+async fn chart_page(
+    state: AppState,
+    query: QueryMap,
+    page: ChartPage,
+    path: &str,
+    title: &str,
+    intro: &str,
+) -> Result<Html<String>> {
+    let params = Params::new(query, CHART_PARAMS)?;
+    let charts = charts_of(&state, page, &params).await?;
+    render(
+        &state,
+        "charts.html",
+        path,
+        context! { title => title, intro => intro, charts => charts },
+    )
+}
+
+/// `GET /growth`: new and dead servers, activity, and the 2022 migration.
+pub async fn growth(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    chart_page(state, query, ChartPage::Growth, "/growth", "Growth and migration",
+        "How many servers appear and disappear each week, how many people sign up and log in, and the wave after the Twitter takeover on 27 October 2022. Markers show where the world or a counting method changed; the servers each point rests on are in the table under every chart.").await
+}
+
+/// `GET /software`: the software families' shares.
+pub async fn software(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    chart_page(
+        state,
+        query,
+        ChartPage::Software,
+        "/software",
+        "Software",
+        "Which server software the fediverse runs on.",
+    )
+    .await
+}
+
+/// `GET /concentration`: how much of the fediverse sits on its largest servers.
+pub async fn concentration(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    chart_page(
+        state,
+        query,
+        ChartPage::Concentration,
+        "/concentration",
+        "Concentration",
+        "How many of the fediverse's users are on its largest servers.",
+    )
+    .await
+}
+
+/// `GET /charts/{id}`: one chart with the URL's range, granularity, software and view.
+pub async fn chart(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    query: QueryMap,
+) -> Result<Html<String>> {
+    let params = Params::new(query, CHART_PARAMS)?;
+    let chart = state
+        .config
+        .charts
+        .get(&id)
+        .ok_or_else(|| Error::NotFound(format!("no chart {id:?}")))?;
+    let range = data::data_range(&state.storage).await?;
+    let c = compute(&state, chart, &params, range).await?;
+    let svg = render_svg(chart, &c.series, &c.annotations);
+    let view = chart_view(&c, svg);
+    render(
+        &state,
+        "charts.html",
+        "",
+        context! { title => chart.title.clone(), intro => "", charts => vec![view] },
+    )
+}
+
+/// `GET /servers`: searchable, sortable, paginated.
+pub async fn servers(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    let params = Params::new(query, SERVER_PARAMS)?;
+    let filter = server_filter(&params)?;
+    let date = match params.date("date")? {
+        Some(d) => d,
+        None => data::data_range(&state.storage).await?.1,
+    };
+    let page = data::servers(&state.storage, date, &filter).await?;
+    let per_page = filter.per_page.clamp(1, data::MAX_PER_PAGE);
+    let pages = page.total.div_ceil(per_page).max(1);
+    let mut base = format!(
+        "sort={}&order={}&per_page={per_page}&date={date}",
+        filter.sort.as_str(),
+        if filter.descending { "desc" } else { "asc" }
+    );
+    for (key, value) in [
+        ("q", &filter.search),
+        ("software", &filter.software),
+        ("status", &filter.status),
+    ] {
+        if let Some(v) = value {
+            base.push_str(&format!("&{key}={}", url_escape(v)));
+        }
+    }
+    let link = |n: usize| format!("/servers?{base}&page={n}");
+    let servers: Vec<serde_json::Value> = page
+        .servers
+        .iter()
+        .map(|s| {
+            let mut v = server_json(s);
+            v["url"] = json!(format!("/servers/{}", url_escape(s.host.as_str())));
+            v["first_seen"] = json!(s.first_seen.to_rfc3339());
+            v
+        })
+        .collect();
+    let mut statuses = vec!["up"];
+    statuses.extend(ServerStatus::ALL.iter().map(|s| s.as_str()));
+    render(
+        &state,
+        "servers.html",
+        "/servers",
+        context! {
+            title => "Servers",
+            as_of => date.to_string(),
+            total => page.total,
+            unlisted => page.unlisted,
+            servers => Value::from(minijinja::value::Serde(&servers)),
+            q => filter.search.clone().unwrap_or_default(),
+            software => filter.software.clone().unwrap_or_default(),
+            status => filter.status.clone().unwrap_or_default(),
+            statuses => statuses,
+            sort => filter.sort.as_str(),
+            sorts => data::ServerSort::ACCEPTED.split(", ").collect::<Vec<_>>(),
+            order => if filter.descending { "desc" } else { "asc" },
+            page => filter.page,
+            pages => pages,
+            prev_url => (filter.page > 1).then(|| link(filter.page - 1)),
+            next_url => (filter.page < pages).then(|| link(filter.page + 1)),
+            csv_url => format!("/api/v1/servers?{base}&page={}&format=csv", filter.page),
+            json_url => format!("/api/v1/servers?{base}&page={}", filter.page),
+        },
+    )
+}
+
+/// `GET /servers/{host}`: one server's visits, figures, outcomes and quality flags.
+pub async fn server(
+    State(state): State<AppState>,
+    Path(host): Path<String>,
+) -> Result<Html<String>> {
+    let h = history(&state, &host).await?;
+    let observations: Vec<serde_json::Value> = h
+        .observations
+        .iter()
+        .rev()
+        .map(|o| json!({
+            "observed_at": o.observed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            "outcome": o.outcome,
+            "software_raw_name": o.software_raw_name,
+            "software_version": o.software_raw_version,
+            "users_total": o.users_total,
+            "users_active_month": o.users_active_month,
+            "local_posts": o.local_posts,
+            "quality_flags": o.quality_flags.iter().map(|(k, _, r)| json!({"kind": k, "reason": r})).collect::<Vec<_>>(),
+        }))
+        .collect();
+    let activity: Vec<serde_json::Value> = h
+        .activity
+        .iter()
+        .rev()
+        .map(|w| json!({"week_start": w.week_start.to_rfc3339(), "statuses": w.statuses, "logins": w.logins, "registrations": w.registrations}))
+        .collect();
+    let escaped = url_escape(h.host.as_str());
+    render(
+        &state,
+        "server.html",
+        "/servers",
+        context! {
+            title => h.host.as_str().to_owned(),
+            domain => h.host.as_str().to_owned(),
+            status => h.status.as_str(),
+            first_seen => h.first_seen.format("%Y-%m-%d").to_string(),
+            revealed_by => h.revealed_by.clone(),
+            moved_to => h.moved_to.clone(),
+            observations => Value::from(minijinja::value::Serde(&observations)),
+            activity => Value::from(minijinja::value::Serde(&activity)),
+            csv_url => format!("/api/v1/servers/{escaped}/history.csv"),
+            json_url => format!("/api/v1/servers/{escaped}"),
+        },
+    )
+}
+
+/// `GET /crawl`: recent runs and outcomes by class.
+pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
+    let mut runs = state.storage.runs().await?;
+    runs.reverse();
+    runs.truncate(50);
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for r in &runs {
+        for (o, n) in &r.outcomes {
+            *totals.entry(o.clone()).or_default() += n;
+        }
+    }
+    let mut totals: Vec<(String, u64)> = totals.into_iter().collect();
+    totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let runs: Vec<serde_json::Value> = runs
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id.0,
+                "started_at": r.started_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                "finished_at": r.finished_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()),
+                "crawler_version": r.crawler_version,
+                "visits": r.outcomes.values().sum::<u64>(),
+                "outcomes": r.outcomes.iter().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    render(
+        &state,
+        "crawl.html",
+        "/crawl",
+        context! {
+            title => "Crawl health",
+            runs => Value::from(minijinja::value::Serde(&runs)),
+            totals => Value::from(minijinja::value::Serde(&totals)),
+        },
+    )
+}
+
+/// `GET /methodology`: every definition (docs/METHODOLOGY.md) and the crawler's etiquette.
+pub async fn methodology(State(state): State<AppState>) -> Result<Html<String>> {
+    let e = &state.config.etiquette;
+    render(
+        &state,
+        "methodology.html",
+        "/methodology",
+        context! {
+            title => "Methodology and etiquette",
+            user_agent => e.user_agent.clone(),
+            robots_token => e.robots_token.clone(),
+            contact_url => e.contact_url.clone(),
+            methodology => Value::from_safe_string(methodology_html()),
+        },
+    )
+}
