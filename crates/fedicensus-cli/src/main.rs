@@ -6,6 +6,7 @@
 
 mod parse;
 mod probe;
+mod serve;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Parse(parse::Args),
     /// Visit one server and print every request, its outcome and what was extracted.
     Probe(probe::Args),
+    /// Serve the dashboard (pages, charts, JSON/CSV API) over a census database.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,112 @@
+//! `fedicensus serve`: the dashboard over a census database.
+//!
+//! Opens storage (running its migrations), loads the chart definitions (the ones embedded in the
+//! binary, or `--dashboards DIR`), reads the admin token from a file if one is given (a token on
+//! the command line would show in `ps`), serves, prints its URL, and stops gracefully on Ctrl-C.
+
+use anyhow::{bail, Context};
+use clap::Args as ClapArgs;
+use fedicensus_dashboard::{AppState, ChartSet, DashboardConfig, Etiquette};
+use fedicensus_storage::Storage;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Options of `fedicensus serve`.
+#[derive(Debug, ClapArgs)]
+pub struct Args {
+    /// The database: `sqlite://PATH`, a plain file path (SQLite, created if missing) or
+    /// `postgres://USER@HOST/DB`.
+    #[arg(long)]
+    db: String,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// A file holding the bearer token for admin actions; without it they are off.
+    #[arg(long)]
+    admin_token_file: Option<PathBuf>,
+    /// Load chart definitions from this directory instead of the ones built in.
+    #[arg(long)]
+    dashboards: Option<PathBuf>,
+    /// The contact URL the crawler's User-Agent names (shown on the etiquette page).
+    #[arg(long, default_value = "https://example.invalid/fedicensus")]
+    contact_url: String,
+}
+
+/// A database argument as a storage URL, and the SQLite file behind it (for its size).
+fn database_url(db: &str) -> (String, Option<PathBuf>) {
+    if db.starts_with("postgres:") || db.starts_with("postgresql:") {
+        return (db.to_owned(), None);
+    }
+    if let Some(rest) = db.strip_prefix("sqlite://") {
+        let path = rest.split('?').next().unwrap_or(rest);
+        return (db.to_owned(), Some(PathBuf::from(path)));
+    }
+    if db.starts_with("sqlite:") {
+        return (db.to_owned(), None);
+    }
+    (format!("sqlite://{db}?mode=rwc"), Some(PathBuf::from(db)))
+}
+
+/// Runs `fedicensus serve`.
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let charts = match &args.dashboards {
+        Some(dir) => ChartSet::load_dir(dir)
+            .with_context(|| format!("loading chart definitions from {}", dir.display()))?,
+        None => ChartSet::embedded().context("loading the built-in chart definitions")?,
+    };
+    let admin_token = match &args.admin_token_file {
+        None => None,
+        Some(file) => {
+            let token = std::fs::read_to_string(file)
+                .with_context(|| format!("reading the admin token from {}", file.display()))?;
+            let token = token.trim().to_owned();
+            if token.len() < 16 {
+                bail!(
+                    "the admin token in {} is shorter than 16 characters; use a long random one",
+                    file.display()
+                );
+            }
+            Some(token)
+        }
+    };
+    let (url, file) = database_url(&args.db);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let storage = Storage::connect(&url)
+            .await
+            .with_context(|| format!("opening the database {}", args.db))?;
+        let config = DashboardConfig {
+            charts,
+            admin_token,
+            etiquette: Etiquette {
+                user_agent: format!(
+                    "fedicensus/{} (+{})",
+                    env!("CARGO_PKG_VERSION"),
+                    args.contact_url
+                ),
+                robots_token: "fedicensus".into(),
+                contact_url: args.contact_url.clone(),
+            },
+            db_size: file.map(|path| {
+                Arc::new(move || std::fs::metadata(&path).ok().map(|m| m.len()))
+                    as fedicensus_dashboard::state::DbSizeFn
+            }),
+        };
+        let state = AppState::new(storage.clone(), config).context("preparing the dashboard")?;
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        println!("fedicensus dashboard: http://{addr}/");
+        tracing::info!(%addr, admin = state.config.admin_token.is_some(), "serving the dashboard");
+        fedicensus_dashboard::serve(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("Ctrl-C: finishing requests in flight, then stopping");
+        })
+        .await
+        .context("serving the dashboard")?;
+        storage.close().await;
+        anyhow::Ok(())
+    })
+}
