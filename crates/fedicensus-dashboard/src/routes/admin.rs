@@ -95,7 +95,9 @@ pub async fn opt_out(
 ) -> Result<Json<Value>> {
     authorize(&state, &headers)?;
     let req: OptOut = body(&bytes, "{\"host\": \"a.example\"}")?;
-    let h = host("host", &req.host)?;
+    // Any server already in the database can be opted out, even one whose name our parser
+    // would refuse today: it is looked up, not crawled.
+    let h = Host::from_normalised(req.host.trim().to_lowercase());
     match state
         .storage
         .set_status(&h, ServerStatus::OptedOut, None)

@@ -1,1 +1,590 @@
-//! Integration tests of the dashboard (filled in below).
+//! Integration tests: the dashboard served on 127.0.0.1:0 over a fresh SQLite database filled
+//! through storage's public write API, asked over real HTTP.
+
+mod browser;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, TimeZone, Utc};
+use fedicensus_core::{
+    Host, Measurement, Metric, Observation, Outcome, Software, SoftwareReport, Source,
+};
+use fedicensus_dashboard::{AppState, ChartSet, DashboardConfig, Etiquette};
+use fedicensus_storage::{RunStart, Storage};
+use std::net::SocketAddr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A hostile software name: markup for HTML and a formula for spreadsheets.
+pub const HOSTILE: &str = "=HYPERLINK(\"http://x\")<script>alert(1)</script>\"onload=";
+pub const TOKEN: &str = "a-long-admin-token-for-tests";
+
+#[derive(Debug)]
+pub struct App {
+    pub addr: SocketAddr,
+    _dir: TempDir,
+}
+
+/// A temporary directory removed on drop (no tempfile dependency needed).
+#[derive(Debug)]
+pub struct TempDir(pub std::path::PathBuf);
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!(
+            "fedicensus-dashboard-{tag}-{}-{}",
+            std::process::id(),
+            Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        ));
+        std::fs::create_dir_all(&dir).expect("create a temporary directory");
+        TempDir(dir)
+    }
+}
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn at(month: u32, day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, month, day, 12, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+fn ok(
+    host: &str,
+    when: DateTime<Utc>,
+    family: Software,
+    raw: &str,
+    users: u64,
+    mau: Option<u64>,
+) -> Observation {
+    let mut o = Observation::failed(Host::from_normalised(host), when, Outcome::Ok, 40);
+    o.software = Some(SoftwareReport {
+        family,
+        raw_name: raw.into(),
+        raw_version: "4.0.2".into(),
+        version: Some("4.0.2".into()),
+    });
+    o.measurements.push(Measurement {
+        metric: Metric::UsersTotal,
+        source: Source::NodeInfo,
+        value: users,
+    });
+    if let Some(m) = mau {
+        o.measurements.push(Measurement {
+            metric: Metric::UsersActiveMonth,
+            source: Source::NodeInfo,
+            value: m,
+        });
+    }
+    o
+}
+
+/// Two crawl runs in autumn 2022: a growing Mastodon server, one that died, a Misskey server
+/// without monthly actives, and a server with a hostile software name.
+async fn fill(storage: &Storage) -> Result<()> {
+    let hostile_family = Software::Other(HOSTILE.to_lowercase());
+    for (start, observations) in [
+        (
+            at(10, 15),
+            vec![
+                ok(
+                    "big.example",
+                    at(10, 15),
+                    Software::Mastodon,
+                    "mastodon",
+                    1_000,
+                    Some(300),
+                ),
+                ok(
+                    "dead.example",
+                    at(10, 15),
+                    Software::Mastodon,
+                    "mastodon",
+                    50,
+                    Some(10),
+                ),
+                ok(
+                    "misskey.example",
+                    at(10, 15),
+                    Software::Misskey,
+                    "misskey",
+                    150,
+                    None,
+                ),
+                ok(
+                    "evil.example",
+                    at(10, 15),
+                    hostile_family.clone(),
+                    HOSTILE,
+                    5,
+                    None,
+                ),
+            ],
+        ),
+        (
+            at(11, 20),
+            vec![
+                ok(
+                    "big.example",
+                    at(11, 20),
+                    Software::Mastodon,
+                    "mastodon",
+                    1_500,
+                    Some(500),
+                ),
+                Observation::failed(
+                    Host::from_normalised("dead.example"),
+                    at(11, 10),
+                    Outcome::Timeout,
+                    10_000,
+                ),
+                Observation::failed(
+                    Host::from_normalised("dead.example"),
+                    at(11, 20),
+                    Outcome::Timeout,
+                    10_000,
+                ),
+                ok(
+                    "misskey.example",
+                    at(11, 20),
+                    Software::Misskey,
+                    "misskey",
+                    200,
+                    None,
+                ),
+                ok(
+                    "evil.example",
+                    at(11, 20),
+                    hostile_family.clone(),
+                    HOSTILE,
+                    7,
+                    None,
+                ),
+            ],
+        ),
+    ] {
+        let run = storage
+            .start_run(&RunStart {
+                started_at: start,
+                crawler_version: "test".into(),
+                config_hash: "test".into(),
+                seeds: vec![Host::from_normalised("big.example")],
+            })
+            .await?;
+        for o in &observations {
+            storage.record_observation(o, Some(run)).await?;
+        }
+        storage
+            .finish_run(run, start + chrono::Duration::hours(1))
+            .await?;
+    }
+    Ok(())
+}
+
+/// Spawns the dashboard over a fresh database; `admin` sets the admin token.
+pub async fn spawn_app(admin: bool) -> Result<App> {
+    let dir = TempDir::new("it");
+    let url = format!("sqlite://{}?mode=rwc", dir.0.join("census.db").display());
+    let storage = Storage::connect(&url).await.context("open storage")?;
+    fill(&storage).await.context("fill the database")?;
+    let config = DashboardConfig {
+        charts: ChartSet::embedded()?,
+        admin_token: admin.then(|| TOKEN.to_owned()),
+        etiquette: Etiquette::default(),
+        db_size: Some(std::sync::Arc::new(|| Some(4096))),
+    };
+    let state = AppState::new(storage, config)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(fedicensus_dashboard::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    Ok(App { addr, _dir: dir })
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: String,
+    pub body: String,
+}
+
+impl App {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// One HTTP/1.1 request on its own connection (`Connection: close`, read to the end).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Result<Response> {
+        let mut stream = tokio::net::TcpStream::connect(self.addr).await?;
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        stream.write_all(req.as_bytes()).await?;
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).await?;
+        let text = String::from_utf8_lossy(&raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").context("a response head")?;
+        let status = head.split(' ').nth(1).context("a status")?.parse()?;
+        Ok(Response {
+            status,
+            headers: head.to_lowercase(),
+            body: body.to_owned(),
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Response> {
+        self.request("GET", path, &[], "").await
+    }
+}
+
+#[tokio::test]
+async fn the_overview_shows_headline_numbers_as_of_a_date_with_servers_reporting() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let r = app.get("/").await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("As of <strong>2022-11-20</strong>"),
+        "{}",
+        r.body
+    );
+    // 1,500 + 200 + 7: the dead server's last figure is older than the 30-day carry-forward.
+    assert!(r.body.contains("1,707"), "registered users summed");
+    assert!(
+        r.body.contains("of 3 servers reporting"),
+        "the users' denominator"
+    );
+    assert!(
+        r.body.contains("of 1 servers reporting"),
+        "only one server reports monthly actives"
+    );
+    assert!(r.body.contains("<svg"), "charts are inline SVG");
+    assert!(
+        r.body.contains("servers reporting</th>"),
+        "every chart has its data table"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_page_answers_200() -> Result<()> {
+    let app = spawn_app(false).await?;
+    for path in [
+        "/",
+        "/growth",
+        "/software",
+        "/concentration",
+        "/servers",
+        "/servers?q=big&sort=domain&order=asc",
+        "/servers/big.example",
+        "/crawl",
+        "/methodology",
+        "/charts/migration-2022-servers?granularity=week&view=raw",
+    ] {
+        let r = app.get(path).await?;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+    let m = app.get("/methodology").await?.body;
+    assert!(
+        m.contains("fedicensus&#x2f;0.1.0 (+") && m.contains("robots.txt") && m.contains("opt out")
+    );
+    assert!(
+        m.contains("servers_reporting"),
+        "the methodology document is rendered"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn series_json_and_csv_give_the_same_points() -> Result<()> {
+    let app = spawn_app(false).await?;
+    for metric in [
+        "servers_known",
+        "servers_up",
+        "users_total",
+        "users_active_month",
+    ] {
+        let q = "from=2022-10-10&to=2022-11-30&granularity=week";
+        let json = app.get(&format!("/api/v1/series/{metric}?{q}")).await?;
+        assert_eq!(json.status, 200, "{}", json.body);
+        let v: serde_json::Value = serde_json::from_str(&json.body)?;
+        let csv = app
+            .get(&format!("/api/v1/series/{metric}?{q}&format=csv"))
+            .await?;
+        assert!(csv.headers.contains("text/csv"));
+        let lines: Vec<&str> = csv.body.lines().collect();
+        assert_eq!(lines[0], "date,value,servers_reporting");
+        let points = v["points"].as_array().context("points")?;
+        assert_eq!(points.len(), lines.len() - 1);
+        for (p, line) in points.iter().zip(&lines[1..]) {
+            let value = match p["value"].as_f64() {
+                Some(x) => x.to_string(),
+                None => String::new(),
+            };
+            let expected = format!(
+                "{},{},{}",
+                p["date"].as_str().unwrap_or_default(),
+                value,
+                p["servers_reporting"]
+            );
+            assert_eq!(*line, expected, "{metric}");
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(
+        &app.get("/api/v1/series/users_active_month?from=2022-11-20&to=2022-11-20")
+            .await?
+            .body,
+    )?;
+    assert_eq!(
+        v["points"][0]["value"], 500.0,
+        "the Misskey server has no MAU: left out, not zero"
+    );
+    assert_eq!(v["points"][0]["servers_reporting"], 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_parameters_answer_400_with_json_saying_what_is_accepted() -> Result<()> {
+    let app = spawn_app(false).await?;
+    for (path, accepted) in [
+        ("/api/v1/series/users?from=2022-10-01", "servers_known"),
+        ("/api/v1/series/servers_up?from=2022-13-01", "YYYY-MM-DD"),
+        (
+            "/api/v1/series/servers_up?granularity=year",
+            "day, week, month",
+        ),
+        ("/api/v1/series/servers_up?format=xml", "json, csv"),
+        ("/api/v1/series/servers_up?form=2022-10-01", "from"),
+        (
+            "/api/v1/series/servers_up?from=2022-11-01&to=2022-10-01",
+            "on or before",
+        ),
+        ("/api/v1/servers?sort=size", "domain, users"),
+        ("/api/v1/servers?page=0", "1 to"),
+        ("/servers?status=sleepy", "alive"),
+        ("/api/v1/charts/overview-servers/png", "svg, csv, json"),
+    ] {
+        let r = app.get(path).await?;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert!(r.headers.contains("application/json"), "{path}");
+        let v: serde_json::Value = serde_json::from_str(&r.body)?;
+        let msg = v["error"].as_str().context("an error message")?;
+        assert!(msg.contains(accepted), "{path}: {msg}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn csv_cells_from_crawled_servers_are_neutralised_but_numbers_are_not() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let r = app
+        .get("/api/v1/servers?format=csv&sort=domain&order=asc")
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("evil.example,\"'=hyperlink("), "{}", r.body);
+    assert!(!r.body.contains(",=hyperlink"), "no cell starts with =");
+    let r = app.get("/api/v1/servers/evil.example/history.csv").await?;
+    assert!(r.body.contains("'=HYPERLINK("), "{}", r.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn text_from_crawled_servers_is_escaped_in_html() -> Result<()> {
+    let app = spawn_app(false).await?;
+    for path in ["/servers?sort=domain", "/servers/evil.example", "/software"] {
+        let r = app.get(path).await?;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(
+            !r.body.contains("<script>alert(1)"),
+            "{path} has raw markup"
+        );
+        assert!(
+            !r.body.contains("\"onload="),
+            "{path} has a raw attribute breaker"
+        );
+    }
+    let r = app.get("/servers/evil.example").await?;
+    assert!(r.body.contains("&lt;script&gt;alert(1)&lt;"), "{}", r.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_and_responses_have_its_required_fields(
+) -> Result<()> {
+    let app = spawn_app(false).await?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/openapi.json").await?.body)?;
+    for (method, path) in fedicensus_dashboard::router::API_ROUTES {
+        assert!(
+            doc["paths"][path][method].is_object(),
+            "{method} {path} is not documented"
+        );
+    }
+    let documented = doc["paths"].as_object().context("paths")?;
+    assert_eq!(
+        documented.len(),
+        fedicensus_dashboard::router::API_ROUTES.len(),
+        "no documented path is missing from the router"
+    );
+    let required = |schema: &str| -> Vec<String> {
+        doc["components"]["schemas"][schema]["required"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for (path, schema) in [
+        ("/api/v1/series/servers_up?granularity=week", "Series"),
+        ("/api/v1/servers", "ServerList"),
+        ("/api/v1/servers/big.example", "ServerHistory"),
+        ("/api/v1/annotations", "Annotations"),
+        ("/api/v1/runs", "Runs"),
+        ("/api/v1/charts", "Charts"),
+        ("/api/v1/charts/overview-users/json", "ChartData"),
+        ("/api/v1/series/nope", "Error"),
+    ] {
+        let v: serde_json::Value = serde_json::from_str(&app.get(path).await?.body)?;
+        for field in required(schema) {
+            assert!(
+                v.get(&field).is_some(),
+                "{path}: {schema}.{field} missing in {v}"
+            );
+        }
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/series/servers_up").await?.body)?;
+    for p in v["points"].as_array().context("points")? {
+        for field in required("Point") {
+            assert!(p.get(&field).is_some(), "Point.{field}");
+        }
+    }
+    let v: serde_json::Value = serde_json::from_str(&app.get("/api/v1/servers").await?.body)?;
+    for s in v["servers"].as_array().context("servers")? {
+        for field in required("Server") {
+            assert!(s.get(&field).is_some(), "Server.{field}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn admin_actions_are_off_without_a_token_and_need_the_right_one() -> Result<()> {
+    let off = spawn_app(false).await?;
+    let r = off
+        .request(
+            "POST",
+            "/api/v1/admin/seeds",
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+            r#"{"hosts":["new.example.org"]}"#,
+        )
+        .await?;
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    let app = spawn_app(true).await?;
+    let body = r#"{"hosts":["new.example.org"]}"#;
+    assert_eq!(
+        app.request("POST", "/api/v1/admin/seeds", &[], body)
+            .await?
+            .status,
+        403
+    );
+    assert_eq!(
+        app.request(
+            "POST",
+            "/api/v1/admin/seeds",
+            &[("Authorization", "Bearer wrong-token-of-some-length")],
+            body
+        )
+        .await?
+        .status,
+        403
+    );
+    let auth = format!("Bearer {TOKEN}");
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/seeds",
+            &[("Authorization", &auth)],
+            body,
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("\"added\":1"));
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/seeds",
+            &[("Authorization", &auth)],
+            r#"{"hosts":["not a host!"]}"#,
+        )
+        .await?;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/opt-out",
+            &[("Authorization", &auth)],
+            r#"{"host":"big.example"}"#,
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        app.get("/servers/big.example").await?.status,
+        404,
+        "an opted-out server is not listed"
+    );
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/annotations",
+            &[("Authorization", &auth)],
+            r#"{"date":"2022-11-01","title":"Test marker"}"#,
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(app
+        .get("/api/v1/annotations?from=2022-11-01&to=2022-11-01")
+        .await?
+        .body
+        .contains("Test marker"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn metrics_and_healthz_answer() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let h = app.get("/healthz").await?;
+    assert_eq!(h.status, 200);
+    assert!(h.body.contains("\"ok\""));
+    app.get("/").await?;
+    let m = app.get("/metrics").await?;
+    assert_eq!(m.status, 200);
+    for needle in [
+        "fedicensus_http_requests_total{route=\"/\",status=\"200\"} 1",
+        "fedicensus_http_request_duration_seconds_count{route=\"/\"}",
+        "fedicensus_database_size_bytes 4096",
+        "fedicensus_crawl_runs_total 2",
+        "fedicensus_last_crawl_finished_timestamp_seconds",
+        "fedicensus_crawl_visits_total{outcome=\"timeout\"} 2",
+    ] {
+        assert!(m.body.contains(needle), "{needle} missing in\n{}", m.body);
+    }
+    Ok(())
+}
