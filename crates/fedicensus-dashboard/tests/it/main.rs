@@ -269,7 +269,7 @@ async fn the_overview_shows_headline_numbers_as_of_a_date_with_servers_reporting
         "the users' denominator"
     );
     assert!(
-        r.body.contains("of 1 servers reporting"),
+        r.body.contains("of 1 server reporting"),
         "only one server reports monthly actives"
     );
     assert!(r.body.contains("<svg"), "charts are inline SVG");
