@@ -4,9 +4,12 @@
 //!
 //! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
 
+mod crawl;
+mod network;
 mod parse;
 mod probe;
 mod serve;
+mod settings;
 mod simulate;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +25,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Crawl every server that is due, into the database (once, or on a schedule).
+    Crawl(crawl::Args),
     /// Serve a simulated fediverse on loopback, or print its ground truth.
     Simulate(simulate::Args),
     /// Parse a saved server document (NodeInfo, peers, ...) or a host name and print it as JSON.
@@ -36,6 +41,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
     let result = match cli.command {
+        Command::Crawl(args) => crawl::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Parse(args) => parse::run(args),
         Command::Probe(args) => probe::run(args),

@@ -66,7 +66,9 @@ pub fn run(args: Args) -> Result<()> {
         let crawler = Crawler::new(config).context("setting up the crawler")?;
         let report = crawler.visit_with_log(&host).await;
         for r in &report.requests {
-            let status = r.status.map_or_else(|| "---".to_string(), |s| s.to_string());
+            let status = r
+                .status
+                .map_or_else(|| "---".to_string(), |s| s.to_string());
             println!(
                 "{:<4} {:<60} {status:>3} {:>9} B {:>7.1} ms{}",
                 r.method,

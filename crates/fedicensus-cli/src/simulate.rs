@@ -174,7 +174,7 @@ fn parse_scenario(name: &str) -> Result<Scenario, String> {
 }
 
 /// Accepts `YYYY-MM-DD` (midnight UTC) or an RFC 3339 time.
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return Ok(midnight(day));
     }

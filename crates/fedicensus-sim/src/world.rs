@@ -1090,7 +1090,7 @@ impl World {
             // Some days the API counts every known user: 2 one day, 10,000 the next.
             let today = day.floor() as i64 as u64;
             let h = hash3(seed ^ TAG_CALCKEY, u64::from(id), today);
-            if h % 2 == 0 {
+            if h.is_multiple_of(2) {
                 reported.users = truth.users + 10_000 + mix(h) % 5_000;
             }
         }
@@ -1276,7 +1276,7 @@ impl World {
             Some(Failure::SsrfPrivate) => {
                 let h = hash3(self.config.seed ^ TAG_PRIVATE, u64::from(id), 0);
                 let [a, b, ..] = h.to_le_bytes();
-                let address = if h % 2 == 0 {
+                let address = if h.is_multiple_of(2) {
                     Ipv4Addr::new(10, a, b, 10)
                 } else {
                     Ipv4Addr::new(192, 168, a, 10)

@@ -270,6 +270,18 @@ pub(crate) async fn release(
     Ok(released > 0)
 }
 
+/// Ends every lease `worker` holds, leaving when each host is due unchanged.
+pub(crate) async fn release_all(conn: &mut Conn<'_>, worker: &str) -> Result<u64> {
+    conn.execute(
+        Sql::new(
+            "UPDATE servers SET lease_owner = NULL, lease_expires = NULL WHERE lease_owner = $1",
+        )
+        .bind(worker),
+        "releasing a worker's leases",
+    )
+    .await
+}
+
 pub(crate) async fn add_alias(
     conn: &mut Conn<'_>,
     alias: &Host,
@@ -411,6 +423,16 @@ impl Storage {
         let due = tx.lease_due_hosts(worker, now, limit, lease_for).await?;
         tx.commit().await?;
         Ok(due)
+    }
+
+    /// Ends every lease `worker` holds. A worker restarted under its old name after a crash
+    /// calls this first: nothing of its old leases is in flight any more, so its hosts are due
+    /// again at once instead of when the leases would have expired. Returns how many it held.
+    pub async fn release_all(&self, worker: &str) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let released = release_all(&mut tx.conn(), worker).await?;
+        tx.commit().await?;
+        Ok(released)
     }
 
     /// [`Transaction::release`] in its own transaction.

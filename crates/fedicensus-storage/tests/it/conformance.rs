@@ -23,6 +23,7 @@ crate::conformance!(
     seeds_are_due_at_once_and_a_visit_schedules_the_next,
     two_workers_never_lease_the_same_host,
     an_expired_lease_is_taken_over,
+    a_worker_restarted_under_its_name_takes_its_own_leases_back,
     a_finished_run_counts_its_outcomes,
     the_built_in_annotations_are_there,
     exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out,
@@ -431,6 +432,30 @@ async fn two_workers_never_lease_the_same_host(s: Storage) -> anyhow::Result<()>
     all.dedup();
     assert_eq!(total, 40, "every host leased once");
     assert_eq!(all.len(), 40, "no host leased twice");
+    Ok(())
+}
+
+async fn a_worker_restarted_under_its_name_takes_its_own_leases_back(
+    s: Storage,
+) -> anyhow::Result<()> {
+    s.add_seeds(&[host("a.example"), host("b.example")], day(11, 1))
+        .await?;
+    let lease = Duration::minutes(10);
+    let first = s.lease_due_hosts("w1", day(11, 1), 1, lease).await?;
+    assert_eq!(first.len(), 1);
+    // w1 is killed: another worker cannot take its host while the lease lives; w1 restarted
+    // under the same name releases its old leases and takes the host straight back.
+    let other = s.lease_due_hosts("w2", day(11, 1), 5, lease).await?;
+    assert_eq!(other.len(), 1, "w2 gets only the host nobody leased");
+    assert_ne!(other[0].host, first[0].host);
+    assert!(s
+        .lease_due_hosts("w1", day(11, 1), 5, lease)
+        .await?
+        .is_empty());
+    assert_eq!(s.release_all("w1").await?, 1);
+    let again = s.lease_due_hosts("w1", day(11, 1), 5, lease).await?;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].host, first[0].host);
     Ok(())
 }
 

@@ -1,0 +1,506 @@
+//! `fedicensus crawl`: the pipeline that connects the crawler to storage.
+//!
+//! The crawler and storage do not know each other (an architecture invariant); this module is the
+//! channel between them. The database is the frontier: hosts are leased from it in batches
+//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers on several machines share one
+//! crawl), visited by the crawler, and each observation is written back in one transaction that
+//! also records the peers it revealed as new, due servers. A crawl killed at any moment therefore
+//! resumes where it stopped: finished visits are stored (idempotently), unfinished ones come due
+//! again when their lease expires.
+
+use crate::network::NetworkArgs;
+use crate::settings::Settings;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, TimeDelta, Utc};
+use fedicensus_core::{Host, Observation, Outcome};
+use fedicensus_crawler::discovery::{Admission, Frontier, Provenance};
+use fedicensus_crawler::schedule::{self, HostHistory};
+use fedicensus_crawler::{Clock, Crawler, CrawlerConfig};
+use fedicensus_storage::{DueHost, RunStart, Storage};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// How long a leased host stays reserved for one worker; a worker killed mid-visit loses its
+/// hosts to the others after this.
+pub const LEASE_FOR: Duration = Duration::from_secs(10 * 60);
+/// Hosts leased at once.
+pub const DEFAULT_BATCH: u32 = 500;
+
+/// Crawl every server that is due, once or on a schedule.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fedicensus crawl --once --contact-url https://example.org/about-our-crawler
+      One pass over everything due (seeds first), into fedicensus.db.
+  fedicensus crawl --every 6h --database postgres://census@db/fedicensus --worker node-2
+      A daemon; several of them on one PostgreSQL database share the work.
+  fedicensus crawl --once --seed mastodon.social --dns 127.0.0.1:5353 --port 8443 \\
+      --ca-file ca.pem --allow-address 127.0.0.1 --allow-address 127.0.0.2 --now 2022-11-15
+      Crawl the simulated fediverse of `fedicensus simulate` as of 15 November 2022.
+
+Exit codes: 0 the crawl finished (failed servers are data, not errors); 1 it could not run.")]
+pub struct Args {
+    /// The configuration file (default: fedicensus.toml if present).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A SQLite path or a postgres:// URL (overrides [database] url).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// One pass over everything due, then exit.
+    #[arg(long, conflicts_with = "every")]
+    once: bool,
+    /// Run as a daemon: a pass, then wait this long (e.g. 6h, 30m) and pass again.
+    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    every: Option<Duration>,
+    /// Start discovery here (repeatable; overrides [crawler] seeds).
+    #[arg(long = "seed", value_name = "HOST")]
+    seeds: Vec<String>,
+    /// The page that explains the crawler and how to opt out (overrides [crawler] contact_url).
+    #[arg(long, value_name = "URL")]
+    contact_url: Option<String>,
+    /// This worker's name in leases (default: host name and process id).
+    #[arg(long)]
+    worker: Option<String>,
+    /// Hosts leased at once.
+    #[arg(long, default_value_t = DEFAULT_BATCH, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch: u32,
+    /// Visits in flight at once (overrides [crawler] concurrency).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Start the crawler's clock at this time (YYYY-MM-DD or RFC 3339) and run it forward from
+    /// there: for crawling the simulator "as of" a date. Default: the real time.
+    #[arg(long, value_parser = crate::simulate::parse_instant, value_name = "TIME")]
+    now: Option<DateTime<Utc>>,
+    #[command(flatten)]
+    network: NetworkArgs,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    if !args.once && args.every.is_none() {
+        bail!("say how to crawl: --once (one pass, then exit) or --every DURATION (a daemon)");
+    }
+    let mut settings = Settings::load(args.config.as_deref())?;
+    if let Some(url) = &args.database {
+        settings.database.url = url.clone();
+    }
+    if let Some(contact) = &args.contact_url {
+        settings.crawler.contact_url = Some(contact.clone());
+    }
+    if let Some(n) = args.concurrency {
+        settings.crawler.concurrency = n;
+    }
+    if !args.seeds.is_empty() {
+        settings.crawler.seeds = args.seeds.clone();
+    }
+    let mut config = settings.crawler_config()?;
+    args.network.apply(&mut config.network)?;
+    let seeds = settings
+        .crawler
+        .seeds
+        .iter()
+        .map(|s| {
+            Host::parse(s).map_err(|e| anyhow::anyhow!("seed {s:?} is not a server name: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let worker = args.worker.clone().unwrap_or_else(default_worker_name);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let storage = Storage::connect(&crate::settings::database_url(&settings.database.url))
+            .await
+            .with_context(|| format!("opening the database {}", settings.database.url))?;
+        let clock = match args.now {
+            Some(start) => offset_clock(start),
+            None => fedicensus_crawler::visit::system_clock(),
+        };
+        let cancel = CancellationToken::new();
+        spawn_signal_handler(cancel.clone());
+        let pipeline = Pipeline {
+            storage,
+            config,
+            clock,
+            worker,
+            batch: args.batch,
+            cancel: cancel.clone(),
+            progress: Progress::new(),
+        };
+        loop {
+            let summary = pipeline.pass(&seeds).await?;
+            println!("{summary}");
+            let Some(every) = args.every else { break };
+            if cancel.is_cancelled() {
+                break;
+            }
+            tokio::select! {
+                _ = cancel.cancelled() => break,
+                _ = tokio::time::sleep(every) => {}
+            }
+        }
+        pipeline.storage.close().await;
+        Ok(())
+    })
+}
+
+/// A clock that reads `start` now and runs forward at wall-clock speed.
+pub fn offset_clock(start: DateTime<Utc>) -> Clock {
+    let anchor = Instant::now();
+    Arc::new(move || start + TimeDelta::from_std(anchor.elapsed()).unwrap_or(TimeDelta::zero()))
+}
+
+fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "worker".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// SIGINT and SIGTERM stop the crawl gracefully: visits under way are abandoned (their leases
+/// expire), everything finished is already stored.
+fn spawn_signal_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = match signal(SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return,
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::warn!("stopping: finishing the writes under way");
+        cancel.cancel();
+    });
+}
+
+/// The crawler, storage and the leasing loop between them.
+pub struct Pipeline {
+    pub storage: Storage,
+    pub config: CrawlerConfig,
+    pub clock: Clock,
+    pub worker: String,
+    pub batch: u32,
+    pub cancel: CancellationToken,
+    pub progress: Progress,
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone)]
+pub struct PassSummary {
+    pub visited: u64,
+    pub recorded: u64,
+    pub discovered: u64,
+    pub by_outcome: BTreeMap<String, u64>,
+    pub over_budget: u64,
+    pub elapsed: Duration,
+    pub cancelled: bool,
+}
+
+impl std::fmt::Display for PassSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "crawl pass {}: {} visits recorded, {} new servers discovered, {} held back by the \
+             per-domain budget, in {:.1} s",
+            if self.cancelled {
+                "stopped"
+            } else {
+                "finished"
+            },
+            self.recorded,
+            self.discovered,
+            self.over_budget,
+            self.elapsed.as_secs_f64()
+        )?;
+        let outcomes: Vec<String> = self
+            .by_outcome
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        if !outcomes.is_empty() {
+            write!(f, "\noutcomes: {}", outcomes.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+impl Pipeline {
+    /// One pass: seeds are added, then batches of due hosts are leased, visited and recorded
+    /// until nothing is due (or the pass is cancelled).
+    pub async fn pass(&self, seeds: &[Host]) -> Result<PassSummary> {
+        let started = Instant::now();
+        let now = (self.clock)();
+        // Leases this worker name still holds are from a run that died (kill -9, a crash):
+        // nothing of them is in flight, so they are due again now.
+        let reclaimed = self
+            .storage
+            .release_all(&self.worker)
+            .await
+            .context("releasing this worker's leases from an earlier run")?;
+        if reclaimed > 0 {
+            tracing::info!(reclaimed, worker = %self.worker, "took back leases of an earlier run");
+        }
+        self.storage
+            .add_seeds(seeds, now)
+            .await
+            .context("adding the seeds")?;
+        let run = self
+            .storage
+            .start_run(&RunStart {
+                started_at: now,
+                crawler_version: env!("CARGO_PKG_VERSION").to_string(),
+                config_hash: config_hash(&self.config),
+                seeds: seeds.to_vec(),
+            })
+            .await
+            .context("starting a crawl run")?;
+        let crawler = Crawler::new(self.config.clone())
+            .context("setting up the crawler")?
+            .with_clock(self.clock.clone());
+        let mut summary = PassSummary::default();
+        // The per-registrable-domain budget holds for the whole pass, across batches.
+        let mut per_domain: HashMap<String, usize> = HashMap::new();
+        // Where the pass began, so hosts it already visited are not due again within it.
+        let pass_start = now;
+        while !self.cancel.is_cancelled() {
+            let leased = self
+                .storage
+                .lease_due_hosts(
+                    &self.worker,
+                    (self.clock)(),
+                    self.batch,
+                    chrono_duration(LEASE_FOR),
+                )
+                .await
+                .context("leasing due hosts")?;
+            if leased.is_empty() {
+                break;
+            }
+            let mut batch: Vec<DueHost> = Vec::with_capacity(leased.len());
+            for due in leased {
+                let domain = due.host.registrable_domain().to_string();
+                let used = per_domain.entry(domain).or_default();
+                if *used >= self.config.domain_budget {
+                    // Over budget this pass: due again after the pass, not now.
+                    summary.over_budget += 1;
+                    let later = pass_start + TimeDelta::hours(6);
+                    self.storage
+                        .release(&due.host, &self.worker, Some(later))
+                        .await
+                        .context("releasing a host over its domain's budget")?;
+                    continue;
+                }
+                *used += 1;
+                batch.push(due);
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            self.crawl_batch(&crawler, batch, run, &mut summary).await?;
+        }
+        summary.cancelled = self.cancel.is_cancelled();
+        summary.elapsed = started.elapsed();
+        let counts = self
+            .storage
+            .finish_run(run, (self.clock)())
+            .await
+            .context("finishing the crawl run")?;
+        summary.by_outcome = counts;
+        self.progress.finish(&summary);
+        Ok(summary)
+    }
+
+    async fn crawl_batch(
+        &self,
+        crawler: &Crawler,
+        batch: Vec<DueHost>,
+        run: fedicensus_storage::RunId,
+        summary: &mut PassSummary,
+    ) -> Result<()> {
+        let hosts: Vec<Host> = batch.iter().map(|d| d.host.clone()).collect();
+        let history: HashMap<Host, DueHost> =
+            batch.into_iter().map(|d| (d.host.clone(), d)).collect();
+        let mut crawl = crawler.crawl_once(hosts.clone(), BatchFrontier::new(), 256);
+        let mut cancelled = false;
+        loop {
+            let observation = tokio::select! {
+                _ = self.cancel.cancelled(), if !cancelled => {
+                    crawl.cancel.cancel();
+                    cancelled = true;
+                    continue;
+                }
+                observation = crawl.observations.recv() => observation,
+            };
+            let Some(observation) = observation else {
+                break;
+            };
+            summary.visited += 1;
+            let recorded = self
+                .storage
+                .record_observation(&observation, Some(run))
+                .await
+                .with_context(|| format!("recording the visit of {}", observation.host))?;
+            if recorded.newly_stored {
+                summary.recorded += 1;
+            }
+            summary.discovered += recorded.servers_discovered;
+            let next = next_due(crawler, &observation, history.get(&observation.host));
+            self.storage
+                .release(&observation.host, &self.worker, Some(next))
+                .await
+                .with_context(|| format!("scheduling the next visit of {}", observation.host))?;
+            self.progress.update(summary, &observation.outcome);
+        }
+        let _ = crawl.finished.await;
+        Ok(())
+    }
+}
+
+/// When to visit a host again, from this visit and what the database knew of it.
+fn next_due(crawler: &Crawler, observation: &Observation, due: Option<&DueHost>) -> DateTime<Utc> {
+    let history = if observation.outcome.is_ok() {
+        HostHistory::alive()
+    } else {
+        let failures = due.map_or(0, |d| d.consecutive_failures) + 1;
+        HostHistory {
+            consecutive_failures: failures,
+            // The failing run began after the last success; a host that never answered has
+            // been failing since this visit as far as we know.
+            failing_since: Some(
+                due.and_then(|d| d.last_success_at)
+                    .unwrap_or(observation.observed_at),
+            ),
+            postponed_until: crawler.postponed_until(&observation.host),
+        }
+    };
+    schedule::next_due(
+        &observation.outcome,
+        &history,
+        observation.observed_at,
+        schedule::JITTER,
+    )
+}
+
+fn chrono_duration(d: Duration) -> TimeDelta {
+    TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
+}
+
+/// A stable hash of what changes how a crawl behaves, stored with each run.
+fn config_hash(config: &CrawlerConfig) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    config.user_agent().hash(&mut hasher);
+    config.concurrency.hash(&mut hasher);
+    config.per_ip_concurrency.hash(&mut hasher);
+    config.min_interval.hash(&mut hasher);
+    config.request_timeout.hash(&mut hasher);
+    config.connect_timeout.hash(&mut hasher);
+    config.visit_timeout.hash(&mut hasher);
+    config.document_cap.hash(&mut hasher);
+    config.peer_list_cap.hash(&mut hasher);
+    config.max_redirects.hash(&mut hasher);
+    config.domain_budget.hash(&mut hasher);
+    config.deny.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// The frontier of one leased batch: exactly the leased hosts. Discovery goes through the
+/// database instead (each observation's peers become due servers there), so peers offered by the
+/// crawler are not queued here.
+struct BatchFrontier {
+    queue: VecDeque<Host>,
+}
+
+impl BatchFrontier {
+    fn new() -> BatchFrontier {
+        BatchFrontier {
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+impl Frontier for BatchFrontier {
+    fn offer(&mut self, host: &Host, provenance: Provenance) -> Admission {
+        match provenance {
+            Provenance::Seed => {
+                self.queue.push_back(host.clone());
+                Admission::Queued
+            }
+            Provenance::PeerOf(_) | Provenance::MovedFrom(_) => Admission::Known,
+        }
+    }
+
+    fn record_peers(&mut self, _from: &Host, _peers: &[Host]) {}
+
+    fn next(&mut self) -> Option<Host> {
+        self.queue.pop_front()
+    }
+}
+
+/// A progress bar on a terminal; a log line every ten seconds otherwise.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: std::sync::Mutex<Instant>,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        use std::io::IsTerminal;
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {elapsed_precise} {pos} visits ({per_sec}) {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress {
+            bar,
+            last_line: std::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    fn update(&self, summary: &PassSummary, outcome: &Outcome) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(summary.visited);
+            bar.set_message(format!(
+                "{} discovered, last: {outcome}",
+                summary.discovered
+            ));
+            return;
+        }
+        let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
+        if last.elapsed() >= Duration::from_secs(10) {
+            *last = Instant::now();
+            tracing::info!(
+                visited = summary.visited,
+                discovered = summary.discovered,
+                "crawling"
+            );
+        }
+    }
+
+    fn finish(&self, summary: &PassSummary) {
+        if let Some(bar) = &self.bar {
+            bar.finish_with_message(format!("{} discovered", summary.discovered));
+        }
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}

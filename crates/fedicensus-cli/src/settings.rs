@@ -1,0 +1,287 @@
+//! The one typed configuration tree, layered as zero2prod does: defaults in code, then the
+//! `fedicensus.toml` file, then `FEDICENSUS__SECTION__KEY` environment variables, then flags.
+//!
+//! Unknown keys are errors that name the key (a typo must not silently fall back to a default),
+//! and the libraries never see any of this: the binary turns each section into the library's
+//! own config struct.
+
+use anyhow::{bail, Context, Result};
+use fedicensus_crawler::config as crawler_defaults;
+use fedicensus_crawler::CrawlerConfig;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "fedicensus.toml";
+
+/// Large servers of several kinds of software, from which a real crawl discovers the rest.
+pub const DEFAULT_SEEDS: &[&str] = &[
+    "mastodon.social",
+    "mstdn.jp",
+    "pawoo.net",
+    "misskey.io",
+    "lemmy.world",
+    "pixelfed.social",
+    "framatube.org",
+    "mastodon.online",
+    "fosstodon.org",
+    "akko.wtf",
+];
+
+/// Everything fedicensus can be configured with.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub crawler: CrawlerSettings,
+    pub serve: ServeSettings,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// A SQLite file path (`fedicensus.db`, `sqlite://...`) or a `postgres://` URL.
+    pub url: String,
+}
+
+/// `[crawler]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrawlerSettings {
+    /// A page explaining the crawler and how to opt out; required for a real crawl.
+    pub contact_url: Option<String>,
+    /// Where discovery starts.
+    pub seeds: Vec<String>,
+    /// Hosts (and everything under them) never to be visited.
+    pub deny: Vec<String>,
+    pub concurrency: usize,
+    pub per_ip_concurrency: usize,
+    #[serde(with = "humantime_serde")]
+    pub min_interval: Duration,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub visit_timeout: Duration,
+    pub document_cap_bytes: u64,
+    pub peer_list_cap_bytes: u64,
+    pub max_redirects: usize,
+    pub domain_budget: usize,
+}
+
+/// `[serve]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeSettings {
+    pub listen: String,
+    /// A file holding the admin token; without one, admin actions are off.
+    pub admin_token_file: Option<PathBuf>,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: "fedicensus.db".into(),
+        }
+    }
+}
+
+impl Default for CrawlerSettings {
+    fn default() -> Self {
+        CrawlerSettings {
+            contact_url: None,
+            seeds: DEFAULT_SEEDS.iter().map(|s| s.to_string()).collect(),
+            deny: Vec::new(),
+            concurrency: crawler_defaults::DEFAULT_CONCURRENCY,
+            per_ip_concurrency: crawler_defaults::DEFAULT_PER_IP_CONCURRENCY,
+            min_interval: crawler_defaults::DEFAULT_MIN_INTERVAL,
+            connect_timeout: crawler_defaults::DEFAULT_CONNECT_TIMEOUT,
+            request_timeout: crawler_defaults::DEFAULT_REQUEST_TIMEOUT,
+            visit_timeout: crawler_defaults::DEFAULT_VISIT_TIMEOUT,
+            document_cap_bytes: crawler_defaults::DEFAULT_DOCUMENT_CAP,
+            peer_list_cap_bytes: crawler_defaults::DEFAULT_PEER_LIST_CAP,
+            max_redirects: crawler_defaults::DEFAULT_MAX_REDIRECTS,
+            domain_budget: crawler_defaults::DEFAULT_DOMAIN_BUDGET,
+        }
+    }
+}
+
+impl Default for ServeSettings {
+    fn default() -> Self {
+        ServeSettings {
+            listen: "127.0.0.1:8080".into(),
+            admin_token_file: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (when given it must exist; otherwise `fedicensus.toml` is read if
+    /// present), then the environment (`FEDICENSUS__CRAWLER__CONCURRENCY=16`).
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        Settings::figment(file)?
+            .extract()
+            .map_err(|e| anyhow::anyhow!(describe(e)))
+    }
+
+    fn figment(file: Option<&Path>) -> Result<Figment> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    bail!("the configuration file {} does not exist", path.display());
+                }
+                figment = figment.merge(Toml::file_exact(path));
+            }
+            // A missing default file is fine: defaults and the environment suffice.
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+            }
+            None => {}
+        }
+        Ok(figment.merge(Env::prefixed("FEDICENSUS__").split("__")))
+    }
+
+    /// The crawler's own config from the `[crawler]` section (the contact URL is checked by the
+    /// crawler, which refuses to start without one).
+    pub fn crawler_config(&self) -> Result<CrawlerConfig> {
+        let c = &self.crawler;
+        let mut config = CrawlerConfig::new(c.contact_url.clone().unwrap_or_default());
+        config.concurrency = c.concurrency;
+        config.per_ip_concurrency = c.per_ip_concurrency;
+        config.min_interval = c.min_interval;
+        config.connect_timeout = c.connect_timeout;
+        config.request_timeout = c.request_timeout;
+        config.visit_timeout = c.visit_timeout;
+        config.document_cap = c.document_cap_bytes;
+        config.peer_list_cap = c.peer_list_cap_bytes;
+        config.max_redirects = c.max_redirects;
+        config.domain_budget = c.domain_budget;
+        config.deny = c.deny.clone();
+        config
+            .validate()
+            .context("checking the [crawler] settings")?;
+        Ok(config)
+    }
+}
+
+/// Figment's errors already name the key and where it came from; say it in one line.
+fn describe(error: figment::Error) -> String {
+    error
+        .into_iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+// figment's `Jail` closures return `figment::Result`, whose error is large; that is its API.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_need_no_file() {
+        Jail::expect_with(|_| {
+            let settings = Settings::load(None).expect("defaults load");
+            assert_eq!(settings, Settings::default());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn file_and_environment_layer_over_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "custom.toml",
+                "[crawler]\ncontact_url = \"https://example.org/bot\"\nconcurrency = 8\nmin_interval = \"2s\"\n",
+            )?;
+            jail.set_env("FEDICENSUS__CRAWLER__CONCURRENCY", "16");
+            jail.set_env("FEDICENSUS__DATABASE__URL", "postgres://db/fedicensus");
+            let settings = Settings::load(Some(Path::new("custom.toml"))).expect("loads");
+            assert_eq!(settings.crawler.concurrency, 16);
+            assert_eq!(settings.crawler.min_interval, Duration::from_secs(2));
+            assert_eq!(settings.database.url, "postgres://db/fedicensus");
+            let config = settings.crawler_config().expect("valid");
+            assert_eq!(config.concurrency, 16);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_that_names_it() {
+        Jail::expect_with(|jail| {
+            jail.create_file("fedicensus.toml", "[crawler]\nconcurency = 8\n")?;
+            let error = Settings::load(None).expect_err("a typo is refused");
+            assert!(error.to_string().contains("concurency"), "{error}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_wrong_value_is_an_error_that_names_the_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file("fedicensus.toml", "[crawler]\nmin_interval = \"soon\"\n")?;
+            let error = Settings::load(None).expect_err("not a duration");
+            let text = error.to_string();
+            assert!(text.contains("min_interval"), "{text}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_named_file_that_does_not_exist_is_an_error() {
+        Jail::expect_with(|_| {
+            let error = Settings::load(Some(Path::new("nope.toml"))).expect_err("missing file");
+            assert!(error.to_string().contains("nope.toml"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_crawl_without_a_contact_url_is_refused() {
+        let error = Settings::default()
+            .crawler_config()
+            .expect_err("no contact URL");
+        assert!(
+            format!("{error:#}").to_lowercase().contains("contact"),
+            "{error:#}"
+        );
+    }
+}
+
+/// Turns what a user gives as the database (a plain SQLite path, a `sqlite:` URL or a
+/// `postgres://` URL) into the URL storage opens; a plain path is created if missing.
+pub fn database_url(given: &str) -> String {
+    let given = given.trim();
+    if given.starts_with("sqlite:")
+        || given.starts_with("postgres://")
+        || given.starts_with("postgresql://")
+    {
+        given.to_string()
+    } else {
+        format!("sqlite://{given}?mode=rwc")
+    }
+}
+
+#[cfg(test)]
+mod database_url_tests {
+    use super::database_url;
+
+    #[test]
+    fn a_plain_path_becomes_a_sqlite_url_and_urls_pass_through() {
+        assert_eq!(database_url("census.db"), "sqlite://census.db?mode=rwc");
+        assert_eq!(
+            database_url("/var/lib/f.db"),
+            "sqlite:///var/lib/f.db?mode=rwc"
+        );
+        assert_eq!(database_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(database_url("sqlite::memory:"), "sqlite::memory:");
+    }
+}
