@@ -5,6 +5,8 @@
 //! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
 
 mod crawl;
+mod demo;
+mod export;
 mod network;
 mod parse;
 mod probe;
@@ -35,6 +37,12 @@ enum Command {
     Probe(probe::Args),
     /// Serve the dashboard (pages, charts, JSON/CSV API) over a census database.
     Serve(serve::Args),
+    /// Crawl the simulated fediverse of autumn 2022 into a database, then serve its dashboard.
+    Demo(demo::Args),
+    /// Export the census as CSV files with a manifest (row counts, SHA-256, versions).
+    Export(export::Args),
+    /// Run the database migrations, then exit.
+    Migrate(export::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +54,9 @@ fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Demo(args) => demo::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Migrate(args) => export::migrate(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

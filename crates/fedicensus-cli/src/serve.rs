@@ -33,6 +33,20 @@ pub struct Args {
     contact_url: String,
 }
 
+impl Args {
+    /// The options `fedicensus demo` serves its database with: the built-in charts, no admin
+    /// actions, the example contact URL.
+    pub fn for_database(db: String, listen: SocketAddr) -> Args {
+        Args {
+            db,
+            listen,
+            admin_token_file: None,
+            dashboards: None,
+            contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
+        }
+    }
+}
+
 /// A database argument as a storage URL, and the SQLite file behind it (for its size).
 fn database_url(db: &str) -> (String, Option<PathBuf>) {
     if db.starts_with("postgres:") || db.starts_with("postgresql:") {

@@ -1,0 +1,438 @@
+//! `fedicensus demo`: the whole census on one machine without internet, in a few minutes.
+//!
+//! It starts the simulated fediverse of autumn 2022 in-process, crawls it with the real pipeline
+//! (the same leasing, recording and scheduling as `fedicensus crawl`) at simulated dates from
+//! September to December, then serves the dashboard over the database it built. Someone who has
+//! just cloned the repository thus sees the November 2022 migration appear on the overview from
+//! data the crawler gathered itself, not from a fixture.
+//!
+//! Two things make it both fast and faithful:
+//! - **Simulated time moves between passes, and the crawler's clock follows it.** Before each
+//!   pass the simulator's clock is set to the pass's date and the pipeline gets a clock anchored
+//!   at the same instant, so observations are dated in 2022, `next_due` is computed in simulated
+//!   time, and a rate limit's `X-RateLimit-Reset` means the same instant to both sides. Each pass
+//!   re-visits only the hosts whose `next_due` has come: live servers (due again 6 hours after a
+//!   visit) every pass, failing ones as their back-off allows, exactly as a long-running crawl
+//!   would.
+//! - **Politeness is tuned for a loopback simulator.** Every simulated server has the address
+//!   127.0.0.1, so the per-address limit is lifted to the global one; intervals between requests
+//!   are near zero; timeouts are seconds, not tens of seconds; and the simulator's hanging and
+//!   dripping servers are shortened to match. A real crawl must never use these settings, which
+//!   is why they live here and not in `fedicensus.toml`.
+//!
+//! The passes are every four days, every two around the migration (27 October to 1 December):
+//! always closer than the 7-day window in which a server counts as up, so every date's
+//! `servers_up` rests on a visit of every live server.
+
+use crate::crawl::{offset_clock, Pipeline, Progress};
+use crate::simulate::parse_instant;
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
+use fedicensus_core::Host;
+use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
+use fedicensus_crawler::CrawlerConfig;
+use fedicensus_sim::endpoints::HandlerConfig;
+use fedicensus_sim::serve::{self, ServeConfig};
+use fedicensus_sim::{LatencyModel, Scenario, SimClock, World, WorldConfig};
+use fedicensus_storage::Storage;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// The title of the annotation that marks a database as the demo's. Only a file carrying it is
+/// replaced by a new demo run; any other existing file is left alone.
+pub const DEMO_MARKER: &str = "fedicensus demo: simulated data";
+
+/// Hosts leased at once by the demo. Large batches keep the 2 cores busy; a batch waits for its
+/// slowest host, which the short timeouts below bound.
+const DEMO_BATCH: u32 = 2_000;
+
+/// Build a census of the simulated fediverse of autumn 2022, then serve its dashboard.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fedicensus demo
+      The full-size world (20,000 servers): crawl September to December 2022, then serve the
+      dashboard on http://127.0.0.1:8080/.
+  fedicensus demo --servers 1500 --no-serve --db small.db
+      A small world, database only (for tests and a quick look).
+
+The database is replaced only if it is an earlier demo's; any other existing file is refused.
+Exit codes: 0 done; 1 it could not run; 2 bad arguments.")]
+pub struct Args {
+    /// Seed of the simulated world (the same seed always gives the same world).
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Number of servers in the world; default: the scenario's full size (20,000), at which the
+    /// calibration (about 3,300 reachable Mastodon servers on 2022-10-27, 8,400 a month later)
+    /// holds. Counts scale with it.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(50..=200_000))]
+    servers: Option<u32>,
+    /// The SQLite file to write (replaced if it is an earlier demo's).
+    #[arg(long, default_value = "fedicensus-demo.db", value_name = "FILE")]
+    db: PathBuf,
+    /// Build the database and exit, without serving the dashboard.
+    #[arg(long)]
+    no_serve: bool,
+    /// Where the dashboard listens.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Crawl only up to this date (YYYY-MM-DD, within September to December 2022).
+    #[arg(long, value_parser = parse_instant, value_name = "DATE")]
+    until: Option<DateTime<Utc>>,
+}
+
+/// Runs `fedicensus demo`.
+pub fn run(args: Args) -> Result<()> {
+    let scenario = Scenario::Migration2022;
+    let mut dates = crawl_dates(scenario);
+    if let Some(until) = args.until {
+        let day = until.date_naive();
+        if day < scenario.start() || day > scenario.end() {
+            bail!(
+                "--until {day} is outside the simulated period: give a date from {} to {}",
+                scenario.start(),
+                scenario.end()
+            );
+        }
+        dates.retain(|d| d.date_naive() <= day);
+    }
+    prepare_database_file(&args.db)?;
+    let url = format!("sqlite://{}?mode=rwc", args.db.display());
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(build(&args, scenario, &dates, &url))?;
+    drop(runtime);
+    if args.no_serve {
+        println!(
+            "the demo database is {}; serve it with: fedicensus serve --db {}",
+            args.db.display(),
+            args.db.display()
+        );
+        return Ok(());
+    }
+    crate::serve::run(crate::serve::Args::for_database(
+        args.db.display().to_string(),
+        args.listen,
+    ))
+}
+
+/// The simulated instants the demo crawls at (midnight UTC): every four days, every two from
+/// 27 October to 1 December, and the scenario's last day.
+pub fn crawl_dates(scenario: Scenario) -> Vec<DateTime<Utc>> {
+    let dense_from = NaiveDate::from_ymd_opt(2022, 10, 27).unwrap_or(scenario.start());
+    let dense_to = NaiveDate::from_ymd_opt(2022, 12, 1).unwrap_or(scenario.end());
+    let mut dates = Vec::new();
+    let mut day = scenario.start();
+    while day <= scenario.end() {
+        dates.push(midnight(day));
+        let step = if day >= dense_from - TimeDelta::days(2) && day < dense_to {
+            2
+        } else {
+            4
+        };
+        day += TimeDelta::days(step);
+    }
+    if dates.last().map(|d| d.date_naive()) != Some(scenario.end()) {
+        dates.push(midnight(scenario.end()));
+    }
+    dates
+}
+
+fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+/// Makes room for the demo database: nothing to do if `path` does not exist; an earlier demo's
+/// database (and its WAL files) is removed; anything else is refused, untouched.
+fn prepare_database_file(path: &Path) -> Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    if !path.is_file() {
+        bail!(
+            "--db {} exists and is not a file; give the path of a new file or of an earlier \
+             demo database",
+            path.display()
+        );
+    }
+    let header = {
+        use std::io::Read;
+        let mut buf = [0u8; 16];
+        let mut file = std::fs::File::open(path)
+            .with_context(|| format!("opening {} to see what it is", path.display()))?;
+        let n = file.read(&mut buf).unwrap_or(0);
+        buf[..n].to_vec()
+    };
+    let refuse = || {
+        anyhow::anyhow!(
+            "{} exists and is not a database an earlier `fedicensus demo` wrote; refusing to \
+             replace it. Remove it yourself or give another file with --db",
+            path.display()
+        )
+    };
+    if header.as_slice() != b"SQLite format 3\0" {
+        return Err(refuse());
+    }
+    // Read-only: a file that is not ours must not be migrated or changed in any way.
+    let url = format!("sqlite://{}?mode=ro", path.display());
+    let scenario = Scenario::Migration2022;
+    let is_demo = tokio::runtime::Runtime::new()
+        .context("starting the async runtime")?
+        .block_on(async {
+            let storage = Storage::connect(&url).await.ok()?;
+            let notes = storage
+                .annotations(scenario.start(), scenario.end())
+                .await
+                .ok();
+            storage.close().await;
+            notes
+        })
+        .is_some_and(|notes| notes.iter().any(|n| n.title == DEMO_MARKER));
+    if !is_demo {
+        return Err(refuse());
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        if file.exists() {
+            std::fs::remove_file(&file)
+                .with_context(|| format!("removing the earlier demo database {}", file.display()))?;
+        }
+    }
+    println!("replacing the earlier demo database {}", path.display());
+    Ok(())
+}
+
+/// Starts the simulator, crawls it at every date, and closes both.
+async fn build(
+    args: &Args,
+    scenario: Scenario,
+    dates: &[DateTime<Utc>],
+    url: &str,
+) -> Result<()> {
+    let generated = Instant::now();
+    let world = World::generate(WorldConfig {
+        servers: args.servers.map(|n| n as usize),
+        // Latency costs wall time and changes no count; the demo's world answers at once.
+        latency: LatencyModel::ZERO,
+        ..WorldConfig::new(scenario, args.seed)
+    });
+    let servers = world.servers().len();
+    let seeds = demo_seeds(&world);
+    if seeds.is_empty() {
+        bail!("the simulated world has none of the default seed servers; try another --seed");
+    }
+    let first = dates.first().copied().unwrap_or_else(|| midnight(scenario.start()));
+    let sim = serve::start(Arc::new(world), SimClock::starting_at(first), sim_config())
+        .await
+        .context("starting the simulated fediverse")?;
+    println!(
+        "simulated fediverse: {} servers ({} scenario, seed {}), generated in {:.1} s; crawling \
+         {} dates from {} to {}",
+        servers,
+        scenario.name(),
+        args.seed,
+        generated.elapsed().as_secs_f64(),
+        dates.len(),
+        first.date_naive(),
+        dates.last().map(|d| d.date_naive()).unwrap_or(first.date_naive()),
+    );
+    let storage = Storage::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", args.db.display()))?;
+    storage
+        .add_annotation(
+            scenario.start(),
+            DEMO_MARKER,
+            &format!(
+                "Everything in this database was crawled from the simulated fediverse \
+                 (fedicensus-sim, {} scenario, seed {}, {} servers), not from real servers.",
+                scenario.name(),
+                args.seed,
+                servers
+            ),
+            None,
+        )
+        .await
+        .context("marking the database as the demo's")?;
+    let config = crawler_config(&sim)?;
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tracing::warn!("Ctrl-C: stopping the demo crawl");
+                cancel.cancel();
+            }
+        });
+    }
+    let started = Instant::now();
+    let overall = overall_bar(dates.len() as u64);
+    let mut visits = 0;
+    for (i, at) in dates.iter().enumerate() {
+        if cancel.is_cancelled() {
+            break;
+        }
+        sim.clock().set(*at);
+        let pipeline = Pipeline {
+            storage: storage.clone(),
+            config: config.clone(),
+            clock: offset_clock(*at),
+            worker: "demo".into(),
+            batch: DEMO_BATCH,
+            cancel: cancel.clone(),
+            progress: Progress::new(),
+        };
+        let summary = pipeline
+            .pass(&seeds)
+            .await
+            .with_context(|| format!("crawling the simulated fediverse as of {}", at.date_naive()))?;
+        visits += summary.visited;
+        let line = format!(
+            "pass {}/{} as of {}: {} visits, {} new servers, in {:.1} s",
+            i + 1,
+            dates.len(),
+            at.date_naive(),
+            summary.visited,
+            summary.discovered,
+            summary.elapsed.as_secs_f64()
+        );
+        match &overall {
+            Some(bar) => {
+                bar.println(&line);
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+    if let Some(bar) = &overall {
+        bar.finish_and_clear();
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "crawled {} dates ({} visits) in {:.1} s",
+        dates.len(),
+        visits,
+        elapsed.as_secs_f64()
+    );
+    storage.close().await;
+    sim.shutdown().await;
+    if cancel.is_cancelled() {
+        bail!("the demo crawl was stopped; the database holds what was crawled before");
+    }
+    Ok(())
+}
+
+/// The pass counter on a terminal (each pass shows its own spinner of visits below it).
+fn overall_bar(passes: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(passes);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "demo {bar:30} {pos}/{len} passes, {elapsed_precise} (eta {eta})",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    })
+}
+
+/// The default seeds that exist in the simulated world.
+fn demo_seeds(world: &World) -> Vec<Host> {
+    crate::settings::DEFAULT_SEEDS
+        .iter()
+        .filter(|name| world.lookup(name).is_some())
+        .filter_map(|name| Host::parse(name).ok())
+        .collect()
+}
+
+/// The simulator's misbehaviour, shortened to fit the demo's timeouts: hanging servers hang for a
+/// second, drips finish within half a second, rate-limit windows last a second. What each server
+/// does is unchanged (a hanging server still never answers, a rate-limited one still says 429).
+fn sim_config() -> ServeConfig {
+    ServeConfig {
+        listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        bait: false,
+        apply_latency: false,
+        hang_for: Duration::from_secs(1),
+        max_drip: Duration::from_millis(500),
+        // The request log only serves politeness checks in tests; the demo keeps a little.
+        log_limit: 10_000,
+        handler: HandlerConfig {
+            hang: Duration::from_secs(1),
+            drip_every: Duration::from_millis(5),
+            rate_window: Duration::from_secs(1),
+            ..HandlerConfig::default()
+        },
+        ..ServeConfig::default()
+    }
+}
+
+/// The crawler pointed at the in-process simulator, with politeness for loopback.
+fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
+    let mut config = CrawlerConfig::new(EXAMPLE_CONTACT_URL);
+    config.concurrency = 256;
+    // Every simulated server is 127.0.0.1: a per-address limit would serialise the whole world.
+    config.per_ip_concurrency = config.concurrency;
+    config.min_interval = Duration::ZERO;
+    config.max_crawl_delay = Duration::from_millis(50);
+    config.max_rate_limit_wait = Duration::from_secs(2);
+    config.connect_timeout = Duration::from_secs(2);
+    config.request_timeout = Duration::from_secs(3);
+    config.visit_timeout = Duration::from_secs(10);
+    config.network.nameserver = Some(sim.dns_addr());
+    config.network.port = Some(sim.addr().port());
+    config.network.extra_ca_pem = Some(sim.ca_pem().to_owned());
+    config.network.allow_addresses = vec![
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
+        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
+    ];
+    config.network.only_allowed_addresses = true;
+    config
+        .validate()
+        .context("checking the demo's crawler settings")?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crawl_dates_are_never_further_apart_than_the_up_window() {
+        let dates = crawl_dates(Scenario::Migration2022);
+        assert_eq!(dates[0].date_naive(), Scenario::Migration2022.start());
+        assert_eq!(
+            dates.last().map(|d| d.date_naive()),
+            Some(Scenario::Migration2022.end())
+        );
+        for pair in dates.windows(2) {
+            let gap = pair[1] - pair[0];
+            assert!(gap > TimeDelta::zero() && gap < TimeDelta::days(7), "{pair:?}");
+        }
+    }
+
+    #[test]
+    fn crawl_dates_are_denser_around_the_migration() {
+        let dates = crawl_dates(Scenario::Migration2022);
+        let in_month = |m: u32| dates.iter().filter(|d| d.date_naive().month() == m).count();
+        use chrono::Datelike;
+        assert!(in_month(11) > in_month(9), "{dates:?}");
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_demo_database_is_refused_untouched() {
+        let dir = std::env::temp_dir().join(format!("fedicensus-demo-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("notes.txt");
+        std::fs::write(&file, "my precious notes").expect("write");
+        let error = prepare_database_file(&file).expect_err("refused");
+        assert!(error.to_string().contains("refusing"), "{error}");
+        assert_eq!(
+            std::fs::read_to_string(&file).expect("still there"),
+            "my precious notes"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,264 @@
+//! `fedicensus export`: the census as CSV files with a manifest, for researchers.
+//!
+//! Storage streams each file and hashes it while writing ([`Storage::export_csv`]); this command
+//! only decides which files a request means, writes them into one directory, and writes
+//! `manifest.json` beside them (row counts, SHA-256, fedicensus and methodology versions, the
+//! dates covered), so a figure in a paper can be traced to the exact files it came from.
+//!
+//! `fedicensus migrate` lives here too: it is the other command that only opens a database.
+
+use anyhow::{Context, Result};
+use chrono::{NaiveDate, Utc};
+use fedicensus_core::Software;
+use fedicensus_storage::{Export, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage};
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+/// The manifest's file name in the output directory.
+pub const MANIFEST: &str = "manifest.json";
+
+/// What to export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum What {
+    /// Time series (one file per metric: date, value, servers_reporting, flagged, ...).
+    Series,
+    /// Every listable server as of `--at`.
+    Snapshot,
+    /// Every visit in the range, with its headline figures.
+    Observations,
+    /// Weekly activity (statuses, logins, registrations) for weeks starting in the range.
+    Activity,
+    /// Every peer edge (who listed whom, first and last seen).
+    Peers,
+    /// All of the above.
+    All,
+}
+
+/// Export the census as CSV files plus manifest.json.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fedicensus export --db fedicensus-demo.db --out export/
+      Everything (every series by day, the snapshot of the last day, observations, activity,
+      peer edges) over the whole crawled period.
+  fedicensus export --db census.db --out nov/ --what series --metric servers_up \\
+      --software mastodon --from 2022-11-01 --to 2022-11-30
+      One series.
+  fedicensus export --db census.db --out snap/ --what snapshot --at 2022-11-27
+
+Exit codes: 0 written; 1 it could not run; 2 bad arguments.")]
+pub struct Args {
+    /// The database: a SQLite path, `sqlite://PATH` or `postgres://...`.
+    #[arg(long, value_name = "URL")]
+    db: String,
+    /// The directory to write into (created if missing; files of the same names are replaced).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// The first date (YYYY-MM-DD); default: the first crawl's.
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    from: Option<NaiveDate>,
+    /// The last date, included (YYYY-MM-DD); default: the last crawl's.
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    to: Option<NaiveDate>,
+    /// Which files to write.
+    #[arg(long, value_enum, default_value = "all")]
+    what: What,
+    /// The series to write (repeatable); default: every metric.
+    #[arg(long = "metric", value_parser = parse_metric, value_name = "METRIC")]
+    metrics: Vec<SeriesMetric>,
+    /// The width of series buckets: day, week or month.
+    #[arg(long, default_value = "day", value_parser = parse_granularity)]
+    granularity: Granularity,
+    /// Only servers of this software (its NodeInfo name, e.g. mastodon, misskey, lemmy).
+    #[arg(long, value_parser = parse_software, value_name = "SOFTWARE")]
+    software: Option<Software>,
+    /// Leave values with quality flags out of the series.
+    #[arg(long)]
+    cleaned: bool,
+    /// The date of the snapshot (YYYY-MM-DD); default: --to.
+    #[arg(long, value_parser = parse_date, value_name = "DATE")]
+    at: Option<NaiveDate>,
+}
+
+fn parse_date(text: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date: use YYYY-MM-DD, e.g. 2022-11-27"))
+}
+
+fn parse_metric(text: &str) -> Result<SeriesMetric, String> {
+    SeriesMetric::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_granularity(text: &str) -> Result<Granularity, String> {
+    Granularity::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_software(text: &str) -> Result<Software, String> {
+    let name = text.trim();
+    if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "`{text}` is not a software name: give a NodeInfo software name such as mastodon, \
+             misskey, lemmy or pleroma"
+        ));
+    }
+    Ok(Software::from_nodeinfo_name(name))
+}
+
+/// Bad arguments found after parsing: the message says what is accepted, and the exit status is
+/// 2, as for any other bad argument.
+fn usage_error(message: String) -> ! {
+    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{message}\n")).exit()
+}
+
+/// Runs `fedicensus export`.
+pub fn run(args: Args) -> Result<()> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        if from > to {
+            usage_error(format!(
+                "--from {from} is after --to {to}: give a range whose start is on or before its end"
+            ));
+        }
+    }
+    let wants = |w: What| args.what == w || args.what == What::All;
+    if args.at.is_some() && !wants(What::Snapshot) {
+        usage_error("--at is the date of a snapshot: use it with --what snapshot or all".into());
+    }
+    if !args.metrics.is_empty() && !wants(What::Series) {
+        usage_error("--metric chooses series: use it with --what series or all".into());
+    }
+    let url = crate::settings::database_url(&args.db);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let storage = Storage::connect(&url)
+            .await
+            .with_context(|| format!("opening the database {}", args.db))?;
+        let result = export(&storage, &args).await;
+        storage.close().await;
+        let manifest = result?;
+        for file in &manifest.files {
+            println!("{}: {} rows, {} bytes", file.name, file.rows, file.bytes);
+        }
+        println!(
+            "wrote {} files and {MANIFEST} to {}",
+            manifest.files.len(),
+            args.out.display()
+        );
+        Ok(())
+    })
+}
+
+async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
+    let (from, to) = range(storage, args).await?;
+    let wants = |w: What| args.what == w || args.what == What::All;
+    let mut exports = Vec::new();
+    if wants(What::Series) {
+        let metrics = if args.metrics.is_empty() {
+            SeriesMetric::ALL.to_vec()
+        } else {
+            args.metrics.clone()
+        };
+        for metric in metrics {
+            exports.push(Export::Series(SeriesQuery {
+                software: args.software.clone(),
+                cleaned: args.cleaned,
+                ..SeriesQuery::new(metric, args.granularity, from, to)
+            }));
+        }
+    }
+    if wants(What::Snapshot) {
+        exports.push(Export::Snapshot(args.at.unwrap_or(to)));
+    }
+    if wants(What::Observations) {
+        exports.push(Export::Observations { from, to });
+    }
+    if wants(What::Activity) {
+        exports.push(Export::Activity { from, to });
+    }
+    if wants(What::Peers) {
+        exports.push(Export::PeerEdges);
+    }
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+    let mut files = Vec::new();
+    for what in &exports {
+        let path = args.out.join(what.file_name());
+        let file = std::fs::File::create(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = BufWriter::new(file);
+        let exported = storage
+            .export_csv(what, &mut writer)
+            .await
+            .with_context(|| format!("exporting {}", what.file_name()))?;
+        writer
+            .flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+        files.push(exported);
+    }
+    let manifest = Manifest::new(
+        Utc::now(),
+        exports.iter().filter_map(Export::range),
+        files,
+    );
+    let path = args.out.join(MANIFEST);
+    std::fs::write(&path, manifest.to_json() + "\n")
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(manifest)
+}
+
+/// The date range: the flags, or else the first and last crawl of the database.
+async fn range(storage: &Storage, args: &Args) -> Result<(NaiveDate, NaiveDate)> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        return Ok((from, to));
+    }
+    let runs = storage.runs().await.context("reading the crawl runs")?;
+    let first = runs.iter().map(|r| r.started_at).min();
+    let last = runs
+        .iter()
+        .map(|r| r.finished_at.unwrap_or(r.started_at))
+        .max();
+    let (Some(first), Some(last)) = (first, last) else {
+        anyhow::bail!(
+            "the database {} holds no crawl yet, so there is no default range: give --from and \
+             --to, or crawl first",
+            args.db
+        );
+    };
+    let from = args.from.unwrap_or(first.date_naive());
+    let to = args.to.unwrap_or(last.date_naive());
+    if from > to {
+        usage_error(format!(
+            "the range {from} to {to} is empty (the database's crawls run from {} to {}): give \
+             --from on or before --to",
+            first.date_naive(),
+            last.date_naive()
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Run the database migrations and exit.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  fedicensus migrate --db postgres://census@db/fedicensus
+  fedicensus migrate --db fedicensus.db
+
+Every command that opens a database migrates it first; this one only does that, for deployments
+that migrate before starting workers.")]
+pub struct MigrateArgs {
+    /// The database: a SQLite path (created if missing), `sqlite://PATH` or `postgres://...`.
+    #[arg(long, value_name = "URL")]
+    db: String,
+}
+
+/// Runs `fedicensus migrate`.
+pub fn migrate(args: MigrateArgs) -> Result<()> {
+    let url = crate::settings::database_url(&args.db);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        let storage = Storage::connect(&url)
+            .await
+            .with_context(|| format!("migrating the database {}", args.db))?;
+        storage.close().await;
+        println!("the database {} is migrated", args.db);
+        Ok(())
+    })
+}
