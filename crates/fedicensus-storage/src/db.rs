@@ -9,11 +9,13 @@
 
 use crate::error::{Context, Error, Result};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
-use futures_util::TryStreamExt;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
+use sqlx::Row as _;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, SqliteConnection, SqlitePool};
 use std::borrow::Cow;
 use std::str::FromStr;
@@ -437,6 +439,61 @@ impl Conn<'_> {
             }
         }
         Ok(Ok(()))
+    }
+}
+
+/// The type of a column read without a row type (dumps and copies read every table generically).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    I64,
+    Text,
+    Time,
+    Bool,
+    Date,
+}
+
+macro_rules! decode_values {
+    ($row:expr, $kinds:expr) => {{
+        let row = $row;
+        let mut values = Vec::with_capacity($kinds.len());
+        for (i, kind) in $kinds.iter().enumerate() {
+            values.push(match kind {
+                Kind::I64 => Value::I64(row.try_get(i)?),
+                Kind::Text => Value::Text(row.try_get(i)?),
+                Kind::Time => Value::Time(row.try_get(i)?),
+                Kind::Bool => Value::Bool(row.try_get(i)?),
+                Kind::Date => Value::Date(row.try_get(i)?),
+            });
+        }
+        Ok::<Vec<Value>, sqlx::Error>(values)
+    }};
+}
+
+impl<'c> Conn<'c> {
+    /// Streams the rows of `sql` as values of the given kinds (one per selected column, in order).
+    pub(crate) fn fetch_values<'s>(
+        &'s mut self,
+        sql: Sql,
+        kinds: &'static [Kind],
+        context: &'static str,
+    ) -> BoxStream<'s, Result<Vec<Value>>> {
+        let text = AssertSqlSafe(sql.text);
+        match self {
+            Conn::Sqlite(c) => bind_all!(sqlx::query::<sqlx::Sqlite>(text), sql.args)
+                .fetch(&mut **c)
+                .map(move |row| {
+                    row.and_then(|row: SqliteRow| decode_values!(&row, kinds))
+                        .context(context)
+                })
+                .boxed(),
+            Conn::Postgres(c) => bind_all!(sqlx::query::<sqlx::Postgres>(text), sql.args)
+                .fetch(&mut **c)
+                .map(move |row| {
+                    row.and_then(|row: PgRow| decode_values!(&row, kinds))
+                        .context(context)
+                })
+                .boxed(),
+        }
     }
 }
 

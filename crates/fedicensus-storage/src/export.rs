@@ -16,7 +16,7 @@ use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
 use crate::snapshot::{EdgeRow, ObservationRow, EDGES_SQL, OBSERVATION_COLUMNS};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
 
@@ -71,7 +71,7 @@ impl Export {
 }
 
 /// One exported file, as listed in the manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedFile {
     pub name: String,
     /// Data rows (the header not counted).
@@ -82,7 +82,7 @@ pub struct ExportedFile {
 }
 
 /// The description of a set of exported files.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub fedicensus_version: String,
     pub methodology_version: String,

@@ -24,6 +24,8 @@
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
 //! - [`annotations`]: chart markers where the world or a method changed.
 //! - [`export`]: streaming CSV exports with a manifest.
+//! - [`transfer`]: the whole database out as table files and back in, or copied straight into
+//!   another database (SQLite to PostgreSQL).
 //! - [`methodology`]: the definitions, as constants, and their version.
 
 pub mod annotations;
@@ -37,6 +39,7 @@ pub mod runs;
 pub mod series;
 pub mod servers;
 pub mod snapshot;
+pub mod transfer;
 
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
@@ -49,3 +52,4 @@ pub use runs::{Run, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus};
 pub use snapshot::{PeerEdge, ServerHistory, ServerSnapshot, StoredObservation, StoredWeek};
+pub use transfer::{Moved, MANIFEST_FILE};
