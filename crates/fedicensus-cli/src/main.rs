@@ -7,6 +7,7 @@
 mod crawl;
 mod demo;
 mod export;
+mod import;
 mod network;
 mod parse;
 mod probe;
@@ -43,6 +44,12 @@ enum Command {
     Export(export::Args),
     /// Run the database migrations, then exit.
     Migrate(export::MigrateArgs),
+    /// Write every table as CSV with a manifest, for `import` (a census moving house).
+    ExportTables(import::ExportTablesArgs),
+    /// Read a directory written by `export-tables` into an empty database (checks SHA-256 first).
+    Import(import::Args),
+    /// Copy every row of one database into another, empty one (e.g. SQLite to PostgreSQL).
+    Copy(import::CopyArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +64,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args),
         Command::Export(args) => export::run(args),
         Command::Migrate(args) => export::migrate(args),
+        Command::ExportTables(args) => import::export_tables(args),
+        Command::Import(args) => import::run(args),
+        Command::Copy(args) => import::copy(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
