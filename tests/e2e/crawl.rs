@@ -1,0 +1,798 @@
+//! `fedicensus crawl` against `fedicensus simulate`: the database compared with the simulator's
+//! truth, kill -9 and resume, two workers on PostgreSQL, and politeness read from the
+//! simulator's request log.
+//!
+//! The tests rebuild the served world in-process (same scenario, seed, size, failure mix and
+//! latency as the `simulate` command line) to know what a crawl should find: which servers are
+//! discoverable from the seeds, which are reachable, and what each one serves.
+
+use crate::fedicensus;
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use fedicensus_sim::{FailureMix, LatencyModel, Scenario, World, WorldConfig};
+use fedicensus_storage::{Run, ServerHistory, Storage};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The simulated date every test crawls "as of".
+const AT: &str = "2022-11-15";
+const WORLD_SEED: u64 = 7;
+const SEEDS: [&str; 2] = ["mastodon.social", "pawoo.net"];
+/// The crawler's politeness interval in these tests (short, so a test stays fast).
+const MIN_INTERVAL_MS: i64 = 20;
+
+fn at() -> DateTime<Utc> {
+    NaiveDate::parse_from_str(AT, "%Y-%m-%d")
+        .expect("a date")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+}
+
+/// A running `fedicensus simulate` on free loopback ports; killed when dropped.
+struct Sim {
+    child: Child,
+    port: u16,
+    dns: String,
+    ca: PathBuf,
+    dir: PathBuf,
+    servers: u32,
+    /// When the simulator's clock read [`AT`] (it then runs at wall-clock speed).
+    started: Instant,
+}
+
+impl Sim {
+    fn start(name: &str, servers: u32) -> Sim {
+        let dir = std::env::temp_dir().join(format!(
+            "fedicensus-e2e-crawl-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temp dir");
+        let ca = dir.join("ca.pem");
+        let started = Instant::now();
+        let mut child = fedicensus()
+            .args(["simulate", "--servers", &servers.to_string()])
+            .args(["--seed", &WORLD_SEED.to_string(), "--latency-ms", "0"])
+            .args(["--at", AT, "--listen", "127.0.0.1:0", "--ca-file"])
+            .arg(&ca)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the simulator starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut printed = String::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("a line");
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.starts_with("Press Ctrl-C") {
+                break;
+            }
+        }
+        let after = |marker: &str| -> Option<String> {
+            printed
+                .split(marker)
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_string)
+        };
+        let port: u16 = after("HTTP and HTTPS   port ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in:\n{printed}"));
+        let dns = after("DNS server       ").unwrap_or_else(|| panic!("no DNS in:\n{printed}"));
+        Sim {
+            child,
+            port,
+            dns,
+            ca,
+            dir,
+            servers,
+            started,
+        }
+    }
+
+    /// The world the simulator serves, rebuilt in-process.
+    fn world(&self) -> World {
+        World::generate(WorldConfig {
+            servers: Some(self.servers as usize),
+            failures: FailureMix::default(),
+            latency: LatencyModel::ZERO,
+            ..WorldConfig::new(Scenario::Migration2022, WORLD_SEED)
+        })
+    }
+
+    fn path(&self, file: &str) -> PathBuf {
+        self.dir.join(file)
+    }
+
+    /// `fedicensus crawl --once` of this world into `database`, with test timeouts.
+    fn crawl(&self, database: &str) -> Command {
+        let mut command = fedicensus();
+        command
+            .env(
+                "FEDICENSUS__CRAWLER__MIN_INTERVAL",
+                format!("{MIN_INTERVAL_MS}ms"),
+            )
+            .env("FEDICENSUS__CRAWLER__REQUEST_TIMEOUT", "2s")
+            .env("FEDICENSUS__CRAWLER__VISIT_TIMEOUT", "10s")
+            .env("FEDICENSUS__CRAWLER__CONNECT_TIMEOUT", "2s")
+            .env_remove("RUST_LOG")
+            .current_dir(&self.dir)
+            .args(["crawl", "--once", "--database", database])
+            .args([
+                "--dns",
+                &self.dns,
+                "--port",
+                &self.port.to_string(),
+                "--ca-file",
+            ])
+            .arg(&self.ca)
+            .args([
+                "--allow-address",
+                "127.0.0.1",
+                "--allow-address",
+                "127.0.0.2",
+            ])
+            .args([
+                "--now",
+                AT,
+                "--contact-url",
+                "https://example.invalid/fedicensus",
+            ]);
+        for seed in SEEDS {
+            command.args(["--seed", seed]);
+        }
+        command
+    }
+
+    /// A GET to the simulator's control host; the body.
+    fn control(&self, path: &str) -> String {
+        self.get("sim.control", path)
+    }
+
+    /// A plain-HTTP GET to one of the simulator's hosts; the body of a 200.
+    fn get(&self, host: &str, path: &str) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("sends");
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).expect("reads");
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{host}{path}: {answer:.300}"
+        );
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        if answer
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        }
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn sqlite_url(path: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", path.display())
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(future)
+}
+
+fn succeeded(output: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "crawl failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The number in "crawl pass finished: N visits recorded".
+fn visits_recorded(stdout: &str) -> u64 {
+    stdout
+        .split("crawl pass finished: ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no finished pass in:\n{stdout}"))
+}
+
+/// Everything a crawl stored, read through the storage API.
+struct Stored {
+    histories: BTreeMap<String, ServerHistory>,
+    runs: Vec<Run>,
+}
+
+impl Stored {
+    fn read(url: &str) -> Stored {
+        block_on(async {
+            let storage = Storage::connect(url).await.expect("the database opens");
+            let day = at().date_naive() + TimeDelta::days(1);
+            let mut histories = BTreeMap::new();
+            for server in storage.snapshot(day).await.expect("a snapshot") {
+                let history = storage
+                    .server_history(&server.host)
+                    .await
+                    .expect("a history");
+                histories.insert(server.host.as_str().to_string(), history);
+            }
+            let runs = storage.runs().await.expect("the runs");
+            storage.close().await;
+            Stored { histories, runs }
+        })
+    }
+
+    fn observations(&self, domain: &str) -> usize {
+        self.histories
+            .get(domain)
+            .map_or(0, |h| h.observations.len())
+    }
+
+    /// Servers with more than one observation: none may exist after one pass.
+    fn doubled(&self) -> Vec<(String, Vec<String>)> {
+        self.histories
+            .iter()
+            .filter(|(_, h)| h.observations.len() > 1)
+            .map(|(d, h)| {
+                let seen = h
+                    .observations
+                    .iter()
+                    .map(|o| format!("{} {} run {:?}", o.observed_at, o.outcome, o.crawl_run))
+                    .collect();
+                (d.clone(), seen)
+            })
+            .collect()
+    }
+
+    fn total_observations(&self) -> usize {
+        self.histories.values().map(|h| h.observations.len()).sum()
+    }
+
+    fn observations_of_run(&self, run: i64) -> usize {
+        self.histories
+            .values()
+            .flat_map(|h| &h.observations)
+            .filter(|o| o.crawl_run == Some(run))
+            .count()
+    }
+}
+
+/// What the world says a complete crawl must find.
+struct Expected {
+    world: World,
+    /// Discoverable from the seeds and reachable at [`AT`]: each needs an `ok` observation,
+    /// except the [`Expected::excused`] ones.
+    reachable: Vec<u32>,
+    /// Reachable servers a polite crawl with the tests' settings cannot get `ok` from, with the
+    /// outcomes it must record instead:
+    /// * GoToSocial in its default stats mode: robots.txt disallows NodeInfo (the truth still
+    ///   counts the server reachable), so `robots_disallowed`;
+    /// * other GoToSocial: robots.txt asks `Crawl-delay: 500`, honoured up to 20 s, longer than
+    ///   the tests' 10 s visit timeout, so `timeout`;
+    /// * `drip`: the body drips longer than the tests' 2 s request timeout, so `ok` or `timeout`.
+    excused: HashMap<u32, &'static [&'static str]>,
+    /// Discoverable from the seeds, reachable or not: each needs an observation.
+    discoverable: Vec<u32>,
+}
+
+impl Expected {
+    fn of(sim: &Sim) -> Expected {
+        let world = sim.world();
+        let seeds: Vec<u32> = SEEDS
+            .iter()
+            .map(|s| world.lookup(s).expect("a seed in the world").id)
+            .collect();
+        let discoverable: Vec<u32> = world.discoverable_from(&seeds, at()).into_iter().collect();
+        let reachable: Vec<u32> = discoverable
+            .iter()
+            .copied()
+            .filter(|id| world.state(*id, at()).reachable)
+            .collect();
+        let mut excused: HashMap<u32, &'static [&'static str]> = HashMap::new();
+        for id in &reachable {
+            let server = world.server(*id);
+            if server.software == fedicensus_core::Software::Gotosocial {
+                let robots = sim.get(&server.domain, "/robots.txt");
+                if robots.contains("Disallow: /nodeinfo/") {
+                    excused.insert(*id, &["robots_disallowed"]);
+                } else {
+                    excused.insert(*id, &["timeout"]);
+                }
+            } else if server.failure == Some(fedicensus_sim::Failure::Drip) {
+                excused.insert(*id, &["ok", "timeout"]);
+            }
+        }
+        Expected {
+            world,
+            reachable,
+            discoverable,
+            excused,
+        }
+    }
+
+    fn domain(&self, id: u32) -> &str {
+        &self.world.server(id).domain
+    }
+
+    /// Reachable servers without an `ok` observation (or, for the excused, without one of the
+    /// outcomes they are excused with).
+    fn missing_ok(&self, stored: &Stored) -> Vec<String> {
+        self.reachable
+            .iter()
+            .filter(|id| {
+                let wanted: &[&str] = self.excused.get(*id).copied().unwrap_or(&["ok"]);
+                !stored.histories.get(self.domain(**id)).is_some_and(|h| {
+                    h.observations
+                        .iter()
+                        .any(|o| wanted.contains(&o.outcome.as_str()))
+                })
+            })
+            .map(|id| self.domain(*id))
+            .map(|d| {
+                let server = self.world.lookup(d).expect("a world server");
+                let outcomes: Vec<_> = stored.histories.get(d).map_or(Vec::new(), |h| {
+                    h.observations.iter().map(|o| o.outcome.clone()).collect()
+                });
+                format!(
+                    "{d} ({}, failure {:?}, quirks [{}]): {outcomes:?}",
+                    server.software.as_str(),
+                    server.failure.map(|f| f.name()),
+                    server.quirks.names()
+                )
+            })
+            .collect()
+    }
+
+    /// Discoverable servers without any observation.
+    fn missing(&self, stored: &Stored) -> Vec<String> {
+        self.discoverable
+            .iter()
+            .map(|id| self.domain(*id).to_string())
+            .filter(|d| stored.observations(d) == 0)
+            .collect()
+    }
+}
+
+#[test]
+fn a_crawl_finds_every_reachable_server_with_the_numbers_it_served() {
+    let sim = Sim::start("truth", 400);
+    let db = sim.path("census.db");
+    let offset_start = sim.started.elapsed();
+    let stdout = succeeded(&sim.crawl(&sqlite_url(&db)).output().expect("runs"));
+    let expected = Expected::of(&sim);
+    let stored = Stored::read(&sqlite_url(&db));
+
+    assert!(
+        expected.reachable.len() > 100,
+        "{} reachable",
+        expected.reachable.len()
+    );
+    let missing = expected.missing_ok(&stored);
+    assert!(missing.is_empty(), "reachable but not ok: {missing:?}");
+    assert!(stored.doubled().is_empty(), "{:?}", stored.doubled());
+    assert_eq!(
+        stored.total_observations() as u64,
+        visits_recorded(&stdout),
+        "{stdout}"
+    );
+
+    // The simulator's clock started before the crawler's, both at AT: the crawler's time plus
+    // the head start is the simulator's (give or take the visit itself).
+    let head_start = TimeDelta::from_std(offset_start).expect("a duration");
+    let mut wrong = Vec::new();
+    let mut compared = 0;
+    for id in &expected.reachable {
+        let domain = expected.domain(*id);
+        let server = expected.world.server(*id);
+        let Some(obs) = stored.histories[domain]
+            .observations
+            .iter()
+            .find(|o| o.outcome == "ok")
+        else {
+            continue;
+        };
+        // Served at some moment of the visit: try every 100 ms from 2 s before to 3 s after.
+        let served: Vec<_> = (-20..=30)
+            .map(|step| {
+                let t = obs.observed_at + head_start + TimeDelta::milliseconds(step * 100);
+                expected.world.reported(*id, t)
+            })
+            .collect();
+        let fits = |stored: Option<u64>, pick: fn(&fedicensus_sim::Figures) -> u64| match stored {
+            Some(v) => served.iter().any(|f| pick(f) == v),
+            None => false,
+        };
+        compared += 1;
+        let ok_users = fits(obs.users_total, |f| f.users);
+        let ok_mau = fits(obs.users_active_month, |f| f.active_month);
+        let ok_posts = fits(obs.local_posts, |f| f.local_posts);
+        if !(ok_users && ok_mau && ok_posts) {
+            wrong.push(format!(
+                "{domain} [{}] {}: stored users {:?} mau {:?} posts {:?}; served {:?}",
+                server.quirks.names(),
+                server.software.as_str(),
+                obs.users_total,
+                obs.users_active_month,
+                obs.local_posts,
+                served[20],
+            ));
+        }
+    }
+    assert!(compared > 100);
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// Sends SIGKILL: the process gets no chance to clean up.
+fn kill_9(child: &mut Child) {
+    let status = Command::new("kill")
+        .args(["-9", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -9 {} failed", child.id());
+    child.wait().expect("the killed crawl is reaped");
+}
+
+/// `PRAGMA integrity_check` through sqlx.
+fn sqlite_integrity(path: &std::path::Path) -> String {
+    block_on(async {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("the database opens");
+        let result: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .expect("the check runs");
+        pool.close().await;
+        result
+    })
+}
+
+/// Checks that every discoverable server was observed, every reachable one `ok`, none twice,
+/// and that every observation belongs to a run.
+fn assert_complete_and_single(expected: &Expected, stored: &Stored) {
+    let missing = expected.missing(stored);
+    assert!(missing.is_empty(), "never observed: {missing:?}");
+    let missing_ok = expected.missing_ok(stored);
+    assert!(
+        missing_ok.is_empty(),
+        "reachable but not ok: {missing_ok:?}"
+    );
+    let doubled = stored.doubled();
+    assert!(doubled.is_empty(), "observed twice: {doubled:?}");
+    let in_runs: usize = stored
+        .runs
+        .iter()
+        .map(|r| stored.observations_of_run(r.id.0))
+        .sum();
+    assert_eq!(
+        in_runs,
+        stored.total_observations(),
+        "observations without a run"
+    );
+}
+
+#[test]
+fn a_crawl_killed_with_sigkill_again_and_again_resumes_and_records_every_visit_once() {
+    let sim = Sim::start("kill", 600);
+    let db = sim.path("census.db");
+    let url = sqlite_url(&db);
+    let kills = 3;
+    for round in 0..kills {
+        let mut child = sim
+            .crawl(&url)
+            .args(["--worker", "w1", "--batch", "100"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the crawl starts");
+        std::thread::sleep(Duration::from_millis(900 + 300 * round));
+        assert!(
+            child.try_wait().expect("waitable").is_none(),
+            "round {round}: the crawl finished before it could be killed"
+        );
+        kill_9(&mut child);
+    }
+    let stdout = succeeded(
+        &sim.crawl(&url)
+            .args(["--worker", "w1", "--batch", "100"])
+            .output()
+            .expect("runs"),
+    );
+    let expected = Expected::of(&sim);
+    let stored = Stored::read(&url);
+    assert_complete_and_single(&expected, &stored);
+
+    // One run per process; only the last finished. The killed runs stored visits (they were
+    // killed mid-crawl, not before it began), and the last recorded exactly what it says.
+    assert_eq!(stored.runs.len(), kills as usize + 1, "{:?}", stored.runs);
+    let (last, killed) = stored.runs.split_last().expect("runs");
+    assert!(last.finished_at.is_some());
+    assert!(killed.iter().all(|r| r.finished_at.is_none()));
+    let by_killed: usize = killed
+        .iter()
+        .map(|r| stored.observations_of_run(r.id.0))
+        .sum();
+    assert!(by_killed > 0, "the killed runs stored nothing");
+    assert_eq!(
+        stored.observations_of_run(last.id.0) as u64,
+        visits_recorded(&stdout),
+        "{stdout}"
+    );
+    assert_eq!(
+        last.outcomes.values().sum::<u64>(),
+        visits_recorded(&stdout),
+        "{:?}",
+        last.outcomes
+    );
+    assert_eq!(sqlite_integrity(&db), "ok");
+}
+
+/// A fresh PostgreSQL database on the server of `FEDICENSUS_TEST_POSTGRES_URL`, dropped at the
+/// end; `None` (and a printed `skipped:`) when the variable is absent.
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl PgDatabase {
+    fn create(test: &str) -> Option<PgDatabase> {
+        let Ok(admin) = std::env::var("FEDICENSUS_TEST_POSTGRES_URL") else {
+            println!("skipped: {test}: FEDICENSUS_TEST_POSTGRES_URL is not set");
+            return None;
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .subsec_nanos();
+        let name = format!("fedicensus_e2e_{}_{nanos}", std::process::id());
+        let (base, query) = match admin.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let (server, _) = base.rsplit_once('/').expect("a database in the URL");
+        let url = format!("{server}/{name}{query}");
+        block_on(async {
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("PostgreSQL answers");
+            // The name is ours: letters, digits and underscores.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&pool)
+                .await
+                .expect("a database is created");
+            pool.close().await;
+        });
+        Some(PgDatabase { admin, name, url })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        block_on(async {
+            if let Ok(pool) = sqlx::PgPool::connect(&self.admin).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                )))
+                .execute(&pool)
+                .await;
+                pool.close().await;
+            }
+        });
+    }
+}
+
+/// Waits until at least `n` hosts are due and unleased, so a worker started now has work (a
+/// `--once` worker that finds nothing due ends its pass at once).
+fn wait_for_due(url: &str, n: usize) {
+    block_on(async {
+        let storage = Storage::connect(url).await.expect("the database opens");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let due = storage
+                .due_hosts(at() + TimeDelta::hours(1), n as u32)
+                .await
+                .unwrap_or_default();
+            if due.len() >= n {
+                break;
+            }
+            assert!(Instant::now() < deadline, "never {n} hosts due");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        storage.close().await;
+    });
+}
+
+#[test]
+fn two_workers_on_postgresql_share_one_pass_without_visiting_a_server_twice() {
+    let Some(pg) = PgDatabase::create("two workers on PostgreSQL") else {
+        return;
+    };
+    let sim = Sim::start("pg-two", 500);
+    let worker = |name: &str| {
+        sim.crawl(&pg.url)
+            .args(["--worker", name, "--batch", "25"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("a worker starts")
+    };
+    let a = worker("a");
+    // b starts once a has visited the seeds, so there is something due to share.
+    wait_for_due(&pg.url, 100);
+    let b = worker("b");
+    let a = succeeded(&a.wait_with_output().expect("a ends"));
+    let b = succeeded(&b.wait_with_output().expect("b ends"));
+    let expected = Expected::of(&sim);
+    let stored = Stored::read(&pg.url);
+    assert_complete_and_single(&expected, &stored);
+    let (by_a, by_b) = (visits_recorded(&a), visits_recorded(&b));
+    assert!(by_a > 0 && by_b > 0, "a {by_a}, b {by_b}: not shared");
+    assert_eq!(by_a + by_b, stored.total_observations() as u64);
+}
+
+#[test]
+fn a_postgresql_worker_killed_mid_crawl_loses_nothing_once_its_leases_expire() {
+    let Some(pg) = PgDatabase::create("a worker killed on PostgreSQL") else {
+        return;
+    };
+    let sim = Sim::start("pg-kill", 500);
+    let a = sim
+        .crawl(&pg.url)
+        .args(["--worker", "a", "--batch", "25"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("a starts");
+    wait_for_due(&pg.url, 100);
+    let mut b = sim
+        .crawl(&pg.url)
+        .args(["--worker", "b", "--batch", "25"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("b starts");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        b.try_wait().expect("waitable").is_none(),
+        "b finished too soon"
+    );
+    kill_9(&mut b);
+    let a = succeeded(&a.wait_with_output().expect("a ends"));
+    // What b held is leased for ten minutes: a third worker, eleven simulated minutes on, takes
+    // it over.
+    let c = succeeded(
+        &sim.crawl(&pg.url)
+            .args(["--worker", "c", "--now", "2022-11-15T00:11:00Z"])
+            .output()
+            .expect("c runs"),
+    );
+    let expected = Expected::of(&sim);
+    let stored = Stored::read(&pg.url);
+    assert_complete_and_single(&expected, &stored);
+    let killed = stored
+        .runs
+        .iter()
+        .find(|r| r.finished_at.is_none())
+        .expect("b's run never finished");
+    let by_b = stored.observations_of_run(killed.id.0) as u64;
+    assert_eq!(
+        visits_recorded(&a) + visits_recorded(&c) + by_b,
+        stored.total_observations() as u64
+    );
+}
+
+#[test]
+fn a_crawl_asks_robots_txt_first_keeps_its_interval_and_never_asks_what_it_must_not() {
+    let sim = Sim::start("polite", 300);
+    let db = sim.path("census.db");
+    succeeded(&sim.crawl(&sqlite_url(&db)).output().expect("runs"));
+    let world = sim.world();
+    let log = sim.control("/requests.csv");
+    let mut reader = csv::Reader::from_reader(log.as_bytes());
+    let mut by_host: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    for row in reader.deserialize::<HashMap<String, String>>() {
+        let row = row.expect("a request row");
+        let wall = DateTime::parse_from_rfc3339(&row["wall"])
+            .expect("a time")
+            .with_timezone(&Utc);
+        by_host
+            .entry(row["host"].clone())
+            .or_default()
+            .push((wall, row["path"].clone()));
+    }
+    by_host.remove("sim.control");
+    assert!(by_host.len() > 100, "{} hosts asked", by_host.len());
+
+    let mut problems = Vec::new();
+    for (host, requests) in &mut by_host {
+        requests.sort();
+        let server = world.lookup(host);
+        let failure = server
+            .and_then(|s| s.failure)
+            .map(|f| f.name())
+            .unwrap_or_default();
+        if failure.starts_with("ssrf-") {
+            problems.push(format!("{host} ({failure}) was asked {requests:?}"));
+        }
+        if failure.starts_with("robots-disallow-") {
+            let beyond: Vec<_> = requests
+                .iter()
+                .filter(|(_, p)| p != "/robots.txt")
+                .collect();
+            if !beyond.is_empty() {
+                problems.push(format!("{host} ({failure}) was asked {beyond:?}"));
+            }
+        }
+        if requests[0].1 != "/robots.txt" {
+            problems.push(format!(
+                "{host} ({failure}): first request {}",
+                requests[0].1
+            ));
+        }
+        for pair in requests.windows(2) {
+            let gap = pair[1].0 - pair[0].0;
+            // The log has millisecond times taken when each answer was decided: allow 5 ms.
+            if gap < TimeDelta::milliseconds(MIN_INTERVAL_MS - 5) {
+                problems.push(format!(
+                    "{host} ({failure}): {} then {} after {} ms",
+                    pair[0].1,
+                    pair[1].1,
+                    gap.num_milliseconds()
+                ));
+            }
+        }
+    }
+    // Nothing may ask for any SSRF bait host, whether or not it shows in the log.
+    let bait: BTreeSet<&str> = world
+        .servers()
+        .iter()
+        .filter(|s| s.failure.is_some_and(|f| f.name().starts_with("ssrf-")))
+        .map(|s| s.domain.as_str())
+        .collect();
+    assert!(bait.iter().all(|d| !by_host.contains_key(*d)));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
