@@ -125,6 +125,28 @@ impl Storage {
         Ok(Transaction { inner })
     }
 
+    /// The bytes the database takes on disk (SQLite: pages in use; PostgreSQL: the database's
+    /// size as the server reports it), for capacity planning.
+    pub async fn size_on_disk(&self) -> Result<u64> {
+        #[derive(sqlx::FromRow)]
+        struct Size {
+            bytes: i64,
+        }
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT page_count * page_size AS bytes \
+                                FROM pragma_page_count(), pragma_page_size()"
+            }
+            Backend::Postgres => "SELECT pg_database_size(current_database()) AS bytes",
+        };
+        let mut conn = self.acquire().await?;
+        let size = conn
+            .conn()
+            .fetch_one::<Size>(Sql::new(sql), "measuring the database's size")
+            .await?;
+        Ok(count_of(size.bytes))
+    }
+
     /// Closes the pool (waits for connections to be returned).
     pub async fn close(&self) {
         match &self.pool {

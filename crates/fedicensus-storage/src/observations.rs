@@ -430,4 +430,21 @@ impl Storage {
         tx.commit().await?;
         Ok(recorded)
     }
+
+    /// Records many visits in one transaction (one commit, one fsync), in order; what each
+    /// recording did, in the same order. For bulk loads and benchmarks: a crawler that wants a
+    /// failed write to lose only one visit records them one by one.
+    pub async fn record_observations(
+        &self,
+        observations: &[Observation],
+        run: Option<RunId>,
+    ) -> Result<Vec<Recorded>> {
+        let mut tx = self.begin().await?;
+        let mut recorded = Vec::with_capacity(observations.len());
+        for obs in observations {
+            recorded.push(tx.record_observation(obs, run).await?);
+        }
+        tx.commit().await?;
+        Ok(recorded)
+    }
 }

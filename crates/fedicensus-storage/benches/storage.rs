@@ -1,0 +1,231 @@
+//! The storage benchmark: a synthetic history of N servers observed every 6 hours for D days,
+//! on SQLite (a temporary file) and on PostgreSQL (a fresh database, when
+//! `FEDICENSUS_TEST_POSTGRES_URL` is set).
+//!
+//! It measures what a census of the fediverse needs from its database: how fast visits can be
+//! written (batched, 1,000 to a transaction, through the same code path as the crawler), how fast
+//! the dashboard's overview (a year-long daily series) and an as-of snapshot of every server
+//! answer, how fast every observation streams out as CSV (and that memory stays flat while it
+//! does), and how many bytes each observation takes on disk. The issue's full size is
+//! 10,000 servers × 180 days (7.2 million observations); the default here is smaller so it
+//! finishes in minutes on 2 cores. Set `FEDICENSUS_BENCH_SERVERS` and `FEDICENSUS_BENCH_DAYS`.
+//!
+//! Run: `cargo bench -p fedicensus-storage --bench storage`.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use fedicensus_core::{
+    Host, Measurement, Metric, Observation, Outcome, Software, SoftwareReport, Source,
+};
+use fedicensus_storage::{Export, Granularity, SeriesMetric, SeriesQuery, Storage};
+use std::time::Instant;
+
+const BATCH: usize = 1_000;
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Resets the peak (Linux: writing 5 to clear_refs), so the export's own peak can be read.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2022, 6, 1, 0, 0, 0)
+        .single()
+        .expect("a valid instant")
+}
+
+/// One visit of server `i` at step `t` (6-hour steps): mostly successes, some failures, a
+/// Misskey share without monthly actives, a few servers dying half-way.
+fn visit(i: u64, t: u64) -> Observation {
+    let at = start() + Duration::hours(6 * t as i64) + Duration::seconds(i as i64 % 3600);
+    let host = Host::from_normalised(&format!("s{i}.bench.example"));
+    let dies_at = if i % 10 == 0 {
+        Some(200 + i % 300)
+    } else {
+        None
+    };
+    if dies_at.is_some_and(|d| t >= d) || (i * 31 + t) % 17 == 0 {
+        return Observation::failed(host, at, Outcome::Timeout, 10_000);
+    }
+    let family = if i % 5 == 0 {
+        Software::Misskey
+    } else {
+        Software::Mastodon
+    };
+    let mut o = Observation::failed(host, at, Outcome::Ok, 150);
+    o.nodeinfo_version = Some("2.0".into());
+    o.software = Some(SoftwareReport {
+        raw_name: family.as_str().to_owned(),
+        family: family.clone(),
+        raw_version: "4.1.0".into(),
+        version: Some("4.1.0".into()),
+    });
+    o.open_registrations = Some(i % 3 == 0);
+    let users = 10 + (i * 7919) % 5_000 + t / 4;
+    let mut m = |metric, value| {
+        o.measurements.push(Measurement {
+            metric,
+            source: Source::NodeInfo,
+            value,
+        })
+    };
+    m(Metric::UsersTotal, users);
+    if family == Software::Mastodon {
+        m(Metric::UsersActiveMonth, users / 4);
+    }
+    m(Metric::LocalPosts, users * 20 + t);
+    o
+}
+
+async fn bench(label: &str, storage: &Storage, servers: u64, days: u64) -> anyhow::Result<()> {
+    let steps = days * 4;
+    let total = servers * steps;
+    println!("\n== {label}: {servers} servers × {days} days every 6 h = {total} observations");
+
+    // Ingest, in time order as a crawler would, BATCH visits to a transaction.
+    let began = Instant::now();
+    let mut batch = Vec::with_capacity(BATCH);
+    for t in 0..steps {
+        for i in 0..servers {
+            batch.push(visit(i, t));
+            if batch.len() == BATCH {
+                storage.record_observations(&batch, None).await?;
+                batch.clear();
+            }
+        }
+    }
+    if !batch.is_empty() {
+        storage.record_observations(&batch, None).await?;
+    }
+    let secs = began.elapsed().as_secs_f64();
+    println!(
+        "ingest: {:.1} s, {:.0} observations/s (target ≥ 100,000/s)",
+        secs,
+        total as f64 / secs
+    );
+
+    // The overview: a year-long daily series (the data covers the first `days` of it).
+    let from = start().date_naive();
+    let to = from + Duration::days(364);
+    let query = SeriesQuery::new(SeriesMetric::UsersTotal, Granularity::Day, from, to);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let began = Instant::now();
+        let series = storage.series(&query).await?;
+        best = best.min(began.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(series.points.len(), 365);
+    }
+    println!("series users_total by day over a year: {best:.0} ms (best of 3; target < 50 ms)");
+
+    // A snapshot of every server as of the last day.
+    let as_of: NaiveDate = from + Duration::days(days as i64 - 1);
+    let mut best = f64::MAX;
+    for _ in 0..3 {
+        let began = Instant::now();
+        let rows = storage.snapshot(as_of).await?;
+        best = best.min(began.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(rows.len() as u64, servers);
+    }
+    println!(
+        "snapshot of {servers} servers as of {as_of}: {best:.0} ms (best of 3; target < 200 ms)"
+    );
+
+    // Every observation as CSV, to a sink (the bytes are hashed as they go).
+    let before = peak_rss_mib();
+    reset_peak_rss();
+    let began = Instant::now();
+    let file = storage
+        .export_csv(
+            &Export::Observations {
+                from,
+                to: from + Duration::days(days as i64),
+            },
+            std::io::sink(),
+        )
+        .await?;
+    let secs = began.elapsed().as_secs_f64();
+    println!(
+        "export of {} observations ({:.0} MB): {:.1} s, {:.0} rows/s (target > 1,000,000/s); \
+         peak RSS during export {:.0} MiB (before: {:.0} MiB)",
+        file.rows,
+        file.bytes as f64 / 1e6,
+        secs,
+        file.rows as f64 / secs,
+        peak_rss_mib(),
+        before
+    );
+
+    let bytes = storage.size_on_disk().await?;
+    println!(
+        "on disk: {:.0} MB, {:.0} bytes per observation (measurements, indexes and servers included)",
+        bytes as f64 / 1e6,
+        bytes as f64 / total as f64
+    );
+    Ok(())
+}
+
+async fn postgres(url: &str, servers: u64, days: u64) -> anyhow::Result<()> {
+    let name = format!("fedicensus_bench_{}", std::process::id());
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await?;
+    let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    let result = async {
+        let storage = Storage::connect(&format!("{base}/{name}")).await?;
+        let r = bench("PostgreSQL", &storage, servers, days).await;
+        storage.close().await;
+        r
+    }
+    .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await?;
+    result
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let servers = env_number("FEDICENSUS_BENCH_SERVERS", 1_000);
+    let days = env_number("FEDICENSUS_BENCH_DAYS", 30);
+    let dir = std::env::temp_dir().join(format!("fedicensus_bench_{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let storage = Storage::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("bench.db").display()
+    ))
+    .await?;
+    let result = bench("SQLite", &storage, servers, days).await;
+    storage.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result?;
+    match std::env::var("FEDICENSUS_TEST_POSTGRES_URL") {
+        Ok(url) => postgres(&url, servers, days).await?,
+        Err(_) => println!("\nPostgreSQL skipped: FEDICENSUS_TEST_POSTGRES_URL not set"),
+    }
+    Ok(())
+}
