@@ -57,16 +57,16 @@ fn start() -> DateTime<Utc> {
 /// Misskey share without monthly actives, a few servers dying half-way.
 fn visit(i: u64, t: u64) -> Observation {
     let at = start() + Duration::hours(6 * t as i64) + Duration::seconds(i as i64 % 3600);
-    let host = Host::from_normalised(&format!("s{i}.bench.example"));
-    let dies_at = if i % 10 == 0 {
+    let host = Host::from_normalised(format!("s{i}.bench.example"));
+    let dies_at = if i.is_multiple_of(10) {
         Some(200 + i % 300)
     } else {
         None
     };
-    if dies_at.is_some_and(|d| t >= d) || (i * 31 + t) % 17 == 0 {
+    if dies_at.is_some_and(|d| t >= d) || (i * 31 + t).is_multiple_of(17) {
         return Observation::failed(host, at, Outcome::Timeout, 10_000);
     }
-    let family = if i % 5 == 0 {
+    let family = if i.is_multiple_of(5) {
         Software::Misskey
     } else {
         Software::Mastodon
@@ -79,7 +79,7 @@ fn visit(i: u64, t: u64) -> Observation {
         raw_version: "4.1.0".into(),
         version: Some("4.1.0".into()),
     });
-    o.open_registrations = Some(i % 3 == 0);
+    o.open_registrations = Some(i.is_multiple_of(3));
     let users = 10 + (i * 7919) % 5_000 + t / 4;
     let mut m = |metric, value| {
         o.measurements.push(Measurement {
