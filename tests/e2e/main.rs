@@ -1,6 +1,7 @@
 //! End-to-end tests: the real `fedicensus` binary, run as a user would run it.
 
 mod crawl;
+mod demo;
 mod parse;
 mod simulate;
 

@@ -125,6 +125,14 @@ pub fn run(args: Args) -> Result<()> {
     if !args.metrics.is_empty() && !wants(What::Series) {
         usage_error("--metric chooses series: use it with --what series or all".into());
     }
+    if args.granularity == Granularity::Day {
+        if let Some(weekly) = args.metrics.iter().find(|m| is_weekly(**m)) {
+            usage_error(format!(
+                "{} is reported weekly: give --granularity week or month",
+                weekly.as_str()
+            ));
+        }
+    }
     let url = crate::settings::database_url(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
@@ -157,10 +165,19 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
             args.metrics.clone()
         };
         for metric in metrics {
+            // Weekly activity has no daily values: by default those series come by week.
+            let granularity = if is_weekly(metric)
+                && args.granularity == Granularity::Day
+                && args.metrics.is_empty()
+            {
+                Granularity::Week
+            } else {
+                args.granularity
+            };
             exports.push(Export::Series(SeriesQuery {
                 software: args.software.clone(),
                 cleaned: args.cleaned,
-                ..SeriesQuery::new(metric, args.granularity, from, to)
+                ..SeriesQuery::new(metric, granularity, from, to)
             }));
         }
     }
@@ -181,8 +198,8 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
     let mut files = Vec::new();
     for what in &exports {
         let path = args.out.join(what.file_name());
-        let file = std::fs::File::create(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
         let mut writer = BufWriter::new(file);
         let exported = storage
             .export_csv(what, &mut writer)
@@ -193,15 +210,20 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
             .with_context(|| format!("writing {}", path.display()))?;
         files.push(exported);
     }
-    let manifest = Manifest::new(
-        Utc::now(),
-        exports.iter().filter_map(Export::range),
-        files,
-    );
+    let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files);
     let path = args.out.join(MANIFEST);
     std::fs::write(&path, manifest.to_json() + "\n")
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(manifest)
+}
+
+fn is_weekly(metric: SeriesMetric) -> bool {
+    matches!(
+        metric,
+        SeriesMetric::WeeklyRegistrations
+            | SeriesMetric::WeeklyLogins
+            | SeriesMetric::WeeklyStatuses
+    )
 }
 
 /// The date range: the flags, or else the first and last crawl of the database.

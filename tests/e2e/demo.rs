@@ -1,0 +1,179 @@
+//! `fedicensus demo` end to end: the real binary builds a census of a small simulated world, the
+//! real dashboard serves it, and what the overview shows is checked against the simulator's
+//! ground truth; then `fedicensus export` writes files whose manifest is checked byte for byte.
+//!
+//! The world has 1,000 servers and the demo crawls until 1 December (32 passes, the whole jump
+//! of November 2022 included) so that the test stays near two minutes in a debug build on two
+//! cores; at that size the calibration scales down (about 174 reachable Mastodon servers on
+//! 27 October instead of 3,300).
+
+use crate::fedicensus;
+use chrono::{DateTime, NaiveDate, Utc};
+use fedicensus_sim::{truth::truth_summary, LatencyModel, Scenario, World, WorldConfig};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::Stdio;
+
+const SERVERS: u32 = 1_000;
+const SEED: u64 = 7;
+const UNTIL: &str = "2022-12-01";
+
+/// GET over HTTP/1.0 (so the body is neither chunked nor kept alive), returning the body.
+fn get(addr: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).expect("the dashboard accepts connections");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("sends");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
+    assert!(
+        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
+        "{head}"
+    );
+    body.to_owned()
+}
+
+/// A series CSV from the dashboard as date -> value.
+fn series(addr: &str, metric: &str) -> BTreeMap<NaiveDate, f64> {
+    let body = get(
+        addr,
+        &format!(
+            "/api/v1/series/{metric}?software=mastodon&from=2022-09-01&to={UNTIL}\
+             &granularity=day&format=csv"
+        ),
+    );
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.expect("a CSV row"))
+        .filter(|r| !r[1].is_empty())
+        .map(|r| {
+            let date = r[0].parse().expect("a date");
+            (date, r[1].parse::<f64>().expect("a number"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what_its_manifest_says()
+{
+    let dir = std::env::temp_dir().join(format!("fedicensus-e2e-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let db = dir.join("demo.db");
+
+    let out = fedicensus()
+        .args(["demo", "--no-serve", "--servers", &SERVERS.to_string()])
+        .args(["--seed", &SEED.to_string(), "--until", UNTIL, "--db"])
+        .arg(&db)
+        .stderr(Stdio::null())
+        .output()
+        .expect("the demo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{stdout}");
+    // "pass 3/32 as of 2022-09-09: ..." for each date the demo crawled.
+    let crawled: Vec<NaiveDate> = stdout
+        .lines()
+        .filter_map(|l| l.split(" as of ").nth(1))
+        .filter_map(|rest| rest.get(..10))
+        .map(|d| d.parse().expect("a date"))
+        .collect();
+    assert!(crawled.len() >= 20, "{stdout}");
+
+    let mut serve = fedicensus()
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let mut line = String::new();
+    BufReader::new(serve.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .expect("serve prints its URL");
+    let addr = line
+        .trim()
+        .rsplit("http://")
+        .next()
+        .expect("a URL")
+        .trim_end_matches('/')
+        .to_owned();
+    let up = series(&addr, "servers_up");
+    let users = series(&addr, "users_total");
+    let _ = serve.kill();
+    let _ = serve.wait();
+
+    // Every date the demo crawled, the first included: a pass goes on until nothing is due, so
+    // the first one has discovered and visited everything reachable from the seeds by its end,
+    // and each later one revisits every live server (due 6 hours after its last visit, passes
+    // at most 4 days apart, inside the 7-day window in which a server counts as up). The truth
+    // is taken at the pass's instant (midnight), when the visits were made; the day's point is
+    // as of the end of that day and rests on exactly those visits.
+    let world = World::generate(WorldConfig {
+        servers: Some(SERVERS as usize),
+        latency: LatencyModel::ZERO,
+        ..WorldConfig::new(Scenario::Migration2022, SEED)
+    });
+    let mut report = String::new();
+    let mut worst: f64 = 0.0;
+    for date in &crawled {
+        let at: DateTime<Utc> = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let truth = truth_summary(&world, at).software("mastodon");
+        let census_up = up.get(date).copied().unwrap_or(0.0);
+        let census_users = users.get(date).copied().unwrap_or(0.0);
+        let up_error = (census_up - truth.reachable as f64).abs() / truth.reachable as f64;
+        let users_error = (census_users - truth.users as f64).abs() / truth.users as f64;
+        worst = worst.max(up_error).max(users_error);
+        report.push_str(&format!(
+            "{date}: up {census_up} / truth {} ({:.2} %), users {census_users} / truth {} \
+             ({:.2} %)\n",
+            truth.reachable,
+            up_error * 100.0,
+            truth.users,
+            users_error * 100.0
+        ));
+    }
+    assert!(worst <= 0.02, "more than 2 % off the truth:\n{report}");
+
+    let export = dir.join("export");
+    let out = fedicensus()
+        .args(["export", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&export)
+        .output()
+        .expect("export runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(export.join("manifest.json")).expect("a manifest"),
+    )
+    .expect("JSON");
+    let files = manifest["files"].as_array().expect("a file list");
+    assert!(files.len() >= 16, "{manifest}");
+    assert_eq!(manifest["methodology_version"], "1");
+    for file in files {
+        let name = file["name"].as_str().expect("a name");
+        let bytes = std::fs::read(export.join(name)).expect("the listed file exists");
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(file["sha256"], sha, "{name}");
+        assert_eq!(file["bytes"], bytes.len() as u64, "{name}");
+        let rows = csv::Reader::from_reader(bytes.as_slice()).records().count() as u64;
+        assert_eq!(file["rows"], rows, "{name}");
+    }
+    let observations = files
+        .iter()
+        .find(|f| f["name"] == "observations.csv")
+        .expect("observations exported");
+    assert!(
+        observations["rows"].as_u64().unwrap_or(0) > 10_000,
+        "{manifest}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
