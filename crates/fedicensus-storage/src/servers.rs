@@ -259,7 +259,8 @@ pub(crate) async fn release(
         .execute(
             Sql::new(
                 "UPDATE servers SET lease_owner = NULL, lease_expires = NULL, \
-                 next_due = COALESCE($1, next_due) WHERE domain = $2 AND lease_owner = $3",
+                 next_due = COALESCE($1, next_due) \
+                 WHERE domain = $2 AND (lease_owner = $3 OR lease_owner IS NULL)",
             )
             .bind(next_due.map(crate::db::stored_instant))
             .bind(host.as_str())
@@ -358,8 +359,9 @@ impl Transaction {
         lease_due_hosts(&mut self.conn(), worker, now, limit, lease_for).await
     }
 
-    /// Ends `worker`'s lease on `host`, optionally setting when it is next due. Returns whether
-    /// the worker held the lease.
+    /// Ends `worker`'s lease on `host`, optionally setting when it is next due. A host under
+    /// no lease (recording a visit already ended it) is rescheduled too; a host leased by another
+    /// worker is left alone. Returns whether anything changed.
     pub async fn release(
         &mut self,
         host: &Host,
