@@ -245,6 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn the_annotated_example_file_loads_and_states_every_default() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fedicensus.toml.example");
+        Jail::expect_with(|_| {
+            let settings = Settings::load(Some(&example)).expect("the example loads");
+            let mut expected = Settings::default();
+            expected.crawler.contact_url = Some("https://example.org/about-our-census".into());
+            assert_eq!(settings, expected);
+            settings.crawler_config().expect("a valid crawler config");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_crawl_without_a_contact_url_is_refused() {
         let error = Settings::default()
             .crawler_config()
