@@ -517,25 +517,25 @@ fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
         "contact": {"email": format!("admin@{domain}"), "account": contact_account(ctx)},
         "rules": rules()
     });
-    json_ordered(
-        &doc,
-        KeyOrder::Ranked(&[
-            "domain",
-            "title",
-            "version",
-            "source_url",
-            "description",
-            "usage",
-            "thumbnail",
-            "languages",
-            "configuration",
-            "registrations",
-            "contact",
-            "rules",
-        ]),
-    )
-    .header("cache-control", "max-age=180, public")
+    json_ordered(&doc, KeyOrder::Ranked(V2_KEY_ORDER))
+        .header("cache-control", "max-age=180, public")
 }
+
+/// The key order of `/api/v2/instance` (Mastodon's serializer; Friendica copies it).
+const V2_KEY_ORDER: &[&str] = &[
+    "domain",
+    "title",
+    "version",
+    "source_url",
+    "description",
+    "usage",
+    "thumbnail",
+    "languages",
+    "configuration",
+    "registrations",
+    "contact",
+    "rules",
+];
 
 /// Friendica's partial v2 (fixture friendica/api-v2-instance-loma.ml.json).
 fn friendica_v2(ctx: &Ctx<'_>) -> SimResponse {
@@ -556,23 +556,7 @@ fn friendica_v2(ctx: &Ctx<'_>) -> SimResponse {
         "contact": {"email": format!("admin@{}", server.domain), "account": contact_account(ctx)},
         "rules": []
     });
-    json_ordered(
-        &doc,
-        KeyOrder::Ranked(&[
-            "domain",
-            "title",
-            "version",
-            "source_url",
-            "description",
-            "usage",
-            "thumbnail",
-            "languages",
-            "configuration",
-            "registrations",
-            "contact",
-            "rules",
-        ]),
-    )
+    json_ordered(&doc, KeyOrder::Ranked(V2_KEY_ORDER))
 }
 
 #[cfg(test)]
