@@ -40,6 +40,7 @@ pub mod series;
 pub mod servers;
 pub mod snapshot;
 pub mod transfer;
+pub mod version;
 
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
@@ -53,3 +54,4 @@ pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus};
 pub use snapshot::{PeerEdge, ServerHistory, ServerSnapshot, StoredObservation, StoredWeek};
 pub use transfer::{Moved, MANIFEST_FILE};
+pub use version::DataVersion;

@@ -1,0 +1,83 @@
+//! The data's version: a few numbers that change whenever anything a chart, a page or an export
+//! shows could have changed (an observation recorded, a run started or finished, an annotation
+//! added, a server found or opted out). The dashboard keys its cache and its `ETag`s on it.
+//!
+//! It is cheap on purpose: maxima of primary keys (an index lookup each) and two counts over
+//! small tables, in one round trip, so a server can ask for it once a second without noticing.
+
+use crate::db::{count_of, Sql, Storage};
+use crate::error::Result;
+
+/// A version of the census's data. Two equal versions mean the same data (nothing is ever
+/// deleted, and every write that changes what is shown adds a row or changes a count here).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct DataVersion {
+    /// The largest observation id.
+    pub observations: u64,
+    /// The largest crawl run id.
+    pub runs: u64,
+    /// Crawl runs that have finished.
+    pub runs_finished: u64,
+    /// The largest annotation id, and how many there are.
+    pub annotations: (u64, u64),
+    /// The largest server id.
+    pub servers: u64,
+    /// Servers that opted out.
+    pub opted_out: u64,
+}
+
+impl std::fmt::Display for DataVersion {
+    /// A compact token, usable in an HTTP entity tag.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "o{}r{}f{}a{}.{}s{}x{}",
+            self.observations,
+            self.runs,
+            self.runs_finished,
+            self.annotations.0,
+            self.annotations.1,
+            self.servers,
+            self.opted_out
+        )
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    observations: i64,
+    runs: i64,
+    runs_finished: i64,
+    annotation_max: i64,
+    annotations: i64,
+    servers: i64,
+    opted_out: i64,
+}
+
+const VERSION_SQL: &str = "SELECT \
+    CAST(COALESCE((SELECT MAX(id) FROM observations), 0) AS BIGINT) AS observations, \
+    CAST(COALESCE((SELECT MAX(id) FROM crawl_runs), 0) AS BIGINT) AS runs, \
+    CAST((SELECT COUNT(*) FROM crawl_runs WHERE finished_at IS NOT NULL) AS BIGINT) AS runs_finished, \
+    CAST(COALESCE((SELECT MAX(id) FROM annotations), 0) AS BIGINT) AS annotation_max, \
+    CAST((SELECT COUNT(*) FROM annotations) AS BIGINT) AS annotations, \
+    CAST(COALESCE((SELECT MAX(id) FROM servers), 0) AS BIGINT) AS servers, \
+    CAST((SELECT COUNT(*) FROM servers WHERE status = 'opted_out') AS BIGINT) AS opted_out";
+
+impl Storage {
+    /// The data's current version (one query).
+    pub async fn data_version(&self) -> Result<DataVersion> {
+        let mut conn = self.acquire().await?;
+        let row = conn
+            .conn()
+            .fetch_one::<VersionRow>(Sql::new(VERSION_SQL), "reading the data's version")
+            .await?;
+        Ok(DataVersion {
+            observations: count_of(row.observations),
+            runs: count_of(row.runs),
+            runs_finished: count_of(row.runs_finished),
+            annotations: (count_of(row.annotation_max), count_of(row.annotations)),
+            servers: count_of(row.servers),
+            opted_out: count_of(row.opted_out),
+        })
+    }
+}
