@@ -118,7 +118,7 @@ fn ip_literal() -> impl Strategy<Value = String> {
         any::<u32>().prop_map(|n| format!("https://{}/", Ipv4Addr::from(n))),
         any::<u32>().prop_map(|n| format!("0x{n:x}.0x{:x}", n >> 8)),
         (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(a, b, c)| format!("{a}.{b}.{c}")),
-        any::<u32>().prop_map(|n| Ipv6Addr::from(Ipv4Addr::from(n).to_ipv6_mapped()).to_string()),
+        any::<u32>().prop_map(|n| Ipv4Addr::from(n).to_ipv6_mapped().to_string()),
     ]
 }
 
