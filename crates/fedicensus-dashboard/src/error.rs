@@ -50,6 +50,9 @@ pub enum Error {
     /// Writing CSV failed.
     #[error("writing CSV")]
     Csv(#[from] csv::Error),
+    /// Our own failure elsewhere (encoding an image, reading a response body).
+    #[error("{0}")]
+    Internal(String),
 }
 
 /// The dashboard's result.

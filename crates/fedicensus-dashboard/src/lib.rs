@@ -6,6 +6,7 @@
 //! growth honestly, denominators and method changes included.
 //!
 //! Modules:
+//! - [`cache`]: rendered responses keyed by the data's version; `ETag`s and 304s.
 //! - [`charts`]: chart definitions as data (`dashboards/*.toml`), loaded and validated at start.
 //! - [`series`]: the numbers a chart plots, with their denominators.
 //! - [`render`]: [`render_svg`], a pure function from a chart and its series to SVG.
@@ -16,6 +17,7 @@
 //! - [`state`]: [`AppState`] and [`DashboardConfig`].
 //! - [`error`]: the one error type and how it answers over HTTP.
 
+pub mod cache;
 pub mod charts;
 pub mod csv_out;
 pub mod data;

@@ -4,6 +4,7 @@
 //! Everything is loaded and checked before the server starts listening ([`AppState::new`]), so a
 //! bad chart file or template fails at start, not on a visitor's request.
 
+use crate::cache::{ResponseCache, DEFAULT_VERSION_REFRESH};
 use crate::charts::ChartSet;
 use crate::error::Result;
 use crate::pages::templates;
@@ -95,6 +96,8 @@ pub struct AppState {
     pub config: Arc<DashboardConfig>,
     pub templates: Arc<minijinja::Environment<'static>>,
     pub metrics: Arc<RequestMetrics>,
+    /// Rendered responses by data version.
+    pub cache: Arc<ResponseCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -113,6 +116,14 @@ impl AppState {
             config: Arc::new(config),
             templates: Arc::new(templates()?),
             metrics: Arc::new(RequestMetrics::default()),
+            cache: Arc::new(ResponseCache::new(DEFAULT_VERSION_REFRESH)),
         })
+    }
+
+    /// The same state with the data's version read at most once per `refresh` (tests use
+    /// zero, to see new data at once).
+    pub fn with_version_refresh(mut self, refresh: Duration) -> AppState {
+        self.cache = Arc::new(ResponseCache::new(refresh));
+        self
     }
 }

@@ -77,6 +77,7 @@ pub async fn add_seeds(
         .map(|h| host("hosts", h))
         .collect::<Result<Vec<_>>>()?;
     let added = state.storage.add_seeds(&hosts, Utc::now()).await?;
+    state.cache.invalidate();
     tracing::info!(added, given = hosts.len(), "seeds added by an admin");
     Ok(Json(json!({ "added": added, "given": hosts.len() })))
 }
@@ -108,6 +109,7 @@ pub async fn opt_out(
         }
         other => other?,
     }
+    state.cache.invalidate();
     tracing::info!(host = %h, "server opted out by an admin");
     Ok(Json(json!({ "host": h.as_str(), "status": "opted_out" })))
 }
@@ -149,5 +151,6 @@ pub async fn add_annotation(
             a.source_url.as_deref(),
         )
         .await?;
+    state.cache.invalidate();
     Ok(Json(json!({ "date": a.date, "title": a.title.trim() })))
 }

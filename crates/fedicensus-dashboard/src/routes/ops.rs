@@ -86,6 +86,23 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response> {
         let _ = writeln!(out, "# TYPE fedicensus_database_size_bytes gauge");
         let _ = writeln!(out, "fedicensus_database_size_bytes {size}");
     }
+    let _ = writeln!(
+        out,
+        "# HELP fedicensus_http_cache_total Cacheable requests by how they were answered (hit, miss, not_modified)."
+    );
+    let _ = writeln!(out, "# TYPE fedicensus_http_cache_total counter");
+    let counters = &state.cache.counters;
+    for (kind, n) in [
+        ("hit", &counters.hits),
+        ("miss", &counters.misses),
+        ("not_modified", &counters.not_modified),
+    ] {
+        let _ = writeln!(
+            out,
+            "fedicensus_http_cache_total{{result=\"{kind}\"}} {}",
+            n.load(std::sync::atomic::Ordering::Relaxed)
+        );
+    }
     let runs = state.storage.runs().await.map_err(Error::from)?;
     let _ = writeln!(
         out,

@@ -2,6 +2,7 @@
 //! through storage's public write API, asked over real HTTP.
 
 mod browser;
+mod cache;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
@@ -20,6 +21,8 @@ pub const TOKEN: &str = "a-long-admin-token-for-tests";
 #[derive(Debug)]
 pub struct App {
     pub addr: SocketAddr,
+    /// The database behind the app, for tests that add data while it runs.
+    pub storage: Storage,
     _dir: TempDir,
 }
 
@@ -43,13 +46,13 @@ impl Drop for TempDir {
     }
 }
 
-fn at(month: u32, day: u32) -> DateTime<Utc> {
+pub fn at(month: u32, day: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2022, month, day, 12, 0, 0)
         .single()
         .expect("a valid instant")
 }
 
-fn ok(
+pub fn ok(
     host: &str,
     when: DateTime<Utc>,
     family: Software,
@@ -193,7 +196,9 @@ pub async fn spawn_app(admin: bool) -> Result<App> {
         etiquette: Etiquette::default(),
         db_size: Some(std::sync::Arc::new(|| Some(4096))),
     };
-    let state = AppState::new(storage, config)?;
+    // The data's version is read on every request, so data added by a test shows at once.
+    let state =
+        AppState::new(storage.clone(), config)?.with_version_refresh(std::time::Duration::ZERO);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(fedicensus_dashboard::serve(
@@ -201,7 +206,11 @@ pub async fn spawn_app(admin: bool) -> Result<App> {
         state,
         std::future::pending(),
     ));
-    Ok(App { addr, _dir: dir })
+    Ok(App {
+        addr,
+        storage,
+        _dir: dir,
+    })
 }
 
 #[derive(Debug)]

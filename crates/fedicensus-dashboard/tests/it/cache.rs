@@ -1,0 +1,134 @@
+//! The response cache: entity tags from the data's version, 304 for a current one, the same
+//! bytes from the cache as from a fresh computation, and new data invalidating both.
+
+use crate::{at, ok, spawn_app, Response};
+use anyhow::{ensure, Context, Result};
+use fedicensus_core::{Host, Observation, Outcome, Software};
+
+fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
+    r.headers.lines().find_map(|l| {
+        l.split_once(':')
+            .filter(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim())
+    })
+}
+
+const SVG: &str = "/api/v1/charts/overview-servers/svg";
+const CSV: &str =
+    "/api/v1/series/servers_known?from=2022-10-01&to=2022-11-30&granularity=week&format=csv";
+
+#[tokio::test]
+async fn a_current_etag_gets_304_and_a_stale_one_the_chart() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let first = app.get(SVG).await?;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let etag = header(&first, "etag").context("an ETag")?.to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    assert_eq!(
+        header(&first, "cache-control"),
+        Some(fedicensus_dashboard::cache::CACHE_CONTROL)
+    );
+
+    let again = app
+        .request("GET", SVG, &[("If-None-Match", &etag)], "")
+        .await?;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty(), "a 304 has no body");
+    assert_eq!(header(&again, "etag"), Some(etag.as_str()));
+    let weak = format!("W/{etag}");
+    let listed = format!("\"something-else\", {weak}");
+    let r = app
+        .request("GET", SVG, &[("If-None-Match", &listed)], "")
+        .await?;
+    assert_eq!(r.status, 304, "weak comparison, in a list");
+
+    let other = app
+        .request("GET", SVG, &[("If-None-Match", "\"o1r1\"")], "")
+        .await?;
+    assert_eq!(other.status, 200);
+    assert_eq!(
+        other.body, first.body,
+        "the cached chart is the computed one"
+    );
+    assert_eq!(
+        header(&other, "content-type"),
+        header(&first, "content-type")
+    );
+
+    let metrics = app.get("/metrics").await?.body;
+    ensure!(
+        metrics.contains("fedicensus_http_cache_total{result=\"not_modified\"} 2"),
+        "{metrics}"
+    );
+    ensure!(metrics.contains("fedicensus_http_cache_total{result=\"hit\"} 1"));
+    // Pages with the time of day in them, and operations endpoints, are never cached.
+    for path in ["/crawl", "/healthz", "/metrics"] {
+        let r = app.get(path).await?;
+        assert!(header(&r, "etag").is_none(), "{path} has no ETag");
+    }
+    // Errors are not cached either.
+    let bad = app.get("/api/v1/series/servers_known?from=nope").await?;
+    assert_eq!(bad.status, 400);
+    assert!(header(&bad, "etag").is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn new_observations_change_the_etag_and_the_cached_numbers() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let before = app.get(CSV).await?;
+    assert_eq!(before.status, 200, "{}", before.body);
+    let etag = header(&before, "etag").context("an ETag")?.to_owned();
+    let cached = app.get(CSV).await?;
+    assert_eq!(cached.body, before.body);
+    let svg_before = app.get(SVG).await?.body;
+
+    // A crawl finds a new server.
+    let o: Observation = ok(
+        "new.example",
+        at(11, 20),
+        Software::Mastodon,
+        "mastodon",
+        20,
+        Some(5),
+    );
+    app.storage.record_observation(&o, None).await?;
+
+    let after = app
+        .request("GET", CSV, &[("If-None-Match", &etag)], "")
+        .await?;
+    assert_eq!(after.status, 200, "the old ETag is stale now");
+    let new_etag = header(&after, "etag").context("an ETag")?;
+    assert_ne!(new_etag, etag);
+    assert_ne!(after.body, before.body, "the cache was not served");
+    let last = |body: &str| body.lines().last().unwrap_or_default().to_owned();
+    let (old_last, new_last) = (last(&before.body), last(&after.body));
+    let count = |line: &str| -> Result<f64> {
+        Ok(line
+            .split(',')
+            .nth(1)
+            .context("a value column")?
+            .parse::<f64>()?)
+    };
+    assert_eq!(
+        count(&new_last)?,
+        count(&old_last)? + 1.0,
+        "{old_last} then {new_last}"
+    );
+    assert_ne!(app.get(SVG).await?.body, svg_before, "the chart is redrawn");
+
+    // A failed visit is data too.
+    let etag = header(&after, "etag").context("an ETag")?.to_owned();
+    let failed = Observation::failed(
+        Host::from_normalised("new.example"),
+        at(11, 21),
+        Outcome::Timeout,
+        10_000,
+    );
+    app.storage.record_observation(&failed, None).await?;
+    let r = app
+        .request("GET", CSV, &[("If-None-Match", &etag)], "")
+        .await?;
+    assert_eq!(r.status, 200);
+    Ok(())
+}
