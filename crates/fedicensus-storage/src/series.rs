@@ -341,33 +341,35 @@ fn family_matches(filter: Option<&Software>, family: Option<&str>) -> bool {
     filter.is_none_or(|f| family == Some(f.as_str()))
 }
 
-/// The figure a server contributes at cut-off `end`, from its rows (sorted by time, all before
-/// the last cut-off): the latest within the carry-forward window, skipping flagged ones when
-/// cleaning. Returns (value, flag kinds of the latest row in the window).
 /// One reported value in a server's timeline: when, what, and the kinds of its flags if any.
 type TimelineEntry<'a> = (DateTime<Utc>, i64, Option<&'a Vec<String>>);
 
-fn carried_value<'a>(
-    rows: &'a [TimelineEntry<'a>],
+/// The figure a server contributes at cut-off `end`, from its rows (sorted by time, all before
+/// the last cut-off): the latest within the carry-forward window, skipping flagged ones when
+/// cleaning. Returns the index of the row whose value is used, and the index of the latest row
+/// in the window when that row is flagged (the caller reads the value, flags and family there:
+/// a filtered series counts a server under the family of the visit used, not of any visit).
+fn carried_value(
+    rows: &[TimelineEntry<'_>],
     upto: usize,
     end: DateTime<Utc>,
     cleaned: bool,
-) -> (Option<i64>, Option<&'a Vec<String>>) {
+) -> (Option<usize>, Option<usize>) {
     let window_start = end - CARRY_FORWARD;
-    let mut latest_flags = None;
-    for (i, (at, value, flags)) in rows[..upto].iter().enumerate().rev() {
+    let mut latest_flagged = None;
+    for (i, (at, _, flags)) in rows[..upto].iter().enumerate().rev() {
         if *at < window_start {
             break;
         }
-        if i + 1 == upto {
-            latest_flags = *flags;
+        if i + 1 == upto && flags.is_some() {
+            latest_flagged = Some(i);
         }
         if cleaned && flags.is_some() {
             continue;
         }
-        return (Some(*value), latest_flags);
+        return (Some(i), latest_flagged);
     }
-    (None, latest_flags)
+    (None, latest_flagged)
 }
 
 async fn figure_series(
@@ -430,15 +432,19 @@ async fn figure_series(
             if upto == 0 {
                 continue;
             }
-            let (value, latest_flags) = carried_value(&timeline, upto, end, query.cleaned);
-            if let Some(kinds) = latest_flags {
+            let (used, latest_flagged) = carried_value(&timeline, upto, end, query.cleaned);
+            let of_family = |j: usize| family_matches(software, rows[j].software_family.as_deref());
+            if let Some(kinds) = latest_flagged
+                .filter(|&j| of_family(j))
+                .and_then(|j| timeline[j].2)
+            {
                 acc.flagged[i] += 1;
                 for kind in kinds {
                     *acc.flagged_by_kind.entry(kind.clone()).or_default() += 1;
                 }
             }
-            if let Some(v) = value {
-                let v = count_of(v);
+            if let Some(j) = used.filter(|&j| of_family(j)) {
+                let v = count_of(timeline[j].1);
                 acc.value[i] += v as f64;
                 acc.reporting[i] += 1;
                 if let Some(values) = acc.values.as_mut() {
@@ -450,9 +456,7 @@ async fn figure_series(
     };
     let scanned = conn
         .for_each::<FigureRow, Error>(sql, "scanning figures", |row| {
-            if !family_matches(software, row.software_family.as_deref()) {
-                return Ok(());
-            }
+            // Every family's rows are kept: the family filter applies to the visit used.
             if server != Some(row.server_id) {
                 flush(&mut rows, &mut acc);
                 server = Some(row.server_id);
