@@ -18,6 +18,7 @@
 //!   leases for several workers).
 //! - [`observations`]: recording an [`Observation`](fedicensus_core::Observation) and all it
 //!   implies, idempotently.
+//! - [`bulk`]: many visits recorded with a few multi-row statements (imports, benchmarks).
 //! - [`runs`]: crawl runs.
 //! - [`quality`]: data-quality flags attached at record time.
 //! - [`series`]: time series by day, week or month, with their denominators.
@@ -29,6 +30,7 @@
 //! - [`methodology`]: the definitions, as constants, and their version.
 
 pub mod annotations;
+pub mod bulk;
 pub mod db;
 pub mod error;
 pub mod export;

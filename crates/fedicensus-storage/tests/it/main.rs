@@ -7,5 +7,6 @@
 mod harness;
 mod support;
 
+mod bulk;
 mod conformance;
 mod transfer;

@@ -1,0 +1,673 @@
+//! Bulk loading: many visits recorded with a handful of multi-row statements instead of about
+//! seven statements each.
+//!
+//! [`Storage::ingest_bulk`] stores exactly what recording the same visits one by one (in time
+//! order per server) with [`Transaction::record_observation`] would: the server rows, each
+//! observation with its measurements, weekly activity, peer edges and discovered servers, the
+//! quality flags (checked against each server's previous successful visit, in the database or
+//! earlier in the batch) and every server's cached state and schedule. It gets there by grouping
+//! the batch per server and writing each table once per batch: `INSERT ... VALUES (...), (...)`
+//! with up to a few thousand rows a statement (prepared once and reused by sqlx's statement
+//! cache), and one `UPDATE ... FROM (VALUES ...)` for the servers' state.
+//!
+//! The fast path needs every visit of a server to be newer than anything stored for it, which is
+//! how a crawler or a time-ordered import writes. A server whose batch replays older visits, and
+//! a batch in which a server first appears in a peer list before its own visit, are recorded
+//! through the one-by-one path instead, so the result is the same either way.
+
+use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Transaction};
+use crate::error::Result;
+use crate::observations::{default_next_due, record_observation, status_after, Recorded, RunId};
+use crate::quality::{self, metric_column, Previous, QualityFlag};
+use crate::servers::{insert_servers, ServerStatus, SEED};
+use chrono::{DateTime, Utc};
+use fedicensus_core::{Host, Metric, Observation};
+use std::collections::{HashMap, HashSet};
+
+/// Rows in one multi-row INSERT of observations (20 parameters a row: 16,000 parameters, below
+/// SQLite's 32,766 and PostgreSQL's 65,535).
+const OBSERVATION_ROWS: usize = 800;
+/// Rows in one multi-row INSERT of the narrow tables (4 to 7 parameters a row).
+const NARROW_ROWS: usize = 4_000;
+/// Rows in one statement on the servers table (up to 10 parameters a row).
+const SERVER_ROWS: usize = 1_000;
+
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    id: i64,
+    domain: String,
+    first_seen: DateTime<Utc>,
+    status: String,
+    last_observed_at: Option<DateTime<Utc>>,
+    last_success_at: Option<DateTime<Utc>>,
+    consecutive_failures: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PreviousRow {
+    server_id: i64,
+    users_total: Option<i64>,
+    users_active_month: Option<i64>,
+    local_posts: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct InsertedRow {
+    id: i64,
+    server_id: i64,
+    observed_at: DateTime<Utc>,
+}
+
+/// `(a, b, c), (d, e, f), ...`: `rows` groups of `width` numbered parameters from `$1`.
+fn placeholders(rows: usize, width: usize) -> String {
+    let mut text = String::with_capacity(rows * width * 7);
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            text.push_str(", ");
+        }
+        text.push('(');
+        for col in 0..width {
+            if col > 0 {
+                text.push_str(", ");
+            }
+            n += 1;
+            text.push('$');
+            text.push_str(&n.to_string());
+        }
+        text.push(')');
+    }
+    text
+}
+
+/// The figure recorded for a metric, as a later read of the row would return it.
+fn stored_figure(obs: &Observation, metric: Metric) -> Option<u64> {
+    obs.best(metric).map(|v| count_of(stored_count(v)))
+}
+
+/// A week of activity to upsert: statuses, logins, registrations, observation id, reported at.
+type WeekRow = (i64, i64, i64, i64, DateTime<Utc>);
+
+/// What one server's visits in the batch do to its row (the fold of the one-by-one updates).
+struct ServerUpdate {
+    id: i64,
+    status: &'static str,
+    moved_to: Option<String>,
+    software: Option<String>,
+    last_observed_at: DateTime<Utc>,
+    last_success_at: Option<DateTime<Utc>>,
+    last_outcome: String,
+    consecutive_failures: i64,
+    next_due: DateTime<Utc>,
+}
+
+pub(crate) async fn ingest_bulk(
+    conn: &mut Conn<'_>,
+    batch: &[Observation],
+    run: Option<RunId>,
+) -> Result<Vec<Recorded>> {
+    let at_of: Vec<DateTime<Utc>> = batch
+        .iter()
+        .map(|o| stored_instant(o.observed_at))
+        .collect();
+
+    // Each server's visits, in time order (a stable sort keeps the batch order among equals).
+    let mut by_host: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, obs) in batch.iter().enumerate() {
+        by_host.entry(obs.host.as_str()).or_default().push(i);
+    }
+    for visits in by_host.values_mut() {
+        visits.sort_by_key(|&i| at_of[i]);
+    }
+    let hosts: Vec<&str> = by_host.keys().copied().collect();
+
+    let before = read_states(conn, &hosts).await?;
+    // A server that first appears in the batch as someone's peer (or move target) would be
+    // recorded as revealed by that server one by one; keep that exact provenance.
+    let revealed_in_batch = batch.iter().any(|obs| {
+        let named = obs.peers.iter().flatten().chain(obs.moved_to.as_ref());
+        named
+            .map(Host::as_str)
+            .any(|n| n != obs.host.as_str() && by_host.contains_key(n) && !before.contains_key(n))
+    });
+    if revealed_in_batch {
+        return one_by_one(conn, batch, run).await;
+    }
+
+    // Create the servers first heard of here, and move first_seen back where a visit is older.
+    let mut firsts: Vec<(&str, DateTime<Utc>)> = by_host
+        .iter()
+        .map(|(host, visits)| (*host, at_of[visits[0]]))
+        .collect();
+    firsts.sort_unstable();
+    for chunk in firsts.chunks(SERVER_ROWS) {
+        let text = format!(
+            "INSERT INTO servers (domain, first_seen, revealed_by, next_due) VALUES {} \
+             ON CONFLICT (domain) DO UPDATE SET first_seen = excluded.first_seen \
+             WHERE excluded.first_seen < servers.first_seen",
+            placeholders(chunk.len(), 4)
+        );
+        let mut sql = Sql::new(text);
+        for (host, first) in chunk {
+            sql = sql.bind(*host).bind(*first).bind(SEED).bind(*first);
+        }
+        conn.execute(sql, "creating servers in bulk").await?;
+    }
+    let states = read_states(conn, &hosts).await?;
+
+    // The fast path: servers whose every visit here is newer than their stored history, with no
+    // two visits at the same instant. The others are recorded one by one, afterwards.
+    let mut slow: Vec<usize> = Vec::new();
+    let mut fast: HashMap<&str, &StateRow> = HashMap::new();
+    for (host, visits) in &by_host {
+        let state = states
+            .get(host)
+            .expect("every host of the batch was just inserted");
+        let newer = state
+            .last_observed_at
+            .is_none_or(|last| last < at_of[visits[0]]);
+        let distinct = visits.windows(2).all(|w| at_of[w[0]] < at_of[w[1]]);
+        if newer && distinct {
+            fast.insert(host, state);
+        } else {
+            slow.extend(visits.iter().copied());
+        }
+    }
+
+    // Each fast server's previous successful visit (its latest, as all visits here are newer).
+    let mut previous: HashMap<i64, Previous> = HashMap::new();
+    let wanted: Vec<(i64, DateTime<Utc>)> = fast
+        .values()
+        .filter_map(|s| s.last_success_at.map(|t| (s.id, t)))
+        .collect();
+    for chunk in wanted.chunks(SERVER_ROWS) {
+        let text = format!(
+            "SELECT o.server_id, o.users_total, o.users_active_month, o.local_posts \
+             FROM observations o JOIN (VALUES {}) v \
+             ON o.server_id = v.column1 AND o.observed_at = v.column2",
+            placeholders(chunk.len(), 2)
+        );
+        let mut sql = Sql::new(text);
+        for (id, t) in chunk {
+            sql = sql.bind(*id).bind(*t);
+        }
+        let at: HashMap<i64, DateTime<Utc>> = chunk.iter().copied().collect();
+        for row in conn
+            .fetch_all::<PreviousRow>(sql, "reading previous visits in bulk")
+            .await?
+        {
+            previous.insert(
+                row.server_id,
+                Previous {
+                    observed_at: at.get(&row.server_id).copied(),
+                    users_total: row.users_total.map(count_of),
+                    users_active_month: row.users_active_month.map(count_of),
+                    local_posts: row.local_posts.map(count_of),
+                },
+            );
+        }
+    }
+
+    // Observations, in the batch's order (so ids follow it, as they would one by one).
+    let fast_visits: Vec<usize> = (0..batch.len())
+        .filter(|&i| fast.contains_key(batch[i].host.as_str()))
+        .collect();
+    let mut ids: HashMap<(i64, DateTime<Utc>), i64> = HashMap::with_capacity(fast_visits.len());
+    for chunk in fast_visits.chunks(OBSERVATION_ROWS) {
+        let text = format!(
+            "INSERT INTO observations (server_id, observed_at, outcome, duration_ms, \
+             nodeinfo_version, software_raw_name, software_raw_version, software_family, \
+             software_version, open_registrations, flag_private, flag_noindex, \
+             flag_limited_federation, flag_peers_hidden, moved_to, peer_count, users_total, \
+             users_active_month, local_posts, crawl_run_id) VALUES {} \
+             ON CONFLICT (server_id, observed_at) DO NOTHING \
+             RETURNING id, server_id, observed_at",
+            placeholders(chunk.len(), 20)
+        );
+        let mut sql = Sql::new(text);
+        for &i in chunk {
+            let obs = &batch[i];
+            let software = obs.software.as_ref();
+            let figure = |m: Metric| obs.best(m).map(stored_count);
+            let server = fast.get(obs.host.as_str()).map(|s| s.id);
+            sql = sql
+                .bind(server)
+                .bind(at_of[i])
+                .bind(obs.outcome.as_str())
+                .bind(stored_count(obs.duration_ms))
+                .bind(obs.nodeinfo_version.clone())
+                .bind(software.map(|s| s.raw_name.clone()))
+                .bind(software.map(|s| s.raw_version.clone()))
+                .bind(software.map(|s| s.family.as_str().to_owned()))
+                .bind(software.and_then(|s| s.version.clone()))
+                .bind(obs.open_registrations)
+                .bind(obs.flags.private)
+                .bind(obs.flags.noindex)
+                .bind(obs.flags.limited_federation)
+                .bind(obs.flags.peers_hidden)
+                .bind(obs.moved_to.as_ref().map(|h| h.as_str().to_owned()))
+                .bind(obs.peers.as_ref().map(|p| stored_count(p.len() as u64)))
+                .bind(figure(Metric::UsersTotal))
+                .bind(figure(Metric::UsersActiveMonth))
+                .bind(figure(Metric::LocalPosts))
+                .bind(run.map(|r| r.0));
+        }
+        for row in conn
+            .fetch_all::<InsertedRow>(sql, "inserting observations in bulk")
+            .await?
+        {
+            ids.insert((row.server_id, row.observed_at), row.id);
+        }
+    }
+    let id_of = |i: usize| {
+        let server = fast.get(batch[i].host.as_str())?.id;
+        ids.get(&(server, at_of[i])).copied()
+    };
+
+    // Measurements.
+    let mut rows: Vec<(i64, &'static str, &'static str, i64)> = Vec::new();
+    for &i in &fast_visits {
+        let Some(id) = id_of(i) else { continue };
+        for m in &batch[i].measurements {
+            rows.push((
+                id,
+                m.metric.as_str(),
+                m.source.as_str(),
+                stored_count(m.value),
+            ));
+        }
+    }
+    for chunk in rows.chunks(NARROW_ROWS) {
+        let text = format!(
+            "INSERT INTO measurements (observation_id, metric, source, value) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 4)
+        );
+        let mut sql = Sql::new(text);
+        for (id, metric, source, value) in chunk {
+            sql = sql.bind(*id).bind(*metric).bind(*source).bind(*value);
+        }
+        conn.execute(sql, "inserting measurements in bulk").await?;
+    }
+
+    // Weekly activity: per server and week, the latest report of the batch (one statement may
+    // not upsert one row twice), which then wins over the stored one if not older.
+    let mut weeks: HashMap<(i64, DateTime<Utc>), WeekRow> = HashMap::new();
+    for (host, visits) in &by_host {
+        let Some(server) = fast.get(host).map(|s| s.id) else {
+            continue;
+        };
+        for &i in visits {
+            let Some(id) = id_of(i) else { continue };
+            for week in &batch[i].activity {
+                weeks.insert(
+                    (server, stored_instant(week.week_start)),
+                    (
+                        stored_count(week.statuses),
+                        stored_count(week.logins),
+                        stored_count(week.registrations),
+                        id,
+                        at_of[i],
+                    ),
+                );
+            }
+        }
+    }
+    let weeks: Vec<_> = weeks.into_iter().collect();
+    for chunk in weeks.chunks(NARROW_ROWS) {
+        let text = format!(
+            "INSERT INTO activity (server_id, week_start, statuses, logins, registrations, \
+             observation_id, reported_at) VALUES {} \
+             ON CONFLICT (server_id, week_start) DO UPDATE SET statuses = excluded.statuses, \
+             logins = excluded.logins, registrations = excluded.registrations, \
+             observation_id = excluded.observation_id, reported_at = excluded.reported_at \
+             WHERE excluded.reported_at >= activity.reported_at",
+            placeholders(chunk.len(), 7)
+        );
+        let mut sql = Sql::new(text);
+        for ((server, week), (statuses, logins, registrations, id, at)) in chunk {
+            sql = sql
+                .bind(*server)
+                .bind(*week)
+                .bind(*statuses)
+                .bind(*logins)
+                .bind(*registrations)
+                .bind(*id)
+                .bind(*at);
+        }
+        conn.execute(sql, "upserting weekly activity in bulk")
+            .await?;
+    }
+
+    // Servers revealed by peer lists and moves, and the peer edges, visit by visit in time order
+    // (the first to name a server revealed it; a peer list is already one multi-row statement).
+    let mut discovered: HashMap<usize, u64> = HashMap::new();
+    let mut naming: Vec<usize> = fast_visits
+        .iter()
+        .copied()
+        .filter(|&i| batch[i].peers.is_some() || batch[i].moved_to.is_some())
+        .collect();
+    naming.sort_by_key(|&i| (at_of[i], i));
+    for i in naming {
+        if id_of(i).is_none() {
+            continue;
+        }
+        let obs = &batch[i];
+        let host = obs.host.as_str();
+        let mut found = 0;
+        if let Some(moved_to) = &obs.moved_to {
+            found += insert_servers(conn, &[moved_to.as_str()], at_of[i], host).await?;
+        }
+        if let Some(peers) = &obs.peers {
+            let names: Vec<&str> = peers
+                .iter()
+                .map(Host::as_str)
+                .filter(|p| *p != host)
+                .collect();
+            found += insert_servers(conn, &names, at_of[i], host).await?;
+            if let Some(state) = fast.get(host) {
+                upsert_edges(conn, state.id, &names, at_of[i]).await?;
+            }
+        }
+        discovered.insert(i, found);
+    }
+
+    // Quality flags, each visit checked against the server's previous successful one.
+    let mut flags_of: HashMap<usize, Vec<QualityFlag>> = HashMap::new();
+    let mut flag_rows: Vec<(i64, &'static str, &'static str, String)> = Vec::new();
+    let mut updates: Vec<ServerUpdate> = Vec::new();
+    for (host, visits) in &by_host {
+        let Some(state) = fast.get(host) else {
+            continue;
+        };
+        let mut prev = previous.get(&state.id).copied().unwrap_or_default();
+        let mut update = Fold::new(state, before.get(host).map(|s| s.first_seen))?;
+        for &i in visits {
+            let obs = &batch[i];
+            let Some(id) = id_of(i) else { continue };
+            let flags = quality::check(obs, &prev);
+            for flag in &flags {
+                flag_rows.push((
+                    id,
+                    flag.kind.as_str(),
+                    metric_column(flag.metric),
+                    flag.reason.clone(),
+                ));
+            }
+            flags_of.insert(i, flags);
+            if obs.outcome.is_ok() {
+                prev = Previous {
+                    observed_at: Some(at_of[i]),
+                    users_total: stored_figure(obs, Metric::UsersTotal),
+                    users_active_month: stored_figure(obs, Metric::UsersActiveMonth),
+                    local_posts: stored_figure(obs, Metric::LocalPosts),
+                };
+            }
+            update.visit(obs, at_of[i]);
+        }
+        if let Some(update) = update.done() {
+            updates.push(update);
+        }
+    }
+    for chunk in flag_rows.chunks(NARROW_ROWS) {
+        let text = format!(
+            "INSERT INTO quality_flags (observation_id, kind, metric, reason) VALUES {} \
+             ON CONFLICT DO NOTHING",
+            placeholders(chunk.len(), 4)
+        );
+        let mut sql = Sql::new(text);
+        for (id, kind, metric, reason) in chunk {
+            sql = sql.bind(*id).bind(*kind).bind(*metric).bind(reason.clone());
+        }
+        conn.execute(sql, "inserting quality flags in bulk").await?;
+    }
+
+    // Each server's cached state and schedule, as its newest visit left it.
+    updates.sort_unstable_by_key(|u| u.id);
+    for chunk in updates.chunks(SERVER_ROWS) {
+        let text = format!(
+            "UPDATE servers SET status = v.column2, moved_to = COALESCE(v.column3, moved_to), \
+             software = COALESCE(v.column4, software), last_observed_at = v.column5, \
+             last_success_at = v.column6, last_outcome = v.column7, \
+             consecutive_failures = v.column8, next_due = v.column9, \
+             lease_owner = NULL, lease_expires = NULL \
+             FROM (VALUES {}) AS v WHERE servers.id = v.column1",
+            placeholders(chunk.len(), 9)
+        );
+        let mut sql = Sql::new(text);
+        for u in chunk {
+            sql = sql
+                .bind(u.id)
+                .bind(u.status)
+                .bind(u.moved_to.clone())
+                .bind(u.software.clone())
+                .bind(u.last_observed_at)
+                .bind(u.last_success_at)
+                .bind(u.last_outcome.clone())
+                .bind(u.consecutive_failures)
+                .bind(u.next_due);
+        }
+        conn.execute(sql, "updating servers in bulk").await?;
+    }
+
+    // The rest, one by one, in time order.
+    slow.sort_unstable_by_key(|&i| (at_of[i], i));
+    let mut slow_recorded: HashMap<usize, Recorded> = HashMap::new();
+    for i in slow {
+        slow_recorded.insert(i, record_observation(conn, &batch[i], run).await?);
+    }
+
+    // What happened to each visit, in the batch's order.
+    let mut out = Vec::with_capacity(batch.len());
+    for i in 0..batch.len() {
+        if let Some(recorded) = slow_recorded.remove(&i) {
+            out.push(recorded);
+            continue;
+        }
+        let id = id_of(i);
+        out.push(Recorded {
+            observation_id: id.unwrap_or_default(),
+            newly_stored: id.is_some(),
+            servers_discovered: discovered.get(&i).copied().unwrap_or(0),
+            flags: flags_of.remove(&i).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// The servers' stored state, by domain.
+async fn read_states<'h>(
+    conn: &mut Conn<'_>,
+    hosts: &[&'h str],
+) -> Result<HashMap<&'h str, StateRow>> {
+    let mut states = HashMap::with_capacity(hosts.len());
+    let wanted: HashSet<&str> = hosts.iter().copied().collect();
+    for chunk in hosts.chunks(SERVER_ROWS) {
+        let mut text = String::from(
+            "SELECT id, domain, first_seen, status, last_observed_at, last_success_at, \
+             consecutive_failures FROM servers WHERE domain IN (",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(i + 1).to_string());
+        }
+        text.push(')');
+        let mut sql = Sql::new(text);
+        for host in chunk {
+            sql = sql.bind(*host);
+        }
+        for row in conn
+            .fetch_all::<StateRow>(sql, "reading servers' state in bulk")
+            .await?
+        {
+            if let Some(host) = wanted.get(row.domain.as_str()) {
+                states.insert(*host, row);
+            }
+        }
+    }
+    Ok(states)
+}
+
+/// The one-by-one path, for a batch the fast path cannot reproduce exactly.
+async fn one_by_one(
+    conn: &mut Conn<'_>,
+    batch: &[Observation],
+    run: Option<RunId>,
+) -> Result<Vec<Recorded>> {
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| (stored_instant(batch[i].observed_at), i));
+    let mut recorded: Vec<Option<Recorded>> = vec![None; batch.len()];
+    for i in order {
+        recorded[i] = Some(record_observation(conn, &batch[i], run).await?);
+    }
+    Ok(recorded.into_iter().flatten().collect())
+}
+
+/// Peer edges of one visit, upserted (first seen kept, last seen advanced).
+async fn upsert_edges(
+    conn: &mut Conn<'_>,
+    from_id: i64,
+    peers: &[&str],
+    at: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in peers.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut text = String::from(
+            "INSERT INTO peer_edges (from_id, to_id, first_seen, last_seen) \
+             SELECT $1, id, $2, $2 FROM servers WHERE domain IN (",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&(i + 3).to_string());
+        }
+        text.push_str(
+            ") ON CONFLICT (from_id, to_id) DO UPDATE SET \
+             first_seen = CASE WHEN excluded.first_seen < peer_edges.first_seen \
+                          THEN excluded.first_seen ELSE peer_edges.first_seen END, \
+             last_seen = CASE WHEN excluded.last_seen > peer_edges.last_seen \
+                         THEN excluded.last_seen ELSE peer_edges.last_seen END",
+        );
+        let mut sql = Sql::new(text).bind(from_id).bind(at);
+        for peer in chunk {
+            sql = sql.bind(*peer);
+        }
+        conn.execute(sql, "upserting peer edges in bulk").await?;
+    }
+    Ok(())
+}
+
+/// A server's state carried through its visits, as the one-by-one updates would leave it.
+struct Fold {
+    id: i64,
+    /// The first_seen each one-by-one recording would have read: the stored one for the first
+    /// visit (the row as it was before the batch), the moved-back one after it.
+    first_seen_read: DateTime<Utc>,
+    first_seen_after: DateTime<Utc>,
+    status: ServerStatus,
+    opted_out: bool,
+    moved_to: Option<String>,
+    software: Option<String>,
+    last_observed_at: Option<DateTime<Utc>>,
+    last_success_at: Option<DateTime<Utc>>,
+    last_outcome: Option<String>,
+    consecutive_failures: u32,
+    next_due: Option<DateTime<Utc>>,
+}
+
+impl Fold {
+    fn new(state: &StateRow, first_seen_before: Option<DateTime<Utc>>) -> Result<Fold> {
+        let status = ServerStatus::parse(&state.status)?;
+        Ok(Fold {
+            id: state.id,
+            first_seen_read: first_seen_before.unwrap_or(state.first_seen),
+            first_seen_after: state.first_seen,
+            status,
+            opted_out: status == ServerStatus::OptedOut,
+            moved_to: None,
+            software: None,
+            last_observed_at: state.last_observed_at,
+            last_success_at: state.last_success_at,
+            last_outcome: None,
+            consecutive_failures: u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX),
+            next_due: None,
+        })
+    }
+
+    fn visit(&mut self, obs: &Observation, at: DateTime<Utc>) {
+        let ok = obs.outcome.is_ok();
+        let failures = if ok {
+            0
+        } else {
+            self.consecutive_failures.saturating_add(1)
+        };
+        // An opt-out is final until an operator says otherwise.
+        if !self.opted_out {
+            self.status =
+                status_after(&obs.outcome, at, self.first_seen_read, self.last_success_at);
+        }
+        self.first_seen_read = self.first_seen_after;
+        if ok {
+            self.last_success_at = Some(at);
+        }
+        if let Some(m) = &obs.moved_to {
+            self.moved_to = Some(m.as_str().to_owned());
+        }
+        if let Some(s) = obs.software.as_ref().filter(|_| ok) {
+            self.software = Some(s.family.as_str().to_owned());
+        }
+        self.last_observed_at = Some(at);
+        self.last_outcome = Some(obs.outcome.as_str());
+        self.consecutive_failures = failures;
+        self.next_due = Some(stored_instant(default_next_due(&obs.outcome, at, failures)));
+    }
+
+    fn done(self) -> Option<ServerUpdate> {
+        Some(ServerUpdate {
+            id: self.id,
+            status: self.status.as_str(),
+            moved_to: self.moved_to,
+            software: self.software,
+            last_observed_at: self.last_observed_at?,
+            last_success_at: self.last_success_at,
+            last_outcome: self.last_outcome?,
+            consecutive_failures: i64::from(self.consecutive_failures),
+            next_due: self.next_due?,
+        })
+    }
+}
+
+impl Transaction {
+    /// Records many visits with a few multi-row statements (see the module docs); the stored
+    /// result is the one [`Transaction::record_observation`] would give for each visit in time
+    /// order. What each recording did, in the batch's order.
+    pub async fn ingest_bulk(
+        &mut self,
+        batch: &[Observation],
+        run: Option<RunId>,
+    ) -> Result<Vec<Recorded>> {
+        ingest_bulk(&mut self.conn(), batch, run).await
+    }
+}
+
+impl Storage {
+    /// [`Transaction::ingest_bulk`] in its own transaction: for imports, benchmarks and crawler
+    /// batches that may be lost or kept as a whole.
+    pub async fn ingest_bulk(
+        &self,
+        batch: &[Observation],
+        run: Option<RunId>,
+    ) -> Result<Vec<Recorded>> {
+        let mut tx = self.begin().await?;
+        let recorded = tx.ingest_bulk(batch, run).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+}
