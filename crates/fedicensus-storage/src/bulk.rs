@@ -15,7 +15,7 @@
 //! a batch in which a server first appears in a peer list before its own visit, are recorded
 //! through the one-by-one path instead, so the result is the same either way.
 
-use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Transaction};
+use crate::db::{count_of, stored_count, stored_instant, Backend, Conn, Sql, Storage, Transaction};
 use crate::error::Result;
 use crate::observations::{default_next_due, record_observation, status_after, Recorded, RunId};
 use crate::quality::{self, metric_column, Previous, QualityFlag};
@@ -32,7 +32,7 @@ const NARROW_ROWS: usize = 4_000;
 /// Rows in one statement on the servers table (up to 10 parameters a row).
 const SERVER_ROWS: usize = 1_000;
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct StateRow {
     id: i64,
     domain: String,
@@ -41,14 +41,10 @@ struct StateRow {
     last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
     consecutive_failures: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct PreviousRow {
-    server_id: i64,
-    users_total: Option<i64>,
-    users_active_month: Option<i64>,
-    local_posts: Option<i64>,
+    /// The figures of the latest successful visit.
+    previous_users_total: Option<i64>,
+    previous_users_active_month: Option<i64>,
+    previous_local_posts: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -58,8 +54,12 @@ struct InsertedRow {
     observed_at: DateTime<Utc>,
 }
 
-/// `(a, b, c), (d, e, f), ...`: `rows` groups of `width` numbered parameters from `$1`.
-fn placeholders(rows: usize, width: usize) -> String {
+/// `(a, b, c), (d, e, f), ...`: `rows` groups of `width` parameters, numbered in order.
+///
+/// SQLite gets anonymous `?` parameters: looking a named one (`$n`) up is a linear search in
+/// SQLite (`sqlite3_bind_parameter_name`), which makes binding thousands of them quadratic; `?`s
+/// are numbered in order, which is the order the values are bound in here.
+fn placeholders(backend: Backend, rows: usize, width: usize) -> String {
     let mut text = String::with_capacity(rows * width * 7);
     let mut n = 0;
     for row in 0..rows {
@@ -72,8 +72,13 @@ fn placeholders(rows: usize, width: usize) -> String {
                 text.push_str(", ");
             }
             n += 1;
-            text.push('$');
-            text.push_str(&n.to_string());
+            match backend {
+                Backend::Sqlite => text.push('?'),
+                Backend::Postgres => {
+                    text.push('$');
+                    text.push_str(&n.to_string());
+                }
+            }
         }
         text.push(')');
     }
@@ -134,10 +139,12 @@ pub(crate) async fn ingest_bulk(
         return one_by_one(conn, batch, run).await;
     }
 
-    // Create the servers first heard of here, and move first_seen back where a visit is older.
+    // Create the servers first heard of here, and move first_seen back where a visit is older
+    // (in a crawl every server is known already and this writes nothing).
     let mut firsts: Vec<(&str, DateTime<Utc>)> = by_host
         .iter()
         .map(|(host, visits)| (*host, at_of[visits[0]]))
+        .filter(|(host, first)| before.get(host).is_none_or(|s| s.first_seen > *first))
         .collect();
     firsts.sort_unstable();
     for chunk in firsts.chunks(SERVER_ROWS) {
@@ -145,7 +152,7 @@ pub(crate) async fn ingest_bulk(
             "INSERT INTO servers (domain, first_seen, revealed_by, next_due) VALUES {} \
              ON CONFLICT (domain) DO UPDATE SET first_seen = excluded.first_seen \
              WHERE excluded.first_seen < servers.first_seen",
-            placeholders(chunk.len(), 4)
+            placeholders(conn.backend(), chunk.len(), 4)
         );
         let mut sql = Sql::new(text);
         for (host, first) in chunk {
@@ -153,16 +160,24 @@ pub(crate) async fn ingest_bulk(
         }
         conn.execute(sql, "creating servers in bulk").await?;
     }
-    let states = read_states(conn, &hosts).await?;
+    let changed: Vec<&str> = firsts.iter().map(|(host, _)| *host).collect();
+    let mut states = read_states(conn, &changed).await?;
+    for (host, state) in &before {
+        if !states.contains_key(host) {
+            states.insert(host, state.clone());
+        }
+    }
 
     // The fast path: servers whose every visit here is newer than their stored history, with no
     // two visits at the same instant. The others are recorded one by one, afterwards.
     let mut slow: Vec<usize> = Vec::new();
     let mut fast: HashMap<&str, &StateRow> = HashMap::new();
     for (host, visits) in &by_host {
-        let state = states
-            .get(host)
-            .expect("every host of the batch was just inserted");
+        let Some(state) = states.get(host) else {
+            // Not there after inserting it: leave it to the one-by-one path, which says why.
+            slow.extend(visits.iter().copied());
+            continue;
+        };
         let newer = state
             .last_observed_at
             .is_none_or(|last| last < at_of[visits[0]]);
@@ -174,39 +189,23 @@ pub(crate) async fn ingest_bulk(
         }
     }
 
-    // Each fast server's previous successful visit (its latest, as all visits here are newer).
-    let mut previous: HashMap<i64, Previous> = HashMap::new();
-    let wanted: Vec<(i64, DateTime<Utc>)> = fast
+    // Each fast server's previous successful visit is its latest (every visit here is newer),
+    // read with its state.
+    let previous: HashMap<i64, Previous> = fast
         .values()
-        .filter_map(|s| s.last_success_at.map(|t| (s.id, t)))
-        .collect();
-    for chunk in wanted.chunks(SERVER_ROWS) {
-        let text = format!(
-            "SELECT o.server_id, o.users_total, o.users_active_month, o.local_posts \
-             FROM observations o JOIN (VALUES {}) v \
-             ON o.server_id = v.column1 AND o.observed_at = v.column2",
-            placeholders(chunk.len(), 2)
-        );
-        let mut sql = Sql::new(text);
-        for (id, t) in chunk {
-            sql = sql.bind(*id).bind(*t);
-        }
-        let at: HashMap<i64, DateTime<Utc>> = chunk.iter().copied().collect();
-        for row in conn
-            .fetch_all::<PreviousRow>(sql, "reading previous visits in bulk")
-            .await?
-        {
-            previous.insert(
-                row.server_id,
+        .filter_map(|s| {
+            let at = s.last_success_at?;
+            Some((
+                s.id,
                 Previous {
-                    observed_at: at.get(&row.server_id).copied(),
-                    users_total: row.users_total.map(count_of),
-                    users_active_month: row.users_active_month.map(count_of),
-                    local_posts: row.local_posts.map(count_of),
+                    observed_at: Some(at),
+                    users_total: s.previous_users_total.map(count_of),
+                    users_active_month: s.previous_users_active_month.map(count_of),
+                    local_posts: s.previous_local_posts.map(count_of),
                 },
-            );
-        }
-    }
+            ))
+        })
+        .collect();
 
     // Observations, in the batch's order (so ids follow it, as they would one by one).
     let fast_visits: Vec<usize> = (0..batch.len())
@@ -222,7 +221,7 @@ pub(crate) async fn ingest_bulk(
              users_active_month, local_posts, crawl_run_id) VALUES {} \
              ON CONFLICT (server_id, observed_at) DO NOTHING \
              RETURNING id, server_id, observed_at",
-            placeholders(chunk.len(), 20)
+            placeholders(conn.backend(), chunk.len(), 20)
         );
         let mut sql = Sql::new(text);
         for &i in chunk {
@@ -281,7 +280,7 @@ pub(crate) async fn ingest_bulk(
         let text = format!(
             "INSERT INTO measurements (observation_id, metric, source, value) VALUES {} \
              ON CONFLICT DO NOTHING",
-            placeholders(chunk.len(), 4)
+            placeholders(conn.backend(), chunk.len(), 4)
         );
         let mut sql = Sql::new(text);
         for (id, metric, source, value) in chunk {
@@ -322,7 +321,7 @@ pub(crate) async fn ingest_bulk(
              logins = excluded.logins, registrations = excluded.registrations, \
              observation_id = excluded.observation_id, reported_at = excluded.reported_at \
              WHERE excluded.reported_at >= activity.reported_at",
-            placeholders(chunk.len(), 7)
+            placeholders(conn.backend(), chunk.len(), 7)
         );
         let mut sql = Sql::new(text);
         for ((server, week), (statuses, logins, registrations, id, at)) in chunk {
@@ -413,7 +412,7 @@ pub(crate) async fn ingest_bulk(
         let text = format!(
             "INSERT INTO quality_flags (observation_id, kind, metric, reason) VALUES {} \
              ON CONFLICT DO NOTHING",
-            placeholders(chunk.len(), 4)
+            placeholders(conn.backend(), chunk.len(), 4)
         );
         let mut sql = Sql::new(text);
         for (id, kind, metric, reason) in chunk {
@@ -432,7 +431,7 @@ pub(crate) async fn ingest_bulk(
              consecutive_failures = v.column8, next_due = v.column9, \
              lease_owner = NULL, lease_expires = NULL \
              FROM (VALUES {}) AS v WHERE servers.id = v.column1",
-            placeholders(chunk.len(), 9)
+            placeholders(conn.backend(), chunk.len(), 9)
         );
         let mut sql = Sql::new(text);
         for u in chunk {
@@ -484,17 +483,14 @@ async fn read_states<'h>(
     let wanted: HashSet<&str> = hosts.iter().copied().collect();
     for chunk in hosts.chunks(SERVER_ROWS) {
         let mut text = String::from(
-            "SELECT id, domain, first_seen, status, last_observed_at, last_success_at, \
-             consecutive_failures FROM servers WHERE domain IN (",
+            "SELECT s.id, s.domain, s.first_seen, s.status, s.last_observed_at, \
+             s.last_success_at, s.consecutive_failures, o.users_total AS previous_users_total, \
+             o.users_active_month AS previous_users_active_month, \
+             o.local_posts AS previous_local_posts FROM servers s LEFT JOIN observations o \
+             ON o.server_id = s.id AND o.observed_at = s.last_success_at WHERE s.domain IN (",
         );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push('$');
-            text.push_str(&(i + 1).to_string());
-        }
-        text.push(')');
+        let list = placeholders(conn.backend(), 1, chunk.len());
+        text.push_str(&list[1..]);
         let mut sql = Sql::new(text);
         for host in chunk {
             sql = sql.bind(*host);
