@@ -87,6 +87,7 @@ pub fn chart_view(c: &Computed<'_>, svg: String) -> Value {
         svg => Value::from_safe_string(svg),
         query => query.clone(),
         svg_url => format!("/api/v1/charts/{}/svg?{query}", c.chart.id),
+        png_url => format!("/api/v1/charts/{}/png?{query}", c.chart.id),
         csv_url => format!("/api/v1/charts/{}/csv?{query}", c.chart.id),
         json_url => format!("/api/v1/charts/{}/json?{query}", c.chart.id),
         page_url => format!("/charts/{}?{query}", c.chart.id),

@@ -1,4 +1,9 @@
-//! Charts drawn as SVG by plotters: a pure function from a definition and its series to text.
+//! Charts drawn by plotters, as SVG (text) or PNG (bytes): pure functions from a definition and
+//! its series to an image, sharing one drawing routine so the two formats show the same chart.
+//!
+//! Text is measured (and, in PNGs, drawn) with DejaVu Sans, embedded in the binary
+//! (`fonts/DejaVuSans.ttf`, under its own free licence), so a chart looks the same on any server
+//! without system fonts.
 //!
 //! Rendering never touches the database (an architecture rule): [`render_svg`] takes exactly
 //! the points the chart's CSV and JSON links return, so what is drawn and what is published
@@ -19,6 +24,18 @@ pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 440;
 
 const FONT: &str = "sans-serif";
+static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+
+/// Registers the embedded font as plotters' `sans-serif` (once; every drawing calls this).
+fn register_fonts() -> Result<(), String> {
+    static REGISTERED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    REGISTERED
+        .get_or_init(|| {
+            plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS)
+                .map_err(|_| "the embedded font could not be read".to_owned())
+        })
+        .clone()
+}
 const PALETTE: [RGBColor; 8] = [
     RGBColor(0x1f, 0x6f, 0xb4),
     RGBColor(0xd9, 0x5f, 0x02),
@@ -88,11 +105,11 @@ pub fn escape_xml(text: &str) -> String {
 /// wants them). Pure: no I/O. A drawing failure gives an SVG that says so, rather than no chart.
 pub fn render_svg(chart: &ChartDef, series: &[Series], annotations: &[Annotation]) -> String {
     let mut body = String::new();
-    let drawn = {
+    let drawn = register_fonts().and_then(|()| {
         let root = SVGBackend::with_string(&mut body, (WIDTH, HEIGHT)).into_drawing_area();
         draw(&root, chart, series, annotations)
             .and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
+    });
     let points: usize = series
         .iter()
         .map(|s| s.points.iter().filter(|p| p.value.is_some()).count())
@@ -121,6 +138,39 @@ fn finish(body: String, chart: &ChartDef, points: usize) -> String {
     svg
 }
 
+/// The same chart as [`render_svg`], as a PNG of [`WIDTH`] × [`HEIGHT`] pixels. Errors say what
+/// failed (drawing or encoding); they are our own failures, not the visitor's.
+pub fn render_png(
+    chart: &ChartDef,
+    series: &[Series],
+    annotations: &[Annotation],
+) -> Result<Vec<u8>, String> {
+    register_fonts()?;
+    let mut rgb = vec![0u8; WIDTH as usize * HEIGHT as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, (WIDTH, HEIGHT)).into_drawing_area();
+        draw(&root, chart, series, annotations)?;
+        root.present().map_err(|e| e.to_string())?;
+    }
+    let mut out = Vec::with_capacity(rgb.len() / 8);
+    {
+        let mut encoder = png::Encoder::new(&mut out, WIDTH, HEIGHT);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        let mut writer = encoder
+            .write_header()
+            .map_err(|e| format!("encoding the PNG: {e}"))?;
+        writer
+            .write_image_data(&rgb)
+            .map_err(|e| format!("encoding the PNG: {e}"))?;
+        writer
+            .finish()
+            .map_err(|e| format!("encoding the PNG: {e}"))?;
+    }
+    Ok(out)
+}
+
 fn fallback(chart: &ChartDef, problem: &str) -> String {
     format!(
         "<svg width=\"100%\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" xmlns=\"http://www.w3.org/2000/svg\" \
@@ -135,13 +185,13 @@ fn day_number(from: NaiveDate, date: NaiveDate) -> f64 {
     (date - from).num_days() as f64
 }
 
-fn draw(
-    root: &DrawingArea<SVGBackend<'_>, Shift>,
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
     chart: &ChartDef,
     series: &[Series],
     annotations: &[Annotation],
 ) -> Result<(), String> {
-    let err = |e: DrawingAreaErrorKind<_>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let dates = series.iter().flat_map(|s| s.points.iter().map(|p| p.date));
     let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {

@@ -1,12 +1,12 @@
-//! A chart's image and data: `/api/v1/charts/{id}/{svg|csv|json}`. The three formats are
-//! computed from the same series, so the CSV and JSON are exactly the plotted points.
+//! A chart's image and data: `/api/v1/charts/{id}/{svg|png|csv|json}`. The formats are computed
+//! from the same series, so the CSV and JSON are exactly the plotted points.
 
 use super::{chart_request, request_query, Params, CHART_PARAMS};
 use crate::charts::ChartDef;
 use crate::csv_out::{Cell, CsvDoc};
 use crate::data::{self, ChartRequest};
 use crate::error::{Error, Result};
-use crate::render::render_svg;
+use crate::render::{render_png, render_svg};
 use crate::series::Series;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -110,6 +110,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
             "software": c.software,
             "links": {
                 "svg": format!("/api/v1/charts/{}/svg", c.id),
+                "png": format!("/api/v1/charts/{}/png", c.id),
                 "csv": format!("/api/v1/charts/{}/csv", c.id),
                 "json": format!("/api/v1/charts/{}/json", c.id),
             },
@@ -117,7 +118,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET /api/v1/charts/{id}/{format}` with `format` one of svg, csv, json.
+/// `GET /api/v1/charts/{id}/{format}` with `format` one of svg, png, csv, json.
 pub async fn file(
     State(state): State<AppState>,
     Path((id, format)): Path<(String, String)>,
@@ -129,11 +130,11 @@ pub async fn file(
         .charts
         .get(&id)
         .ok_or_else(|| Error::NotFound(format!("no chart {id:?} (see /api/v1/charts)")))?;
-    if !["svg", "csv", "json"].contains(&format.as_str()) {
+    if !["svg", "png", "csv", "json"].contains(&format.as_str()) {
         return Err(Error::bad(
             "format",
             format!("unknown format {format:?}"),
-            "svg, csv, json (png is not offered yet)",
+            "svg, png, csv, json",
         ));
     }
     let range = data::data_range(&state.storage).await?;
@@ -149,6 +150,16 @@ pub async fn file(
             render_svg(chart, &c.series, &c.annotations),
         )
             .into_response(),
+        "png" => {
+            let (chart, series, annotations) = (c.chart.clone(), c.series, c.annotations);
+            // Rasterising takes a few milliseconds of CPU: keep it off the async workers.
+            let png =
+                tokio::task::spawn_blocking(move || render_png(&chart, &series, &annotations))
+                    .await
+                    .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?
+                    .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?;
+            ([(header::CONTENT_TYPE, "image/png")], png).into_response()
+        }
         "csv" => csv_response(to_csv(&c)?, &name),
         _ => Json(to_json(&c)).into_response(),
     })

@@ -3,6 +3,7 @@
 
 mod browser;
 mod cache;
+mod png;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
@@ -385,7 +386,7 @@ async fn bad_parameters_answer_400_with_json_saying_what_is_accepted() -> Result
         ("/api/v1/servers?sort=size", "domain, users"),
         ("/api/v1/servers?page=0", "1 to"),
         ("/servers?status=sleepy", "alive"),
-        ("/api/v1/charts/overview-servers/png", "svg, csv, json"),
+        ("/api/v1/charts/overview-servers/gif", "svg, png, csv, json"),
     ] {
         let r = app.get(path).await?;
         assert_eq!(r.status, 400, "{path}: {}", r.body);
