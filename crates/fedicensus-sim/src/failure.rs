@@ -55,6 +55,18 @@ pub enum Failure {
     SsrfLoopback,
     /// The name resolves to a link-local address (169.254.169.254): SSRF bait.
     SsrfLinkLocal,
+    /// Slowloris in reverse: every answer is `200 application/json` whose body is one byte a
+    /// second, for ever. Only a total time per request ends it (a read timeout that restarts
+    /// with every byte never fires).
+    Slowloris,
+    /// NodeInfo is a body that never ends, sent as fast as the client reads, without a length.
+    EndlessBody,
+    /// NodeInfo is valid JSON nested 100,000 arrays deep (200 KB): a recursive parser without a
+    /// depth limit overflows its stack.
+    DeepJson,
+    /// TLS stalls mid-handshake: the ClientHello is read and never answered (plain HTTP
+    /// answers). Only a connect (handshake) timeout ends it.
+    TlsStall,
 }
 
 impl Failure {
@@ -82,6 +94,10 @@ impl Failure {
         Failure::SsrfPrivate,
         Failure::SsrfLoopback,
         Failure::SsrfLinkLocal,
+        Failure::Slowloris,
+        Failure::EndlessBody,
+        Failure::DeepJson,
+        Failure::TlsStall,
     ];
 
     /// The stable name used in the truth CSV and on the command line.
@@ -109,6 +125,10 @@ impl Failure {
             Failure::SsrfPrivate => "ssrf-private".into(),
             Failure::SsrfLoopback => "ssrf-loopback".into(),
             Failure::SsrfLinkLocal => "ssrf-link-local".into(),
+            Failure::Slowloris => "slowloris".into(),
+            Failure::EndlessBody => "endless-body".into(),
+            Failure::DeepJson => "deep-json".into(),
+            Failure::TlsStall => "tls-stall".into(),
         }
     }
 

@@ -164,8 +164,18 @@ pub fn host_cost(
             | Failure::RedirectLoop
             | Failure::MalformedJson
             | Failure::HugeBody
-            | Failure::GzipBomb,
+            | Failure::GzipBomb
+            | Failure::EndlessBody
+            | Failure::DeepJson,
         ) => answered(2),
+        // A byte a second: given up at the request timeout.
+        Some(Failure::Slowloris) => HostCost {
+            requests: vec![params.request_timeout.as_secs_f64()],
+        },
+        // No answer to the ClientHello: given up at the connect timeout.
+        Some(Failure::TlsStall) => HostCost {
+            requests: vec![params.connect_timeout.as_secs_f64()],
+        },
     }
 }
 

@@ -45,6 +45,9 @@ pub enum SimBody {
     GzipBomb { inflated: u64 },
     /// No response at all: the connection stays open and silent for this long, then closes.
     Hang(Duration),
+    /// A body that never ends: `chunk` again and again, `every` apart (zero: as fast as the
+    /// client reads), without a length. Only the client's limits (or its going away) end it.
+    Endless { chunk: Bytes, every: Duration },
 }
 
 /// A complete answer: status, headers and how the body comes.

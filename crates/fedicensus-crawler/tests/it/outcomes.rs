@@ -27,6 +27,10 @@ fn expected(failure: Failure) -> Outcome {
         Failure::SsrfPrivate | Failure::SsrfLoopback | Failure::SsrfLinkLocal => {
             Outcome::ForbiddenAddress
         }
+        // A byte a second for ever, or a handshake never answered: the time limits end them.
+        Failure::Slowloris | Failure::TlsStall => Outcome::Timeout,
+        Failure::EndlessBody => Outcome::TooLarge,
+        Failure::DeepJson => Outcome::Invalid,
     }
 }
 

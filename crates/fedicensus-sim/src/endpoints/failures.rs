@@ -16,6 +16,27 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// The pause between the bytes of a [`Failure::Slowloris`] answer.
+pub(crate) const SLOWLORIS_EVERY: Duration = Duration::from_secs(1);
+
+/// How deep a [`Failure::DeepJson`] document nests its arrays.
+pub(crate) const DEEP_JSON_DEPTH: usize = 100_000;
+
+/// What an endless body repeats: JSON whitespace, 64 KiB at a time.
+static ENDLESS_FILLER: [u8; 64 * 1024] = [b' '; 64 * 1024];
+
+/// `[[[...]]]`, [`DEEP_JSON_DEPTH`] deep, built once.
+fn deep_json() -> Bytes {
+    static DOC: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = Vec::with_capacity(DEEP_JSON_DEPTH * 2);
+        doc.resize(DEEP_JSON_DEPTH, b'[');
+        doc.resize(DEEP_JSON_DEPTH * 2, b']');
+        Bytes::from(doc)
+    })
+    .clone()
+}
+
 /// Fixed windows per rate-limited host: when the window started and how many requests it saw.
 #[derive(Debug, Default)]
 pub(crate) struct RateLimits {
@@ -77,6 +98,17 @@ pub(crate) fn before_routing(
             body: SimBody::Hang(config.hang),
         }),
         Failure::ServerError(code) => Gate::Answer(server_error(code)),
+        Failure::Slowloris => Gate::Answer(SimResponse {
+            status: 200,
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
+            body: SimBody::Endless {
+                chunk: Bytes::from_static(b" "),
+                every: SLOWLORIS_EVERY,
+            },
+        }),
         Failure::CloudflareChallenge => Gate::Answer(cloudflare_challenge(ctx)),
         Failure::ParkedHtml => Gate::Answer(parked(ctx)),
         Failure::Gone => Gate::Answer(gone()),
@@ -177,6 +209,16 @@ pub(crate) fn after_routing(
                 inflated: config.bomb_inflated,
             },
         ),
+        Failure::EndlessBody if kind == Kind::NodeInfo && response.status == 200 => with_body(
+            response,
+            SimBody::Endless {
+                chunk: Bytes::from_static(&ENDLESS_FILLER),
+                every: Duration::ZERO,
+            },
+        ),
+        Failure::DeepJson if kind == Kind::NodeInfo && response.status == 200 => {
+            with_body(response, SimBody::Full(deep_json()))
+        }
         Failure::Drip => match &response.body {
             SimBody::Full(body) if !body.is_empty() => {
                 let body = body.clone();

@@ -33,6 +33,12 @@ pub(crate) enum StreamBody {
     },
     /// `[`, whitespace, `]`: `len` bytes in all.
     Huge { sent: u64, len: u64 },
+    /// `chunk` forever, waiting `every` before each chunk after the first (none when zero).
+    Endless {
+        chunk: Bytes,
+        every: Duration,
+        wait: Option<Pin<Box<Sleep>>>,
+    },
 }
 
 impl StreamBody {
@@ -55,6 +61,19 @@ impl StreamBody {
 
     pub(crate) fn huge(len: u64) -> StreamBody {
         StreamBody::Huge { sent: 0, len }
+    }
+
+    pub(crate) fn endless(chunk: Bytes, every: Duration) -> StreamBody {
+        let chunk = if chunk.is_empty() {
+            Bytes::from_static(b" ")
+        } else {
+            chunk
+        };
+        StreamBody::Endless {
+            chunk,
+            every,
+            wait: None,
+        }
     }
 }
 
@@ -108,6 +127,17 @@ impl Body for StreamBody {
                 *sent += piece.len() as u64;
                 Poll::Ready(Some(Ok(Frame::data(piece))))
             }
+            StreamBody::Endless { chunk, every, wait } => {
+                if let Some(sleep) = wait {
+                    if sleep.as_mut().poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                }
+                if !every.is_zero() {
+                    *wait = Some(Box::pin(tokio::time::sleep(*every)));
+                }
+                Poll::Ready(Some(Ok(Frame::data(chunk.clone()))))
+            }
         }
     }
 
@@ -116,6 +146,7 @@ impl Body for StreamBody {
             StreamBody::Full(bytes) => bytes.as_ref().is_none_or(|b| b.is_empty()),
             StreamBody::Drip { rest, .. } => rest.is_empty(),
             StreamBody::Huge { sent, len } => sent >= len,
+            StreamBody::Endless { .. } => false,
         }
     }
 
@@ -126,6 +157,7 @@ impl Body for StreamBody {
             }
             StreamBody::Drip { rest, .. } => SizeHint::with_exact(rest.len() as u64),
             StreamBody::Huge { sent, len } => SizeHint::with_exact(len - sent),
+            StreamBody::Endless { .. } => SizeHint::new(),
         }
     }
 }

@@ -180,6 +180,7 @@ fn to_hyper(answer: SimResponse, max_drip: Duration) -> Response<StreamBody> {
             StreamBody::full(gzip_bomb(inflated))
         }
         SimBody::Hang(_) => StreamBody::empty(),
+        SimBody::Endless { chunk, every } => StreamBody::endless(chunk, every),
     };
     let mut response = Response::new(body);
     *response.status_mut() =

@@ -12,6 +12,7 @@
 use super::http::{serve, ConnInfo};
 use super::log::{BaitHit, Scheme};
 use super::Shared;
+use crate::failure::Failure;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -19,7 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::LazyConfigAcceptor;
 
 /// How long a client may take to send its first byte, finish a TLS handshake, or send the
 /// headers of a request (also the idle time after which a kept-alive connection is closed).
@@ -90,8 +91,32 @@ async fn connection(shared: Arc<Shared>, stream: TcpStream, remote: SocketAddr, 
         };
         return http(shared, TokioIo::new(stream), info).await;
     }
-    let acceptor = TlsAcceptor::from(shared.tls.clone());
-    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+    // The ClientHello is read first, so that a server whose failure is a stalled handshake can
+    // go silent right after it, as a wedged TLS terminator does.
+    let handshake = async {
+        let start = LazyConfigAcceptor::new(rustls::server::Acceptor::default(), stream).await?;
+        let stalls = start
+            .client_hello()
+            .server_name()
+            .and_then(|name| {
+                shared
+                    .world
+                    .lookup(&name.trim_end_matches('.').to_ascii_lowercase())
+            })
+            .is_some_and(|server| server.failure == Some(Failure::TlsStall));
+        if stalls {
+            tokio::select! {
+                _ = tokio::time::sleep(shared.cfg.hang_for) => {}
+                _ = shared.cancel.cancelled() => {}
+            }
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the handshake stalls (tls-stall)",
+            ));
+        }
+        start.into_stream(shared.tls.clone()).await
+    };
+    let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(error)) => {
             tracing::debug!(%remote, %error, "TLS handshake failed");
