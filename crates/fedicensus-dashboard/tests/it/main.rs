@@ -3,6 +3,7 @@
 
 mod browser;
 mod cache;
+mod grafana;
 mod png;
 
 use anyhow::{Context, Result};
@@ -85,7 +86,7 @@ pub fn ok(
 
 /// Two crawl runs in autumn 2022: a growing Mastodon server, one that died, a Misskey server
 /// without monthly actives, and a server with a hostile software name.
-async fn fill(storage: &Storage) -> Result<()> {
+pub async fn fill(storage: &Storage) -> Result<()> {
     let hostile_family = Software::Other(HOSTILE.to_lowercase());
     for (start, observations) in [
         (
