@@ -1,10 +1,11 @@
 //! `fedicensus crawl`: the pipeline that connects the crawler to storage.
 //!
 //! The crawler and storage do not know each other (an architecture invariant); this module is the
-//! channel between them. The database is the frontier: hosts are leased from it in batches
-//! (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers on several machines share one
-//! crawl), visited by the crawler, and each observation is written back in one transaction that
-//! also records the peers it revealed as new, due servers. A crawl killed at any moment therefore
+//! channel between them. The database is the frontier: hosts are leased from it in batches as
+//! visit slots free up (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers on several
+//! machines share one crawl), visited by the crawler, and the observations are written back by
+//! one writer task in batched transactions that also record the peers they revealed as new, due
+//! servers and release the hosts' leases with their next-due times. A crawl killed at any moment therefore
 //! resumes where it stopped: finished visits are stored (idempotently), unfinished ones come due
 //! again when their lease expires.
 
@@ -13,14 +14,16 @@ use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Observation, Outcome};
-use fedicensus_crawler::discovery::{Admission, Frontier, Provenance};
+use fedicensus_crawler::crawl::VISITS_PER_SLOT;
 use fedicensus_crawler::schedule::{self, HostHistory};
-use fedicensus_crawler::{Clock, Crawler, CrawlerConfig};
-use fedicensus_storage::{DueHost, RunStart, Storage};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use fedicensus_crawler::{Clock, Crawler, CrawlerConfig, VisitReport};
+use fedicensus_storage::{DueHost, RunId, RunStart, Storage};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// How long a leased host stays reserved for one worker; a worker killed mid-visit loses its
@@ -234,8 +237,16 @@ impl std::fmt::Display for PassSummary {
 }
 
 impl Pipeline {
-    /// One pass: seeds are added, then batches of due hosts are leased, visited and recorded
-    /// until nothing is due (or the pass is cancelled).
+    /// One pass: seeds are added, then due hosts are leased, visited and recorded until nothing
+    /// is due (or the pass is cancelled).
+    ///
+    /// Leasing is continuous: visits run in a [`JoinSet`] up to the crawler's visit limit, and
+    /// whenever fewer than a batch of leased hosts wait to start, the next batch is leased, so
+    /// a slow host holds up nobody. Finished visits go down a channel to one writer task that
+    /// records them in batches (one transaction each: the observations and the release of their
+    /// leases with the crawler's next-due time). The pass ends when no visit is under way, every
+    /// finished one is written, and a lease taken after the last write found nothing due: the
+    /// peers the last visits revealed are due at once, so they are still visited in this pass.
     pub async fn pass(&self, seeds: &[Host]) -> Result<PassSummary> {
         let started = Instant::now();
         let now = (self.clock)();
@@ -266,47 +277,26 @@ impl Pipeline {
         let crawler = Crawler::new(self.config.clone())
             .context("setting up the crawler")?
             .with_clock(self.clock.clone());
-        let mut summary = PassSummary::default();
-        // The per-registrable-domain budget holds for the whole pass, across batches.
-        let mut per_domain: HashMap<String, usize> = HashMap::new();
-        // Where the pass began, so hosts it already visited are not due again within it.
-        let pass_start = now;
-        while !self.cancel.is_cancelled() {
-            let leased = self
-                .storage
-                .lease_due_hosts(
-                    &self.worker,
-                    (self.clock)(),
-                    self.batch,
-                    chrono_duration(LEASE_FOR),
-                )
-                .await
-                .context("leasing due hosts")?;
-            if leased.is_empty() {
-                break;
-            }
-            let mut batch: Vec<DueHost> = Vec::with_capacity(leased.len());
-            for due in leased {
-                let domain = due.host.registrable_domain().to_string();
-                let used = per_domain.entry(domain).or_default();
-                if *used >= self.config.domain_budget {
-                    // Over budget this pass: due again after the pass, not now.
-                    summary.over_budget += 1;
-                    let later = pass_start + TimeDelta::hours(6);
-                    self.storage
-                        .release(&due.host, &self.worker, Some(later))
-                        .await
-                        .context("releasing a host over its domain's budget")?;
-                    continue;
-                }
-                *used += 1;
-                batch.push(due);
-            }
-            if batch.is_empty() {
-                continue;
-            }
-            self.crawl_batch(&crawler, batch, run, &mut summary).await?;
-        }
+        let summary = Arc::new(std::sync::Mutex::new(PassSummary::default()));
+        let (to_writer, from_visits) = mpsc::channel::<Finished>(WRITE_BATCH * 4);
+        let (written_tx, mut written) = watch::channel(0u64);
+        let writer = tokio::spawn(write_visits(
+            self.storage.clone(),
+            run,
+            self.worker.clone(),
+            from_visits,
+            written_tx,
+            summary.clone(),
+            self.progress.clone(),
+        ));
+        let leasing = self
+            .lease_and_visit(&crawler, now, &to_writer, &mut written, &summary)
+            .await;
+        drop(to_writer);
+        let written_ok = writer.await.context("the writer task failed")?;
+        leasing?;
+        written_ok?;
+        let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner()).clone();
         summary.cancelled = self.cancel.is_cancelled();
         summary.elapsed = started.elapsed();
         let counts = self
@@ -319,54 +309,199 @@ impl Pipeline {
         Ok(summary)
     }
 
-    async fn crawl_batch(
+    /// The leasing loop of [`Pipeline::pass`]: keeps the visits running and the writer fed.
+    async fn lease_and_visit(
         &self,
         crawler: &Crawler,
-        batch: Vec<DueHost>,
-        run: fedicensus_storage::RunId,
-        summary: &mut PassSummary,
+        pass_start: DateTime<Utc>,
+        to_writer: &mpsc::Sender<Finished>,
+        written: &mut watch::Receiver<u64>,
+        summary: &std::sync::Mutex<PassSummary>,
     ) -> Result<()> {
-        let hosts: Vec<Host> = batch.iter().map(|d| d.host.clone()).collect();
-        let history: HashMap<Host, DueHost> =
-            batch.into_iter().map(|d| (d.host.clone(), d)).collect();
-        let mut crawl = crawler.crawl_once(hosts.clone(), BatchFrontier::new(), 256);
-        let mut cancelled = false;
+        let max_visits = crawler
+            .config()
+            .concurrency
+            .saturating_mul(VISITS_PER_SLOT)
+            .max(1);
+        let batch = self.batch as usize;
+        // The per-registrable-domain budget holds for the whole pass, across leases.
+        let mut per_domain: HashMap<String, usize> = HashMap::new();
+        let mut waiting: VecDeque<DueHost> = VecDeque::new();
+        let mut visits: JoinSet<Finished> = JoinSet::new();
+        // Hosts leased and not yet handed to the writer (to release them if the pass stops).
+        let mut held: HashSet<Host> = HashSet::new();
+        let mut sent: u64 = 0;
+        // Whether a lease came back empty, and how many visits were written when it was taken:
+        // only writes after it can make more hosts due.
+        let mut dry_at: Option<u64> = None;
         loop {
-            let observation = tokio::select! {
-                _ = self.cancel.cancelled(), if !cancelled => {
-                    crawl.cancel.cancel();
-                    cancelled = true;
+            if self.cancel.is_cancelled() {
+                break;
+            }
+            let written_now = *written.borrow();
+            if dry_at.is_some_and(|at| written_now > at) {
+                dry_at = None;
+            }
+            if waiting.len() < batch && dry_at.is_none() {
+                let leased = self
+                    .storage
+                    .lease_due_hosts(
+                        &self.worker,
+                        (self.clock)(),
+                        self.batch,
+                        chrono_duration(LEASE_FOR),
+                    )
+                    .await
+                    .context("leasing due hosts")?;
+                if leased.is_empty() {
+                    dry_at = Some(written_now);
+                }
+                let mut over_budget = Vec::new();
+                for due in leased {
+                    let domain = due.host.registrable_domain().to_string();
+                    let used = per_domain.entry(domain).or_default();
+                    if *used >= self.config.domain_budget {
+                        // Over budget this pass: due again after the pass, not now.
+                        over_budget.push((due.host, Some(pass_start + TimeDelta::hours(6))));
+                        continue;
+                    }
+                    *used += 1;
+                    held.insert(due.host.clone());
+                    waiting.push_back(due);
+                }
+                if !over_budget.is_empty() {
+                    summary
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .over_budget += over_budget.len() as u64;
+                    self.storage
+                        .release_many(&over_budget, &self.worker)
+                        .await
+                        .context("releasing hosts over their domain's budget")?;
+                }
+            }
+            while visits.len() < max_visits {
+                let Some(due) = waiting.pop_front() else {
+                    break;
+                };
+                let crawler = crawler.clone();
+                let now = (self.clock)();
+                let plan = crawler
+                    .config()
+                    .plan(now, due.peers_read_at, due.activity_read_at);
+                visits.spawn(async move {
+                    let report = crawler.visit_planned(&due.host, plan).await;
+                    Finished { due, report }
+                });
+            }
+            if visits.is_empty() {
+                if !waiting.is_empty() {
                     continue;
                 }
-                observation = crawl.observations.recv() => observation,
-            };
-            let Some(observation) = observation else {
-                break;
-            };
-            summary.visited += 1;
-            let recorded = self
-                .storage
-                .record_observation(&observation, Some(run))
-                .await
-                .with_context(|| format!("recording the visit of {}", observation.host))?;
-            if recorded.newly_stored {
-                summary.recorded += 1;
+                if sent == *written.borrow() && dry_at.is_some_and(|at| at == sent) {
+                    // Nothing running, everything written, and nothing due since: done.
+                    break;
+                }
+                // Waiting for the writer: its next batch may reveal due hosts.
+                tokio::select! {
+                    _ = self.cancel.cancelled() => break,
+                    changed = written.changed() => {
+                        if changed.is_err() {
+                            bail!("the writer stopped");
+                        }
+                    }
+                }
+                continue;
             }
-            summary.discovered += recorded.servers_discovered;
-            let next = next_due(crawler, &observation, history.get(&observation.host));
-            self.storage
-                .release(&observation.host, &self.worker, Some(next))
-                .await
-                .with_context(|| format!("scheduling the next visit of {}", observation.host))?;
-            self.progress.update(summary, &observation.outcome);
+            let joined = tokio::select! {
+                _ = self.cancel.cancelled() => break,
+                joined = visits.join_next() => joined,
+            };
+            match joined {
+                Some(Ok(finished)) => {
+                    held.remove(&finished.due.host);
+                    sent += 1;
+                    if to_writer.send(finished).await.is_err() {
+                        bail!("the writer stopped");
+                    }
+                }
+                // A visit never panics by design; if one did, its lease expires.
+                Some(Err(err)) => tracing::error!(error = %err, "a visit task failed"),
+                None => {}
+            }
         }
-        let _ = crawl.finished.await;
+        if self.cancel.is_cancelled() {
+            // Stopping: visits under way are abandoned and every host leased but not visited is
+            // released unchanged, so it is due at once for the next run (or another worker).
+            visits.abort_all();
+            while visits.join_next().await.is_some() {}
+            let unvisited: Vec<(Host, Option<DateTime<Utc>>)> =
+                held.into_iter().map(|h| (h, None)).collect();
+            self.storage
+                .release_many(&unvisited, &self.worker)
+                .await
+                .context("releasing the hosts not visited")?;
+        }
         Ok(())
     }
 }
 
+/// A finished visit on its way to the writer.
+struct Finished {
+    due: DueHost,
+    report: VisitReport,
+}
+
+/// Visits written in one transaction, at most.
+const WRITE_BATCH: usize = 256;
+
+/// The writer task: records finished visits in batches of whatever has arrived (up to
+/// [`WRITE_BATCH`]), each batch in one transaction with the release of its leases, and counts
+/// what it wrote on `written`.
+async fn write_visits(
+    storage: Storage,
+    run: RunId,
+    worker: String,
+    mut from_visits: mpsc::Receiver<Finished>,
+    written: watch::Sender<u64>,
+    summary: Arc<std::sync::Mutex<PassSummary>>,
+    progress: Progress,
+) -> Result<()> {
+    let mut buffer: Vec<Finished> = Vec::with_capacity(WRITE_BATCH);
+    let mut total = 0u64;
+    loop {
+        if from_visits.recv_many(&mut buffer, WRITE_BATCH).await == 0 {
+            return Ok(());
+        }
+        let visits: Vec<(Observation, DateTime<Utc>)> = buffer
+            .drain(..)
+            .map(|f| {
+                let next = next_due(&f.report, Some(&f.due));
+                (f.report.observation, next)
+            })
+            .collect();
+        let recorded = storage
+            .record_visits(&visits, Some(run), &worker)
+            .await
+            .with_context(|| format!("recording {} visits", visits.len()))?;
+        total += visits.len() as u64;
+        let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
+        for ((observation, _), recorded) in visits.iter().zip(&recorded) {
+            summary.visited += 1;
+            if recorded.newly_stored {
+                summary.recorded += 1;
+            }
+            summary.discovered += recorded.servers_discovered;
+            progress.update(&summary, &observation.outcome);
+        }
+        drop(summary);
+        written.send_replace(total);
+    }
+}
+
 /// When to visit a host again, from this visit and what the database knew of it.
-fn next_due(crawler: &Crawler, observation: &Observation, due: Option<&DueHost>) -> DateTime<Utc> {
+fn next_due(report: &VisitReport, due: Option<&DueHost>) -> DateTime<Utc> {
+    let observation = &report.observation;
     let history = if observation.outcome.is_ok() {
         HostHistory::alive()
     } else {
@@ -379,7 +514,7 @@ fn next_due(crawler: &Crawler, observation: &Observation, due: Option<&DueHost>)
                 due.and_then(|d| d.last_success_at)
                     .unwrap_or(observation.observed_at),
             ),
-            postponed_until: crawler.postponed_until(&observation.host),
+            postponed_until: report.postponed_until,
         }
     };
     schedule::next_due(
@@ -413,43 +548,11 @@ fn config_hash(config: &CrawlerConfig) -> String {
     format!("{:016x}", hasher.finish())
 }
 
-/// The frontier of one leased batch: exactly the leased hosts. Discovery goes through the
-/// database instead (each observation's peers become due servers there), so peers offered by the
-/// crawler are not queued here.
-struct BatchFrontier {
-    queue: VecDeque<Host>,
-}
-
-impl BatchFrontier {
-    fn new() -> BatchFrontier {
-        BatchFrontier {
-            queue: VecDeque::new(),
-        }
-    }
-}
-
-impl Frontier for BatchFrontier {
-    fn offer(&mut self, host: &Host, provenance: Provenance) -> Admission {
-        match provenance {
-            Provenance::Seed => {
-                self.queue.push_back(host.clone());
-                Admission::Queued
-            }
-            Provenance::PeerOf(_) | Provenance::MovedFrom(_) => Admission::Known,
-        }
-    }
-
-    fn record_peers(&mut self, _from: &Host, _peers: &[Host]) {}
-
-    fn next(&mut self) -> Option<Host> {
-        self.queue.pop_front()
-    }
-}
-
 /// A progress bar on a terminal; a log line every ten seconds otherwise.
+#[derive(Clone)]
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
-    last_line: std::sync::Mutex<Instant>,
+    last_line: Arc<std::sync::Mutex<Instant>>,
 }
 
 impl Progress {
@@ -468,7 +571,7 @@ impl Progress {
         });
         Progress {
             bar,
-            last_line: std::sync::Mutex::new(Instant::now()),
+            last_line: Arc::new(std::sync::Mutex::new(Instant::now())),
         }
     }
 

@@ -20,7 +20,7 @@
 //!   dripping servers are shortened to match. A real crawl must never use these settings, which
 //!   is why they live here and not in `fedicensus.toml`.
 //!
-//! The passes are every four days, every two around the migration (27 October to 1 December):
+//! The passes are every six days, every three around the migration (25 October to 1 December):
 //! always closer than the 7-day window in which a server counts as up, so every date's
 //! `servers_up` rests on a visit of every live server.
 
@@ -117,19 +117,21 @@ pub fn run(args: Args) -> Result<()> {
     ))
 }
 
-/// The simulated instants the demo crawls at (midnight UTC): every four days, every two from
-/// 27 October to 1 December, and the scenario's last day.
+/// The simulated instants the demo crawls at (midnight UTC): every six days, every three from
+/// 25 October to 1 December (the migration), and the scenario's last day. Six days stay inside
+/// the 7-day window in which a server counts as up; the weekly activity each Mastodon server
+/// reports fills in the weeks between passes.
 pub fn crawl_dates(scenario: Scenario) -> Vec<DateTime<Utc>> {
-    let dense_from = NaiveDate::from_ymd_opt(2022, 10, 27).unwrap_or(scenario.start());
+    let dense_from = NaiveDate::from_ymd_opt(2022, 10, 25).unwrap_or(scenario.start());
     let dense_to = NaiveDate::from_ymd_opt(2022, 12, 1).unwrap_or(scenario.end());
     let mut dates = Vec::new();
     let mut day = scenario.start();
     while day <= scenario.end() {
         dates.push(midnight(day));
-        let step = if day >= dense_from - TimeDelta::days(2) && day < dense_to {
-            2
+        let step = if day >= dense_from && day < dense_to {
+            3
         } else {
-            4
+            6
         };
         day += TimeDelta::days(step);
     }

@@ -72,6 +72,16 @@ pub struct CrawlerSettings {
     pub peer_list_cap_bytes: u64,
     pub max_redirects: usize,
     pub domain_budget: usize,
+    /// The longest `Crawl-delay` honoured; longer ones are cut to this.
+    #[serde(with = "humantime_serde")]
+    pub max_crawl_delay: Duration,
+    /// How often a host's peer list is read (a visit sooner than this after the last read
+    /// skips it).
+    #[serde(with = "humantime_serde")]
+    pub peers_every: Duration,
+    /// How often a Mastodon server's weekly activity is read.
+    #[serde(with = "humantime_serde")]
+    pub activity_every: Duration,
 }
 
 /// `[serve]`
@@ -107,6 +117,9 @@ impl Default for CrawlerSettings {
             peer_list_cap_bytes: crawler_defaults::DEFAULT_PEER_LIST_CAP,
             max_redirects: crawler_defaults::DEFAULT_MAX_REDIRECTS,
             domain_budget: crawler_defaults::DEFAULT_DOMAIN_BUDGET,
+            max_crawl_delay: crawler_defaults::DEFAULT_MAX_CRAWL_DELAY,
+            peers_every: crawler_defaults::DEFAULT_PEERS_EVERY,
+            activity_every: crawler_defaults::DEFAULT_ACTIVITY_EVERY,
         }
     }
 }
@@ -162,6 +175,9 @@ impl Settings {
         config.peer_list_cap = c.peer_list_cap_bytes;
         config.max_redirects = c.max_redirects;
         config.domain_budget = c.domain_budget;
+        config.max_crawl_delay = c.max_crawl_delay;
+        config.peers_every = c.peers_every;
+        config.activity_every = c.activity_every;
         config.deny = c.deny.clone();
         config
             .validate()

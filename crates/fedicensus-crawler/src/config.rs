@@ -41,6 +41,14 @@ pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(20);
 pub const DEFAULT_MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(30);
 /// Hosts of one registrable domain visited per crawl cycle (contains `*.gab.best` floods).
 pub const DEFAULT_DOMAIN_BUDGET: usize = 25;
+/// How often a host's peer list is read: a visit inside this time of the last read skips it.
+/// Peer lists are the largest documents a server serves (megabytes for big servers) and change
+/// slowly; reading one daily finds new servers quickly enough (many servers list each new one)
+/// at a quarter of the cost of reading it on every 6-hourly visit.
+pub const DEFAULT_PEERS_EVERY: Duration = Duration::from_secs(24 * 3600);
+/// How often a Mastodon server's weekly activity (`/api/v1/instance/activity`, twelve weeks) is
+/// read: it is the backfill of a newly found server's history, and its weeks close once a week.
+pub const DEFAULT_ACTIVITY_EVERY: Duration = Duration::from_secs(7 * 86_400);
 /// The contact URL tests and the simulator use; a real crawl must give its own.
 pub const EXAMPLE_CONTACT_URL: &str = "https://example.invalid/fedicensus";
 
@@ -68,7 +76,29 @@ pub struct CrawlerConfig {
     pub deny: Vec<String>,
     /// Whether to fetch the peer lists (discovery). Off for a probe that only wants numbers.
     pub fetch_peers: bool,
+    /// How often a host's peer list is read ([`DEFAULT_PEERS_EVERY`]); see [`VisitPlan`].
+    pub peers_every: Duration,
+    /// How often weekly activity is read ([`DEFAULT_ACTIVITY_EVERY`]); see [`VisitPlan`].
+    pub activity_every: Duration,
     pub network: NetworkConfig,
+}
+
+/// Which optional documents one visit reads. The numbers (NodeInfo, the instance API) are read
+/// on every visit; the peer list and the weekly activity only when their last read is older
+/// than [`CrawlerConfig::peers_every`] and [`CrawlerConfig::activity_every`] (the caller knows
+/// when that was: the crawler keeps no state between runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitPlan {
+    pub peers: bool,
+    pub activity: bool,
+}
+
+impl VisitPlan {
+    /// Everything (a host never read before, `fedicensus probe`).
+    pub const FULL: VisitPlan = VisitPlan {
+        peers: true,
+        activity: true,
+    };
 }
 
 /// Where names resolve, which certificates are trusted and which addresses may be reached.
@@ -117,6 +147,8 @@ impl CrawlerConfig {
             domain_budget: DEFAULT_DOMAIN_BUDGET,
             deny: Vec::new(),
             fetch_peers: true,
+            peers_every: DEFAULT_PEERS_EVERY,
+            activity_every: DEFAULT_ACTIVITY_EVERY,
             network: NetworkConfig::default(),
         }
     }
@@ -128,6 +160,27 @@ impl CrawlerConfig {
             env!("CARGO_PKG_VERSION"),
             self.contact_url.trim()
         )
+    }
+
+    /// What a visit at `now` reads, given when the host's peer list and activity were last read
+    /// (`None`: never). A read is due once its interval has passed; a 5 % allowance keeps a
+    /// host visited every `interval` (give or take the schedule's jitter) from skipping every
+    /// other read.
+    pub fn plan(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        peers_read: Option<chrono::DateTime<chrono::Utc>>,
+        activity_read: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> VisitPlan {
+        let due = |last: Option<chrono::DateTime<chrono::Utc>>, every: Duration| {
+            let every =
+                chrono::TimeDelta::from_std(every.mul_f64(0.95)).unwrap_or(chrono::TimeDelta::MAX);
+            last.is_none_or(|last| now - last >= every)
+        };
+        VisitPlan {
+            peers: self.fetch_peers && due(peers_read, self.peers_every),
+            activity: due(activity_read, self.activity_every),
+        }
     }
 
     /// Checks that the configuration can work; a crawl refuses to start otherwise.
@@ -183,6 +236,37 @@ mod tests {
         let config = CrawlerConfig::new("mailto:me@example.org");
         assert!(matches!(config.validate(), Err(Error::Config(_))));
         assert!(CrawlerConfig::new(EXAMPLE_CONTACT_URL).validate().is_ok());
+    }
+
+    #[test]
+    fn peer_lists_and_activity_are_read_once_per_interval() {
+        use chrono::{TimeDelta, TimeZone, Utc};
+        let config = CrawlerConfig::new(EXAMPLE_CONTACT_URL);
+        let now = Utc.with_ymd_and_hms(2022, 11, 1, 12, 0, 0).unwrap();
+        assert_eq!(config.plan(now, None, None), VisitPlan::FULL);
+        let plan = config.plan(
+            now,
+            Some(now - TimeDelta::hours(6)),
+            Some(now - TimeDelta::days(2)),
+        );
+        assert_eq!(
+            plan,
+            VisitPlan {
+                peers: false,
+                activity: false
+            }
+        );
+        let plan = config.plan(
+            now,
+            Some(now - TimeDelta::hours(24)),
+            Some(now - TimeDelta::days(7)),
+        );
+        assert_eq!(plan, VisitPlan::FULL);
+        let no_peers = CrawlerConfig {
+            fetch_peers: false,
+            ..config
+        };
+        assert!(!no_peers.plan(now, None, None).peers);
     }
 
     #[test]

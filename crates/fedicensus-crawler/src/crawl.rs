@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
-use crate::config::CrawlerConfig;
+use crate::config::{CrawlerConfig, VisitPlan};
 use crate::discovery::{Frontier, Provenance};
 use crate::error::Result;
 use crate::http::HttpClient;
@@ -124,14 +124,22 @@ impl Crawler {
         &self.ctx.config
     }
 
-    /// Visits one host.
+    /// Visits one host, reading everything.
     pub async fn visit(&self, host: &Host) -> Observation {
-        visit::visit(&self.ctx, host).await.observation
+        visit::visit(&self.ctx, host, VisitPlan::FULL)
+            .await
+            .observation
     }
 
     /// Visits one host and reports every request it made (for `fedicensus probe`).
     pub async fn visit_with_log(&self, host: &Host) -> VisitReport {
-        visit::visit(&self.ctx, host).await
+        visit::visit(&self.ctx, host, VisitPlan::FULL).await
+    }
+
+    /// Visits one host, reading the optional documents `plan` names (see
+    /// [`CrawlerConfig::plan`]), and reports every request it made.
+    pub async fn visit_planned(&self, host: &Host, plan: VisitPlan) -> VisitReport {
+        visit::visit(&self.ctx, host, plan).await
     }
 
     /// Until when `host` asked to be left alone (429), if it did.
@@ -181,7 +189,7 @@ async fn drive<F: Frontier>(
         while visits.len() < max_visits {
             let Some(host) = frontier.next() else { break };
             let ctx = ctx.clone();
-            visits.spawn(async move { visit::visit(&ctx, &host).await });
+            visits.spawn(async move { visit::visit(&ctx, &host, VisitPlan::FULL).await });
         }
         if visits.is_empty() {
             break;

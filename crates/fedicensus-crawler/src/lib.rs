@@ -32,7 +32,7 @@ pub mod robots;
 pub mod schedule;
 pub mod visit;
 
-pub use config::{CrawlerConfig, NetworkConfig};
+pub use config::{CrawlerConfig, NetworkConfig, VisitPlan};
 pub use crawl::{CrawlRun, CrawlSummary, Crawler};
 pub use discovery::{Admission, Frontier, MemoryFrontier, Provenance};
 pub use error::{Error, Result};

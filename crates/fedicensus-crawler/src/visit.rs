@@ -42,7 +42,7 @@ use fedicensus_core::parse::{self, ParseError};
 use fedicensus_core::{Host, Observation, Outcome, Software};
 use reqwest::{Method, Url};
 
-use crate::config::CrawlerConfig;
+use crate::config::{CrawlerConfig, VisitPlan};
 use crate::http::{FetchError, HttpClient, Response};
 use crate::politeness::{HostPool, HostSlot};
 use crate::robots::RobotsPolicy;
@@ -167,8 +167,12 @@ enum Doc {
     NodeInfo,
 }
 
-/// Visits `host` and reports what it found.
-pub(crate) async fn visit(ctx: &Context, host: &Host) -> VisitReport {
+/// Visits `host`, reading the optional documents `plan` names, and reports what it found.
+pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitReport {
+    let plan = VisitPlan {
+        peers: plan.peers && ctx.config.fetch_peers,
+        ..plan
+    };
     let started = Instant::now();
     let observed_at = (ctx.clock)();
     let mut observation = Observation::failed(host.clone(), observed_at, Outcome::Ok, 0);
@@ -203,6 +207,7 @@ pub(crate) async fn visit(ctx: &Context, host: &Host) -> VisitReport {
                     deadline: tokio::time::Instant::now() + ctx.config.visit_timeout,
                     requests: Vec::new(),
                     observation,
+                    plan,
                 };
                 // The deadline is also checked between requests; this guard only catches a
                 // request that overstays it.
@@ -220,7 +225,7 @@ pub(crate) async fn visit(ctx: &Context, host: &Host) -> VisitReport {
     observation.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     if !observation.outcome.is_ok() {
         observation.peers = None;
-    } else if ctx.config.fetch_peers && observation.peers.is_none() {
+    } else if plan.peers && observation.peers.is_none() {
         observation.flags.peers_hidden = true;
     }
     tracing::debug!(
@@ -247,6 +252,7 @@ struct Visit<'a> {
     deadline: tokio::time::Instant,
     requests: Vec<RequestRecord>,
     observation: Observation,
+    plan: VisitPlan,
 }
 
 impl Visit<'_> {
@@ -394,7 +400,7 @@ impl Visit<'_> {
     async fn read_family(&mut self, family: &Software) {
         let doc_cap = self.ctx.config.document_cap;
         let peer_cap = self.ctx.config.peer_list_cap;
-        let peers = self.ctx.config.fetch_peers;
+        let peers = self.plan.peers;
         if family.speaks_mastodon_api() {
             if *family == Software::Mastodon {
                 let Some(r) = self
@@ -431,7 +437,7 @@ impl Visit<'_> {
             if peers && !self.read_peers("/api/v1/instance/peers", peer_cap).await {
                 return;
             }
-            if *family == Software::Mastodon {
+            if *family == Software::Mastodon && self.plan.activity {
                 let Some(r) = self
                     .optional(Method::GET, "/api/v1/instance/activity", doc_cap)
                     .await

@@ -11,7 +11,7 @@ use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Tran
 use crate::error::Result;
 use crate::methodology::DEATH_AFTER;
 use crate::quality::{self, metric_column, Previous, QualityFlag};
-use crate::servers::{insert_servers, ServerStatus, SEED};
+use crate::servers::{insert_servers, json_names, ServerStatus, SEED};
 use chrono::{DateTime, Duration, Utc};
 use fedicensus_core::{Host, Metric, Observation, Outcome};
 
@@ -310,33 +310,25 @@ async fn insert_edges(
     peers: &[&str],
     at: DateTime<Utc>,
 ) -> Result<()> {
-    for chunk in peers.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let mut text = String::from(
-            "INSERT INTO peer_edges (from_id, to_id, first_seen, last_seen) \
-             SELECT $1, id, $2, $2 FROM servers WHERE domain IN (",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push_str(&format!("${}", i + 3));
-        }
-        text.push_str(
-            ") ON CONFLICT (from_id, to_id) DO UPDATE SET \
-             first_seen = CASE WHEN excluded.first_seen < peer_edges.first_seen \
-                          THEN excluded.first_seen ELSE peer_edges.first_seen END, \
-             last_seen = CASE WHEN excluded.last_seen > peer_edges.last_seen \
-                         THEN excluded.last_seen ELSE peer_edges.last_seen END",
-        );
-        let mut sql = Sql::new(text).bind(from_id).bind(at);
-        for peer in chunk {
-            sql = sql.bind(*peer);
-        }
-        conn.execute(sql, "upserting peer edges").await?;
+    if peers.is_empty() {
+        return Ok(());
     }
+    // One JSON parameter for the whole list (see `insert_servers`).
+    let names = serde_json::to_string(peers).expect("a list of strings serialises");
+    let sql = Sql::new(format!(
+        "INSERT INTO peer_edges (from_id, to_id, first_seen, last_seen) \
+         SELECT DISTINCT $1, s.id, $2, $2 FROM {} JOIN servers s ON s.domain = j.value \
+         WHERE true ON CONFLICT (from_id, to_id) DO UPDATE SET \
+         first_seen = CASE WHEN excluded.first_seen < peer_edges.first_seen \
+                      THEN excluded.first_seen ELSE peer_edges.first_seen END, \
+         last_seen = CASE WHEN excluded.last_seen > peer_edges.last_seen \
+                     THEN excluded.last_seen ELSE peer_edges.last_seen END",
+        json_names(conn.backend(), "$3")
+    ))
+    .bind(from_id)
+    .bind(at)
+    .bind(names);
+    conn.execute(sql, "upserting peer edges").await?;
     Ok(())
 }
 
@@ -427,6 +419,27 @@ impl Storage {
     ) -> Result<Recorded> {
         let mut tx = self.begin().await?;
         let recorded = tx.record_observation(obs, run).await?;
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// Records a crawler's finished visits in one transaction (one commit, one fsync), in order,
+    /// and ends `worker`'s lease on each host, setting when it is next due (the crawler's
+    /// schedule, which overrides the default one recording sets). What each recording did, in
+    /// the same order. A failed write loses the whole batch, which a resumed crawl visits again
+    /// (its leases expire or are released on restart); a replayed visit changes nothing.
+    pub async fn record_visits(
+        &self,
+        visits: &[(Observation, DateTime<Utc>)],
+        run: Option<RunId>,
+        worker: &str,
+    ) -> Result<Vec<Recorded>> {
+        let mut tx = self.begin().await?;
+        let mut recorded = Vec::with_capacity(visits.len());
+        for (obs, next_due) in visits {
+            recorded.push(tx.record_observation(obs, run).await?);
+            crate::servers::release(&mut tx.conn(), &obs.host, worker, Some(*next_due)).await?;
+        }
         tx.commit().await?;
         Ok(recorded)
     }

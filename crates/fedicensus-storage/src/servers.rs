@@ -87,6 +87,11 @@ pub struct DueHost {
     pub consecutive_failures: u32,
     pub last_outcome: Option<Outcome>,
     pub last_success_at: Option<DateTime<Utc>>,
+    /// When its peer list was last read (the latest observation with a peer count), if ever:
+    /// the crawler reads peer lists less often than it visits.
+    pub peers_read_at: Option<DateTime<Utc>>,
+    /// When its weekly activity was last reported, if ever.
+    pub activity_read_at: Option<DateTime<Utc>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -97,6 +102,8 @@ struct DueRow {
     consecutive_failures: i64,
     last_outcome: Option<String>,
     last_success_at: Option<DateTime<Utc>>,
+    peers_read_at: Option<DateTime<Utc>>,
+    activity_read_at: Option<DateTime<Utc>>,
 }
 
 impl DueRow {
@@ -108,6 +115,8 @@ impl DueRow {
             consecutive_failures: u32::try_from(self.consecutive_failures).unwrap_or(u32::MAX),
             last_outcome: self.last_outcome.as_deref().and_then(Outcome::from_name),
             last_success_at: self.last_success_at,
+            peers_read_at: self.peers_read_at,
+            activity_read_at: self.activity_read_at,
         })
     }
 }
@@ -118,35 +127,40 @@ pub(crate) struct IdRow {
 }
 
 /// Inserts servers that are not known yet (`ON CONFLICT DO NOTHING`), due at once. Returns how
-/// many were new. Batched: a peer list can hold 100,000 names.
+/// many were new.
+///
+/// The names travel as one JSON array parameter, unpacked by the database (`json_each` on
+/// SQLite, `json_array_elements_text` on PostgreSQL): a peer list can hold 100,000 names, and
+/// binding each as its own parameter made preparing and binding the statements cost more than
+/// the inserts themselves (sqlx looks every parameter up by name).
 pub(crate) async fn insert_servers(
     conn: &mut Conn<'_>,
     domains: &[&str],
     seen_at: DateTime<Utc>,
     revealed_by: &str,
 ) -> Result<u64> {
-    // Four parameters a row; 500 rows stay far below both backends' parameter limits.
-    let mut added = 0;
-    for chunk in domains.chunks(500) {
-        let mut text =
-            String::from("INSERT INTO servers (domain, first_seen, revealed_by, next_due) VALUES ");
-        let mut sql_args = Vec::with_capacity(chunk.len());
-        for (i, domain) in chunk.iter().enumerate() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            let n = 3 * i;
-            text.push_str(&format!("(${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 2));
-            sql_args.push(*domain);
-        }
-        text.push_str(" ON CONFLICT (domain) DO NOTHING");
-        let mut sql = Sql::new(text);
-        for domain in sql_args {
-            sql = sql.bind(domain).bind(seen_at).bind(revealed_by);
-        }
-        added += conn.execute(sql, "inserting servers").await?;
+    if domains.is_empty() {
+        return Ok(0);
     }
-    Ok(added)
+    let names = serde_json::to_string(domains).expect("a list of strings serialises");
+    let sql = Sql::new(format!(
+        "INSERT INTO servers (domain, first_seen, revealed_by, next_due) \
+         SELECT DISTINCT j.value, $1, $2, $1 FROM {} WHERE true \
+         ON CONFLICT (domain) DO NOTHING",
+        json_names(conn.backend(), "$3")
+    ))
+    .bind(seen_at)
+    .bind(revealed_by)
+    .bind(names);
+    conn.execute(sql, "inserting servers").await
+}
+
+/// A table expression `j(value)` of the strings in the JSON array parameter `param`.
+pub(crate) fn json_names(backend: Backend, param: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("json_each({param}) AS j"),
+        Backend::Postgres => format!("json_array_elements_text({param}::json) AS j(value)"),
+    }
 }
 
 /// The id of a known server.
@@ -196,8 +210,15 @@ pub(crate) async fn set_status(
 const DUE_CONDITION: &str = "next_due <= $1 AND status <> 'opted_out' \
      AND (lease_expires IS NULL OR lease_expires <= $1)";
 
-const DUE_COLUMNS: &str =
-    "domain, next_due, status, consecutive_failures, last_outcome, last_success_at";
+/// The columns of a [`DueHost`]. The two read times are looked up per due server (an index walk
+/// from its newest observation back to the first with a peer count; the activity rows of one
+/// server), so they cost nothing on the servers that are not due.
+const DUE_COLUMNS: &str = "domain, next_due, status, consecutive_failures, last_outcome, \
+     last_success_at, \
+     (SELECT o.observed_at FROM observations o WHERE o.server_id = servers.id \
+      AND o.peer_count IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) AS peers_read_at, \
+     (SELECT MAX(a.reported_at) FROM activity a WHERE a.server_id = servers.id) \
+      AS activity_read_at";
 
 pub(crate) async fn due_hosts(
     conn: &mut Conn<'_>,
@@ -269,6 +290,18 @@ pub(crate) async fn release(
         )
         .await?;
     Ok(released > 0)
+}
+
+pub(crate) async fn release_many(
+    conn: &mut Conn<'_>,
+    hosts: &[(Host, Option<DateTime<Utc>>)],
+    worker: &str,
+) -> Result<u64> {
+    let mut released = 0;
+    for (host, next_due) in hosts {
+        released += u64::from(release(conn, host, worker, *next_due).await?);
+    }
+    Ok(released)
 }
 
 /// Ends every lease `worker` holds, leaving when each host is due unchanged.
@@ -446,6 +479,22 @@ impl Storage {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let released = tx.release(host, worker, next_due).await?;
+        tx.commit().await?;
+        Ok(released)
+    }
+
+    /// [`Transaction::release`] for many hosts in one transaction (one commit): each host with
+    /// when it is next due (`None`: unchanged). Returns how many leases changed.
+    pub async fn release_many(
+        &self,
+        hosts: &[(Host, Option<DateTime<Utc>>)],
+        worker: &str,
+    ) -> Result<u64> {
+        if hosts.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin().await?;
+        let released = release_many(&mut tx.conn(), hosts, worker).await?;
         tx.commit().await?;
         Ok(released)
     }
