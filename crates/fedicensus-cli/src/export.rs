@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use fedicensus_core::Software;
 use fedicensus_storage::{Export, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage};
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::PathBuf;
 
 /// The manifest's file name in the output directory.
@@ -198,23 +198,43 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
     let mut files = Vec::new();
     for what in &exports {
         let path = args.out.join(what.file_name());
-        let file =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        // Written under a temporary name and renamed when complete, so that an export killed
+        // mid-file never leaves a partial file under the final name.
+        let partial = partial_path(&path);
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
         let mut writer = BufWriter::new(file);
         let exported = storage
             .export_csv(what, &mut writer)
             .await
             .with_context(|| format!("exporting {}", what.file_name()))?;
-        writer
-            .flush()
-            .with_context(|| format!("writing {}", path.display()))?;
+        let file = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("writing {}", partial.display()))?;
+        file.sync_all()
+            .with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, &path)
+            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
         files.push(exported);
     }
     let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files);
     let path = args.out.join(MANIFEST);
-    std::fs::write(&path, manifest.to_json() + "\n")
-        .with_context(|| format!("writing {}", path.display()))?;
+    let partial = partial_path(&path);
+    std::fs::write(&partial, manifest.to_json() + "\n")
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
     Ok(manifest)
+}
+
+/// Where a file is written before it is complete: `.NAME.partial` beside it.
+fn partial_path(path: &std::path::Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
 }
 
 fn is_weekly(metric: SeriesMetric) -> bool {
