@@ -238,6 +238,13 @@ pub(crate) enum Value {
     Time(Option<DateTime<Utc>>),
     Bool(Option<bool>),
     Date(Option<NaiveDate>),
+    F64(Option<f64>),
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Value {
+        Value::F64(Some(v))
+    }
 }
 
 impl From<i64> for Value {
@@ -327,6 +334,7 @@ macro_rules! bind_all {
                 Value::Time(v) => q.bind(v),
                 Value::Bool(v) => q.bind(v),
                 Value::Date(v) => q.bind(v),
+                Value::F64(v) => q.bind(v),
             };
         }
         q

@@ -22,6 +22,7 @@
 //! - [`runs`]: crawl runs.
 //! - [`quality`]: data-quality flags attached at record time.
 //! - [`series`]: time series by day, week or month, with their denominators.
+//! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
 //! - [`annotations`]: chart markers where the world or a method changed.
 //! - [`export`]: streaming CSV exports with a manifest.
@@ -37,6 +38,7 @@ pub mod export;
 pub mod methodology;
 pub mod observations;
 pub mod quality;
+pub mod rollup;
 pub mod runs;
 pub mod series;
 pub mod servers;

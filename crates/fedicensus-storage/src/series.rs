@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::methodology::{
     CARRY_FORWARD, DEATH_AFTER, METHODOLOGY_VERSION, TOP_N, TOP_SHARE, UP_WINDOW,
 };
+use crate::rollup;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
 use fedicensus_core::Software;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -342,14 +343,14 @@ fn family_matches(filter: Option<&Software>, family: Option<&str>) -> bool {
 }
 
 /// One reported value in a server's timeline: when, what, and the kinds of its flags if any.
-type TimelineEntry<'a> = (DateTime<Utc>, i64, Option<&'a Vec<String>>);
+pub(crate) type TimelineEntry<'a> = (DateTime<Utc>, i64, Option<&'a Vec<String>>);
 
 /// The figure a server contributes at cut-off `end`, from its rows (sorted by time, all before
 /// the last cut-off): the latest within the carry-forward window, skipping flagged ones when
 /// cleaning. Returns the index of the row whose value is used, and the index of the latest row
 /// in the window when that row is flagged (the caller reads the value, flags and family there:
 /// a filtered series counts a server under the family of the visit used, not of any visit).
-fn carried_value(
+pub(crate) fn carried_value(
     rows: &[TimelineEntry<'_>],
     upto: usize,
     end: DateTime<Utc>,
@@ -661,12 +662,71 @@ fn share_of_largest(values: &mut [u64], n: usize) -> Option<f64> {
     Some(top as f64 / total as f64)
 }
 
-pub(crate) async fn series(conn: &mut Conn<'_>, query: &SeriesQuery) -> Result<Series> {
+/// Reads the points of a series the rollup keeps (see [`crate::rollup`]): each bucket's point is
+/// the one of its last day (figures and up-counts are stocks, taken as of the bucket's end).
+async fn rolled_up(
+    conn: &mut Conn<'_>,
+    query: &SeriesQuery,
+    buckets: &[Bucket],
+    flagged: &mut [u64],
+    flagged_by_kind: &mut BTreeMap<String, u64>,
+) -> Result<(Vec<Option<f64>>, Vec<u64>)> {
+    let last_day = |b: &Bucket| b.end.pred_opt().unwrap_or(b.start);
+    let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let software = query.software.as_ref().map(Software::as_str);
+    let rows = rollup::read(
+        conn,
+        query.metric,
+        software,
+        query.cleaned,
+        last_day(first),
+        last_day(last),
+    )
+    .await?;
+    if query.metric == SeriesMetric::ServersUp {
+        let known = known_at(conn, query, buckets).await?;
+        let values = buckets
+            .iter()
+            .map(|b| Some(rows.get(&last_day(b)).map_or(0.0, |r| r.value)))
+            .collect();
+        return Ok((values, known));
+    }
+    let mut values = Vec::with_capacity(buckets.len());
+    let mut reporting = Vec::with_capacity(buckets.len());
+    for (i, b) in buckets.iter().enumerate() {
+        match rows.get(&last_day(b)) {
+            Some(row) => {
+                values.push(Some(row.value));
+                reporting.push(count_of(row.servers_reporting));
+                flagged[i] = count_of(row.flagged);
+                for (kind, count) in rollup::kinds(row)? {
+                    *flagged_by_kind.entry(kind).or_default() += count;
+                }
+            }
+            None => {
+                values.push(None);
+                reporting.push(0);
+            }
+        }
+    }
+    Ok((values, reporting))
+}
+
+pub(crate) async fn series(
+    conn: &mut Conn<'_>,
+    query: &SeriesQuery,
+    use_rollup: bool,
+) -> Result<Series> {
     let buckets = buckets(query)?;
     let n = buckets.len();
     let mut flagged = vec![0; n];
     let mut flagged_by_kind = BTreeMap::new();
     let (values, reporting): (Vec<Option<f64>>, Vec<u64>) = match query.metric {
+        metric if use_rollup && rollup::covers(metric) => {
+            rolled_up(conn, query, &buckets, &mut flagged, &mut flagged_by_kind).await?
+        }
         SeriesMetric::ServersKnown => {
             let known = known_at(conn, query, &buckets).await?;
             (known.iter().map(|k| Some(*k as f64)).collect(), known)
@@ -735,9 +795,20 @@ pub(crate) async fn series(conn: &mut Conn<'_>, query: &SeriesQuery) -> Result<S
 
 impl Storage {
     /// Computes a series (see [`SeriesQuery`] and `docs/METHODOLOGY.md`).
+    ///
+    /// `users_total`, `users_active_month`, `local_posts` and `servers_up` are read from the
+    /// daily rollup, brought up to date first if anything was written since it was last read.
     pub async fn series(&self, query: &SeriesQuery) -> Result<Series> {
+        rollup::refresh(self).await?;
         let mut conn = self.acquire().await?;
-        series(&mut conn.conn(), query).await
+        series(&mut conn.conn(), query, true).await
+    }
+
+    /// The same series computed straight from the observations, bypassing the rollup: the
+    /// reference the rollup is checked against (slow: it scans every visit in the range).
+    pub async fn series_from_observations(&self, query: &SeriesQuery) -> Result<Series> {
+        let mut conn = self.acquire().await?;
+        series(&mut conn.conn(), query, false).await
     }
 }
 

@@ -254,13 +254,15 @@ fn encode(value: &Value) -> String {
         | Value::Text(None)
         | Value::Time(None)
         | Value::Bool(None)
-        | Value::Date(None) => NULL.to_owned(),
+        | Value::Date(None)
+        | Value::F64(None) => NULL.to_owned(),
         Value::I64(Some(v)) => v.to_string(),
         Value::Text(Some(t)) if t.starts_with('\\') => format!("\\{t}"),
         Value::Text(Some(t)) => t.clone(),
         Value::Time(Some(t)) => t.to_rfc3339_opts(SecondsFormat::Micros, true),
         Value::Bool(Some(b)) => b.to_string(),
         Value::Date(Some(d)) => d.to_string(),
+        Value::F64(Some(v)) => v.to_string(),
     }
 }
 

@@ -9,4 +9,5 @@ mod support;
 
 mod bulk;
 mod conformance;
+mod rollup;
 mod transfer;
