@@ -78,47 +78,69 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
         .succ_opt()
         .map(midnight)
         .ok_or_else(|| Error::InvalidQuery(format!("no day follows {date}")))?;
+    // Per server, its latest visit before the end of the date and its latest successful one,
+    // each found by a walk down the (server_id, observed_at) index from the date backwards,
+    // rather than by grouping every observation ever made: the cost follows the number of
+    // servers, not the length of the history.
     let rows = conn
         .fetch_all::<SnapshotRow>(
             Sql::new(
                 "SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
-                 l.last_observed, l.last_ok, lo.outcome AS last_outcome, ok.software_family, \
-                 ok.software_version, ok.open_registrations, ok.flag_private, ok.flag_noindex \
-                 FROM servers s \
-                 LEFT JOIN (SELECT server_id, MAX(observed_at) AS last_observed, \
-                            MAX(CASE WHEN outcome = 'ok' THEN observed_at END) AS last_ok \
-                            FROM observations WHERE observed_at < $1 GROUP BY server_id) l \
-                   ON l.server_id = s.id \
-                 LEFT JOIN observations lo \
-                   ON lo.server_id = s.id AND lo.observed_at = l.last_observed \
-                 LEFT JOIN observations ok ON ok.server_id = s.id AND ok.observed_at = l.last_ok \
-                 WHERE s.first_seen < $1 ORDER BY s.domain",
+                 lo.observed_at AS last_observed, ok.observed_at AS last_ok, \
+                 lo.outcome AS last_outcome, ok.software_family, ok.software_version, \
+                 ok.open_registrations, ok.flag_private, ok.flag_noindex \
+                 FROM (SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
+                         (SELECT o.id FROM observations o WHERE o.server_id = s.id \
+                          AND o.observed_at < $1 ORDER BY o.observed_at DESC LIMIT 1) AS last_id, \
+                         (SELECT o.id FROM observations o WHERE o.server_id = s.id \
+                          AND o.observed_at < $1 AND o.outcome = 'ok' \
+                          ORDER BY o.observed_at DESC LIMIT 1) AS ok_id \
+                       FROM servers s WHERE s.first_seen < $1) s \
+                 LEFT JOIN observations lo ON lo.id = s.last_id \
+                 LEFT JOIN observations ok ON ok.id = s.ok_id \
+                 ORDER BY s.domain",
             )
             .bind(end),
             "reading a snapshot",
         )
         .await?;
 
-    // Figures: per server, the latest reported value of each within the carry-forward window.
+    // Figures: per server, the latest reported value of each within the carry-forward window
+    // (again one index walk per server and figure).
     let mut figures: HashMap<i64, Figures> = HashMap::new();
-    conn.for_each::<FiguresRow, Error>(
-        Sql::new(
-            "SELECT server_id, users_total, users_active_month, local_posts FROM observations \
-             WHERE outcome = 'ok' AND observed_at >= $1 AND observed_at < $2 \
-             ORDER BY server_id, observed_at",
+    for row in conn
+        .fetch_all::<FiguresRow>(
+            Sql::new(
+                "SELECT s.id AS server_id, \
+                 (SELECT o.users_total FROM observations o WHERE o.server_id = s.id \
+                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
+                  AND o.users_total IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                   AS users_total, \
+                 (SELECT o.users_active_month FROM observations o WHERE o.server_id = s.id \
+                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
+                  AND o.users_active_month IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                   AS users_active_month, \
+                 (SELECT o.local_posts FROM observations o WHERE o.server_id = s.id \
+                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
+                  AND o.local_posts IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                   AS local_posts \
+                 FROM servers s WHERE s.first_seen < $2",
+            )
+            .bind(end - CARRY_FORWARD)
+            .bind(end),
+            "reading a snapshot's figures",
         )
-        .bind(end - CARRY_FORWARD)
-        .bind(end),
-        "reading a snapshot's figures",
-        |row| {
-            let f = figures.entry(row.server_id).or_default();
-            f.users_total = row.users_total.or(f.users_total);
-            f.users_active_month = row.users_active_month.or(f.users_active_month);
-            f.local_posts = row.local_posts.or(f.local_posts);
-            Ok(())
-        },
-    )
-    .await??;
+        .await?
+    {
+        figures.insert(
+            row.server_id,
+            Figures {
+                users_total: row.users_total,
+                users_active_month: row.users_active_month,
+                local_posts: row.local_posts,
+            },
+        );
+    }
 
     rows.into_iter()
         .map(|r| {
