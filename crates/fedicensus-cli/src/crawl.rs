@@ -294,8 +294,10 @@ impl Pipeline {
             .await;
         drop(to_writer);
         let written_ok = writer.await.context("the writer task failed")?;
-        leasing?;
+        // The writer's own error says what failed (a full disk, a lost database); the leasing
+        // loop only knows that the writer stopped.
         written_ok?;
+        leasing?;
         let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner()).clone();
         summary.cancelled = self.cancel.is_cancelled();
         summary.elapsed = started.elapsed();
