@@ -24,6 +24,10 @@ pub const WIDTH: u32 = 720;
 pub const HEIGHT: u32 = 440;
 
 const FONT: &str = "sans-serif";
+/// The legend band above the plot: left margin, swatch width and row height.
+const LEGEND_MARGIN: i32 = 12;
+const LEGEND_SWATCH: i32 = 14;
+const LEGEND_ROW: i32 = 22;
 static DEJAVU_SANS: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 
 /// Registers the embedded font as plotters' `sans-serif` (once; every drawing calls this).
@@ -241,6 +245,43 @@ fn draw<DB: DrawingBackend>(
         (y_top * 1.12).max(1.0)
     };
 
+    // The legend gets a band of its own above the plot, so it never hides a line or a marker.
+    let legend_font = (FONT, 16).into_font().color(&BLACK);
+    let mut items: Vec<(i32, i32, usize)> = Vec::new();
+    let (mut x, mut row) = (LEGEND_MARGIN, 0);
+    for (i, s) in series.iter().enumerate() {
+        let (text_w, _) = root
+            .estimate_text_size(&s.name, &legend_font)
+            .map_err(err)?;
+        let item = LEGEND_SWATCH + 6 + text_w as i32 + 18;
+        if x + item > WIDTH as i32 - LEGEND_MARGIN && x > LEGEND_MARGIN {
+            row += 1;
+            x = LEGEND_MARGIN;
+        }
+        items.push((x, row, i));
+        x += item;
+    }
+    let legend_height = (row + 1) * LEGEND_ROW + 8;
+    let (legend_area, plot_area) = root.split_vertically(legend_height as u32);
+    for (x, row, i) in items {
+        let color = PALETTE[i % PALETTE.len()];
+        let y = 8 + row * LEGEND_ROW + LEGEND_ROW / 2;
+        legend_area
+            .draw(&Rectangle::new(
+                [(x, y - 5), (x + LEGEND_SWATCH, y + 5)],
+                color.filled(),
+            ))
+            .map_err(err)?;
+        legend_area
+            .draw(&Text::new(
+                series[i].name.clone(),
+                (x + LEGEND_SWATCH + 6, y),
+                legend_font.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+    }
+    let root = &plot_area;
+
     let x_fmt = |x: &f64| {
         (first + chrono::Duration::days(x.round() as i64))
             .format("%Y-%m-%d")
@@ -370,18 +411,15 @@ fn draw<DB: DrawingBackend>(
                 .into_font()
                 .transform(FontTransform::Rotate90)
                 .color(&marker);
-            ctx.draw_series(std::iter::once(Text::new(label, (x, y_max), style)))
-                .map_err(err)?;
+            // Beside its dashed line rather than over it (rotated text extends left of its
+            // anchor by its height, hence the offset).
+            ctx.draw_series(std::iter::once(
+                EmptyElement::at((x, y_max)) + Text::new(label, (19, 4), style),
+            ))
+            .map_err(err)?;
         }
     }
 
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT, 16).into_font().color(&BLACK))
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(0xcc, 0xcc, 0xcc))
-        .draw()
-        .map_err(err)?;
     Ok(())
 }
 
