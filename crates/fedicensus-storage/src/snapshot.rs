@@ -91,10 +91,10 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                  ok.open_registrations, ok.flag_private, ok.flag_noindex \
                  FROM (SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
-                          AND o.observed_at < $1 ORDER BY o.observed_at DESC LIMIT 1) AS last_id, \
+                          AND o.observed_at < $1 ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS last_id, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
                           AND o.observed_at < $1 AND o.outcome = 'ok' \
-                          ORDER BY o.observed_at DESC LIMIT 1) AS ok_id \
+                          ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS ok_id \
                        FROM servers s WHERE s.first_seen < $1) s \
                  LEFT JOIN observations lo ON lo.id = s.last_id \
                  LEFT JOIN observations ok ON ok.id = s.ok_id \
@@ -114,15 +114,15 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                 "SELECT s.id AS server_id, \
                  (SELECT o.users_total FROM observations o WHERE o.server_id = s.id \
                   AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.users_total IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                  AND o.users_total IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
                    AS users_total, \
                  (SELECT o.users_active_month FROM observations o WHERE o.server_id = s.id \
                   AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.users_active_month IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                  AND o.users_active_month IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
                    AS users_active_month, \
                  (SELECT o.local_posts FROM observations o WHERE o.server_id = s.id \
                   AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.local_posts IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) \
+                  AND o.local_posts IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
                    AS local_posts \
                  FROM servers s WHERE s.first_seen < $2",
             )
