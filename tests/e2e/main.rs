@@ -1,7 +1,9 @@
 //! End-to-end tests: the real `fedicensus` binary, run as a user would run it.
 
 mod crawl;
+mod dashboard;
 mod demo;
+mod faults;
 mod parse;
 mod simulate;
 
