@@ -2,6 +2,7 @@
 
 mod crawl;
 mod dashboard;
+mod dashboard;
 mod demo;
 mod faults;
 mod parse;
