@@ -2,7 +2,6 @@
 
 mod crawl;
 mod dashboard;
-mod dashboard;
 mod demo;
 mod faults;
 mod parse;
