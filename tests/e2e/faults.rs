@@ -512,7 +512,7 @@ fn an_export_killed_mid_file_leaves_no_partial_file_under_a_final_name() {
     println!(
         "export takes {took:?}; {kills} exports killed, {mid_export} of them before the manifest"
     );
-    assert!(kills >= 5, "only {kills} kills landed during the export");
-    assert!(mid_export >= 3, "only {mid_export} kills landed mid-export");
+    assert!(kills >= 4, "only {kills} kills landed during the export");
+    assert!(mid_export >= 2, "only {mid_export} kills landed mid-export");
     let _ = std::fs::remove_dir_all(&dir);
 }
