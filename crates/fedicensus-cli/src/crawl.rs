@@ -482,10 +482,38 @@ async fn write_visits(
                 (f.report.observation, next)
             })
             .collect();
-        let recorded = storage
-            .record_visits(&visits, Some(run), &worker)
-            .await
-            .with_context(|| format!("recording {} visits", visits.len()))?;
+        let recorded = match storage.record_visits(&visits, Some(run), &worker).await {
+            Ok(recorded) => recorded,
+            Err(err) => {
+                // Two PostgreSQL workers' batches can deadlock on the servers their peer lists
+                // share (the database aborts one). Recording is idempotent, so the batch is
+                // written again one visit a transaction, each retried a few times.
+                tracing::warn!(error = %err, visits = visits.len(), "a batched write failed; writing one by one");
+                let mut recorded = Vec::with_capacity(visits.len());
+                for visit in &visits {
+                    let mut attempt = 0;
+                    let one = loop {
+                        attempt += 1;
+                        match storage
+                            .record_visits(std::slice::from_ref(visit), Some(run), &worker)
+                            .await
+                        {
+                            Ok(mut one) => break one.pop(),
+                            Err(_) if attempt < 5 => {
+                                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                            }
+                            Err(err) => {
+                                return Err(err).with_context(|| {
+                                    format!("recording the visit of {}", visit.0.host)
+                                })
+                            }
+                        }
+                    };
+                    recorded.extend(one);
+                }
+                recorded
+            }
+        };
         total += visits.len() as u64;
         let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
         for ((observation, _), recorded) in visits.iter().zip(&recorded) {
