@@ -6,218 +6,15 @@
 //! latency as the `simulate` command line) to know what a crawl should find: which servers are
 //! discoverable from the seeds, which are reachable, and what each one serves.
 
-use crate::fedicensus;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use fedicensus_sim::{FailureMix, LatencyModel, Scenario, World, WorldConfig};
+use crate::support::{
+    at, block_on, kill_9, sqlite_integrity, sqlite_url, Sim, AT, MIN_INTERVAL_MS, SEEDS,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use fedicensus_sim::World;
 use fedicensus_storage::{Run, ServerHistory, Storage};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The simulated date every test crawls "as of".
-const AT: &str = "2022-11-15";
-const WORLD_SEED: u64 = 7;
-const SEEDS: [&str; 2] = ["mastodon.social", "pawoo.net"];
-/// The crawler's politeness interval in these tests (short, so a test stays fast).
-const MIN_INTERVAL_MS: i64 = 20;
-
-fn at() -> DateTime<Utc> {
-    NaiveDate::parse_from_str(AT, "%Y-%m-%d")
-        .expect("a date")
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-}
-
-/// A running `fedicensus simulate` on free loopback ports; killed when dropped.
-struct Sim {
-    child: Child,
-    port: u16,
-    dns: String,
-    ca: PathBuf,
-    dir: PathBuf,
-    servers: u32,
-    /// When the simulator's clock read [`AT`] (it then runs at wall-clock speed).
-    started: Instant,
-}
-
-impl Sim {
-    fn start(name: &str, servers: u32) -> Sim {
-        let dir = std::env::temp_dir().join(format!(
-            "fedicensus-e2e-crawl-{name}-{}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a temp dir");
-        let ca = dir.join("ca.pem");
-        let mut child = fedicensus()
-            .args(["simulate", "--servers", &servers.to_string()])
-            .args(["--seed", &WORLD_SEED.to_string(), "--latency-ms", "0"])
-            .args(["--at", AT, "--listen", "127.0.0.1:0", "--ca-file"])
-            .arg(&ca)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the simulator starts");
-        let stdout = child.stdout.take().expect("piped stdout");
-        let mut printed = String::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.expect("a line");
-            printed.push_str(&line);
-            printed.push('\n');
-            if line.starts_with("Press Ctrl-C") {
-                break;
-            }
-        }
-        // The simulator's clock started just before it printed how to connect.
-        let started = Instant::now();
-        let after = |marker: &str| -> Option<String> {
-            printed
-                .split(marker)
-                .nth(1)
-                .and_then(|rest| rest.split_whitespace().next())
-                .map(str::to_string)
-        };
-        let port: u16 = after("HTTP and HTTPS   port ")
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in:\n{printed}"));
-        let dns = after("DNS server       ").unwrap_or_else(|| panic!("no DNS in:\n{printed}"));
-        Sim {
-            child,
-            port,
-            dns,
-            ca,
-            dir,
-            servers,
-            started,
-        }
-    }
-
-    /// The world the simulator serves, rebuilt in-process.
-    fn world(&self) -> World {
-        World::generate(WorldConfig {
-            servers: Some(self.servers as usize),
-            failures: FailureMix::default(),
-            latency: LatencyModel::ZERO,
-            ..WorldConfig::new(Scenario::Migration2022, WORLD_SEED)
-        })
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.join(file)
-    }
-
-    /// `fedicensus crawl --once` of this world into `database`, with test timeouts.
-    fn crawl(&self, database: &str) -> Command {
-        self.crawl_at(database, AT)
-    }
-
-    /// [`Sim::crawl`] with the crawler's clock starting at `now`.
-    fn crawl_at(&self, database: &str, now: &str) -> Command {
-        let mut command = fedicensus();
-        command
-            .env(
-                "FEDICENSUS__CRAWLER__MIN_INTERVAL",
-                format!("{MIN_INTERVAL_MS}ms"),
-            )
-            .env("FEDICENSUS__CRAWLER__REQUEST_TIMEOUT", "2s")
-            .env("FEDICENSUS__CRAWLER__VISIT_TIMEOUT", "10s")
-            .env("FEDICENSUS__CRAWLER__CONNECT_TIMEOUT", "2s")
-            .env_remove("RUST_LOG")
-            .current_dir(&self.dir)
-            .args(["crawl", "--once", "--database", database])
-            .args([
-                "--dns",
-                &self.dns,
-                "--port",
-                &self.port.to_string(),
-                "--ca-file",
-            ])
-            .arg(&self.ca)
-            .args([
-                "--allow-address",
-                "127.0.0.1",
-                "--allow-address",
-                "127.0.0.2",
-            ])
-            .args([
-                "--now",
-                now,
-                "--contact-url",
-                "https://example.invalid/fedicensus",
-            ]);
-        for seed in SEEDS {
-            command.args(["--seed", seed]);
-        }
-        command
-    }
-
-    /// A GET to the simulator's control host; the body.
-    fn control(&self, path: &str) -> String {
-        self.get("sim.control", path)
-    }
-
-    /// A plain-HTTP GET to one of the simulator's hosts; the body of a 200.
-    fn get(&self, host: &str, path: &str) -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connects");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("sends");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("reads");
-        assert!(
-            answer.starts_with("HTTP/1.1 200"),
-            "{host}{path}: {answer:.300}"
-        );
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        if answer
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_string()
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            break;
-        }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-fn sqlite_url(path: &std::path::Path) -> String {
-    format!("sqlite://{}?mode=rwc", path.display())
-}
-
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime")
-        .block_on(future)
-}
 
 fn succeeded(output: &Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout).to_string();
@@ -401,7 +198,7 @@ fn a_crawl_finds_every_reachable_server_with_the_numbers_it_served() {
     let sim = Sim::start("truth", 400);
     let db = sim.path("census.db");
     let offset_start = sim.started.elapsed();
-    let stdout = succeeded(&sim.crawl(&sqlite_url(&db)).output().expect("runs"));
+    let stdout = succeeded(&sim.crawl_at(&sqlite_url(&db), AT).output().expect("runs"));
     let expected = Expected::of(&sim);
     let stored = Stored::read(&sqlite_url(&db));
 
@@ -497,31 +294,6 @@ fn a_crawl_finds_every_reachable_server_with_the_numbers_it_served() {
         wrong.len(),
         wrong.join("\n")
     );
-}
-
-/// Sends SIGKILL: the process gets no chance to clean up.
-fn kill_9(child: &mut Child) {
-    let status = Command::new("kill")
-        .args(["-9", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success(), "kill -9 {} failed", child.id());
-    child.wait().expect("the killed crawl is reaped");
-}
-
-/// `PRAGMA integrity_check` through sqlx.
-fn sqlite_integrity(path: &std::path::Path) -> String {
-    block_on(async {
-        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-            .await
-            .expect("the database opens");
-        let result: String = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_one(&pool)
-            .await
-            .expect("the check runs");
-        pool.close().await;
-        result
-    })
 }
 
 /// Checks that every discoverable server was observed, every reachable one `ok`, none twice,
@@ -721,7 +493,7 @@ fn a_postgresql_worker_killed_mid_crawl_loses_nothing_once_its_leases_expire() {
     };
     let sim = Sim::start("pg-kill", 500);
     let a = sim
-        .crawl(&pg.url)
+        .crawl_at(&pg.url, AT)
         .args(["--worker", "a", "--batch", "25"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -769,7 +541,7 @@ fn a_postgresql_worker_killed_mid_crawl_loses_nothing_once_its_leases_expire() {
 fn a_crawl_asks_robots_txt_first_keeps_its_interval_and_never_asks_what_it_must_not() {
     let sim = Sim::start("polite", 300);
     let db = sim.path("census.db");
-    succeeded(&sim.crawl(&sqlite_url(&db)).output().expect("runs"));
+    succeeded(&sim.crawl_at(&sqlite_url(&db), AT).output().expect("runs"));
     let world = sim.world();
     let log = sim.control("/requests.csv");
     let mut reader = csv::Reader::from_reader(log.as_bytes());

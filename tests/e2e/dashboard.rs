@@ -9,38 +9,13 @@
 //! minute in a debug build.
 
 use crate::fedicensus;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use crate::support::{http_get as get, Served};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SERVERS: &str = "300";
 const UNTIL: &str = "2022-12-01";
-
-/// The dashboard's process, stopped however the test ends.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// GET over HTTP/1.0, returning the body of a 200.
-fn get(addr: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).expect("the dashboard accepts connections");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("sends");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
-    assert!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "{path}: {head}"
-    );
-    body.to_owned()
-}
 
 /// Chromium, headless, logging the page's console to stderr.
 fn chromium(profile: &Path) -> Command {
@@ -240,25 +215,8 @@ fn chromium_sees_every_page_and_chart_of_a_crawled_census_without_console_errors
         String::from_utf8_lossy(&out.stdout)
     );
 
-    let serve = fedicensus()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut serve = KillOnDrop(serve);
-    let mut line = String::new();
-    BufReader::new(serve.0.stdout.take().expect("piped"))
-        .read_line(&mut line)
-        .expect("serve prints its URL");
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("a URL")
-        .trim_end_matches('/')
-        .to_owned();
+    let serve = Served::start(&db);
+    let addr = serve.addr.clone();
 
     let servers: serde_json::Value = serde_json::from_str(&get(
         &addr,

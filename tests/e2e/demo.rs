@@ -8,31 +8,16 @@
 //! 27 October instead of 3,300).
 
 use crate::fedicensus;
+use crate::support::{http_get as get, Served};
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_sim::{truth::truth_summary, LatencyModel, Scenario, World, WorldConfig};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::process::Stdio;
 
 const SERVERS: u32 = 1_000;
 const SEED: u64 = 7;
 const UNTIL: &str = "2022-12-01";
-
-/// GET over HTTP/1.0 (so the body is neither chunked nor kept alive), returning the body.
-fn get(addr: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(addr).expect("the dashboard accepts connections");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("sends");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("reads");
-    let (head, body) = answer.split_once("\r\n\r\n").expect("a head and a body");
-    assert!(
-        head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200"),
-        "{head}"
-    );
-    body.to_owned()
-}
 
 /// A series CSV from the dashboard as date -> value.
 fn series(addr: &str, metric: &str) -> BTreeMap<NaiveDate, f64> {
@@ -80,28 +65,11 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         .collect();
     assert!(crawled.len() >= 20, "{stdout}");
 
-    let mut serve = fedicensus()
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve starts");
-    let mut line = String::new();
-    BufReader::new(serve.stdout.take().expect("piped"))
-        .read_line(&mut line)
-        .expect("serve prints its URL");
-    let addr = line
-        .trim()
-        .rsplit("http://")
-        .next()
-        .expect("a URL")
-        .trim_end_matches('/')
-        .to_owned();
+    let serve = Served::start(&db);
+    let addr = serve.addr.clone();
     let up = series(&addr, "servers_up");
     let users = series(&addr, "users_total");
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
 
     // Every date the demo crawled, the first included: a pass goes on until nothing is due, so
     // the first one has discovered and visited everything reachable from the seeds by its end,

@@ -6,6 +6,7 @@ mod demo;
 mod faults;
 mod parse;
 mod simulate;
+mod support;
 
 use std::path::PathBuf;
 use std::process::Command;

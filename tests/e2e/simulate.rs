@@ -108,8 +108,7 @@ fn simulate_rejects_malformed_arguments_with_usage_errors() {
 
 #[test]
 fn simulate_serves_a_world_that_answers_by_host_name_on_the_printed_port() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpStream;
+    use crate::support::{printed_after, simulator_get, wait_until_serving};
     use std::process::Stdio;
 
     let dir = std::env::temp_dir().join(format!("fedicensus-e2e-sim-{}", std::process::id()));
@@ -131,20 +130,8 @@ fn simulate_serves_a_world_that_answers_by_host_name_on_the_printed_port() {
         .stderr(Stdio::null())
         .spawn()
         .expect("starts");
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut printed = String::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("a line");
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.starts_with("Press Ctrl-C") {
-            break;
-        }
-    }
-    let port: u16 = printed
-        .split("HTTP and HTTPS   port ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
+    let printed = wait_until_serving(child.stdout.take().expect("piped stdout"));
+    let port: u16 = printed_after(&printed, "HTTP and HTTPS   port ")
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in:\n{printed}"));
     assert!(printed.contains("DNS server"), "{printed}");
@@ -153,17 +140,7 @@ fn simulate_serves_a_world_that_answers_by_host_name_on_the_printed_port() {
         .expect("the CA file")
         .contains("BEGIN CERTIFICATE"));
 
-    let get = |host: &str, path: &str| -> String {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("sends");
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).expect("reads");
-        answer
-    };
+    let get = |host: &str, path: &str| simulator_get(port, host, path);
     let truth = get("sim.control", "/truth.csv?at=2022-11-15");
     assert!(truth.starts_with("HTTP/1.1 200"), "{truth}");
     let domain = truth

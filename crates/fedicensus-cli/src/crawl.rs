@@ -31,6 +31,9 @@ use tokio_util::sync::CancellationToken;
 pub const LEASE_FOR: Duration = Duration::from_secs(10 * 60);
 /// Hosts leased at once.
 pub const DEFAULT_BATCH: u32 = 500;
+/// How long the pipeline waits for a database it cannot reach (PostgreSQL restarting, a dropped
+/// connection) before the crawl gives up; visits keep running meanwhile and queue for the writer.
+pub const RECONNECT_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// Crawl every server that is due, once or on a schedule.
 #[derive(Debug, clap::Args)]
@@ -301,11 +304,12 @@ impl Pipeline {
         let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner()).clone();
         summary.cancelled = self.cancel.is_cancelled();
         summary.elapsed = started.elapsed();
-        let counts = self
-            .storage
-            .finish_run(run, (self.clock)())
-            .await
-            .context("finishing the crawl run")?;
+        let finished_at = (self.clock)();
+        let counts = reconnecting("finishing the crawl run", || {
+            self.storage.finish_run(run, finished_at)
+        })
+        .await
+        .context("finishing the crawl run")?;
         summary.by_outcome = counts;
         self.progress.finish(&summary);
         Ok(summary)
@@ -345,16 +349,16 @@ impl Pipeline {
                 dry_at = None;
             }
             if waiting.len() < batch && dry_at.is_none() {
-                let leased = self
-                    .storage
-                    .lease_due_hosts(
+                let leased = reconnecting("leasing due hosts", || {
+                    self.storage.lease_due_hosts(
                         &self.worker,
                         (self.clock)(),
                         self.batch,
                         chrono_duration(LEASE_FOR),
                     )
-                    .await
-                    .context("leasing due hosts")?;
+                })
+                .await
+                .context("leasing due hosts")?;
                 if leased.is_empty() {
                     dry_at = Some(written_now);
                 }
@@ -376,10 +380,11 @@ impl Pipeline {
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .over_budget += over_budget.len() as u64;
-                    self.storage
-                        .release_many(&over_budget, &self.worker)
-                        .await
-                        .context("releasing hosts over their domain's budget")?;
+                    reconnecting("releasing hosts over budget", || {
+                        self.storage.release_many(&over_budget, &self.worker)
+                    })
+                    .await
+                    .context("releasing hosts over their domain's budget")?;
                 }
             }
             while visits.len() < max_visits {
@@ -482,7 +487,11 @@ async fn write_visits(
                 (f.report.observation, next)
             })
             .collect();
-        let recorded = match storage.record_visits(&visits, Some(run), &worker).await {
+        let recorded = match reconnecting("recording visits", || {
+            storage.record_visits(&visits, Some(run), &worker)
+        })
+        .await
+        {
             Ok(recorded) => recorded,
             Err(err) => {
                 // Two PostgreSQL workers' batches can deadlock on the servers their peer lists
@@ -494,9 +503,10 @@ async fn write_visits(
                     let mut attempt = 0;
                     let one = loop {
                         attempt += 1;
-                        match storage
-                            .record_visits(std::slice::from_ref(visit), Some(run), &worker)
-                            .await
+                        match reconnecting("recording a visit", || {
+                            storage.record_visits(std::slice::from_ref(visit), Some(run), &worker)
+                        })
+                        .await
                         {
                             Ok(mut one) => break one.pop(),
                             Err(_) if attempt < 5 => {
@@ -526,6 +536,65 @@ async fn write_visits(
         }
         drop(summary);
         written.send_replace(total);
+    }
+}
+
+/// Runs `attempt` again, after growing pauses, while it fails because the database cannot be
+/// reached, for up to [`RECONNECT_FOR`]; any other error (a full disk, a refused query) is
+/// returned at once. What the pipeline retries is idempotent (recording is an upsert, a lease or
+/// release sets a row's state), so a write whose commit went through before its answer was lost
+/// does no harm when it runs again.
+async fn reconnecting<T, F, Fut>(what: &str, mut attempt: F) -> fedicensus_storage::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = fedicensus_storage::Result<T>>,
+{
+    let began = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    let mut waited = false;
+    loop {
+        match attempt().await {
+            Err(err) if connection_lost(&err) && began.elapsed() < RECONNECT_FOR => {
+                if !waited {
+                    let cause = std::error::Error::source(&err)
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    tracing::warn!(
+                        %cause,
+                        "{what}: the database cannot be reached; waiting for it (up to {} s)",
+                        RECONNECT_FOR.as_secs()
+                    );
+                    waited = true;
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            result => {
+                if waited && result.is_ok() {
+                    tracing::warn!(
+                        "{what}: the database is back after {:.1} s; resuming",
+                        began.elapsed().as_secs_f64()
+                    );
+                }
+                return result;
+            }
+        }
+    }
+}
+
+/// Whether `err` says the database could not be reached rather than that it refused what was
+/// asked: the connection broke or was refused (I/O), no connection could be had in time, or
+/// PostgreSQL said it is shutting down, starting up or recovering (SQLSTATE classes 08, 57P).
+fn connection_lost(err: &fedicensus_storage::Error) -> bool {
+    let fedicensus_storage::Error::Database { source, .. } = err else {
+        return false;
+    };
+    match source {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
     }
 }
 
