@@ -27,8 +27,14 @@ use crate::resolve::Resolver;
 use crate::visit::{self, system_clock, Clock, Context, VisitReport};
 
 /// How many visits may be under way per unit of [`CrawlerConfig::concurrency`]: visits spend
-/// most of their time waiting out per-host intervals, which hold no request slot.
-pub const VISITS_PER_SLOT: usize = 2;
+/// most of their time waiting out per-host intervals, which hold no request slot. A healthy
+/// Mastodon server's visit is seven requests of about one round trip (80 ms typical) each
+/// followed by the 1 s interval, so it holds a request slot less than a tenth of its time: about
+/// ten visits per slot keep the slots busy. With 2 (the old value) a crawl of 3,000 simulated
+/// servers took 7.3 times the simulator's lower bound, the slots mostly idle (BENCHMARKS.md,
+/// "Crawler"). Visits waiting for their turn cost a small task each; the global cap on requests
+/// in flight (`concurrency`) still holds.
+pub const VISITS_PER_SLOT: usize = 16;
 
 /// The crawl engine.
 #[derive(Debug, Clone)]

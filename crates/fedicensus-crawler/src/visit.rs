@@ -612,11 +612,15 @@ impl Visit<'_> {
                 return Err(Stop::Deadline);
             }
             let timeout = self.ctx.config.request_timeout.min(remaining);
+            let sent_at;
             let result = {
                 let turn = self.ctx.pool.turn(&self.slot, self.ip);
                 let mut turn = tokio::time::timeout(remaining, turn)
                     .await
                     .map_err(|_| Stop::Deadline)?;
+                // Timed from the turn on (waiting for the turn is politeness, not the request),
+                // so a request that fails (a timeout, a reset) still reports the time it took.
+                sent_at = Instant::now();
                 let result = self
                     .ctx
                     .http
@@ -629,7 +633,8 @@ impl Visit<'_> {
                 }
                 result
             };
-            self.requests.push(record(&method, url.as_str(), &result));
+            self.requests
+                .push(record(&method, url.as_str(), &result, sent_at.elapsed()));
             let response = result.map_err(Stop::Fetch)?;
             if target != "/robots.txt" && has_noindex(&response) {
                 self.observation.flags.noindex = true;
@@ -725,7 +730,14 @@ impl Optional {
     }
 }
 
-fn record(method: &Method, url: &str, result: &Result<Response, FetchError>) -> RequestRecord {
+/// The record of one request that was sent; `spent` is the time from sending it to its answer
+/// or its failure (an answer's own `elapsed` is used when there is one).
+fn record(
+    method: &Method,
+    url: &str,
+    result: &Result<Response, FetchError>,
+    spent: Duration,
+) -> RequestRecord {
     match result {
         Ok(r) => RequestRecord {
             method: method.to_string(),
@@ -741,7 +753,7 @@ fn record(method: &Method, url: &str, result: &Result<Response, FetchError>) -> 
             url: url.to_string(),
             status: None,
             bytes: 0,
-            elapsed: Duration::ZERO,
+            elapsed: spent,
             error: Some(err.to_string()),
             sent: true,
         },
