@@ -13,6 +13,12 @@
 //! [`CACHE_BYTES`] bytes (moka evicts the least used), so varied query strings cannot grow it
 //! without bound; a new version makes every older entry unreachable, and they are dropped.
 //!
+//! While a crawl writes, the version changes every second or so. Then one request per URL
+//! computes the new response, and requests for that URL that arrive meanwhile get the last one
+//! computed (an older version, with that version's `ETag`) instead of each computing it again:
+//! without that, every connection recomputed the overview at once on each change and requests
+//! waited for seconds (found by `scripts/load-under-crawl`).
+//!
 //! [`DataVersion`]: fedicensus_storage::DataVersion
 
 use crate::error::{Error, Result};
@@ -85,6 +91,11 @@ pub struct ResponseCache {
     /// Bumped by this process's own writes (admin actions), so they show at once.
     local: AtomicU64,
     entries: moka::sync::Cache<String, Arc<Cached>>,
+    /// The last response computed for each path and query, of whatever version, with its
+    /// `ETag`: what is served while the current one is being computed.
+    latest: moka::sync::Cache<String, Arc<(HeaderValue, Arc<Cached>)>>,
+    /// Paths and queries whose response is being computed now.
+    computing: Mutex<std::collections::HashSet<String>>,
     pub counters: CacheCounters,
 }
 
@@ -110,6 +121,13 @@ impl ResponseCache {
                     u32::try_from(key.len() + value.body.len()).unwrap_or(u32::MAX)
                 })
                 .build(),
+            latest: moka::sync::Cache::builder()
+                .max_capacity(CACHE_BYTES)
+                .weigher(|key: &String, value: &Arc<(HeaderValue, Arc<Cached>)>| {
+                    u32::try_from(key.len() + value.1.body.len()).unwrap_or(u32::MAX)
+                })
+                .build(),
+            computing: Mutex::new(std::collections::HashSet::new()),
             counters: CacheCounters::default(),
         }
     }
@@ -155,6 +173,28 @@ impl ResponseCache {
         self.entries.run_pending_tasks();
         self.entries.entry_count()
     }
+}
+
+/// Marks a path and query as being computed until dropped.
+struct Computing<'a> {
+    cache: &'a ResponseCache,
+    target: String,
+}
+
+impl Drop for Computing<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut computing) = self.cache.computing.lock() {
+            computing.remove(&self.target);
+        }
+    }
+}
+
+fn from_cache(hit: &Cached, etag: &HeaderValue) -> Response {
+    let mut response = Body::from(hit.body.clone()).into_response();
+    for (name, value) in &hit.headers {
+        response.headers_mut().insert(name.clone(), value.clone());
+    }
+    with_validators(response, etag)
 }
 
 /// Whether an `If-None-Match` header value names `etag` (weak comparison, `*` matches).
@@ -208,22 +248,33 @@ pub async fn cache_responses(
         cache.counters.not_modified.fetch_add(1, Ordering::Relaxed);
         return with_validators(StatusCode::NOT_MODIFIED.into_response(), &etag);
     }
-    let key = format!(
-        "{version} {}",
-        request
-            .uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-    );
+    let target = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_owned();
+    let key = format!("{version} {target}");
     if let Some(hit) = cache.entries.get(&key) {
         cache.counters.hits.fetch_add(1, Ordering::Relaxed);
-        let mut response = Body::from(hit.body.clone()).into_response();
-        for (name, value) in &hit.headers {
-            response.headers_mut().insert(name.clone(), value.clone());
-        }
-        return with_validators(response, &etag);
+        return from_cache(&hit, &etag);
     }
+    // One request computes; the others get the last response computed, if there is one.
+    let first = cache
+        .computing
+        .lock()
+        .map(|mut computing| computing.insert(target.clone()))
+        .unwrap_or(true);
+    if !first {
+        if let Some(stale) = cache.latest.get(&target) {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return from_cache(&stale.1, &stale.0);
+        }
+    }
+    let _computing = first.then(|| Computing {
+        cache,
+        target: target.clone(),
+    });
     cache.counters.misses.fetch_add(1, Ordering::Relaxed);
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
@@ -246,13 +297,14 @@ pub async fn cache_responses(
         .iter()
         .filter_map(|n| parts.headers.get(n).map(|v| (n.clone(), v.clone())))
         .collect();
-    cache.entries.insert(
-        key,
-        Arc::new(Cached {
-            headers,
-            body: bytes.clone(),
-        }),
-    );
+    let cached = Arc::new(Cached {
+        headers,
+        body: bytes.clone(),
+    });
+    cache
+        .latest
+        .insert(target, Arc::new((etag.clone(), cached.clone())));
+    cache.entries.insert(key, cached);
     with_validators(Response::from_parts(parts, Body::from(bytes)), &etag)
 }
 
