@@ -1,6 +1,6 @@
 //! The outcome table: every way a simulated server fails is recorded as its outcome.
 
-use crate::support::{crawler, mid_migration, spawn_sim, world_with};
+use crate::support::{crawler, crawler_config, crawler_with, mid_migration, spawn_sim, world_with};
 use fedicensus_core::{Host, Outcome};
 use fedicensus_sim::Failure;
 use std::time::{Duration, Instant};
@@ -124,4 +124,35 @@ async fn the_capped_request_reads_no_more_than_the_cap() {
         .as_deref()
         .is_some_and(|e| e.contains("larger than")));
     assert_eq!(report.observation.outcome, Outcome::TooLarge);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_times_out_records_the_time_it_waited() {
+    let at = mid_migration();
+    // The simulator holds a hanging request for 5 s (the test serve config); the crawler gives
+    // up after 1 s.
+    let sim = spawn_sim(world_with(12, Some(Failure::Hang)), at).await;
+    let server = sim
+        .world
+        .servers()
+        .iter()
+        .find(|s| s.failure == Some(Failure::Hang) && sim.world.state(s.id, at).alive)
+        .expect("a live hanging server");
+    let mut config = crawler_config(&sim.sim);
+    config.request_timeout = Duration::from_secs(1);
+    let report = crawler_with(&sim.sim, config)
+        .visit_with_log(&Host::parse(&server.domain).expect("valid"))
+        .await;
+    assert_eq!(report.observation.outcome, Outcome::Timeout);
+    let timed_out = report
+        .requests
+        .iter()
+        .find(|r| r.error.as_deref() == Some("timed out"))
+        .unwrap_or_else(|| panic!("a timed-out request in {:?}", report.requests));
+    assert!(timed_out.sent);
+    assert!(
+        timed_out.elapsed >= Duration::from_secs(1) && timed_out.elapsed < Duration::from_secs(4),
+        "the request waited its 1 s timeout, but recorded {:?}",
+        timed_out.elapsed
+    );
 }
