@@ -23,6 +23,7 @@ use rand_distr::StandardNormal;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::OnceLock;
 
 /// Where names of servers that refuse connections resolve: a loopback address on which nothing
 /// listens. A crawler pointed at the simulator allows it, with the simulator's own address.
@@ -383,6 +384,11 @@ pub struct World {
     /// Calibrated multipliers of the old-account and wave-account activity curves.
     kp: f64,
     kq: f64,
+    /// Per server, every server it ever knows ([`World::knows`] without the birth condition, the
+    /// only part that depends on the date), in id order, computed on first use. A peer list is
+    /// then a filter of this list by birth date instead of a scan of the whole world: a crawl
+    /// reads thousands of lists a pass, and the instance API counts the list on every visit.
+    knowable: Vec<OnceLock<Box<[ServerId]>>>,
 }
 
 impl World {
@@ -460,6 +466,7 @@ impl World {
             flood_parent: String::new(),
             kp: 1.0,
             kq: 1.0,
+            knowable: Vec::new(),
         };
         let mut used: HashSet<String> = NAMED.iter().map(|n| n.domain.to_string()).collect();
         if World::flood_size(&config) > 0 {
@@ -489,6 +496,7 @@ impl World {
             .iter()
             .map(|s| (s.domain.clone(), s.id))
             .collect();
+        world.knowable = (0..world.servers.len()).map(|_| OnceLock::new()).collect();
         world
     }
 
@@ -1137,17 +1145,58 @@ impl World {
     /// Whether server `i` knows server `j` at fractional day `day` (both born, their lives
     /// overlapping; flood hosts only for the servers that list the flood).
     fn knows(&self, i: usize, j: usize, day: f64) -> bool {
+        (self.profiles[j].born_day as f64) <= day && self.knows_if_born(i, j)
+    }
+
+    /// Whether server `i` knows server `j` apart from `j`'s birth: everything [`World::knows`]
+    /// asks except the one date-dependent condition.
+    fn knows_if_born(&self, i: usize, j: usize) -> bool {
         if i == j {
             return false;
         }
         let (pi, pj) = (&self.profiles[i], &self.profiles[j]);
-        if (pj.born_day as f64) > day || pj.died_day < pi.born_day {
+        if pj.died_day < pi.born_day {
             return false;
         }
         if self.servers[j].flood {
             return pi.lists_flood;
         }
         unit(hash3(self.config.seed, i as u64, j as u64)) < pi.reach * pj.visibility
+    }
+
+    /// The servers `i` knows at fractional day `day`, in id order: [`World::knows`], through the
+    /// per-server cache of knowable servers.
+    fn known_at(&self, i: usize, day: f64) -> impl Iterator<Item = usize> + '_ {
+        let knowable = self.knowable[i].get_or_init(|| {
+            (0..self.servers.len())
+                .filter(|j| self.knows_if_born(i, *j))
+                .map(|j| j as ServerId)
+                .collect()
+        });
+        knowable
+            .iter()
+            .map(|j| *j as usize)
+            .filter(move |j| (self.profiles[*j].born_day as f64) <= day)
+    }
+
+    /// How many junk entries `id`'s peer list carries when it knows `known` servers.
+    fn junk_count(&self, id: ServerId, known: usize) -> usize {
+        let seed = self.config.seed ^ TAG_JUNK;
+        let expected = self.config.failures.peer_junk.max(0.0) * known as f64;
+        let extra = unit(hash3(seed, u64::from(id), u64::MAX)) < expected - expected.floor();
+        expected.floor() as usize + usize::from(extra)
+    }
+
+    /// The length of [`World::peers`]`(id, at)`, without building the list (the instance APIs
+    /// report it as their domain count).
+    pub fn peer_count(&self, id: ServerId, at: DateTime<Utc>) -> usize {
+        let i = id as usize;
+        let day = day_of(at);
+        if day < self.profiles[i].born_day as f64 {
+            return 0;
+        }
+        let known = self.known_at(i, day).count();
+        known + self.junk_count(id, known)
     }
 
     /// The peer list `id` serves at `at`, junk included.
@@ -1161,14 +1210,12 @@ impl World {
         if day < self.profiles[i].born_day as f64 {
             return Vec::new();
         }
-        let mut peers: Vec<String> = (0..self.servers.len())
-            .filter(|j| self.knows(i, *j, day))
+        let mut peers: Vec<String> = self
+            .known_at(i, day)
             .map(|j| self.servers[j].domain.clone())
             .collect();
         let seed = self.config.seed ^ TAG_JUNK;
-        let expected = self.config.failures.peer_junk.max(0.0) * peers.len() as f64;
-        let extra = unit(hash3(seed, u64::from(id), u64::MAX)) < expected - expected.floor();
-        let count = expected.floor() as usize + usize::from(extra);
+        let count = self.junk_count(id, peers.len());
         let junk = &names::vocabulary().junk;
         for k in 0..count as u64 {
             let h = hash3(seed, u64::from(id), k);
@@ -1344,5 +1391,49 @@ fn split_growth(rng: &mut ChaCha8Rng, size: f64, born: f64) -> (f64, f64) {
         (x, y)
     } else {
         (0.0, (size - 1.0) / dhw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The peer list as it was computed before the cache: a scan of the whole world.
+    fn scanned_known(world: &World, i: usize, day: f64) -> Vec<usize> {
+        (0..world.servers.len())
+            .filter(|j| world.knows(i, *j, day))
+            .collect()
+    }
+
+    #[test]
+    fn cached_peer_lists_are_the_whole_world_scan_at_every_date() {
+        let world = World::generate(WorldConfig {
+            servers: Some(600),
+            ..WorldConfig::new(Scenario::Migration2022, 5)
+        });
+        let dates = [(2017, 1, 1), (2022, 9, 1), (2022, 11, 15), (2022, 12, 31)];
+        for (y, m, d) in dates {
+            let at = midnight(ymd(y, m, d)) + chrono::TimeDelta::hours(7);
+            let day = day_of(at);
+            for server in world.servers() {
+                let i = server.id as usize;
+                let cached: Vec<usize> = if day < world.profiles[i].born_day as f64 {
+                    Vec::new()
+                } else {
+                    world.known_at(i, day).collect()
+                };
+                let scanned = if day < world.profiles[i].born_day as f64 {
+                    Vec::new()
+                } else {
+                    scanned_known(&world, i, day)
+                };
+                assert_eq!(cached, scanned, "server {i} at {at}");
+                assert_eq!(
+                    world.peer_count(server.id, at),
+                    world.peers(server.id, at).len(),
+                    "server {i} at {at}"
+                );
+            }
+        }
     }
 }

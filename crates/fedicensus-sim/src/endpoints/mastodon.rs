@@ -341,7 +341,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
     let domain = &server.domain;
     let title = ctx.title();
     let description = format!("{title} is a small corner of the fediverse.");
-    let peers = ctx.world.peers(server.id, ctx.now).len();
+    let peers = ctx.world.peer_count(server.id, ctx.now);
     let stats = json!({
         "user_count": f.users,
         "status_count": f.local_posts,

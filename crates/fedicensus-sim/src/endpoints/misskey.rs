@@ -159,7 +159,7 @@ fn meta(ctx: &Ctx<'_>) -> SimResponse {
 
 fn stats(ctx: &Ctx<'_>) -> SimResponse {
     let f = ctx.figures;
-    let instances = ctx.world.peers(ctx.server.id, ctx.now).len() as u64;
+    let instances = ctx.world.peer_count(ctx.server.id, ctx.now) as u64;
     let doc = json!({
         "notesCount": f.local_posts.saturating_add(instances.saturating_mul(40)),
         "originalNotesCount": f.local_posts,
