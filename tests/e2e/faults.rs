@@ -2,7 +2,8 @@
 //! random moments, a disk that fills up under a crawl, PostgreSQL killed under a running crawl
 //! (a private server, started and killed by the test), and `fedicensus export` killed mid-file.
 //!
-//! After each fault the database must pass `PRAGMA integrity_check`, every observation committed
+//! After each fault the database must be sound (`PRAGMA integrity_check` on SQLite; on
+//! PostgreSQL, no lease left held and no run left unfinished), every observation committed
 //! before the fault must still be there exactly once, and the work must resume and complete.
 //! The kill moments come from a fixed seed ([`KILL_SEED`]; change it to explore), though where
 //! each kill lands in the crawl also depends on the machine's timing.
