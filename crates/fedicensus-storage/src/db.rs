@@ -26,6 +26,8 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../../migr
 
 /// Connections in a pool unless the caller says otherwise.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+/// The most page cache one SQLite connection keeps, in KiB.
+pub const DEFAULT_SQLITE_CACHE_KIB: u32 = 32 * 1024;
 /// How long SQLite waits for another writer before giving up.
 pub const DEFAULT_SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -69,7 +71,11 @@ impl Storage {
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(DEFAULT_SQLITE_BUSY_TIMEOUT);
+                .busy_timeout(DEFAULT_SQLITE_BUSY_TIMEOUT)
+                // SQLite's default page cache is 2 MiB a connection: a bulk load of one crawl pass
+                // spilled dirty pages mid-transaction and re-read index pages from the OS. A
+                // limit, not an allocation: memory is used only as pages are read.
+                .pragma("cache_size", format!("-{}", DEFAULT_SQLITE_CACHE_KIB));
             // An in-memory database exists once per connection: keep exactly one.
             let max = if url.contains(":memory:") || url.contains("mode=memory") {
                 1

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
 use crate::snapshot::{EdgeRow, ObservationRow, EDGES_SQL, OBSERVATION_COLUMNS};
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::io::Write;
@@ -126,13 +126,49 @@ fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
+/// Whether text from a crawled server would start a formula in a spreadsheet.
+fn needs_neutralising(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
 /// Text from a crawled server, made safe to open in a spreadsheet.
 fn neutralise(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if needs_neutralising(text) {
         format!("'{text}")
     } else {
         text.to_owned()
     }
+}
+
+/// Appends what [`iso`] gives for `t`, without allocating: an export writes millions of these.
+fn write_iso(out: &mut Vec<u8>, t: DateTime<Utc>) {
+    let nanos = t.timestamp_subsec_nanos();
+    let year = t.year();
+    // A leap second (nanos past one second) or a year outside four digits: chrono's own form.
+    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
+        out.extend_from_slice(iso(t).as_bytes());
+        return;
+    }
+    write!(
+        out,
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+    .expect("writing to a Vec cannot fail");
+    // SecondsFormat::AutoSi: as few of 3, 6 or 9 digits as the fraction needs.
+    if nanos == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
+        write!(out, ".{:03}", nanos / 1_000_000).expect("writing to a Vec cannot fail");
+    } else if nanos.is_multiple_of(1_000) {
+        write!(out, ".{:06}", nanos / 1_000).expect("writing to a Vec cannot fail");
+    } else {
+        write!(out, ".{nanos:09}").expect("writing to a Vec cannot fail");
+    }
+    out.push(b'Z');
 }
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -162,6 +198,8 @@ struct CsvOut<W: Write> {
     writer: csv::Writer<Hashing<W>>,
     rows: u64,
     name: String,
+    /// Reused for formatting one cell, so writing a row allocates nothing.
+    cell: Vec<u8>,
 }
 
 impl<W: Write> CsvOut<W> {
@@ -176,6 +214,7 @@ impl<W: Write> CsvOut<W> {
                 }),
             rows: 0,
             name,
+            cell: Vec::with_capacity(64),
         }
     }
 
@@ -190,6 +229,64 @@ impl<W: Write> CsvOut<W> {
         self.writer
             .write_record(columns)
             .map_err(|e| self.io_error(e))
+    }
+
+    /// One cell of the row being written, as is.
+    fn field(&mut self, value: &[u8]) -> Result<()> {
+        self.writer.write_field(value).map_err(|e| Error::Export {
+            what: self.name.clone(),
+            source: std::io::Error::other(e),
+        })
+    }
+
+    /// A cell of text that came from a crawled server (neutralised), or empty for NULL.
+    fn untrusted(&mut self, value: Option<&str>) -> Result<()> {
+        match value {
+            Some(text) if needs_neutralising(text) => {
+                self.cell.clear();
+                self.cell.push(b'\'');
+                self.cell.extend_from_slice(text.as_bytes());
+                let cell = std::mem::take(&mut self.cell);
+                let written = self.field(&cell);
+                self.cell = cell;
+                written
+            }
+            Some(text) => self.field(text.as_bytes()),
+            None => self.field(b""),
+        }
+    }
+
+    /// A number or flag, or empty for NULL.
+    fn display(&mut self, value: Option<impl std::fmt::Display>) -> Result<()> {
+        self.cell.clear();
+        if let Some(v) = value {
+            write!(self.cell, "{v}").expect("writing to a Vec cannot fail");
+        }
+        let cell = std::mem::take(&mut self.cell);
+        let written = self.field(&cell);
+        self.cell = cell;
+        written
+    }
+
+    /// An instant as ISO 8601 UTC (the form [`iso`] writes), or empty for NULL.
+    fn instant(&mut self, value: Option<DateTime<Utc>>) -> Result<()> {
+        self.cell.clear();
+        if let Some(t) = value {
+            write_iso(&mut self.cell, t);
+        }
+        let cell = std::mem::take(&mut self.cell);
+        let written = self.field(&cell);
+        self.cell = cell;
+        written
+    }
+
+    /// Ends the row whose cells were written one by one.
+    fn end_row(&mut self) -> Result<()> {
+        self.writer
+            .write_record(None::<&[u8]>)
+            .map_err(|e| self.io_error(e))?;
+        self.rows += 1;
+        Ok(())
     }
 
     fn row(&mut self, cells: &[String]) -> Result<()> {
@@ -229,11 +326,17 @@ struct ActivityExportRow {
 
 /// SQL condition: the server aliased `s` may be named (not opted out, and its latest visit was
 /// neither private nor noindex). `s` is one of our own fixed aliases.
+///
+/// The servers that may not be named are found once, by a subquery that does not depend on the
+/// row (the database evaluates it once per statement and looks every row's server up in it),
+/// not by a correlated subquery per exported row: a full export reads millions of rows but
+/// only one latest visit per server.
 fn listable(s: &str) -> String {
     format!(
-        "{s}.status <> 'opted_out' AND NOT EXISTS (SELECT 1 FROM observations p \
-         WHERE p.server_id = {s}.id AND (p.flag_private OR p.flag_noindex) \
-         AND p.observed_at = (SELECT MAX(observed_at) FROM observations WHERE server_id = {s}.id))"
+        "{s}.id NOT IN (SELECT u.id FROM servers u WHERE u.status = 'opted_out' OR EXISTS \
+         (SELECT 1 FROM observations p WHERE p.server_id = u.id \
+          AND (p.flag_private OR p.flag_noindex) \
+          AND p.observed_at = (SELECT MAX(observed_at) FROM observations WHERE server_id = u.id)))"
     )
 }
 
@@ -338,42 +441,24 @@ impl Storage {
                 .bind(end);
                 let mut conn = self.acquire().await?;
                 conn.conn()
-                    .for_each::<ObservationRow, Error>(sql, "exporting observations", |r| {
-                        let domain = neutralise(&r.domain);
-                        let o = r.into_stored();
-                        out.row(&[
-                            o.id.to_string(),
-                            domain,
-                            iso(o.observed_at),
-                            o.outcome,
-                            o.duration_ms.to_string(),
-                            o.nodeinfo_version
-                                .as_deref()
-                                .map(neutralise)
-                                .unwrap_or_default(),
-                            o.software_raw_name
-                                .as_deref()
-                                .map(neutralise)
-                                .unwrap_or_default(),
-                            o.software_raw_version
-                                .as_deref()
-                                .map(neutralise)
-                                .unwrap_or_default(),
-                            o.software_family
-                                .as_deref()
-                                .map(neutralise)
-                                .unwrap_or_default(),
-                            o.software_version
-                                .as_deref()
-                                .map(neutralise)
-                                .unwrap_or_default(),
-                            opt(o.open_registrations),
-                            opt(o.users_total),
-                            opt(o.users_active_month),
-                            opt(o.local_posts),
-                            opt(o.peer_count),
-                            opt(o.crawl_run),
-                        ])
+                    .for_each::<ObservationRow, Error>(sql, "exporting observations", |o| {
+                        out.display(Some(o.id))?;
+                        out.untrusted(Some(&o.domain))?;
+                        out.instant(Some(o.observed_at))?;
+                        out.field(o.outcome.as_bytes())?;
+                        out.display(Some(count_of(o.duration_ms)))?;
+                        out.untrusted(o.nodeinfo_version.as_deref())?;
+                        out.untrusted(o.software_raw_name.as_deref())?;
+                        out.untrusted(o.software_raw_version.as_deref())?;
+                        out.untrusted(o.software_family.as_deref())?;
+                        out.untrusted(o.software_version.as_deref())?;
+                        out.display(o.open_registrations)?;
+                        out.display(o.users_total.map(count_of))?;
+                        out.display(o.users_active_month.map(count_of))?;
+                        out.display(o.local_posts.map(count_of))?;
+                        out.display(o.peer_count.map(count_of))?;
+                        out.display(o.crawl_run_id)?;
+                        out.end_row()
                     })
                     .await??;
             }
@@ -441,12 +526,45 @@ impl Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn formula_like_cells_are_neutralised() {
         assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
         assert_eq!(neutralise("-1+2"), "'-1+2");
         assert_eq!(neutralise("mastodon"), "mastodon");
+    }
+
+    #[test]
+    fn instants_are_written_as_chrono_writes_them() {
+        let base = Utc
+            .with_ymd_and_hms(2022, 11, 27, 23, 59, 58)
+            .single()
+            .expect("a valid instant");
+        for nanos in [
+            0,
+            1,
+            999,
+            1_000,
+            120_000,
+            999_999,
+            1_000_000,
+            5_000_000,
+            123_456_789,
+            999_999_999,
+        ] {
+            for t in [
+                base,
+                Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0)
+                    .single()
+                    .expect("valid"),
+            ] {
+                let t = t + chrono::Duration::nanoseconds(nanos);
+                let mut out = Vec::new();
+                write_iso(&mut out, t);
+                assert_eq!(String::from_utf8(out).expect("ASCII"), iso(t), "{nanos} ns");
+            }
+        }
     }
 
     #[test]

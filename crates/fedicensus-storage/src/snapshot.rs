@@ -43,7 +43,6 @@ pub struct ServerSnapshot {
 
 #[derive(sqlx::FromRow)]
 struct SnapshotRow {
-    id: i64,
     domain: String,
     first_seen: DateTime<Utc>,
     revealed_by: String,
@@ -56,18 +55,6 @@ struct SnapshotRow {
     open_registrations: Option<bool>,
     flag_private: Option<bool>,
     flag_noindex: Option<bool>,
-}
-
-#[derive(sqlx::FromRow)]
-struct FiguresRow {
-    server_id: i64,
-    users_total: Option<i64>,
-    users_active_month: Option<i64>,
-    local_posts: Option<i64>,
-}
-
-#[derive(Default, Clone, Copy)]
-struct Figures {
     users_total: Option<i64>,
     users_active_month: Option<i64>,
     local_posts: Option<i64>,
@@ -78,20 +65,34 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
         .succ_opt()
         .map(midnight)
         .ok_or_else(|| Error::InvalidQuery(format!("no day follows {date}")))?;
-    // Per server, its latest visit before the end of the date and its latest successful one,
-    // each found by a walk down the (server_id, observed_at) index from the date backwards,
-    // rather than by grouping every observation ever made: the cost follows the number of
-    // servers, not the length of the history.
+    // Per server: its latest visit before the end of the date and its latest successful one,
+    // each one probe down an index from the date backwards (the latest success through the
+    // partial index of successful visits, migration 0006, so a dead server's long run of
+    // failures is never walked), rather than grouping every observation ever made: the cost
+    // follows the number of servers, not the length of the history. A figure is the latest
+    // success's own when it reported one within the carry-forward window (COALESCE evaluates
+    // the walk only when it did not); otherwise a walk of the successes in the window, inside
+    // the same index, finds the latest value reported.
+    let figure = |column: &str| {
+        format!(
+            "CASE WHEN ok.observed_at >= $2 THEN COALESCE(ok.{column}, \
+             (SELECT o.{column} FROM observations o WHERE o.server_id = s.id \
+              AND o.observed_at >= $2 AND o.observed_at < $1 AND o.outcome = 'ok' \
+              AND o.{column} IS NOT NULL \
+              ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1)) END AS {column}"
+        )
+    };
     let rows = conn
         .fetch_all::<SnapshotRow>(
-            Sql::new(
-                "SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
+            Sql::new(format!(
+                "SELECT s.domain, s.first_seen, s.revealed_by, s.status, \
                  lo.observed_at AS last_observed, ok.observed_at AS last_ok, \
                  lo.outcome AS last_outcome, ok.software_family, ok.software_version, \
-                 ok.open_registrations, ok.flag_private, ok.flag_noindex \
+                 ok.open_registrations, ok.flag_private, ok.flag_noindex, {}, {}, {} \
                  FROM (SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
-                          AND o.observed_at < $1 ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS last_id, \
+                          AND o.observed_at < $1 \
+                          ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS last_id, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
                           AND o.observed_at < $1 AND o.outcome = 'ok' \
                           ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS ok_id \
@@ -99,48 +100,15 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                  LEFT JOIN observations lo ON lo.id = s.last_id \
                  LEFT JOIN observations ok ON ok.id = s.ok_id \
                  ORDER BY s.domain",
-            )
-            .bind(end),
+                figure("users_total"),
+                figure("users_active_month"),
+                figure("local_posts"),
+            ))
+            .bind(end)
+            .bind(end - CARRY_FORWARD),
             "reading a snapshot",
         )
         .await?;
-
-    // Figures: per server, the latest reported value of each within the carry-forward window
-    // (again one index walk per server and figure).
-    let mut figures: HashMap<i64, Figures> = HashMap::new();
-    for row in conn
-        .fetch_all::<FiguresRow>(
-            Sql::new(
-                "SELECT s.id AS server_id, \
-                 (SELECT o.users_total FROM observations o WHERE o.server_id = s.id \
-                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.users_total IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
-                   AS users_total, \
-                 (SELECT o.users_active_month FROM observations o WHERE o.server_id = s.id \
-                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.users_active_month IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
-                   AS users_active_month, \
-                 (SELECT o.local_posts FROM observations o WHERE o.server_id = s.id \
-                  AND o.observed_at >= $1 AND o.observed_at < $2 AND o.outcome = 'ok' \
-                  AND o.local_posts IS NOT NULL ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) \
-                   AS local_posts \
-                 FROM servers s WHERE s.first_seen < $2",
-            )
-            .bind(end - CARRY_FORWARD)
-            .bind(end),
-            "reading a snapshot's figures",
-        )
-        .await?
-    {
-        figures.insert(
-            row.server_id,
-            Figures {
-                users_total: row.users_total,
-                users_active_month: row.users_active_month,
-                local_posts: row.local_posts,
-            },
-        );
-    }
 
     rows.into_iter()
         .map(|r| {
@@ -168,7 +136,6 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                 }
                 (s, _, _) => s,
             };
-            let f = figures.get(&r.id).copied().unwrap_or_default();
             Ok(ServerSnapshot {
                 host: Host::from_normalised(r.domain),
                 first_seen: r.first_seen,
@@ -179,9 +146,9 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                 software_version: r.software_version,
                 last_observed_at: r.last_observed,
                 last_success_at: r.last_ok,
-                users_total: f.users_total.map(count_of),
-                users_active_month: f.users_active_month.map(count_of),
-                local_posts: f.local_posts.map(count_of),
+                users_total: r.users_total.map(count_of),
+                users_active_month: r.users_active_month.map(count_of),
+                local_posts: r.local_posts.map(count_of),
                 open_registrations: r.open_registrations,
                 listable: !(r.flag_private.unwrap_or(false)
                     || r.flag_noindex.unwrap_or(false)
