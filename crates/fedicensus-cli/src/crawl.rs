@@ -130,6 +130,7 @@ pub fn run(args: Args) -> Result<()> {
             batch: args.batch,
             cancel: cancel.clone(),
             progress: Progress::new(),
+            staggered_peers: false,
         };
         loop {
             let summary = pipeline.pass(&seeds).await?;
@@ -197,6 +198,11 @@ pub struct Pipeline {
     pub batch: u32,
     pub cancel: CancellationToken,
     pub progress: Progress,
+    /// Read each host's peer list once per [`CrawlerConfig::peers_every`] period at a phase of
+    /// its own (see [`staggered_peers_due`]) instead of whenever the last read is older than
+    /// that. `fedicensus crawl` leaves it off; the demo, whose passes are days apart, turns it
+    /// on so that each pass reads a share of the lists rather than all of them or none.
+    pub staggered_peers: bool,
 }
 
 /// What one pass did.
@@ -393,9 +399,17 @@ impl Pipeline {
                 };
                 let crawler = crawler.clone();
                 let now = (self.clock)();
-                let plan = crawler
+                let mut plan = crawler
                     .config()
                     .plan(now, due.peers_read_at, due.activity_read_at);
+                if self.staggered_peers && crawler.config().fetch_peers {
+                    plan.peers = staggered_peers_due(
+                        &due.host,
+                        now,
+                        due.peers_read_at,
+                        crawler.config().peers_every,
+                    );
+                }
                 visits.spawn(async move {
                     let report = crawler.visit_planned(&due.host, plan).await;
                     Finished { due, report }
@@ -624,6 +638,29 @@ fn next_due(report: &VisitReport, due: Option<&DueHost>) -> DateTime<Utc> {
     )
 }
 
+/// Whether `host`'s peer list is due at `now` when lists are read once per `every` at a phase
+/// of the host's own: time is cut into periods of `every`, shifted by a stable hash of the host,
+/// and a list is read on the first visit of each period (and on the first visit ever). Reads of
+/// different hosts thus spread evenly over the period, and a host visited every few days still
+/// has its list read about once per `every`.
+fn staggered_peers_due(
+    host: &Host,
+    now: DateTime<Utc>,
+    read: Option<DateTime<Utc>>,
+    every: Duration,
+) -> bool {
+    use std::hash::{Hash, Hasher};
+    let Some(read) = read else {
+        return true;
+    };
+    let period = i64::try_from(every.as_secs()).unwrap_or(i64::MAX).max(1);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    host.as_str().hash(&mut hasher);
+    let phase = i64::try_from(hasher.finish() % period.unsigned_abs()).unwrap_or(0);
+    let slot = |t: DateTime<Utc>| t.timestamp().saturating_add(phase).div_euclid(period);
+    slot(now) > slot(read)
+}
+
 fn chrono_duration(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
@@ -704,5 +741,43 @@ impl Progress {
 impl Default for Progress {
     fn default() -> Self {
         Progress::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staggered_peer_lists_are_read_once_a_period_and_spread_over_it() {
+        let every = Duration::from_secs(30 * 86_400);
+        let start = DateTime::parse_from_rfc3339("2022-09-01T00:00:00Z")
+            .expect("a date")
+            .with_timezone(&Utc);
+        let hosts: Vec<Host> = (0..1_000)
+            .map(|i| Host::parse(&format!("server{i}.example")).expect("a host"))
+            .collect();
+        let mut last_read: Vec<Option<DateTime<Utc>>> = vec![None; hosts.len()];
+        let mut reads = vec![0u32; hosts.len()];
+        // Visits every 3 days for 120 days.
+        for pass in 0..40 {
+            let now = start + TimeDelta::days(3 * pass);
+            let mut read_now = 0;
+            for (i, host) in hosts.iter().enumerate() {
+                if staggered_peers_due(host, now, last_read[i], every) {
+                    last_read[i] = Some(now);
+                    reads[i] += 1;
+                    read_now += 1;
+                }
+            }
+            if pass == 0 {
+                assert_eq!(read_now, hosts.len(), "every list is read on a first visit");
+            } else {
+                // A tenth of the lists a pass, give or take.
+                assert!((40..=200).contains(&read_now), "pass {pass}: {read_now}");
+            }
+        }
+        // The first read, then one in each of the four 30-day periods the 117 days touch after it.
+        assert!(reads.iter().all(|r| (4..=5).contains(r)), "{reads:?}");
     }
 }

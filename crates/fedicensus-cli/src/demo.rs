@@ -49,6 +49,9 @@ pub const DEMO_MARKER: &str = "fedicensus demo: simulated data";
 /// slowest host, which the short timeouts below bound.
 const DEMO_BATCH: u32 = 2_000;
 
+/// How often the demo reads a server's peer list (see [`crawler_config`]).
+const DEMO_PEERS_EVERY: Duration = Duration::from_secs(30 * 86_400);
+
 /// Build a census of the simulated fediverse of autumn 2022, then serve its dashboard.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -293,6 +296,7 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
             batch: DEMO_BATCH,
             cancel: cancel.clone(),
             progress: Progress::new(),
+            staggered_peers: true,
         };
         let summary = pipeline.pass(&seeds).await.with_context(|| {
             format!("crawling the simulated fediverse as of {}", at.date_naive())
@@ -382,7 +386,11 @@ fn sim_config() -> ServeConfig {
 /// The crawler pointed at the in-process simulator, with politeness for loopback.
 fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
     let mut config = CrawlerConfig::new(EXAMPLE_CONTACT_URL);
-    config.concurrency = 256;
+    // Request slots; the pipeline keeps `VISITS_PER_SLOT` (16) visits in flight per slot, so
+    // 64 slots mean 1,024 visits at once. 256 slots (4,096 visits, since that constant went from
+    // 2 to 16) overran the simulator: connect timeouts on half the visits and, in December, more
+    // sockets than the process may open.
+    config.concurrency = 64;
     // Every simulated server is 127.0.0.1: a per-address limit would serialise the whole world.
     config.per_ip_concurrency = config.concurrency;
     config.min_interval = Duration::ZERO;
@@ -391,6 +399,12 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
     config.connect_timeout = Duration::from_secs(2);
     config.request_timeout = Duration::from_secs(3);
     config.visit_timeout = Duration::from_secs(10);
+    // Peer lists serve discovery, and each one read costs the simulator, the crawler and storage
+    // a row per entry (hundreds of thousands a list at this size). Read about monthly, each at a
+    // phase of its own (the pipeline's `staggered_peers`), a pass still reads about a tenth of
+    // the lists, among them enough big ones to find every new server the day it appears; a new
+    // server's own list is read on its first visit.
+    config.peers_every = DEMO_PEERS_EVERY;
     config.network.nameserver = Some(sim.dns_addr());
     config.network.port = Some(sim.addr().port());
     config.network.extra_ca_pem = Some(sim.ca_pem().to_owned());
