@@ -77,13 +77,20 @@ impl Storage {
                 // limit, not an allocation: memory is used only as pages are read.
                 .pragma("cache_size", format!("-{}", DEFAULT_SQLITE_CACHE_KIB));
             // An in-memory database exists once per connection: keep exactly one.
-            let max = if url.contains(":memory:") || url.contains("mode=memory") {
-                1
-            } else {
-                max_connections.max(1)
-            };
-            let pool = SqlitePoolOptions::new()
-                .max_connections(max)
+            let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let max = if in_memory { 1 } else { max_connections.max(1) };
+            let mut pool_options = SqlitePoolOptions::new().max_connections(max);
+            if !in_memory {
+                // A COMMIT that fails on a full disk leaves SQLite rolled back but sqlx still
+                // counting a transaction open, and a later `begin` on that connection fails with
+                // "begin_with at non-zero transaction depth", hiding the real cause. Such a
+                // connection is closed on release instead of going back to the pool. (An
+                // in-memory database would be lost with its only connection, so it keeps it.)
+                pool_options = pool_options.after_release(|conn, _| {
+                    Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+                });
+            }
+            let pool = pool_options
                 .connect_with(options)
                 .await
                 .context("opening the SQLite database")?;
