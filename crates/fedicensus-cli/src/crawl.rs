@@ -755,7 +755,7 @@ mod tests {
             .expect("a date")
             .with_timezone(&Utc);
         let hosts: Vec<Host> = (0..1_000)
-            .map(|i| Host::parse(&format!("server{i}.example")).expect("a host"))
+            .map(|i| Host::parse(&format!("server{i}.example.org")).expect("a host"))
             .collect();
         let mut last_read: Vec<Option<DateTime<Utc>>> = vec![None; hosts.len()];
         let mut reads = vec![0u32; hosts.len()];
