@@ -18,6 +18,7 @@
 use crate::db::{count_of, stored_count, stored_instant, Backend, Conn, Sql, Storage, Transaction};
 use crate::error::Result;
 use crate::observations::{default_next_due, record_observation, status_after, Recorded, RunId};
+use crate::peers::record_peer_list;
 use crate::quality::{self, metric_column, Previous, QualityFlag};
 use crate::servers::{insert_servers, json_names, ServerStatus, SEED};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -478,16 +479,8 @@ pub(crate) async fn ingest_bulk(
         if let Some(moved_to) = &obs.moved_to {
             found += insert_servers(conn, &[moved_to.as_str()], at_of[i], host).await?;
         }
-        if let Some(peers) = &obs.peers {
-            let names: Vec<&str> = peers
-                .iter()
-                .map(Host::as_str)
-                .filter(|p| *p != host)
-                .collect();
-            found += insert_servers(conn, &names, at_of[i], host).await?;
-            if let Some(state) = fast.get(host) {
-                upsert_edges(conn, state.id, &names, at_of[i]).await?;
-            }
+        if let (Some(peers), Some(state)) = (&obs.peers, fast.get(host)) {
+            found += record_peer_list(conn, state.id, host, peers, at_of[i]).await?;
         }
         discovered.insert(i, found);
     }
@@ -653,44 +646,6 @@ async fn one_by_one(
         recorded[i] = Some(record_observation(conn, &batch[i], run).await?);
     }
     Ok(recorded.into_iter().flatten().collect())
-}
-
-/// Peer edges of one visit, upserted (first seen kept, last seen advanced).
-async fn upsert_edges(
-    conn: &mut Conn<'_>,
-    from_id: i64,
-    peers: &[&str],
-    at: DateTime<Utc>,
-) -> Result<()> {
-    for chunk in peers.chunks(500) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let mut text = String::from(
-            "INSERT INTO peer_edges (from_id, to_id, first_seen, last_seen) \
-             SELECT $1, id, $2, $2 FROM servers WHERE domain IN (",
-        );
-        for i in 0..chunk.len() {
-            if i > 0 {
-                text.push_str(", ");
-            }
-            text.push('$');
-            text.push_str(&(i + 3).to_string());
-        }
-        text.push_str(
-            ") ON CONFLICT (from_id, to_id) DO UPDATE SET \
-             first_seen = CASE WHEN excluded.first_seen < peer_edges.first_seen \
-                          THEN excluded.first_seen ELSE peer_edges.first_seen END, \
-             last_seen = CASE WHEN excluded.last_seen > peer_edges.last_seen \
-                         THEN excluded.last_seen ELSE peer_edges.last_seen END",
-        );
-        let mut sql = Sql::new(text).bind(from_id).bind(at);
-        for peer in chunk {
-            sql = sql.bind(*peer);
-        }
-        conn.execute(sql, "upserting peer edges in bulk").await?;
-    }
-    Ok(())
 }
 
 /// A server's state carried through its visits, as the one-by-one updates would leave it.

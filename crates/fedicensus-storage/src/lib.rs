@@ -18,6 +18,7 @@
 //!   leases for several workers).
 //! - [`observations`]: recording an [`Observation`](fedicensus_core::Observation) and all it
 //!   implies, idempotently.
+//! - [`peers`]: peer lists, recorded when they change (edges as intervals).
 //! - [`bulk`]: many visits recorded with a few multi-row statements (imports, benchmarks).
 //! - [`runs`]: crawl runs.
 //! - [`quality`]: data-quality flags attached at record time.
@@ -37,6 +38,7 @@ pub mod error;
 pub mod export;
 pub mod methodology;
 pub mod observations;
+pub mod peers;
 pub mod quality;
 pub mod rollup;
 pub mod runs;

@@ -10,10 +10,11 @@
 use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Transaction};
 use crate::error::Result;
 use crate::methodology::DEATH_AFTER;
+use crate::peers::record_peer_list;
 use crate::quality::{self, metric_column, Previous, QualityFlag};
-use crate::servers::{insert_servers, json_names, ServerStatus, SEED};
+use crate::servers::{insert_servers, ServerStatus, SEED};
 use chrono::{DateTime, Duration, Utc};
-use fedicensus_core::{Host, Metric, Observation, Outcome};
+use fedicensus_core::{Metric, Observation, Outcome};
 
 /// After a successful visit, a server is next due this much later (unless the crawler says).
 pub const DEFAULT_RECHECK_ALIVE: Duration = Duration::days(1);
@@ -240,13 +241,7 @@ pub(crate) async fn record_observation(
         discovered += insert_servers(conn, &[moved_to.as_str()], at, host).await?;
     }
     if let Some(peers) = &obs.peers {
-        let names: Vec<&str> = peers
-            .iter()
-            .map(Host::as_str)
-            .filter(|p| *p != host)
-            .collect();
-        discovered += insert_servers(conn, &names, at, host).await?;
-        insert_edges(conn, server.id, &names, at).await?;
+        discovered += record_peer_list(conn, server.id, host, peers, at).await?;
     }
 
     let flags = quality::check(obs, &previous);
@@ -301,34 +296,6 @@ async fn insert_measurements(
         }
         conn.execute(sql, "inserting measurements").await?;
     }
-    Ok(())
-}
-
-async fn insert_edges(
-    conn: &mut Conn<'_>,
-    from_id: i64,
-    peers: &[&str],
-    at: DateTime<Utc>,
-) -> Result<()> {
-    if peers.is_empty() {
-        return Ok(());
-    }
-    // One JSON parameter for the whole list (see `insert_servers`).
-    let names = serde_json::to_string(peers).expect("a list of strings serialises");
-    let sql = Sql::new(format!(
-        "INSERT INTO peer_edges (from_id, to_id, first_seen, last_seen) \
-         SELECT DISTINCT $1, s.id, $2, $2 FROM {} JOIN servers s ON s.domain = j.value \
-         WHERE true ON CONFLICT (from_id, to_id) DO UPDATE SET \
-         first_seen = CASE WHEN excluded.first_seen < peer_edges.first_seen \
-                      THEN excluded.first_seen ELSE peer_edges.first_seen END, \
-         last_seen = CASE WHEN excluded.last_seen > peer_edges.last_seen \
-                     THEN excluded.last_seen ELSE peer_edges.last_seen END",
-        json_names(conn.backend(), "$3")
-    ))
-    .bind(from_id)
-    .bind(at)
-    .bind(names);
-    conn.execute(sql, "upserting peer edges").await?;
     Ok(())
 }
 

@@ -426,7 +426,8 @@ pub(crate) struct EdgeRow {
 }
 
 pub(crate) const EDGES_SQL: &str =
-    "SELECT f.domain AS from_domain, t.domain AS to_domain, e.first_seen, e.last_seen \
+    "SELECT f.domain AS from_domain, t.domain AS to_domain, e.first_seen, \
+     COALESCE(e.last_seen, f.peers_read_at, e.first_seen) AS last_seen \
      FROM peer_edges e JOIN servers f ON f.id = e.from_id JOIN servers t ON t.id = e.to_id";
 
 impl EdgeRow {

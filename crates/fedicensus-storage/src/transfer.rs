@@ -48,6 +48,9 @@ struct Table {
     key: &'static [&'static str],
     /// Whether `id` is an identity column whose sequence must follow the imported ids.
     identity: bool,
+    /// How many trailing columns were added by later migrations: a file written before them
+    /// lacks them, and they import as NULL.
+    added_later: usize,
 }
 
 use Kind::{Bool as B, Date as D, Text as T, Time as Tm, I64 as I};
@@ -71,10 +74,14 @@ const TABLES: &[Table] = &[
             "next_due",
             "lease_owner",
             "lease_expires",
+            "peers_read_at",
+            "peers_hash",
         ],
-        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm],
+        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm, Tm, T],
         key: &["id"],
         identity: true,
+        // Migration 0005: peer lists recorded when they change.
+        added_later: 2,
     },
     Table {
         name: "aliases",
@@ -82,6 +89,7 @@ const TABLES: &[Table] = &[
         kinds: &[T, I, T, Tm],
         key: &["alias"],
         identity: false,
+        added_later: 0,
     },
     Table {
         name: "crawl_runs",
@@ -96,6 +104,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, Tm, Tm, T, T, T],
         key: &["id"],
         identity: true,
+        added_later: 0,
     },
     Table {
         name: "crawl_run_outcomes",
@@ -103,6 +112,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, T, I],
         key: &["run_id", "outcome"],
         identity: false,
+        added_later: 0,
     },
     Table {
         name: "observations",
@@ -134,6 +144,7 @@ const TABLES: &[Table] = &[
         ],
         key: &["id"],
         identity: true,
+        added_later: 0,
     },
     Table {
         name: "measurements",
@@ -141,6 +152,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, T, T, I],
         key: &["observation_id", "metric", "source"],
         identity: false,
+        added_later: 0,
     },
     Table {
         name: "activity",
@@ -156,6 +168,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, Tm, I, I, I, I, Tm],
         key: &["server_id", "week_start"],
         identity: false,
+        added_later: 0,
     },
     Table {
         name: "peer_edges",
@@ -163,6 +176,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, I, Tm, Tm],
         key: &["from_id", "to_id"],
         identity: false,
+        added_later: 0,
     },
     Table {
         name: "annotations",
@@ -170,6 +184,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, D, T, T, T, T],
         key: &["id"],
         identity: true,
+        added_later: 0,
     },
     Table {
         name: "quality_flags",
@@ -177,6 +192,7 @@ const TABLES: &[Table] = &[
         kinds: &[I, T, T, T],
         key: &["observation_id", "kind", "metric"],
         identity: false,
+        added_later: 0,
     },
 ];
 
@@ -597,7 +613,13 @@ impl Storage {
                 .headers()
                 .map_err(|e| io_error(path.display().to_string(), e))?
                 .clone();
-            if header.iter().ne(table.columns.iter().copied()) {
+            let oldest = table.columns.len() - table.added_later;
+            if header.len() < oldest
+                || header.len() > table.columns.len()
+                || header
+                    .iter()
+                    .ne(table.columns[..header.len()].iter().copied())
+            {
                 return Err(io_error(
                     path.display().to_string(),
                     format!(
@@ -613,8 +635,10 @@ impl Storage {
                 .read_record(&mut record)
                 .map_err(|e| io_error(path.display().to_string(), e))?
             {
+                // Columns a file from before a later migration lacks are NULL.
                 let row = record
                     .iter()
+                    .chain(std::iter::repeat(NULL))
                     .zip(table.kinds)
                     .map(|(cell, kind)| decode(cell, *kind, table.name))
                     .collect::<Result<Vec<Value>>>()?;

@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const POSTGRES_VAR: &str = "FEDICENSUS_TEST_POSTGRES_URL";
 
-fn unique_suffix() -> String {
+pub(crate) fn unique_suffix() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -75,14 +75,14 @@ where
     }
 }
 
-async fn admin_connection(url: &str) -> anyhow::Result<sqlx::PgPool> {
+pub(crate) async fn admin_connection(url: &str) -> anyhow::Result<sqlx::PgPool> {
     Ok(sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .connect(url)
         .await?)
 }
 
-async fn admin_execute(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<()> {
+pub(crate) async fn admin_execute(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
         .execute(pool)
         .await?;
@@ -90,7 +90,7 @@ async fn admin_execute(pool: &sqlx::PgPool, sql: &str) -> anyhow::Result<()> {
 }
 
 /// `url` with its database (the path) replaced by `name`, keeping any query string.
-fn with_database(url: &str, name: &str) -> String {
+pub(crate) fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
         Some((b, q)) => (b, Some(q)),
         None => (url, None),

@@ -9,5 +9,7 @@ mod support;
 
 mod bulk;
 mod conformance;
+mod migration;
+mod peers;
 mod rollup;
 mod transfer;
