@@ -6,6 +6,8 @@
 //! and recording anything later never changes an earlier date's totals (survivorship-free). The
 //! work is one ordered scan per series: the database returns the relevant observations ordered by
 //! server and time, and the points are accumulated here, in the same code on both backends.
+//! A series ends with the last crawled day: later buckets have no value, and the bucket holding
+//! that day is taken as of its end.
 //! `docs/METHODOLOGY.md` states the definitions this module implements.
 
 use crate::db::{count_of, Conn, Sql, Storage};
@@ -184,9 +186,11 @@ impl SeriesQuery {
 pub struct SeriesPoint {
     /// The first day of the bucket.
     pub date: NaiveDate,
-    /// The instant the point is taken at: the end of the bucket's last day (exclusive).
+    /// The instant the point is taken at: the end of the bucket's last day (exclusive), or of
+    /// the last crawled day when the crawl stopped inside the bucket.
     pub as_of: DateTime<Utc>,
-    /// The value; `None` when no server reported it (not reported is not zero).
+    /// The value; `None` when no server reported it (not reported is not zero), and for every
+    /// bucket that starts after the last crawled day (not crawled is not zero either).
     pub value: Option<f64>,
     /// The servers the value rests on (its denominator): for figures, the servers whose value is
     /// summed; for server counts, the servers known at the end of the bucket; for activity, the
@@ -714,12 +718,51 @@ async fn rolled_up(
     Ok((values, reporting))
 }
 
+#[derive(sqlx::FromRow)]
+struct LastVisitRow {
+    last: Option<DateTime<Utc>>,
+}
+
+/// The day of the latest visit of any outcome (a crawl that found every server down still
+/// covered its day), or `None` before the first crawl. One read of the `observed_at` index.
+async fn last_crawled_day(conn: &mut Conn<'_>) -> Result<Option<NaiveDate>> {
+    Ok(conn
+        .fetch_one::<LastVisitRow>(
+            Sql::new("SELECT MAX(observed_at) AS last FROM observations"),
+            "finding the last crawled day",
+        )
+        .await?
+        .last
+        .map(|at| at.date_naive()))
+}
+
+/// The part of each bucket the crawl has covered: buckets that start after `last_day` are left
+/// out, and the bucket holding it ends with it, so its stocks are taken as of the end of the last
+/// crawled day rather than of a day nobody looked at (see "Where a series ends" in
+/// `docs/METHODOLOGY.md`).
+fn covered(buckets: &[Bucket], last_day: Option<NaiveDate>) -> Vec<Bucket> {
+    let Some(end) = last_day.and_then(|d| d.succ_opt()) else {
+        return Vec::new();
+    };
+    buckets
+        .iter()
+        .take_while(|b| b.start < end)
+        .map(|b| Bucket {
+            start: b.start,
+            end: b.end.min(end),
+        })
+        .collect()
+}
+
 pub(crate) async fn series(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
     use_rollup: bool,
 ) -> Result<Series> {
-    let buckets = buckets(query)?;
+    let requested = buckets(query)?;
+    // Dates after the last crawl have no data: without this, servers_up read 0 there and the
+    // carried-forward figures shrank day by day as the last visits left their windows.
+    let buckets = covered(&requested, last_crawled_day(conn).await?);
     let n = buckets.len();
     let mut flagged = vec![0; n];
     let mut flagged_by_kind = BTreeMap::new();
@@ -773,16 +816,26 @@ pub(crate) async fn series(
             (values, acc.reporting)
         }
     };
-    let points = buckets
+    let points = requested
         .iter()
         .enumerate()
-        .map(|(i, b)| SeriesPoint {
-            date: b.start,
-            as_of: b.end_instant(),
-            // A point no server stands behind is "not reported", never zero.
-            value: if reporting[i] == 0 { None } else { values[i] },
-            servers_reporting: reporting[i],
-            flagged: flagged[i],
+        .map(|(i, b)| match buckets.get(i) {
+            Some(covered) => SeriesPoint {
+                date: covered.start,
+                as_of: covered.end_instant(),
+                // A point no server stands behind is "not reported", never zero.
+                value: if reporting[i] == 0 { None } else { values[i] },
+                servers_reporting: reporting[i],
+                flagged: flagged[i],
+            },
+            // No crawl has looked at these dates yet: no data, not zero.
+            None => SeriesPoint {
+                date: b.start,
+                as_of: b.end_instant(),
+                value: None,
+                servers_reporting: 0,
+                flagged: 0,
+            },
         })
         .collect();
     Ok(Series {
@@ -855,6 +908,28 @@ mod tests {
             d(2022, 11, 1),
         );
         assert!(matches!(buckets(&q), Err(Error::InvalidQuery(_))));
+    }
+
+    #[test]
+    fn buckets_after_the_last_crawled_day_are_not_covered_and_the_one_holding_it_ends_with_it() {
+        let q = SeriesQuery::new(
+            SeriesMetric::ServersUp,
+            Granularity::Week,
+            d(2022, 11, 21),
+            d(2022, 12, 18),
+        );
+        let all = buckets(&q).expect("a valid range");
+        assert_eq!(all.len(), 4);
+        let covered = covered(&all, Some(d(2022, 12, 1)));
+        let spans: Vec<(NaiveDate, NaiveDate)> = covered.iter().map(|b| (b.start, b.end)).collect();
+        assert_eq!(
+            spans,
+            [
+                (d(2022, 11, 21), d(2022, 11, 28)),
+                (d(2022, 11, 28), d(2022, 12, 2)),
+            ]
+        );
+        assert!(super::covered(&all, None).is_empty(), "nothing crawled yet");
     }
 
     #[test]

@@ -14,8 +14,9 @@ fn header<'a>(r: &'a Response, name: &str) -> Option<&'a str> {
 }
 
 const SVG: &str = "/api/v1/charts/overview-servers/svg";
+/// Up to the last crawled day (20 November): later weeks have no data.
 const CSV: &str =
-    "/api/v1/series/servers_known?from=2022-10-01&to=2022-11-30&granularity=week&format=csv";
+    "/api/v1/series/servers_known?from=2022-10-01&to=2022-11-20&granularity=week&format=csv";
 
 #[tokio::test]
 async fn a_current_etag_gets_304_and_a_stale_one_the_chart() -> Result<()> {

@@ -4,6 +4,7 @@
 mod browser;
 mod cache;
 mod grafana;
+mod last_crawl;
 mod png;
 
 use anyhow::{Context, Result};

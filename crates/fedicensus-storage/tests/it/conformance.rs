@@ -29,6 +29,7 @@ crate::conformance!(
     exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out,
     concentration_is_the_share_of_users_on_the_largest_servers,
     a_peer_list_of_twenty_thousand_names_is_recorded_in_one_visit,
+    a_series_past_the_last_crawl_has_no_data_rather_than_zero_servers_up,
 );
 
 async fn series(
@@ -131,7 +132,15 @@ async fn a_server_that_dies_later_still_counts_on_earlier_dates(s: Storage) -> a
     // Up means answered within 7 days: b.example last answered on the 10th.
     let up = series(&s, SeriesMetric::ServersUp, (11, 16), (11, 18)).await?;
     assert_eq!(values(&up), [Some(2.0), Some(1.0), Some(1.0)]);
-    // Figures are carried forward 30 days from the last success.
+    // Figures are carried forward 30 days from the last success (while the crawl goes on:
+    // a series ends with the last crawled day).
+    for at in days(day(12, 1), day(12, 11)) {
+        s.record_observation(
+            &ok("a.example", at, Software::Mastodon, 100, Some(40)),
+            None,
+        )
+        .await?;
+    }
     let users = series(&s, SeriesMetric::UsersTotal, (12, 9), (12, 11)).await?;
     assert_eq!(
         users
@@ -648,5 +657,69 @@ async fn a_peer_list_of_twenty_thousand_names_is_recorded_in_one_visit(
     let edges = s.peers_of(&host("hub.example")).await?;
     assert_eq!(edges.len(), 20_000);
     assert!(edges.iter().all(|e| e.last_seen == day(11, 2)));
+    Ok(())
+}
+
+/// The crawl of `two_servers_one_dies` stops on 30 November: no series may say that no server
+/// was up in December, nor anything else about dates nobody looked at.
+async fn a_series_past_the_last_crawl_has_no_data_rather_than_zero_servers_up(
+    s: Storage,
+) -> anyhow::Result<()> {
+    two_servers_one_dies(&s).await?;
+    let up = series(&s, SeriesMetric::ServersUp, (11, 29), (12, 10)).await?;
+    assert_eq!(up.points.len(), 12);
+    assert_eq!(values(&up)[..2], [Some(1.0), Some(1.0)], "crawled days");
+    for p in &up.points[2..] {
+        assert_eq!(
+            (p.value, p.servers_reporting),
+            (None, 0),
+            "{}: not crawled, so no data",
+            p.date
+        );
+    }
+    // Every metric ends there, whether read from the rollup or from the observations.
+    for metric in SeriesMetric::ALL {
+        let granularity = match metric {
+            SeriesMetric::WeeklyRegistrations
+            | SeriesMetric::WeeklyLogins
+            | SeriesMetric::WeeklyStatuses => Granularity::Week,
+            _ => Granularity::Day,
+        };
+        let q = SeriesQuery::new(metric, granularity, date(12, 5), date(12, 31));
+        for computed in [s.series(&q).await?, s.series_from_observations(&q).await?] {
+            assert!(
+                computed.points.iter().all(|p| p.value.is_none()),
+                "{}: {:?}",
+                metric.as_str(),
+                computed.points
+            );
+        }
+    }
+    // A month the crawl never reached is no data (it was read as of 31 December: 0 up); the
+    // month it stopped in is taken as of its last crawled day.
+    let q = SeriesQuery::new(
+        SeriesMetric::ServersUp,
+        Granularity::Month,
+        date(11, 1),
+        date(12, 31),
+    );
+    let monthly = s.series(&q).await?;
+    assert_eq!(values(&monthly), [Some(1.0), None]);
+    assert_eq!(monthly.points[0].as_of, day(12, 1) - Duration::hours(12));
+    assert_eq!(
+        monthly.points,
+        s.series_from_observations(&q).await?.points,
+        "rollup and observations agree"
+    );
+    // A week the crawl stopped in ends with it.
+    let q = SeriesQuery::new(
+        SeriesMetric::UsersTotal,
+        Granularity::Week,
+        date(11, 28),
+        date(12, 4),
+    );
+    let week = s.series(&q).await?;
+    assert_eq!(week.points[0].as_of, day(12, 1) - Duration::hours(12));
+    assert_eq!(values(&week), [Some(150.0)]);
     Ok(())
 }
