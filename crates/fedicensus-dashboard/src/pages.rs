@@ -51,9 +51,9 @@ pub fn methodology_html() -> String {
     html
 }
 
-/// A chart as the templates show it: the SVG, its controls, links to its data, and the table of
-/// exactly the plotted points.
-pub fn chart_view(c: &Computed<'_>, svg: String) -> Value {
+/// A chart as the templates show it: its SVG drawn for wide screens and for phones, its
+/// controls, links to its data, and the table of exactly the plotted points.
+pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
     let query = request_query(&c.request);
     let metric = c.chart.metrics[0];
     let headers: Vec<Value> = c
@@ -85,6 +85,8 @@ pub fn chart_view(c: &Computed<'_>, svg: String) -> Value {
         title => c.chart.title.clone(),
         description => c.chart.description.clone(),
         svg => Value::from_safe_string(svg),
+        svg_phone => Value::from_safe_string(svg_phone),
+        phone_width => crate::render::PHONE_WIDTH,
         query => query.clone(),
         svg_url => format!("/api/v1/charts/{}/svg?{query}", c.chart.id),
         png_url => format!("/api/v1/charts/{}/png?{query}", c.chart.id),

@@ -1,12 +1,12 @@
 //! A chart's image and data: `/api/v1/charts/{id}/{svg|png|csv|json}`. The formats are computed
 //! from the same series, so the CSV and JSON are exactly the plotted points.
 
-use super::{chart_request, request_query, Params, CHART_PARAMS};
+use super::{chart_request, request_query, Params};
 use crate::charts::ChartDef;
 use crate::csv_out::{Cell, CsvDoc};
 use crate::data::{self, ChartRequest};
 use crate::error::{Error, Result};
-use crate::render::{render_png, render_svg};
+use crate::render::{render_png, render_svg, Size, MAX_WIDTH, MIN_WIDTH, PHONE_WIDTH, WIDTH};
 use crate::series::Series;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -111,6 +111,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
             "links": {
                 "svg": format!("/api/v1/charts/{}/svg", c.id),
                 "png": format!("/api/v1/charts/{}/png", c.id),
+                "svg_phone": format!("/api/v1/charts/{}/svg?width={PHONE_WIDTH}", c.id),
                 "csv": format!("/api/v1/charts/{}/csv", c.id),
                 "json": format!("/api/v1/charts/{}/json", c.id),
             },
@@ -118,13 +119,44 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-/// `GET /api/v1/charts/{id}/{format}` with `format` one of svg, png, csv, json.
+/// The parameters of a chart's file: every chart's ([`super::CHART_PARAMS`]), and the image's
+/// `width`.
+pub const FILE_PARAMS: &[&str] = &["from", "to", "granularity", "software", "view", "width"];
+
+/// The drawing size an image request asks for with `width` (pixels, [`MIN_WIDTH`] to
+/// [`MAX_WIDTH`]; [`WIDTH`] when absent). Only images have a width: on CSV or JSON it would
+/// silently do nothing, so it is refused there.
+pub fn image_size(params: &Params, format: &str) -> Result<Size> {
+    let Some(text) = params.get("width") else {
+        return Ok(Size::DESKTOP);
+    };
+    let accepted =
+        format!("a whole number of pixels from {MIN_WIDTH} to {MAX_WIDTH} (default {WIDTH})");
+    if !matches!(format, "svg" | "png") {
+        return Err(Error::bad(
+            "width",
+            format!("a {format} file has no width"),
+            "width with the svg and png formats only",
+        ));
+    }
+    match text.parse::<u32>() {
+        Ok(w) if (MIN_WIDTH..=MAX_WIDTH).contains(&w) => Ok(Size::for_width(w)),
+        _ => Err(Error::bad(
+            "width",
+            format!("{text:?} is not a whole number from {MIN_WIDTH} to {MAX_WIDTH}"),
+            accepted,
+        )),
+    }
+}
+
+/// `GET /api/v1/charts/{id}/{format}` with `format` one of svg, png, csv, json; images take a
+/// `width` (the cache keys responses by the whole query, so each width is cached apart).
 pub async fn file(
     State(state): State<AppState>,
     Path((id, format)): Path<(String, String)>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Result<Response> {
-    let params = Params::new(query, CHART_PARAMS)?;
+    let params = Params::new(query, FILE_PARAMS)?;
     let chart = state
         .config
         .charts
@@ -137,6 +169,7 @@ pub async fn file(
             "svg, png, csv, json",
         ));
     }
+    let size = image_size(&params, &format)?;
     let range = data::data_range(&state.storage).await?;
     let c = compute(&state, chart, &params, range).await?;
     let name = format!(
@@ -147,17 +180,18 @@ pub async fn file(
     Ok(match format.as_str() {
         "svg" => (
             [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
-            render_svg(chart, &c.series, &c.annotations),
+            render_svg(chart, &c.series, &c.annotations, size),
         )
             .into_response(),
         "png" => {
             let (chart, series, annotations) = (c.chart.clone(), c.series, c.annotations);
             // Rasterising takes a few milliseconds of CPU: keep it off the async workers.
-            let png =
-                tokio::task::spawn_blocking(move || render_png(&chart, &series, &annotations))
-                    .await
-                    .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?
-                    .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?;
+            let png = tokio::task::spawn_blocking(move || {
+                render_png(&chart, &series, &annotations, size)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?
+            .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?;
             ([(header::CONTENT_TYPE, "image/png")], png).into_response()
         }
         "csv" => csv_response(to_csv(&c)?, &name),

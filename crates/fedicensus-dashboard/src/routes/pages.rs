@@ -2,13 +2,13 @@
 //! Servers, Server, Crawl health, Methodology and etiquette.
 
 use super::api::{history, server_filter, server_json, SERVER_PARAMS};
-use super::charts::compute;
+use super::charts::{compute, Computed};
 use super::{url_escape, Params, CHART_PARAMS};
 use crate::charts::ChartPage;
 use crate::data;
 use crate::error::{Error, Result};
 use crate::pages::{chart_view, methodology_html};
-use crate::render::render_svg;
+use crate::render::{render_svg, Size};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -26,13 +26,17 @@ fn render(state: &AppState, template: &str, current: &str, ctx: Value) -> Result
     Ok(Html(state.templates.get_template(template)?.render(page)?))
 }
 
+/// A chart drawn for wide screens and for phones (the page shows one or the other by its width).
+fn images(c: &Computed<'_>) -> [String; 2] {
+    [Size::DESKTOP, Size::PHONE].map(|size| render_svg(c.chart, &c.series, &c.annotations, size))
+}
+
 async fn charts_of(state: &AppState, page: ChartPage, params: &Params) -> Result<Vec<Value>> {
     let range = data::data_range(&state.storage).await?;
     let mut out = Vec::new();
     for chart in state.config.charts.page(page) {
         let c = compute(state, chart, params, range).await?;
-        let svg = render_svg(chart, &c.series, &c.annotations);
-        out.push(chart_view(&c, svg));
+        out.push(chart_view(&c, images(&c)));
     }
     Ok(out)
 }
@@ -118,8 +122,7 @@ pub async fn chart(
         .ok_or_else(|| Error::NotFound(format!("no chart {id:?}")))?;
     let range = data::data_range(&state.storage).await?;
     let c = compute(&state, chart, &params, range).await?;
-    let svg = render_svg(chart, &c.series, &c.annotations);
-    let view = chart_view(&c, svg);
+    let view = chart_view(&c, images(&c));
     render(
         &state,
         "charts.html",

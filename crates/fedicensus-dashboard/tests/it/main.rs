@@ -5,6 +5,7 @@ mod browser;
 mod cache;
 mod grafana;
 mod last_crawl;
+mod phone;
 mod png;
 
 use anyhow::{Context, Result};
@@ -452,6 +453,18 @@ async fn the_openapi_document_covers_every_route_and_responses_have_its_required
         fedicensus_dashboard::router::API_ROUTES.len(),
         "no documented path is missing from the router"
     );
+    // The chart files' query parameters, width included, are exactly the documented ones.
+    let mut params: Vec<&str> = doc["paths"]["/api/v1/charts/{id}/{format}"]["get"]["parameters"]
+        .as_array()
+        .context("parameters")?
+        .iter()
+        .filter(|p| p["in"] == "query")
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    params.sort_unstable();
+    let mut accepted = fedicensus_dashboard::routes::charts::FILE_PARAMS.to_vec();
+    accepted.sort_unstable();
+    assert_eq!(params, accepted, "documented and accepted chart parameters");
     let required = |schema: &str| -> Vec<String> {
         doc["components"]["schemas"][schema]["required"]
             .as_array()

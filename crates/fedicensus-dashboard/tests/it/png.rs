@@ -81,3 +81,15 @@ async fn every_chart_is_offered_as_a_png_that_is_drawn() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_png_is_drawn_at_the_width_asked_for() -> Result<()> {
+    let app = spawn_app(false).await?;
+    let (head, body) = get_bytes(app.addr, "/api/v1/charts/overview-servers/png?width=330").await?;
+    ensure!(head.starts_with("http/1.1 200"), "{head}");
+    let (w, h, pixels) = decode(&body)?;
+    assert_eq!((w, h), (330, 340));
+    let series = pixels.iter().filter(|p| **p == [0x1f, 0x6f, 0xb4]).count();
+    ensure!(series > 100, "the first series is drawn ({series} pixels)");
+    Ok(())
+}
