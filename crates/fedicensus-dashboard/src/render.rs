@@ -367,12 +367,22 @@ fn draw<DB: DrawingBackend>(
             .to_string()
     };
     let y_fmt = |y: &f64| format_value(metric, *y);
+    // The y labels get the room the widest of them needs (no label is longer than the top of
+    // the axis), not a fixed band: on a phone every pixel of plot counts. At least half a date,
+    // though: the first date label is centred on the axis.
+    let label_style = (FONT, text).into_font().color(&BLACK);
+    let (widest, _) = root
+        .estimate_text_size(&y_fmt(&y_max), &label_style)
+        .map_err(err)?;
+    let (date_w, _) = root
+        .estimate_text_size("2022-10-27", &label_style)
+        .map_err(err)?;
     let mut ctx = ChartBuilder::on(root)
         .margin_top(14)
         .margin_right(24)
         .margin_left(8)
         .x_label_area_size(40)
-        .y_label_area_size(if is_share(metric) { 64 } else { 92 } * text / 16)
+        .y_label_area_size((widest + 18).max(date_w / 2))
         .build_cartesian_2d(0.0..x_max, 0.0..y_max)
         .map_err(err)?;
     // Fewer ticks on a narrow or low chart, rather than smaller text.
@@ -382,7 +392,7 @@ fn draw<DB: DrawingBackend>(
         .y_labels((plot_h / Y_LABEL_EVERY + 1).clamp(3, 10) as usize)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .label_style((FONT, text).into_font().color(&BLACK))
+        .label_style(label_style)
         .light_line_style(RGBColor(0xee, 0xee, 0xee))
         .bold_line_style(RGBColor(0xdd, 0xdd, 0xdd))
         .disable_x_mesh()
