@@ -550,6 +550,9 @@ fn draw<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The most characters of a marker's label that are ever measured.
+const MAX_MARKER_CHARS: usize = 120;
+
 /// `text`, shortened with an ellipsis to at most `max` pixels in `font` (a marker's label runs
 /// down the plot, and a low chart has less room; the page lists every marker in full).
 fn fit<DB: DrawingBackend>(
@@ -566,7 +569,9 @@ fn fit<DB: DrawingBackend>(
     if width(&text)? <= max {
         return Ok(text);
     }
-    let mut chars: Vec<char> = text.chars().collect();
+    // No plot is tall enough for more than about a hundred characters: start there, so a long
+    // annotation costs a bounded number of measurements.
+    let mut chars: Vec<char> = text.chars().take(MAX_MARKER_CHARS).collect();
     while !chars.is_empty() {
         chars.pop();
         let candidate: String = chars.iter().collect::<String>().trim_end().to_owned() + "…";
@@ -810,6 +815,10 @@ mod tests {
         let phone = render_svg(&def, &s, &[takeover(long)], Size::PHONE);
         assert!(!phone.contains(long) && phone.contains("2022-10-27 Twitter changes"));
         assert!(phone.contains('…'), "{phone}");
+        let huge = "x".repeat(100_000);
+        let started = std::time::Instant::now();
+        let svg = render_svg(&def, &s, &[takeover(&huge)], Size::DESKTOP);
+        assert!(svg.contains("xxx…") && started.elapsed().as_secs() < 2);
         let wide = render_svg(
             &def,
             &s,
