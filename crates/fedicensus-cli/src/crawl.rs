@@ -507,11 +507,17 @@ async fn write_visits(
         .await
         {
             Ok(recorded) => recorded,
+            // Anything but a conflict (a full disk, a refused query) is the batch's own error,
+            // reported as it is rather than hidden behind a retry one visit at a time.
+            Err(err) if !write_conflict(&err) => {
+                return Err(err)
+                    .with_context(|| format!("recording a batch of {} visits", visits.len()))
+            }
             Err(err) => {
                 // Two PostgreSQL workers' batches can deadlock on the servers their peer lists
                 // share (the database aborts one). Recording is idempotent, so the batch is
                 // written again one visit a transaction, each retried a few times.
-                tracing::warn!(error = %err, visits = visits.len(), "a batched write failed; writing one by one");
+                tracing::warn!(error = %err, visits = visits.len(), "a batched write met a conflicting one; writing one by one");
                 let mut recorded = Vec::with_capacity(visits.len());
                 for visit in &visits {
                     let mut attempt = 0;
@@ -610,6 +616,23 @@ fn connection_lost(err: &fedicensus_storage::Error) -> bool {
             .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
         _ => false,
     }
+}
+
+/// Whether `err` is a write that lost a race with another transaction and may succeed when run
+/// again: a PostgreSQL deadlock or serialization failure (SQLSTATE 40P01, 40001), or SQLite's
+/// busy or locked database (codes 5 and 6, with their extended codes).
+fn write_conflict(err: &fedicensus_storage::Error) -> bool {
+    let fedicensus_storage::Error::Database {
+        source: sqlx::Error::Database(db),
+        ..
+    } = err
+    else {
+        return false;
+    };
+    db.code().is_some_and(|code| {
+        matches!(code.as_ref(), "40P01" | "40001")
+            || code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
+    })
 }
 
 /// When to visit a host again, from this visit and what the database knew of it.
@@ -747,6 +770,51 @@ impl Default for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A real SQLite error of each kind, as the storage crate wraps it.
+    async fn sqlite_error(busy: bool) -> fedicensus_storage::Error {
+        use sqlx::{Connection, Executor};
+        let dir =
+            std::env::temp_dir().join(format!("fedicensus_conflict_{}_{busy}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let mut a = sqlx::SqliteConnection::connect(&url)
+            .await
+            .expect("a connection");
+        a.execute("PRAGMA busy_timeout = 0; CREATE TABLE IF NOT EXISTS t (k INTEGER PRIMARY KEY); INSERT OR IGNORE INTO t VALUES (1)")
+            .await
+            .expect("a table");
+        let source = if busy {
+            let mut b = sqlx::SqliteConnection::connect(&url)
+                .await
+                .expect("a connection");
+            b.execute("PRAGMA busy_timeout = 0; BEGIN IMMEDIATE; INSERT INTO t VALUES (2)")
+                .await
+                .expect("a write lock");
+            a.execute("INSERT INTO t VALUES (3)")
+                .await
+                .expect_err("busy")
+        } else {
+            a.execute("INSERT INTO t VALUES (1)")
+                .await
+                .expect_err("a duplicate key")
+        };
+        let _ = std::fs::remove_dir_all(&dir);
+        fedicensus_storage::Error::Database {
+            context: "recording visits",
+            source,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_a_write_that_lost_a_race_is_retried_one_visit_at_a_time() {
+        assert!(write_conflict(&sqlite_error(true).await), "a busy database");
+        assert!(
+            !write_conflict(&sqlite_error(false).await),
+            "a refused write"
+        );
+        assert!(!write_conflict(&fedicensus_storage::Error::UnknownRun(1)));
+    }
 
     #[test]
     fn staggered_peer_lists_are_read_once_a_period_and_spread_over_it() {

@@ -55,6 +55,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
+    // A crawl holds a socket per visit in flight (and the demo the simulator's end as well):
+    // the soft limit on open files, often 1,024, is raised to the hard one the system allows.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(err) => tracing::warn!(error = %err, "could not raise the open files limit"),
+    }
     let result = match cli.command {
         Command::Crawl(args) => crawl::run(args),
         Command::Simulate(args) => simulate::run(args),

@@ -119,6 +119,15 @@ pub struct HttpClient {
     resolver: Arc<Resolver>,
 }
 
+/// How long a connection to a host stays open unused: long enough to carry one visit's
+/// requests (the host's minimum interval apart), and no longer. A connection kept past its visit
+/// is never used again (the host is not due for hours) but holds a file descriptor on both ends:
+/// at 500 visits a second, a 20-second idle timeout kept 10,000 of them open and ran the demo out
+/// of descriptors.
+fn idle_timeout(min_interval: Duration) -> Duration {
+    (min_interval * 2).clamp(Duration::from_secs(2), Duration::from_secs(20))
+}
+
 impl HttpClient {
     /// Builds the one client of a crawl: rustls with ring, the web's root CAs plus the extra CA,
     /// the policy resolver, no automatic redirects, no proxy, `Accept: application/json` and
@@ -156,7 +165,7 @@ impl HttpClient {
             .connect_timeout(config.connect_timeout)
             .no_proxy()
             .pool_max_idle_per_host(1)
-            .pool_idle_timeout(Duration::from_secs(20))
+            .pool_idle_timeout(idle_timeout(config.min_interval))
             .tcp_nodelay(true)
             .dns_resolver(PolicyResolver(resolver.clone()))
             .tls_backend_preconfigured(tls)
@@ -339,4 +348,20 @@ fn chain(err: &(dyn StdError + 'static)) -> String {
         cause = e.source();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_idle_connection_outlives_the_wait_between_a_visits_requests_and_little_more() {
+        for secs in [0, 1, 5, 60] {
+            let interval = Duration::from_secs(secs);
+            let idle = idle_timeout(interval);
+            assert!(idle >= Duration::from_secs(2), "{secs}");
+            assert!(idle > interval || idle == Duration::from_secs(20), "{secs}");
+            assert!(idle <= Duration::from_secs(20), "{secs}");
+        }
+    }
 }
