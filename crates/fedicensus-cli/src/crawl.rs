@@ -410,9 +410,11 @@ impl Pipeline {
                         crawler.config().peers_every,
                     );
                 }
+                let alive_every = crawler.config().alive_every;
                 visits.spawn(async move {
                     let report = crawler.visit_planned(&due.host, plan).await;
-                    Finished { due, report }
+                    let next = next_due(&report, Some(&due), alive_every);
+                    Finished { due, report, next }
                 });
             }
             if visits.is_empty() {
@@ -471,6 +473,8 @@ impl Pipeline {
 struct Finished {
     due: DueHost,
     report: VisitReport,
+    /// When the host is due again.
+    next: DateTime<Utc>,
 }
 
 /// Visits written in one transaction, at most.
@@ -496,10 +500,7 @@ async fn write_visits(
         }
         let visits: Vec<(Observation, DateTime<Utc>)> = buffer
             .drain(..)
-            .map(|f| {
-                let next = next_due(&f.report, Some(&f.due));
-                (f.report.observation, next)
-            })
+            .map(|f| (f.report.observation, f.next))
             .collect();
         let recorded = match reconnecting("recording visits", || {
             storage.record_visits(&visits, Some(run), &worker)
@@ -636,7 +637,7 @@ fn write_conflict(err: &fedicensus_storage::Error) -> bool {
 }
 
 /// When to visit a host again, from this visit and what the database knew of it.
-fn next_due(report: &VisitReport, due: Option<&DueHost>) -> DateTime<Utc> {
+fn next_due(report: &VisitReport, due: Option<&DueHost>, alive_every: Duration) -> DateTime<Utc> {
     let observation = &report.observation;
     let history = if observation.outcome.is_ok() {
         HostHistory::alive()
@@ -657,7 +658,8 @@ fn next_due(report: &VisitReport, due: Option<&DueHost>) -> DateTime<Utc> {
         &observation.outcome,
         &history,
         observation.observed_at,
-        schedule::JITTER,
+        alive_every,
+        schedule::jitter_draw(observation.host.as_str(), observation.observed_at),
     )
 }
 

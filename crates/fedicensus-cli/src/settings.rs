@@ -75,6 +75,9 @@ pub struct CrawlerSettings {
     /// The longest `Crawl-delay` honoured; longer ones are cut to this.
     #[serde(with = "humantime_serde")]
     pub max_crawl_delay: Duration,
+    /// How often a server that answered is visited again (with 10 % jitter).
+    #[serde(with = "humantime_serde")]
+    pub alive_every: Duration,
     /// How often a host's peer list is read (a visit sooner than this after the last read
     /// skips it).
     #[serde(with = "humantime_serde")]
@@ -118,6 +121,7 @@ impl Default for CrawlerSettings {
             max_redirects: crawler_defaults::DEFAULT_MAX_REDIRECTS,
             domain_budget: crawler_defaults::DEFAULT_DOMAIN_BUDGET,
             max_crawl_delay: crawler_defaults::DEFAULT_MAX_CRAWL_DELAY,
+            alive_every: fedicensus_crawler::schedule::ALIVE_EVERY,
             peers_every: crawler_defaults::DEFAULT_PEERS_EVERY,
             activity_every: crawler_defaults::DEFAULT_ACTIVITY_EVERY,
         }
@@ -176,6 +180,7 @@ impl Settings {
         config.max_redirects = c.max_redirects;
         config.domain_budget = c.domain_budget;
         config.max_crawl_delay = c.max_crawl_delay;
+        config.alive_every = c.alive_every;
         config.peers_every = c.peers_every;
         config.activity_every = c.activity_every;
         config.deny = c.deny.clone();

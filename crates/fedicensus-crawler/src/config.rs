@@ -76,6 +76,9 @@ pub struct CrawlerConfig {
     pub deny: Vec<String>,
     /// Whether to fetch the peer lists (discovery). Off for a probe that only wants numbers.
     pub fetch_peers: bool,
+    /// How often a host that answered is visited ([`ALIVE_EVERY`](crate::schedule::ALIVE_EVERY)
+    /// by default, with jitter); failures follow their own backoff.
+    pub alive_every: Duration,
     /// How often a host's peer list is read ([`DEFAULT_PEERS_EVERY`]); see [`VisitPlan`].
     pub peers_every: Duration,
     /// How often weekly activity is read ([`DEFAULT_ACTIVITY_EVERY`]); see [`VisitPlan`].
@@ -147,6 +150,7 @@ impl CrawlerConfig {
             domain_budget: DEFAULT_DOMAIN_BUDGET,
             deny: Vec::new(),
             fetch_peers: true,
+            alive_every: crate::schedule::ALIVE_EVERY,
             peers_every: DEFAULT_PEERS_EVERY,
             activity_every: DEFAULT_ACTIVITY_EVERY,
             network: NetworkConfig::default(),
@@ -215,6 +219,7 @@ impl CrawlerConfig {
             ("connect_timeout", self.connect_timeout),
             ("request_timeout", self.request_timeout),
             ("visit_timeout", self.visit_timeout),
+            ("alive_every", self.alive_every),
         ];
         for (name, value) in durations {
             if value.is_zero() {

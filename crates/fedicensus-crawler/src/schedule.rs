@@ -80,11 +80,12 @@ impl OutcomeClass {
         }
     }
 
-    /// The first wait after this outcome, and whether it doubles with repeated failures.
-    fn base(self) -> (Duration, bool) {
+    /// The first wait after this outcome, and whether it doubles with repeated failures
+    /// (`alive_every` for a host that answered).
+    fn base(self, alive_every: Duration) -> (Duration, bool) {
         let secs = |s| Duration::from_secs(s);
         match self {
-            OutcomeClass::Alive => (ALIVE_EVERY, false),
+            OutcomeClass::Alive => (alive_every, false),
             OutcomeClass::RateLimited => (secs(HOUR), true),
             OutcomeClass::ServerError => (secs(3 * HOUR), true),
             OutcomeClass::Transport => (secs(6 * HOUR), true),
@@ -128,16 +129,18 @@ pub fn is_dead(history: &HostHistory, now: DateTime<Utc>) -> bool {
         .is_some_and(|since| now - since >= delta(DEAD_AFTER))
 }
 
-/// When to visit a host again, after a visit at `now` that ended with `outcome`. `jitter` is a
-/// number in `[0, 1)` (a random draw by the caller; 0.5 means no jitter).
+/// When to visit a host again, after a visit at `now` that ended with `outcome`; a host that
+/// answered is due `alive_every` later ([`ALIVE_EVERY`] by default). `jitter` is a number in
+/// `[0, 1)` (a draw by the caller, such as [`jitter_draw`]; 0.5 means no jitter).
 pub fn next_due(
     outcome: &Outcome,
     history: &HostHistory,
     now: DateTime<Utc>,
+    alive_every: Duration,
     jitter: f64,
 ) -> DateTime<Utc> {
     let class = OutcomeClass::of(outcome);
-    let (base, doubles) = class.base();
+    let (base, doubles) = class.base(alive_every);
     let wait = if class == OutcomeClass::Alive {
         base
     } else if matches!(class, OutcomeClass::Transport | OutcomeClass::Dns) && is_dead(history, now)
@@ -155,6 +158,17 @@ pub fn next_due(
         Some(until) if until > due => until,
         _ => due,
     }
+}
+
+/// A draw in `[0, 1)` for [`next_due`]'s jitter, spread evenly over hosts and visits but the
+/// same for the same host and instant, so a replayed schedule is the same schedule.
+pub fn jitter_draw(host: &str, at: DateTime<Utc>) -> f64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    host.hash(&mut hasher);
+    at.timestamp_micros().hash(&mut hasher);
+    // The top 53 bits, as a fraction.
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn delta(d: Duration) -> TimeDelta {
@@ -181,14 +195,43 @@ mod tests {
     }
 
     #[test]
+    fn jitter_draws_spread_over_hosts_and_repeat_for_the_same_visit() {
+        let draws: Vec<f64> = (0..10_000)
+            .map(|i| jitter_draw(&format!("server{i}.example"), now()))
+            .collect();
+        assert!(draws.iter().all(|d| (0.0..1.0).contains(d)));
+        // Each tenth of [0, 1) gets about a tenth of the draws.
+        for decile in 0..10 {
+            let lo = f64::from(decile) / 10.0;
+            let n = draws.iter().filter(|d| (lo..lo + 0.1).contains(*d)).count();
+            assert!((800..1200).contains(&n), "decile {decile}: {n}");
+        }
+        assert_eq!(
+            jitter_draw("a.example", now()),
+            jitter_draw("a.example", now())
+        );
+        assert_ne!(
+            jitter_draw("a.example", now()),
+            jitter_draw("a.example", now() + TimeDelta::seconds(1))
+        );
+    }
+
+    #[test]
+    fn a_live_server_is_visited_at_the_interval_asked_for() {
+        let every = Duration::from_secs(5 * 86_400);
+        let due = next_due(&Outcome::Ok, &HostHistory::alive(), now(), every, 0.5);
+        assert_eq!(due - now(), TimeDelta::days(5));
+    }
+
+    #[test]
     fn a_live_server_is_visited_every_six_hours_within_the_jitter() {
         let alive = HostHistory::alive();
         assert_eq!(
-            next_due(&Outcome::Ok, &alive, now(), 0.5),
+            next_due(&Outcome::Ok, &alive, now(), ALIVE_EVERY, 0.5),
             now() + TimeDelta::hours(6)
         );
-        let early = next_due(&Outcome::Ok, &alive, now(), 0.0);
-        let late = next_due(&Outcome::Ok, &alive, now(), 0.999_999);
+        let early = next_due(&Outcome::Ok, &alive, now(), ALIVE_EVERY, 0.0);
+        let late = next_due(&Outcome::Ok, &alive, now(), ALIVE_EVERY, 0.999_999);
         assert_eq!(early, now() + TimeDelta::minutes(324));
         assert!(late > now() + TimeDelta::minutes(395) && late <= now() + TimeDelta::minutes(396));
     }
@@ -196,7 +239,7 @@ mod tests {
     #[test]
     fn transient_failures_back_off_by_class_doubling_up_to_a_week() {
         let due = |outcome: Outcome, failures| {
-            next_due(&outcome, &failing(failures, 0), now(), 0.5) - now()
+            next_due(&outcome, &failing(failures, 0), now(), ALIVE_EVERY, 0.5) - now()
         };
         assert_eq!(due(Outcome::HttpStatus(503), 1), TimeDelta::hours(3));
         assert_eq!(due(Outcome::HttpStatus(503), 2), TimeDelta::hours(6));
@@ -209,7 +252,8 @@ mod tests {
 
     #[test]
     fn consent_refusals_wait_long_and_do_not_double() {
-        let due = |outcome: Outcome| next_due(&outcome, &failing(5, 1), now(), 0.5) - now();
+        let due =
+            |outcome: Outcome| next_due(&outcome, &failing(5, 1), now(), ALIVE_EVERY, 0.5) - now();
         assert_eq!(due(Outcome::RobotsDisallowed), TimeDelta::days(30));
         assert_eq!(due(Outcome::OptedOut), TimeDelta::days(90));
         assert_eq!(due(Outcome::HttpStatus(410)), TimeDelta::days(90));
@@ -224,11 +268,11 @@ mod tests {
         assert!(!is_dead(&failing(3, 13), now()));
         assert!(!is_dead(&HostHistory::alive(), now()));
         assert_eq!(
-            next_due(&Outcome::Refused, &history, now(), 0.5) - now(),
+            next_due(&Outcome::Refused, &history, now(), ALIVE_EVERY, 0.5) - now(),
             TimeDelta::days(7)
         );
         assert_eq!(
-            next_due(&Outcome::NoSuchDomain, &history, now(), 0.5) - now(),
+            next_due(&Outcome::NoSuchDomain, &history, now(), ALIVE_EVERY, 0.5) - now(),
             TimeDelta::days(7)
         );
     }
@@ -240,7 +284,7 @@ mod tests {
             ..failing(1, 0)
         };
         assert_eq!(
-            next_due(&Outcome::RateLimited, &history, now(), 0.5),
+            next_due(&Outcome::RateLimited, &history, now(), ALIVE_EVERY, 0.5),
             now() + TimeDelta::hours(5)
         );
     }
