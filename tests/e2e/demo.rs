@@ -122,7 +122,10 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
     .expect("JSON");
     let files = manifest["files"].as_array().expect("a file list");
     assert!(files.len() >= 16, "{manifest}");
-    assert_eq!(manifest["methodology_version"], "1");
+    assert_eq!(
+        manifest["methodology_version"],
+        fedicensus_storage::METHODOLOGY_VERSION
+    );
     for file in files {
         let name = file["name"].as_str().expect("a name");
         let bytes = std::fs::read(export.join(name)).expect("the listed file exists");

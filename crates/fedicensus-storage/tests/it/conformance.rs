@@ -603,7 +603,10 @@ async fn exports_are_csv_with_a_manifest_and_leave_unlisted_servers_out(
     assert!(!texts.iter().any(|t| t.contains("p.example")));
     let manifest = Manifest::new(day(12, 1), [(date(11, 1), date(11, 3))], files);
     let json = manifest.to_json();
-    assert!(json.contains("\"methodology_version\": \"1\""));
+    assert!(json.contains(&format!(
+        "\"methodology_version\": \"{}\"",
+        fedicensus_storage::METHODOLOGY_VERSION
+    )));
     assert!(json.contains("series-users_total-day.csv"));
     Ok(())
 }
