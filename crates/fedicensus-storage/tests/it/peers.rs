@@ -49,21 +49,33 @@ async fn edges_after(
         s.record_observation(&o, None).await?;
     }
     s.ingest_bulk(&visits(from, "bulk", lists), None).await?;
-    let mut ways = Vec::new();
-    for suffix in ["seq", "bulk"] {
-        let edges = s.peers_of(&host(&format!("{from}.{suffix}"))).await?;
-        ways.push(
-            edges
-                .into_iter()
-                .map(|e| {
-                    let name = e.to.as_str().trim_end_matches(&format!(".{suffix}"));
-                    (name.to_owned(), e.first_seen, e.last_seen)
-                })
-                .collect::<Vec<_>>(),
-        );
-    }
-    assert_eq!(ways[0], ways[1], "one by one and in bulk disagree");
-    Ok(ways.remove(0))
+    let seq = sightings(s, from, "seq").await?;
+    assert_eq!(
+        seq,
+        sightings(s, from, "bulk").await?,
+        "one by one and in bulk disagree"
+    );
+    Ok(seq)
+}
+
+/// The edges of `from` under `suffix` as (peer without the suffix, first seen, last seen).
+async fn sightings(
+    s: &Storage,
+    from: &str,
+    suffix: &str,
+) -> anyhow::Result<Vec<(String, DateTime<Utc>, DateTime<Utc>)>> {
+    let tail = format!(".{suffix}");
+    Ok(s.peers_of(&host(&format!("{from}{tail}")))
+        .await?
+        .into_iter()
+        .map(|e| {
+            edge(
+                e.to.as_str().trim_end_matches(&tail),
+                e.first_seen,
+                e.last_seen,
+            )
+        })
+        .collect())
 }
 
 fn edge(
@@ -170,31 +182,21 @@ async fn an_older_list_replayed_widens_the_intervals_it_touches(s: Storage) -> a
         .await?;
     s.record_observation(&visits("a", "seq", &[(day(11, 1), &["b", "c"])])[0], None)
         .await?;
-    let edges = s.peers_of(&host("a.seq")).await?;
-    let seen: Vec<_> = edges
-        .iter()
-        .map(|e| (e.to.as_str(), e.first_seen, e.last_seen))
-        .collect();
     assert_eq!(
-        seen,
+        sightings(&s, "a", "seq").await?,
         vec![
-            ("b.seq", day(11, 1), day(11, 5)),
-            ("c.seq", day(11, 1), day(11, 1))
+            edge("b", day(11, 1), day(11, 5)),
+            edge("c", day(11, 1), day(11, 1))
         ]
     );
     // A newer read of the same list carries b on and leaves c where it was.
     s.record_observation(&visits("a", "seq", &[(day(11, 6), &["b"])])[0], None)
         .await?;
-    let edges = s.peers_of(&host("a.seq")).await?;
-    let seen: Vec<_> = edges
-        .iter()
-        .map(|e| (e.to.as_str(), e.first_seen, e.last_seen))
-        .collect();
     assert_eq!(
-        seen,
+        sightings(&s, "a", "seq").await?,
         vec![
-            ("b.seq", day(11, 1), day(11, 6)),
-            ("c.seq", day(11, 1), day(11, 1))
+            edge("b", day(11, 1), day(11, 6)),
+            edge("c", day(11, 1), day(11, 1))
         ]
     );
     Ok(())
