@@ -454,6 +454,11 @@ impl Drop for PgDatabase {
 /// The second worker's clock: a minute after [`AT`].
 const B_NOW: &str = "2022-11-15T00:01:00Z";
 
+/// The first worker's concurrency in the two-worker tests: it holds at most 16 visits per slot
+/// plus a batch, so it cannot lease all of the 100 hosts due when the second starts (which then
+/// ends its pass at once, correctly, having nothing to do).
+const A_CONCURRENCY: &str = "2";
+
 /// Waits until at least `n` hosts are due and unleased, so a worker started now has work (a
 /// `--once` worker that finds nothing due ends its pass at once).
 fn wait_for_due(url: &str, n: usize) {
@@ -481,19 +486,20 @@ fn two_workers_on_postgresql_share_one_pass_without_visiting_a_server_twice() {
         return;
     };
     let sim = Sim::start("pg-two", 500);
-    let worker = |name: &str, now: &str| {
+    let worker = |name: &str, now: &str, concurrency: &str| {
         sim.crawl_at(&pg.url, now)
             .args(["--worker", name, "--batch", "25"])
+            .args(["--concurrency", concurrency])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("a worker starts")
     };
-    let a = worker("a", AT);
+    let a = worker("a", AT, A_CONCURRENCY);
     // b starts once a has visited the seeds, so there is something due to share; its clock a
     // minute ahead, so what a found is due for it.
     wait_for_due(&pg.url, 100);
-    let b = worker("b", B_NOW);
+    let b = worker("b", B_NOW, "64");
     let a = succeeded(&a.wait_with_output().expect("a ends"));
     let b = succeeded(&b.wait_with_output().expect("b ends"));
     let expected = Expected::of(&sim);
@@ -513,6 +519,7 @@ fn a_postgresql_worker_killed_mid_crawl_loses_nothing_once_its_leases_expire() {
     let a = sim
         .crawl_at(&pg.url, AT)
         .args(["--worker", "a", "--batch", "25"])
+        .args(["--concurrency", A_CONCURRENCY])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

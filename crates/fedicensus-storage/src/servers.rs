@@ -246,8 +246,12 @@ pub(crate) async fn lease_due_hosts(
 ) -> Result<Vec<DueHost>> {
     // PostgreSQL: rows another worker is leasing right now are skipped, not waited for. SQLite
     // has one writer at a time (our transactions begin IMMEDIATE), which gives the same guarantee.
+    // The lock is NO KEY UPDATE, the one the UPDATE itself takes: FOR UPDATE would also skip
+    // every row an open write merely refers to (a peer edge's foreign key holds KEY SHARE on
+    // the server it names until commit), so a lease came back empty while servers were due and
+    // the worker ended its pass early.
     let lock = match conn.backend() {
-        Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        Backend::Postgres => " FOR NO KEY UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
     let sql = Sql::new(format!(

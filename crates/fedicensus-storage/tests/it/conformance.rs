@@ -726,3 +726,33 @@ async fn a_series_past_the_last_crawl_has_no_data_rather_than_zero_servers_up(
     assert_eq!(values(&week), [Some(150.0)]);
     Ok(())
 }
+
+/// PostgreSQL: a due server that another worker's open write names (a peer edge's foreign key
+/// holds a KEY SHARE lock on the server's row until that transaction commits) is still leased.
+/// Skipping such rows made a lease come back empty while servers were due, and a worker that
+/// took that for "nothing due" ended its pass early and never visited what it had found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_due_server_named_in_another_workers_open_write_is_still_leased() -> anyhow::Result<()> {
+    crate::harness::on_postgres_with_url(|s, url| async move {
+        let seeds = [host("a.example"), host("b.example")];
+        s.add_seeds(&seeds, day(11, 1)).await?;
+        let other = sqlx::PgPool::connect(&url).await?;
+        let mut write = other.begin().await?;
+        sqlx::query(
+            "INSERT INTO peer_edges (from_id, to_id, first_seen) \
+             SELECT f.id, t.id, now() FROM servers f, servers t \
+             WHERE f.domain = 'a.example' AND t.domain = 'b.example'",
+        )
+        .execute(&mut *write)
+        .await?;
+        let leased = s
+            .lease_due_hosts("w1", day(11, 1), 10, Duration::minutes(10))
+            .await;
+        write.rollback().await?;
+        other.close().await;
+        let leased: Vec<_> = leased?.into_iter().map(|d| d.host).collect();
+        assert_eq!(leased, seeds, "both servers are due and nobody leases them");
+        Ok(())
+    })
+    .await
+}

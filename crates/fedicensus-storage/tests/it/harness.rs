@@ -48,6 +48,15 @@ where
     F: FnOnce(Storage) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
+    on_postgres_with_url(|storage, _| body(storage)).await
+}
+
+/// [`on_postgres`] for a body that also opens its own connections: it gets the database's URL.
+pub(crate) async fn on_postgres_with_url<F, Fut>(body: F) -> anyhow::Result<()>
+where
+    F: FnOnce(Storage, String) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
     let Ok(url) = std::env::var(POSTGRES_VAR) else {
         eprintln!("skipped: {POSTGRES_VAR} not set");
         return Ok(());
@@ -58,7 +67,7 @@ where
     let db_url = with_database(&url, &name);
     let result = async {
         let storage = Storage::connect(&db_url).await?;
-        let outcome = tokio::spawn(body(storage.clone())).await;
+        let outcome = tokio::spawn(body(storage.clone(), db_url.clone())).await;
         storage.close().await;
         anyhow::Ok(outcome)
     }
