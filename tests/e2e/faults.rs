@@ -1,6 +1,7 @@
 //! Faults injected into the real binary: `fedicensus crawl` killed with SIGKILL at twenty-odd
 //! random moments, a disk that fills up under a crawl, PostgreSQL killed under a running crawl
-//! (a private server, started and killed by the test), and `fedicensus export` killed mid-file.
+//! (a private server, started and killed by the test), and `fedicensus export` killed mid-file
+//! (beside it, the same export written as Parquet, checked against its CSV).
 //!
 //! After each fault the database must be sound (`PRAGMA integrity_check` on SQLite; on
 //! PostgreSQL, no lease left held and no run left unfinished), every observation committed
@@ -15,6 +16,7 @@ use fedicensus_core::{
     Host, Measurement, Metric, Observation, Outcome, Software, SoftwareReport, Source,
 };
 use fedicensus_storage::Storage;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -708,5 +710,84 @@ fn an_export_killed_mid_file_leaves_no_partial_file_under_a_final_name() {
     );
     assert!(kills >= 4, "only {kills} kills landed during the export");
     assert!(mid_export >= 2, "only {mid_export} kills landed mid-export");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `fedicensus export --format parquet`: the same files as CSV under the same stems, each a
+/// Parquet file (magic bytes at both ends) with the CSV's row count, listed in the manifest with
+/// its true size and SHA-256. A format it does not know is a usage error (exit 2) that says
+/// which formats it accepts. (The values inside are checked against CSV by the storage tests,
+/// which read the files back with the `parquet` crate.)
+#[test]
+fn an_export_as_parquet_lists_each_file_with_its_hash_and_the_rows_of_its_csv() {
+    let dir = std::env::temp_dir().join(format!(
+        "fedicensus-e2e-export-parquet-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let db = dir.join("census.db");
+    fill(&sqlite_url(&db), 20, 5);
+    let manifest = |out: &Path| -> serde_json::Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(out.join("manifest.json")).expect("a manifest"),
+        )
+        .expect("JSON")
+    };
+
+    let (csv, parquet) = (dir.join("csv"), dir.join("parquet"));
+    for (out, format) in [(&csv, "csv"), (&parquet, "parquet")] {
+        let output = export(&db, out)
+            .args(["--format", format])
+            .output()
+            .expect("export runs");
+        assert!(
+            output.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let (csv_files, parquet_files) = (manifest(&csv), manifest(&parquet));
+    let csv_files = csv_files["files"].as_array().expect("a file list");
+    let parquet_files = parquet_files["files"].as_array().expect("a file list");
+    assert_eq!(parquet_files.len(), csv_files.len());
+    assert!(parquet_files.len() >= 16);
+    for (p, c) in parquet_files.iter().zip(csv_files) {
+        let name = p["name"].as_str().expect("a name");
+        assert_eq!(
+            name.strip_suffix(".parquet"),
+            c["name"].as_str().and_then(|n| n.strip_suffix(".csv")),
+            "one stem per export"
+        );
+        let bytes = std::fs::read(parquet.join(name)).expect("the listed file exists");
+        assert!(
+            bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1"),
+            "{name} is Parquet"
+        );
+        let sha: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(p["sha256"], sha, "{name}");
+        assert_eq!(p["bytes"], bytes.len() as u64, "{name}");
+        assert_eq!(p["rows"], c["rows"], "{name}: the rows of the CSV");
+    }
+    let observations = parquet_files
+        .iter()
+        .find(|f| f["name"] == "observations.parquet")
+        .expect("observations exported");
+    assert_eq!(observations["rows"], 20 * 5);
+    assert!(listing(&parquet).keys().all(|n| !n.ends_with(".csv")));
+
+    let output = export(&db, &dir.join("bad"))
+        .args(["--format", "xlsx"])
+        .output()
+        .expect("export runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("csv") && stderr.contains("parquet"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

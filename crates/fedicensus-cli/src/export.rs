@@ -1,16 +1,19 @@
-//! `fedicensus export`: the census as CSV files with a manifest, for researchers.
+//! `fedicensus export`: the census as CSV or Parquet files with a manifest, for researchers.
 //!
-//! Storage streams each file and hashes it while writing ([`Storage::export_csv`]); this command
-//! only decides which files a request means, writes them into one directory, and writes
-//! `manifest.json` beside them (row counts, SHA-256, fedicensus and methodology versions, the
-//! dates covered), so a figure in a paper can be traced to the exact files it came from.
+//! Storage streams each file in the chosen format and hashes it while writing
+//! ([`Storage::export`]); this command only decides which files a request means, writes them
+//! into one directory, and writes `manifest.json` beside them (row counts, SHA-256, fedicensus
+//! and methodology versions, the dates covered), so a figure in a paper can be traced to the
+//! exact files it came from.
 //!
 //! `fedicensus migrate` lives here too: it is the other command that only opens a database.
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use fedicensus_core::Software;
-use fedicensus_storage::{Export, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage};
+use fedicensus_storage::{
+    Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
+};
 use std::io::BufWriter;
 use std::path::PathBuf;
 
@@ -34,7 +37,27 @@ pub enum What {
     All,
 }
 
-/// Export the census as CSV files plus manifest.json.
+/// The file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// RFC 4180 CSV: ISO 8601 UTC instants, empty cells for missing values, a leading ' on
+    /// server text that would start a spreadsheet formula.
+    Csv,
+    /// Apache Parquet (Snappy): the same columns, typed (integers, booleans, UTC timestamps in
+    /// microseconds, dates, strings), null for missing values, text as the servers sent it.
+    Parquet,
+}
+
+impl From<Format> for ExportFormat {
+    fn from(format: Format) -> ExportFormat {
+        match format {
+            Format::Csv => ExportFormat::Csv,
+            Format::Parquet => ExportFormat::Parquet,
+        }
+    }
+}
+
+/// Export the census as CSV or Parquet files plus manifest.json.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fedicensus export --db fedicensus-demo.db --out export/
@@ -44,6 +67,8 @@ pub enum What {
       --software mastodon --from 2022-11-01 --to 2022-11-30
       One series.
   fedicensus export --db census.db --out snap/ --what snapshot --at 2022-11-27
+  fedicensus export --db census.db --out parquet/ --format parquet
+      Everything, as .parquet files (same names and columns as the CSV, typed).
 
 Exit codes: 0 written; 1 it could not run; 2 bad arguments.")]
 pub struct Args {
@@ -62,6 +87,9 @@ pub struct Args {
     /// Which files to write.
     #[arg(long, value_enum, default_value = "all")]
     what: What,
+    /// The file format: csv or parquet (one file per export either way, same names and columns).
+    #[arg(long, value_enum, default_value = "csv")]
+    format: Format,
     /// The series to write (repeatable); default: every metric.
     #[arg(long = "metric", value_parser = parse_metric, value_name = "METRIC")]
     metrics: Vec<SeriesMetric>,
@@ -195,9 +223,11 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
     }
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+    let format = ExportFormat::from(args.format);
     let mut files = Vec::new();
     for what in &exports {
-        let path = args.out.join(what.file_name());
+        let name = what.file_name_as(format);
+        let path = args.out.join(&name);
         // Written under a temporary name and renamed when complete, so that an export killed
         // mid-file never leaves a partial file under the final name.
         let partial = partial_path(&path);
@@ -205,9 +235,9 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
             .with_context(|| format!("creating {}", partial.display()))?;
         let mut writer = BufWriter::new(file);
         let exported = storage
-            .export_csv(what, &mut writer)
+            .export(what, format, &mut writer)
             .await
-            .with_context(|| format!("exporting {}", what.file_name()))?;
+            .with_context(|| format!("exporting {name}"))?;
         let file = writer
             .into_inner()
             .map_err(|e| e.into_error())

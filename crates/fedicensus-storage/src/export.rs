@@ -1,24 +1,37 @@
-//! CSV exports for researchers, streamed, with a manifest that makes them citable.
+//! Exports for researchers, as CSV or Parquet, streamed, with a manifest that makes them citable.
 //!
-//! No other census exports its history; researchers scrape JSON into git to get CSV. Every
-//! export here is RFC 4180 CSV (the `csv` crate) with ISO 8601 UTC instants, written as it is read
-//! (observations are streamed from the database, never held in memory), and hashed while written:
-//! the [`Manifest`] lists each file with its row count and SHA-256, the fedicensus and methodology
-//! versions and the time range, so a figure in a paper can be traced to the exact file. Text that
-//! came from a crawled server is neutralised against spreadsheet formula injection (a cell starting
-//! with `=`, `+`, `-` or `@` gets a leading `'`). Servers that asked not to be listed (private,
-//! noindex, opted out) are left out of per-server exports; they remain in the aggregates.
-//! Parquet is not written yet.
+//! No other census exports its history; researchers scrape JSON into git to get CSV. Each export
+//! describes its columns once ([`table`]: name, type, whether it can be empty) and hands its rows,
+//! as typed cells, to a writer of the chosen [`ExportFormat`]:
+//! - CSV ([`csv_file`]): RFC 4180 with ISO 8601 UTC instants and empty cells for nulls. Text that
+//!   came from a crawled server is neutralised against spreadsheet formula injection (a cell
+//!   starting with `=`, `+`, `-` or `@` gets a leading `'`).
+//! - Parquet ([`parquet_file`]): the same columns, of the same names, typed (INT64, DOUBLE,
+//!   BOOLEAN, TIMESTAMP in microseconds UTC, DATE, UTF-8 strings), OPTIONAL and null where CSV is
+//!   empty, text as it came, Snappy-compressed, in row groups of at most 65,536 rows.
+//!
+//! Either way the file is written as it is read (observations, activity and peer edges are
+//! streamed from the database, never held in memory; a Parquet writer holds one row group) and
+//! hashed while written: the [`Manifest`] lists each file with its row count and SHA-256, the
+//! fedicensus and methodology versions and the time range, so a figure in a paper can be traced
+//! to the exact file. Servers that asked not to be listed (private, noindex, opted out) are left
+//! out of per-server exports in both formats; they remain in the aggregates.
 
-use crate::db::{count_of, Sql, Storage};
+mod csv_file;
+mod parquet_file;
+mod table;
+
+use crate::db::{Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
 use crate::snapshot::{EdgeRow, ObservationRow, EDGES_SQL, OBSERVATION_COLUMNS};
-use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use csv_file::CsvOut;
+use parquet_file::{ParquetOut, ROW_GROUP_ROWS};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::io::Write;
+use table::{nullable, required, Cell, Column, Kind, TableSink};
 
 /// The version of fedicensus that wrote an export.
 pub const FEDICENSUS_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -39,11 +52,22 @@ pub enum Export {
 }
 
 impl Export {
-    /// A file name for the export (`series-users_total-day.csv`, `snapshot-2022-11-01.csv`, ...).
+    /// The CSV file name of the export (`series-users_total-day.csv`, `snapshot-2022-11-01.csv`,
+    /// ...).
     pub fn file_name(&self) -> String {
+        self.file_name_as(ExportFormat::Csv)
+    }
+
+    /// The file name of the export in `format`: one stem, the format's extension
+    /// (`observations.csv`, `observations.parquet`).
+    pub fn file_name_as(&self, format: ExportFormat) -> String {
+        format!("{}.{}", self.file_stem(), format.extension())
+    }
+
+    fn file_stem(&self) -> String {
         match self {
             Export::Series(q) => format!(
-                "series-{}-{}{}{}.csv",
+                "series-{}-{}{}{}",
                 q.metric.as_str(),
                 q.granularity.as_str(),
                 q.software
@@ -52,11 +76,27 @@ impl Export {
                     .unwrap_or_default(),
                 if q.cleaned { "-cleaned" } else { "" }
             ),
-            Export::Snapshot(date) => format!("snapshot-{date}.csv"),
-            Export::Observations { .. } => "observations.csv".into(),
-            Export::Activity { .. } => "activity.csv".into(),
-            Export::PeerEdges => "peer_edges.csv".into(),
+            Export::Snapshot(date) => format!("snapshot-{date}"),
+            Export::Observations { .. } => "observations".into(),
+            Export::Activity { .. } => "activity".into(),
+            Export::PeerEdges => "peer_edges".into(),
         }
+    }
+
+    /// The export's columns, in order: the CSV header and the Parquet schema.
+    pub(crate) fn columns(&self) -> &'static [Column] {
+        match self {
+            Export::Series(_) => SERIES_COLUMNS,
+            Export::Snapshot(_) => SNAPSHOT_COLUMNS,
+            Export::Observations { .. } => OBSERVATIONS_COLUMNS,
+            Export::Activity { .. } => ACTIVITY_COLUMNS,
+            Export::PeerEdges => PEER_EDGES_COLUMNS,
+        }
+    }
+
+    /// The names of the export's columns, in order (the same in every format).
+    pub fn column_names(&self) -> Vec<&'static str> {
+        self.columns().iter().map(|c| c.name).collect()
     }
 
     /// The date range the export covers, if it has one.
@@ -69,6 +109,99 @@ impl Export {
         }
     }
 }
+
+/// The file format of an export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ExportFormat {
+    /// RFC 4180 CSV: text cells, empty for null, formula-like server text neutralised.
+    #[default]
+    Csv,
+    /// Apache Parquet: typed, nullable columns, Snappy-compressed.
+    Parquet,
+}
+
+impl ExportFormat {
+    /// Every format.
+    pub const ALL: [ExportFormat; 2] = [ExportFormat::Csv, ExportFormat::Parquet];
+
+    /// The format's name, as the CLI takes it: `csv` or `parquet`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+
+    /// The file name extension, without the dot.
+    pub fn extension(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+const SERIES_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    required("metric", Kind::Text),
+    nullable("value", Kind::Float),
+    required("servers_reporting", Kind::Integer),
+    required("flagged", Kind::Integer),
+    required("cleaned", Kind::Boolean),
+    // A NodeInfo software name, chosen by servers: neutralised in CSV like other server text.
+    nullable("software", Kind::ServerText),
+    required("methodology_version", Kind::Text),
+];
+
+const SNAPSHOT_COLUMNS: &[Column] = &[
+    required("domain", Kind::ServerText),
+    required("first_seen", Kind::Instant),
+    required("revealed_by", Kind::ServerText),
+    required("status", Kind::Text),
+    required("up", Kind::Boolean),
+    nullable("software", Kind::ServerText),
+    nullable("software_version", Kind::ServerText),
+    nullable("last_observed_at", Kind::Instant),
+    nullable("last_success_at", Kind::Instant),
+    nullable("users_total", Kind::Integer),
+    nullable("users_active_month", Kind::Integer),
+    nullable("local_posts", Kind::Integer),
+    nullable("open_registrations", Kind::Boolean),
+];
+
+const OBSERVATIONS_COLUMNS: &[Column] = &[
+    required("observation_id", Kind::Integer),
+    required("domain", Kind::ServerText),
+    required("observed_at", Kind::Instant),
+    required("outcome", Kind::Text),
+    required("duration_ms", Kind::Integer),
+    nullable("nodeinfo_version", Kind::ServerText),
+    nullable("software_raw_name", Kind::ServerText),
+    nullable("software_raw_version", Kind::ServerText),
+    nullable("software", Kind::ServerText),
+    nullable("software_version", Kind::ServerText),
+    nullable("open_registrations", Kind::Boolean),
+    nullable("users_total", Kind::Integer),
+    nullable("users_active_month", Kind::Integer),
+    nullable("local_posts", Kind::Integer),
+    nullable("peer_count", Kind::Integer),
+    nullable("crawl_run", Kind::Integer),
+];
+
+const ACTIVITY_COLUMNS: &[Column] = &[
+    required("domain", Kind::ServerText),
+    required("week_start", Kind::Instant),
+    required("statuses", Kind::Integer),
+    required("logins", Kind::Integer),
+    required("registrations", Kind::Integer),
+    required("observation_id", Kind::Integer),
+    required("reported_at", Kind::Instant),
+];
+
+const PEER_EDGES_COLUMNS: &[Column] = &[
+    required("from", Kind::ServerText),
+    required("to", Kind::ServerText),
+    required("first_seen", Kind::Instant),
+    required("last_seen", Kind::Instant),
+];
 
 /// One exported file, as listed in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,195 +255,8 @@ impl Manifest {
     }
 }
 
-fn iso(t: DateTime<Utc>) -> String {
+pub(crate) fn iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
-}
-
-/// Whether text from a crawled server would start a formula in a spreadsheet.
-fn needs_neutralising(text: &str) -> bool {
-    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
-}
-
-/// Text from a crawled server, made safe to open in a spreadsheet.
-fn neutralise(text: &str) -> String {
-    if needs_neutralising(text) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Appends what [`iso`] gives for `t`, without allocating: an export writes millions of these.
-fn write_iso(out: &mut Vec<u8>, t: DateTime<Utc>) {
-    let nanos = t.timestamp_subsec_nanos();
-    let year = t.year();
-    // A leap second (nanos past one second) or a year outside four digits: chrono's own form.
-    if nanos >= 1_000_000_000 || !(0..=9999).contains(&year) {
-        out.extend_from_slice(iso(t).as_bytes());
-        return;
-    }
-    write!(
-        out,
-        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-    .expect("writing to a Vec cannot fail");
-    // SecondsFormat::AutoSi: as few of 3, 6 or 9 digits as the fraction needs.
-    if nanos == 0 {
-    } else if nanos.is_multiple_of(1_000_000) {
-        write!(out, ".{:03}", nanos / 1_000_000).expect("writing to a Vec cannot fail");
-    } else if nanos.is_multiple_of(1_000) {
-        write!(out, ".{:06}", nanos / 1_000).expect("writing to a Vec cannot fail");
-    } else {
-        write!(out, ".{nanos:09}").expect("writing to a Vec cannot fail");
-    }
-    out.push(b'Z');
-}
-
-fn opt<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
-}
-
-/// Counts and hashes the bytes on their way to the caller's writer.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-struct CsvOut<W: Write> {
-    writer: csv::Writer<Hashing<W>>,
-    rows: u64,
-    name: String,
-    /// Reused for formatting one cell, so writing a row allocates nothing.
-    cell: Vec<u8>,
-}
-
-impl<W: Write> CsvOut<W> {
-    fn new(name: String, writer: W) -> CsvOut<W> {
-        CsvOut {
-            writer: csv::WriterBuilder::new()
-                .terminator(csv::Terminator::CRLF)
-                .from_writer(Hashing {
-                    inner: writer,
-                    hasher: Sha256::new(),
-                    bytes: 0,
-                }),
-            rows: 0,
-            name,
-            cell: Vec::with_capacity(64),
-        }
-    }
-
-    fn io_error(&self, e: csv::Error) -> Error {
-        Error::Export {
-            what: self.name.clone(),
-            source: std::io::Error::other(e),
-        }
-    }
-
-    fn header(&mut self, columns: &[&str]) -> Result<()> {
-        self.writer
-            .write_record(columns)
-            .map_err(|e| self.io_error(e))
-    }
-
-    /// One cell of the row being written, as is.
-    fn field(&mut self, value: &[u8]) -> Result<()> {
-        self.writer.write_field(value).map_err(|e| Error::Export {
-            what: self.name.clone(),
-            source: std::io::Error::other(e),
-        })
-    }
-
-    /// A cell of text that came from a crawled server (neutralised), or empty for NULL.
-    fn untrusted(&mut self, value: Option<&str>) -> Result<()> {
-        match value {
-            Some(text) if needs_neutralising(text) => {
-                self.cell.clear();
-                self.cell.push(b'\'');
-                self.cell.extend_from_slice(text.as_bytes());
-                let cell = std::mem::take(&mut self.cell);
-                let written = self.field(&cell);
-                self.cell = cell;
-                written
-            }
-            Some(text) => self.field(text.as_bytes()),
-            None => self.field(b""),
-        }
-    }
-
-    /// A number or flag, or empty for NULL.
-    fn display(&mut self, value: Option<impl std::fmt::Display>) -> Result<()> {
-        self.cell.clear();
-        if let Some(v) = value {
-            write!(self.cell, "{v}").expect("writing to a Vec cannot fail");
-        }
-        let cell = std::mem::take(&mut self.cell);
-        let written = self.field(&cell);
-        self.cell = cell;
-        written
-    }
-
-    /// An instant as ISO 8601 UTC (the form [`iso`] writes), or empty for NULL.
-    fn instant(&mut self, value: Option<DateTime<Utc>>) -> Result<()> {
-        self.cell.clear();
-        if let Some(t) = value {
-            write_iso(&mut self.cell, t);
-        }
-        let cell = std::mem::take(&mut self.cell);
-        let written = self.field(&cell);
-        self.cell = cell;
-        written
-    }
-
-    /// Ends the row whose cells were written one by one.
-    fn end_row(&mut self) -> Result<()> {
-        self.writer
-            .write_record(None::<&[u8]>)
-            .map_err(|e| self.io_error(e))?;
-        self.rows += 1;
-        Ok(())
-    }
-
-    fn row(&mut self, cells: &[String]) -> Result<()> {
-        self.writer
-            .write_record(cells)
-            .map_err(|e| self.io_error(e))?;
-        self.rows += 1;
-        Ok(())
-    }
-
-    fn finish(self) -> Result<ExportedFile> {
-        let name = self.name.clone();
-        let hashing = self.writer.into_inner().map_err(|e| Error::Export {
-            what: name.clone(),
-            source: std::io::Error::other(e.to_string()),
-        })?;
-        let digest = hashing.hasher.finalize();
-        Ok(ExportedFile {
-            name,
-            rows: self.rows,
-            bytes: hashing.bytes,
-            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
-        })
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -343,92 +289,84 @@ fn listable(s: &str) -> String {
 impl Storage {
     /// Writes `what` as CSV to `writer`, streaming, and returns its manifest entry.
     pub async fn export_csv<W: Write>(&self, what: &Export, writer: W) -> Result<ExportedFile> {
-        let mut out = CsvOut::new(what.file_name(), writer);
+        let mut out = CsvOut::new(what.file_name_as(ExportFormat::Csv), what.columns(), writer)?;
+        self.export_rows(what, &mut out).await?;
+        out.finish()
+    }
+
+    /// Writes `what` as Parquet to `writer`, streaming in row groups of a bounded size, and
+    /// returns its manifest entry (rows, bytes and SHA-256 of the bytes written).
+    pub async fn export_parquet<W: Write + Send>(
+        &self,
+        what: &Export,
+        writer: W,
+    ) -> Result<ExportedFile> {
+        let mut out = ParquetOut::new(
+            what.file_name_as(ExportFormat::Parquet),
+            what.columns(),
+            writer,
+            ROW_GROUP_ROWS,
+        )?;
+        self.export_rows(what, &mut out).await?;
+        out.finish()
+    }
+
+    /// Writes `what` in `format` to `writer` ([`Storage::export_csv`] or
+    /// [`Storage::export_parquet`]).
+    pub async fn export<W: Write + Send>(
+        &self,
+        what: &Export,
+        format: ExportFormat,
+        writer: W,
+    ) -> Result<ExportedFile> {
+        match format {
+            ExportFormat::Csv => self.export_csv(what, writer).await,
+            ExportFormat::Parquet => self.export_parquet(what, writer).await,
+        }
+    }
+
+    /// Reads the rows of `what` and hands each to `out`, one cell per column of
+    /// [`Export::columns`]: the one place that says what an export holds, whatever its format.
+    async fn export_rows(&self, what: &Export, out: &mut impl TableSink) -> Result<()> {
         match what {
             Export::Series(query) => {
                 let series = self.series(query).await?;
-                out.header(&[
-                    "date",
-                    "as_of",
-                    "metric",
-                    "value",
-                    "servers_reporting",
-                    "flagged",
-                    "cleaned",
-                    "software",
-                    "methodology_version",
-                ])?;
+                let software = query.software.as_ref().map(|s| s.as_str());
                 for p in &series.points {
                     out.row(&[
-                        p.date.to_string(),
-                        iso(p.as_of),
-                        query.metric.as_str().into(),
-                        opt(p.value),
-                        p.servers_reporting.to_string(),
-                        p.flagged.to_string(),
-                        query.cleaned.to_string(),
-                        opt(query.software.as_ref().map(|s| s.as_str().to_owned())),
-                        METHODOLOGY_VERSION.into(),
+                        Cell::Date(p.date),
+                        Cell::Instant(p.as_of),
+                        Cell::Text(query.metric.as_str()),
+                        Cell::or_null(p.value, Cell::Float),
+                        Cell::unsigned(p.servers_reporting),
+                        Cell::unsigned(p.flagged),
+                        Cell::Boolean(query.cleaned),
+                        Cell::or_null(software, Cell::Text),
+                        Cell::Text(METHODOLOGY_VERSION),
                     ])?;
                 }
             }
             Export::Snapshot(date) => {
                 let rows = self.snapshot(*date).await?;
-                out.header(&[
-                    "domain",
-                    "first_seen",
-                    "revealed_by",
-                    "status",
-                    "up",
-                    "software",
-                    "software_version",
-                    "last_observed_at",
-                    "last_success_at",
-                    "users_total",
-                    "users_active_month",
-                    "local_posts",
-                    "open_registrations",
-                ])?;
                 for r in rows.iter().filter(|r| r.listable) {
                     out.row(&[
-                        neutralise(r.host.as_str()),
-                        iso(r.first_seen),
-                        neutralise(&r.revealed_by),
-                        r.status.as_str().into(),
-                        r.up.to_string(),
-                        r.software.as_deref().map(neutralise).unwrap_or_default(),
-                        r.software_version
-                            .as_deref()
-                            .map(neutralise)
-                            .unwrap_or_default(),
-                        opt(r.last_observed_at.map(iso)),
-                        opt(r.last_success_at.map(iso)),
-                        opt(r.users_total),
-                        opt(r.users_active_month),
-                        opt(r.local_posts),
-                        opt(r.open_registrations),
+                        Cell::Text(r.host.as_str()),
+                        Cell::Instant(r.first_seen),
+                        Cell::Text(&r.revealed_by),
+                        Cell::Text(r.status.as_str()),
+                        Cell::Boolean(r.up),
+                        Cell::or_null(r.software.as_deref(), Cell::Text),
+                        Cell::or_null(r.software_version.as_deref(), Cell::Text),
+                        Cell::or_null(r.last_observed_at, Cell::Instant),
+                        Cell::or_null(r.last_success_at, Cell::Instant),
+                        Cell::or_null(r.users_total, Cell::unsigned),
+                        Cell::or_null(r.users_active_month, Cell::unsigned),
+                        Cell::or_null(r.local_posts, Cell::unsigned),
+                        Cell::or_null(r.open_registrations, Cell::Boolean),
                     ])?;
                 }
             }
             Export::Observations { from, to } => {
-                out.header(&[
-                    "observation_id",
-                    "domain",
-                    "observed_at",
-                    "outcome",
-                    "duration_ms",
-                    "nodeinfo_version",
-                    "software_raw_name",
-                    "software_raw_version",
-                    "software",
-                    "software_version",
-                    "open_registrations",
-                    "users_total",
-                    "users_active_month",
-                    "local_posts",
-                    "peer_count",
-                    "crawl_run",
-                ])?;
                 let end = to.succ_opt().map(midnight).unwrap_or_else(|| midnight(*to));
                 let sql = Sql::new(format!(
                     "SELECT {OBSERVATION_COLUMNS} FROM observations o \
@@ -442,36 +380,28 @@ impl Storage {
                 let mut conn = self.acquire().await?;
                 conn.conn()
                     .for_each::<ObservationRow, Error>(sql, "exporting observations", |o| {
-                        out.display(Some(o.id))?;
-                        out.untrusted(Some(&o.domain))?;
-                        out.instant(Some(o.observed_at))?;
-                        out.field(o.outcome.as_bytes())?;
-                        out.display(Some(count_of(o.duration_ms)))?;
-                        out.untrusted(o.nodeinfo_version.as_deref())?;
-                        out.untrusted(o.software_raw_name.as_deref())?;
-                        out.untrusted(o.software_raw_version.as_deref())?;
-                        out.untrusted(o.software_family.as_deref())?;
-                        out.untrusted(o.software_version.as_deref())?;
-                        out.display(o.open_registrations)?;
-                        out.display(o.users_total.map(count_of))?;
-                        out.display(o.users_active_month.map(count_of))?;
-                        out.display(o.local_posts.map(count_of))?;
-                        out.display(o.peer_count.map(count_of))?;
-                        out.display(o.crawl_run_id)?;
-                        out.end_row()
+                        out.row(&[
+                            Cell::Integer(o.id),
+                            Cell::Text(&o.domain),
+                            Cell::Instant(o.observed_at),
+                            Cell::Text(&o.outcome),
+                            Cell::count(o.duration_ms),
+                            Cell::or_null(o.nodeinfo_version.as_deref(), Cell::Text),
+                            Cell::or_null(o.software_raw_name.as_deref(), Cell::Text),
+                            Cell::or_null(o.software_raw_version.as_deref(), Cell::Text),
+                            Cell::or_null(o.software_family.as_deref(), Cell::Text),
+                            Cell::or_null(o.software_version.as_deref(), Cell::Text),
+                            Cell::or_null(o.open_registrations, Cell::Boolean),
+                            Cell::or_null(o.users_total, Cell::count),
+                            Cell::or_null(o.users_active_month, Cell::count),
+                            Cell::or_null(o.local_posts, Cell::count),
+                            Cell::or_null(o.peer_count, Cell::count),
+                            Cell::or_null(o.crawl_run_id, Cell::Integer),
+                        ])
                     })
                     .await??;
             }
             Export::Activity { from, to } => {
-                out.header(&[
-                    "domain",
-                    "week_start",
-                    "statuses",
-                    "logins",
-                    "registrations",
-                    "observation_id",
-                    "reported_at",
-                ])?;
                 let end = to.succ_opt().map(midnight).unwrap_or_else(|| midnight(*to));
                 let sql = Sql::new(format!(
                     "SELECT s.domain, a.week_start, a.statuses, a.logins, a.registrations, \
@@ -487,19 +417,18 @@ impl Storage {
                 conn.conn()
                     .for_each::<ActivityExportRow, Error>(sql, "exporting activity", |r| {
                         out.row(&[
-                            neutralise(&r.domain),
-                            iso(r.week_start),
-                            count_of(r.statuses).to_string(),
-                            count_of(r.logins).to_string(),
-                            count_of(r.registrations).to_string(),
-                            r.observation_id.to_string(),
-                            iso(r.reported_at),
+                            Cell::Text(&r.domain),
+                            Cell::Instant(r.week_start),
+                            Cell::count(r.statuses),
+                            Cell::count(r.logins),
+                            Cell::count(r.registrations),
+                            Cell::Integer(r.observation_id),
+                            Cell::Instant(r.reported_at),
                         ])
                     })
                     .await??;
             }
             Export::PeerEdges => {
-                out.header(&["from", "to", "first_seen", "last_seen"])?;
                 let sql = Sql::new(format!(
                     "{EDGES_SQL} WHERE {} AND {} ORDER BY f.domain, t.domain",
                     listable("f"),
@@ -510,62 +439,21 @@ impl Storage {
                     .for_each::<EdgeRow, Error>(sql, "exporting peer edges", |r| {
                         let e = r.into_edge();
                         out.row(&[
-                            neutralise(e.from.as_str()),
-                            neutralise(e.to.as_str()),
-                            iso(e.first_seen),
-                            iso(e.last_seen),
+                            Cell::Text(e.from.as_str()),
+                            Cell::Text(e.to.as_str()),
+                            Cell::Instant(e.first_seen),
+                            Cell::Instant(e.last_seen),
                         ])
                     })
                     .await??;
             }
         }
-        out.finish()
+        Ok(())
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn formula_like_cells_are_neutralised() {
-        assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(neutralise("-1+2"), "'-1+2");
-        assert_eq!(neutralise("mastodon"), "mastodon");
-    }
-
-    #[test]
-    fn instants_are_written_as_chrono_writes_them() {
-        let base = Utc
-            .with_ymd_and_hms(2022, 11, 27, 23, 59, 58)
-            .single()
-            .expect("a valid instant");
-        for nanos in [
-            0,
-            1,
-            999,
-            1_000,
-            120_000,
-            999_999,
-            1_000_000,
-            5_000_000,
-            123_456_789,
-            999_999_999,
-        ] {
-            for t in [
-                base,
-                Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0)
-                    .single()
-                    .expect("valid"),
-            ] {
-                let t = t + chrono::Duration::nanoseconds(nanos);
-                let mut out = Vec::new();
-                write_iso(&mut out, t);
-                assert_eq!(String::from_utf8(out).expect("ASCII"), iso(t), "{nanos} ns");
-            }
-        }
-    }
 
     #[test]
     fn a_manifest_spans_the_ranges_of_its_files() {

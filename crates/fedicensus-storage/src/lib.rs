@@ -26,7 +26,7 @@
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
 //! - [`annotations`]: chart markers where the world or a method changed.
-//! - [`export`]: streaming CSV exports with a manifest.
+//! - [`export`]: streaming CSV and Parquet exports with a manifest.
 //! - [`transfer`]: the whole database out as table files and back in, or copied straight into
 //!   another database (SQLite to PostgreSQL).
 //! - [`methodology`]: the definitions, as constants, and their version.
@@ -51,7 +51,7 @@ pub mod version;
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
 pub use error::{Error, Result};
-pub use export::{Export, ExportedFile, Manifest, FEDICENSUS_VERSION};
+pub use export::{Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION};
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};

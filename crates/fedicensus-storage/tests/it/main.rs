@@ -10,6 +10,7 @@ mod support;
 mod bulk;
 mod conformance;
 mod migration;
+mod parquet;
 mod peers;
 mod rollup;
 mod transfer;
