@@ -8,7 +8,9 @@
 //!   starting with `=`, `+`, `-` or `@` gets a leading `'`).
 //! - Parquet ([`parquet_file`]): the same columns, of the same names, typed (INT64, DOUBLE,
 //!   BOOLEAN, TIMESTAMP in microseconds UTC, DATE, UTF-8 strings), OPTIONAL and null where CSV is
-//!   empty, text as it came, Snappy-compressed, in row groups of at most 65,536 rows.
+//!   empty, text as it came, Snappy-compressed, in row groups of at most 65,536 rows. Instants
+//!   keep microseconds (PostgreSQL's precision); a SQLite census's instants can carry
+//!   nanoseconds, which its CSV shows and its Parquet truncates.
 //!
 //! Either way the file is written as it is read (observations, activity and peer edges are
 //! streamed from the database, never held in memory; a Parquet writer holds one row group) and
