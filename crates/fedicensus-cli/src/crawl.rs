@@ -20,6 +20,7 @@ use fedicensus_crawler::{Clock, Crawler, CrawlerConfig, VisitReport};
 use fedicensus_storage::{DueHost, RunId, RunStart, Storage};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -31,6 +32,17 @@ use tokio_util::sync::CancellationToken;
 pub const LEASE_FOR: Duration = Duration::from_secs(10 * 60);
 /// Hosts leased at once.
 pub const DEFAULT_BATCH: u32 = 500;
+/// Peer-list names that finished visits may hold before the writer has stored them (about 70
+/// bytes each, so about 35 MB). While more are held no new visit starts; those under way
+/// finish, so a pass can overshoot by what they read (a 30,000-server crawl peaked at 1.1
+/// million names with a limit of 50,000), but a writer that falls behind slows the visits down
+/// instead of queueing their lists without bound.
+pub const HELD_PEERS: usize = 500_000;
+/// Database connections a crawl process keeps: the leasing loop's, the writer's and one spare.
+/// More buy nothing (each task uses one at a time) and cost memory: every SQLite connection
+/// keeps its own page cache (up to 32 MiB), and a pool hands the tasks whichever connection is
+/// idle, so over a long crawl each of the default 8 filled its own.
+pub const CRAWL_CONNECTIONS: u32 = 2;
 /// How long the pipeline waits for a database it cannot reach (PostgreSQL restarting, a dropped
 /// connection) before the crawl gives up; visits keep running meanwhile and queue for the writer.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(10 * 60);
@@ -113,9 +125,12 @@ pub fn run(args: Args) -> Result<()> {
     let worker = args.worker.clone().unwrap_or_else(default_worker_name);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let storage = Storage::connect(&crate::settings::database_url(&settings.database.url))
-            .await
-            .with_context(|| format!("opening the database {}", settings.database.url))?;
+        let storage = Storage::connect_with(
+            &crate::settings::database_url(&settings.database.url),
+            CRAWL_CONNECTIONS,
+        )
+        .await
+        .with_context(|| format!("opening the database {}", settings.database.url))?;
         let clock = match args.now {
             Some(start) => offset_clock(start),
             None => fedicensus_crawler::visit::system_clock(),
@@ -131,6 +146,7 @@ pub fn run(args: Args) -> Result<()> {
             cancel: cancel.clone(),
             progress: Progress::new(),
             staggered_peers: false,
+            held_peers: HELD_PEERS,
         };
         loop {
             let summary = pipeline.pass(&seeds).await?;
@@ -203,6 +219,9 @@ pub struct Pipeline {
     /// that. `fedicensus crawl` leaves it off; the demo, whose passes are days apart, turns it
     /// on so that each pass reads a share of the lists rather than all of them or none.
     pub staggered_peers: bool,
+    /// Peer-list names finished visits may hold before the writer has stored them; while more
+    /// are held, no new visit starts. [`HELD_PEERS`] unless a test wants it tight.
+    pub held_peers: usize,
 }
 
 /// What one pass did.
@@ -289,17 +308,30 @@ impl Pipeline {
         let summary = Arc::new(std::sync::Mutex::new(PassSummary::default()));
         let (to_writer, from_visits) = mpsc::channel::<Finished>(WRITE_BATCH * 4);
         let (written_tx, mut written) = watch::channel(0u64);
+        let held_peers = Arc::new(AtomicUsize::new(0));
         let writer = tokio::spawn(write_visits(
-            self.storage.clone(),
-            run,
-            self.worker.clone(),
+            Writer {
+                storage: self.storage.clone(),
+                run,
+                worker: self.worker.clone(),
+                written: written_tx,
+                held_peers: held_peers.clone(),
+                summary: summary.clone(),
+                progress: self.progress.clone(),
+            },
             from_visits,
-            written_tx,
-            summary.clone(),
-            self.progress.clone(),
         ));
         let leasing = self
-            .lease_and_visit(&crawler, now, &to_writer, &mut written, &summary)
+            .lease_and_visit(
+                &crawler,
+                now,
+                Handoff {
+                    to_writer: &to_writer,
+                    written: &mut written,
+                    held_peers: &held_peers,
+                },
+                &summary,
+            )
             .await;
         drop(to_writer);
         let written_ok = writer.await.context("the writer task failed")?;
@@ -326,10 +358,14 @@ impl Pipeline {
         &self,
         crawler: &Crawler,
         pass_start: DateTime<Utc>,
-        to_writer: &mpsc::Sender<Finished>,
-        written: &mut watch::Receiver<u64>,
+        handoff: Handoff<'_>,
         summary: &std::sync::Mutex<PassSummary>,
     ) -> Result<()> {
+        let Handoff {
+            to_writer,
+            written,
+            held_peers,
+        } = handoff;
         let max_visits = crawler
             .config()
             .concurrency
@@ -393,7 +429,9 @@ impl Pipeline {
                     .context("releasing hosts over their domain's budget")?;
                 }
             }
-            while visits.len() < max_visits {
+            // Too many peer names wait for the writer: visits under way finish, none start.
+            let held_full = held_peers.load(Ordering::Relaxed) >= self.held_peers;
+            while visits.len() < max_visits && !held_full {
                 let Some(due) = waiting.pop_front() else {
                     break;
                 };
@@ -411,21 +449,33 @@ impl Pipeline {
                     );
                 }
                 let alive_every = crawler.config().alive_every;
+                let held_peers = held_peers.clone();
                 visits.spawn(async move {
                     let report = crawler.visit_planned(&due.host, plan).await;
                     let next = next_due(&report, Some(&due), alive_every);
-                    Finished { due, report, next }
+                    let peers = report.observation.peers.as_ref().map_or(0, Vec::len);
+                    held_peers.fetch_add(peers, Ordering::Relaxed);
+                    Finished {
+                        due,
+                        report,
+                        next,
+                        peers,
+                    }
                 });
             }
             if visits.is_empty() {
-                if !waiting.is_empty() {
+                if !waiting.is_empty() && !held_full {
                     continue;
                 }
-                if sent == *written.borrow() && dry_at.is_some_and(|at| at == sent) {
+                if waiting.is_empty()
+                    && sent == *written.borrow()
+                    && dry_at.is_some_and(|at| at == sent)
+                {
                     // Nothing running, everything written, and nothing due since: done.
                     break;
                 }
-                // Waiting for the writer: its next batch may reveal due hosts.
+                // Waiting for the writer: its next batch may reveal due hosts, or free room for
+                // the visits waiting.
                 tokio::select! {
                     _ = self.cancel.cancelled() => break,
                     changed = written.changed() => {
@@ -439,6 +489,13 @@ impl Pipeline {
             let joined = tokio::select! {
                 _ = self.cancel.cancelled() => break,
                 joined = visits.join_next() => joined,
+                // The writer stored a batch: room for new visits, if that was what stopped them.
+                changed = written.changed(), if held_full => {
+                    if changed.is_err() {
+                        bail!("the writer stopped");
+                    }
+                    continue;
+                }
             };
             match joined {
                 Some(Ok(finished)) => {
@@ -475,6 +532,28 @@ struct Finished {
     report: VisitReport,
     /// When the host is due again.
     next: DateTime<Utc>,
+    /// The names in its peer list (counted in [`HELD_PEERS`] until written).
+    peers: usize,
+}
+
+/// The leasing loop's side of the writer.
+struct Handoff<'a> {
+    to_writer: &'a mpsc::Sender<Finished>,
+    /// How many visits the writer has stored.
+    written: &'a mut watch::Receiver<u64>,
+    /// Peer names read and not yet stored (see [`HELD_PEERS`]).
+    held_peers: &'a Arc<AtomicUsize>,
+}
+
+/// The writer task's state and what it reports to the leasing loop and the progress display.
+struct Writer {
+    storage: Storage,
+    run: RunId,
+    worker: String,
+    written: watch::Sender<u64>,
+    held_peers: Arc<AtomicUsize>,
+    summary: Arc<std::sync::Mutex<PassSummary>>,
+    progress: Progress,
 }
 
 /// Visits written in one transaction, at most.
@@ -483,21 +562,23 @@ const WRITE_BATCH: usize = 256;
 /// The writer task: records finished visits in batches of whatever has arrived (up to
 /// [`WRITE_BATCH`]), each batch in one transaction with the release of its leases, and counts
 /// what it wrote on `written`.
-async fn write_visits(
-    storage: Storage,
-    run: RunId,
-    worker: String,
-    mut from_visits: mpsc::Receiver<Finished>,
-    written: watch::Sender<u64>,
-    summary: Arc<std::sync::Mutex<PassSummary>>,
-    progress: Progress,
-) -> Result<()> {
+async fn write_visits(writer: Writer, mut from_visits: mpsc::Receiver<Finished>) -> Result<()> {
+    let Writer {
+        storage,
+        run,
+        worker,
+        written,
+        held_peers,
+        summary,
+        progress,
+    } = writer;
     let mut buffer: Vec<Finished> = Vec::with_capacity(WRITE_BATCH);
     let mut total = 0u64;
     loop {
         if from_visits.recv_many(&mut buffer, WRITE_BATCH).await == 0 {
             return Ok(());
         }
+        let peers: usize = buffer.iter().map(|f| f.peers).sum();
         let visits: Vec<(Observation, DateTime<Utc>)> = buffer
             .drain(..)
             .map(|f| (f.report.observation, f.next))
@@ -556,6 +637,8 @@ async fn write_visits(
             progress.update(&summary, &observation.outcome);
         }
         drop(summary);
+        drop(visits);
+        held_peers.fetch_sub(peers, Ordering::Relaxed);
         written.send_replace(total);
     }
 }

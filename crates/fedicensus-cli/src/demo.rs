@@ -297,6 +297,7 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
             cancel: cancel.clone(),
             progress: Progress::new(),
             staggered_peers: true,
+            held_peers: crate::crawl::HELD_PEERS,
         };
         let summary = pipeline.pass(&seeds).await.with_context(|| {
             format!("crawling the simulated fediverse as of {}", at.date_naive())
@@ -426,6 +427,47 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With room for a single peer name, nearly every finished visit closes the gate until the
+    /// writer has stored it: the pass must still end, having visited every server it found.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_pass_whose_peer_lists_overflow_the_held_limit_still_visits_every_server(
+    ) -> Result<()> {
+        let at = midnight(NaiveDate::from_ymd_opt(2022, 11, 15).expect("a date"));
+        let world = World::generate(WorldConfig {
+            servers: Some(300),
+            latency: LatencyModel::ZERO,
+            ..WorldConfig::new(Scenario::Migration2022, 7)
+        });
+        let seeds = demo_seeds(&world);
+        let sim = serve::start(Arc::new(world), SimClock::starting_at(at), sim_config()).await?;
+        let dir = std::env::temp_dir().join(format!("fedicensus-held-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("census.db").display());
+        let storage = Storage::connect(&url).await?;
+        let pipeline = Pipeline {
+            storage: storage.clone(),
+            config: crawler_config(&sim)?,
+            clock: offset_clock(at),
+            worker: "test".into(),
+            batch: 25,
+            cancel: CancellationToken::new(),
+            progress: Progress::new(),
+            staggered_peers: false,
+            held_peers: 1,
+        };
+        let summary = tokio::time::timeout(Duration::from_secs(120), pipeline.pass(&seeds))
+            .await
+            .context("the pass never ended")??;
+        let known = storage.snapshot(at.date_naive()).await?.len() as u64;
+        assert!(summary.discovered > 100, "{summary}");
+        assert_eq!(summary.visited, known, "{summary}");
+        assert!(storage.due_hosts(at, 10).await?.is_empty());
+        storage.close().await;
+        sim.shutdown().await;
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 
     #[test]
     fn crawl_dates_are_never_further_apart_than_the_up_window() {
