@@ -2,7 +2,7 @@
 //!
 //! The crawler and storage do not know each other (an architecture invariant); this module is the
 //! channel between them. The database is the frontier: hosts are leased from it in batches as
-//! visit slots free up (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several workers on several
+//! visit slots free up (`FOR NO KEY UPDATE SKIP LOCKED` on PostgreSQL, so several workers on several
 //! machines share one crawl), visited by the crawler, and the observations are written back by
 //! one writer task in batched transactions that also record the peers they revealed as new, due
 //! servers and release the hosts' leases with their next-due times. A crawl killed at any moment therefore

@@ -3,7 +3,7 @@
 //! [`Storage`] holds either a `SqlitePool` or a `PgPool`. Queries are written once as SQL text
 //! with `$1`-style parameters (SQLite accepts them too) plus a list of [`Value`]s, and run through
 //! [`Conn`], which binds the values on whichever backend it wraps and decodes rows with `FromRow`
-//! types that derive for both. Where the SQL must differ (`FOR UPDATE SKIP LOCKED`, schema DDL),
+//! types that derive for both. Where the SQL must differ (`FOR NO KEY UPDATE SKIP LOCKED`, schema DDL),
 //! the caller matches on [`Backend`]. Keeping our own small value enum, rather than `Any`, keeps
 //! each backend's native types (TIMESTAMPTZ, BOOLEAN) and its own query planner behaviour.
 

@@ -449,7 +449,7 @@ impl Storage {
     }
 
     /// [`Transaction::lease_due_hosts`] in its own transaction. Two workers never get the same
-    /// server: on PostgreSQL through `FOR UPDATE SKIP LOCKED`, on SQLite through its single
+    /// server: on PostgreSQL through `FOR NO KEY UPDATE SKIP LOCKED`, on SQLite through its single
     /// writer.
     pub async fn lease_due_hosts(
         &self,
