@@ -17,7 +17,11 @@
 //! computes the new response, and requests for that URL that arrive meanwhile get the last one
 //! computed (an older version, with that version's `ETag`) instead of each computing it again:
 //! without that, every connection recomputed the overview at once on each change and requests
-//! waited for seconds (found by `scripts/load-under-crawl`).
+//! waited for seconds (found by `scripts/load-under-crawl`). The request that computes waits
+//! for the new response at most [`SERVE_STALE_AFTER`] when an older one exists: then it gets
+//! the older one too, and the computation finishes in the background and is stored. Before
+//! that, one request a second waited for the whole computation, and on a loaded machine some
+//! waited more than 2 s.
 //!
 //! [`DataVersion`]: fedicensus_storage::DataVersion
 
@@ -37,6 +41,9 @@ use std::time::{Duration, Instant};
 
 /// How long a read of the data's version is trusted before storage is asked again.
 pub const DEFAULT_VERSION_REFRESH: Duration = Duration::from_secs(1);
+/// How long the request that computes a new response waits for it when an older response for
+/// the same URL can be served instead.
+pub const SERVE_STALE_AFTER: Duration = Duration::from_millis(250);
 /// The largest body kept in the cache.
 pub const MAX_CACHED_BODY: u64 = 4 * 1024 * 1024;
 /// The most bytes the cache holds.
@@ -176,12 +183,12 @@ impl ResponseCache {
 }
 
 /// Marks a path and query as being computed until dropped.
-struct Computing<'a> {
-    cache: &'a ResponseCache,
+struct Computing {
+    cache: Arc<ResponseCache>,
     target: String,
 }
 
-impl Drop for Computing<'_> {
+impl Drop for Computing {
     fn drop(&mut self) {
         if let Ok(mut computing) = self.cache.computing.lock() {
             computing.remove(&self.target);
@@ -271,11 +278,53 @@ pub async fn cache_responses(
             return from_cache(&stale.1, &stale.0);
         }
     }
-    let _computing = first.then(|| Computing {
-        cache,
+    let computing = first.then(|| Computing {
+        cache: state.cache.clone(),
         target: target.clone(),
     });
     cache.counters.misses.fetch_add(1, Ordering::Relaxed);
+    let stale = if first {
+        cache.latest.get(&target)
+    } else {
+        None
+    };
+    let work = compute(
+        state.cache.clone(),
+        computing,
+        next,
+        request,
+        key,
+        target,
+        etag,
+    );
+    let Some(stale) = stale else {
+        return work.await;
+    };
+    // An older response exists: wait for the new one only briefly, then serve the older one and
+    // let the computation finish (and be stored) in the background.
+    let mut task = tokio::spawn(work);
+    match tokio::time::timeout(SERVE_STALE_AFTER, &mut task).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => Error::Internal(format!("computing a response: {e}")).into_response(),
+        Err(_) => {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            from_cache(&stale.1, &stale.0)
+        }
+    }
+}
+
+/// Runs the handler and stores its response (when it is `200 OK` and small) as the current
+/// version's and as the latest for its URL. `_computing` marks the URL as being computed until
+/// this ends.
+async fn compute(
+    cache: Arc<ResponseCache>,
+    _computing: Option<Computing>,
+    next: Next,
+    request: Request,
+    key: String,
+    target: String,
+    etag: HeaderValue,
+) -> Response {
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
         return response;
