@@ -44,6 +44,9 @@ pub const DEFAULT_VERSION_REFRESH: Duration = Duration::from_secs(1);
 /// How long the request that computes a new response waits for it when an older response for
 /// the same URL can be served instead.
 pub const SERVE_STALE_AFTER: Duration = Duration::from_millis(250);
+/// How long a request for a URL nobody has a response for yet waits for the one computing it
+/// before computing it too.
+pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
 /// The largest body kept in the cache.
 pub const MAX_CACHED_BODY: u64 = 4 * 1024 * 1024;
 /// The most bytes the cache holds.
@@ -101,8 +104,9 @@ pub struct ResponseCache {
     /// The last response computed for each path and query, of whatever version, with its
     /// `ETag`: what is served while the current one is being computed.
     latest: moka::sync::Cache<String, Arc<(HeaderValue, Arc<Cached>)>>,
-    /// Paths and queries whose response is being computed now.
-    computing: Mutex<std::collections::HashSet<String>>,
+    /// Paths and queries whose response is being computed now, each with what wakes the
+    /// requests waiting for it.
+    computing: Mutex<std::collections::HashMap<String, Arc<tokio::sync::Notify>>>,
     pub counters: CacheCounters,
 }
 
@@ -134,7 +138,7 @@ impl ResponseCache {
                     u32::try_from(key.len() + value.1.body.len()).unwrap_or(u32::MAX)
                 })
                 .build(),
-            computing: Mutex::new(std::collections::HashSet::new()),
+            computing: Mutex::new(std::collections::HashMap::new()),
             counters: CacheCounters::default(),
         }
     }
@@ -191,7 +195,9 @@ struct Computing {
 impl Drop for Computing {
     fn drop(&mut self) {
         if let Ok(mut computing) = self.cache.computing.lock() {
-            computing.remove(&self.target);
+            if let Some(done) = computing.remove(&self.target) {
+                done.notify_waiters();
+            }
         }
     }
 }
@@ -266,13 +272,38 @@ pub async fn cache_responses(
         cache.counters.hits.fetch_add(1, Ordering::Relaxed);
         return from_cache(&hit, &etag);
     }
-    // One request computes; the others get the last response computed, if there is one.
-    let first = cache
-        .computing
-        .lock()
-        .map(|mut computing| computing.insert(target.clone()))
-        .unwrap_or(true);
-    if !first {
+    // One request computes; the others get the last response computed, if there is one, or
+    // wait for the one computing (a cold cache under load: each computing it again made all of
+    // them slow, some over 2 s).
+    let (first, done) = match cache.computing.lock() {
+        Ok(mut computing) => match computing.get(&target) {
+            Some(done) => (false, Some(done.clone())),
+            None => {
+                computing.insert(target.clone(), Arc::new(tokio::sync::Notify::new()));
+                (true, None)
+            }
+        },
+        Err(_) => (true, None),
+    };
+    if let Some(done) = done {
+        if let Some(stale) = cache.latest.get(&target) {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return from_cache(&stale.1, &stale.0);
+        }
+        let notified = done.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if cache
+            .computing
+            .lock()
+            .is_ok_and(|c| c.contains_key(&target))
+        {
+            let _ = tokio::time::timeout(WAIT_FOR_FIRST, notified).await;
+        }
+        if let Some(hit) = cache.entries.get(&key) {
+            cache.counters.hits.fetch_add(1, Ordering::Relaxed);
+            return from_cache(&hit, &etag);
+        }
         if let Some(stale) = cache.latest.get(&target) {
             cache.counters.hits.fetch_add(1, Ordering::Relaxed);
             return from_cache(&stale.1, &stale.0);

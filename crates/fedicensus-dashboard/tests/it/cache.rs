@@ -157,3 +157,39 @@ async fn new_observations_change_the_etag_and_the_cached_numbers() -> Result<()>
     assert_eq!(r.status, 200);
     Ok(())
 }
+
+/// The cache's miss counter, from `/metrics`.
+async fn misses(app: &crate::App) -> Result<u64> {
+    let metrics = app.get("/metrics").await?.body;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("fedicensus_http_cache_total{result=\"miss\"} "))
+        .context("a miss counter in /metrics")?
+        .trim()
+        .parse()
+        .context("a count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_for_a_page_nobody_has_computed_yet_wait_for_one_computation() -> Result<()> {
+    let app = std::sync::Arc::new(spawn_app(false).await?);
+    let before = misses(&app).await?;
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move { app.get("/").await }));
+    }
+    let mut bodies = Vec::new();
+    for task in tasks {
+        let r = task.await??;
+        ensure!(r.status == 200, "{} {}", r.status, r.body);
+        bodies.push(r.body);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "one page for all");
+    assert_eq!(
+        misses(&app).await? - before,
+        1,
+        "the overview was computed once"
+    );
+    Ok(())
+}
