@@ -38,10 +38,11 @@ pub const DEFAULT_BATCH: u32 = 500;
 /// million names with a limit of 50,000), but a writer that falls behind slows the visits down
 /// instead of queueing their lists without bound.
 pub const HELD_PEERS: usize = 500_000;
-/// Database connections a crawl process keeps: the leasing loop's, the writer's and one spare.
-/// More buy nothing (each task uses one at a time) and cost memory: every SQLite connection
-/// keeps its own page cache (up to 32 MiB), and a pool hands the tasks whichever connection is
-/// idle, so over a long crawl each of the default 8 filled its own.
+/// Database connections a crawl process keeps: the leasing loop's and the writer's. More buy
+/// nothing (each task uses one at a time) and cost memory: every SQLite connection keeps its own
+/// page cache (up to 32 MiB), and a pool hands the tasks whichever connection is idle, so over a
+/// long crawl each of the default 8 filled its own (30,000 servers: 561 MB peak with 8, 276 MB
+/// with 2).
 pub const CRAWL_CONNECTIONS: u32 = 2;
 /// How long the pipeline waits for a database it cannot reach (PostgreSQL restarting, a dropped
 /// connection) before the crawl gives up; visits keep running meanwhile and queue for the writer.
