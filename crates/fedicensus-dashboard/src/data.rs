@@ -8,7 +8,7 @@
 
 use crate::charts::{Breakdown, ChartDef};
 use crate::error::{Error, Result};
-use crate::series::{metric_label, Granularity, Point, Series, SeriesMetric, View};
+use crate::series::{completeness, metric_label, Granularity, Point, Series, SeriesMetric, View};
 use chrono::{NaiveDate, Utc};
 use fedicensus_core::Software;
 use fedicensus_storage::{ServerSnapshot, Storage};
@@ -73,10 +73,15 @@ pub async fn series(
         points: computed
             .points
             .into_iter()
-            .map(|p| Point {
-                date: p.date,
-                value: p.value,
-                servers_reporting: p.servers_reporting,
+            .map(|p| {
+                let (complete, as_of_day) = completeness(request.granularity, p.date, p.as_of);
+                Point {
+                    date: p.date,
+                    value: p.value,
+                    servers_reporting: p.servers_reporting,
+                    complete,
+                    as_of_day,
+                }
             })
             .collect(),
     })

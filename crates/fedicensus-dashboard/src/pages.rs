@@ -77,9 +77,31 @@ pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
                     }
                 })
                 .collect();
-            context! { date => date, cells => cells }
+            // A period still in progress says so in its own (last) column, so the value and
+            // servers columns stay numbers.
+            let partial = c.series.iter().filter_map(|s| s.points.get(i)).find(|p| !p.complete);
+            let note = partial
+                .map(|p| format!("incomplete: data as of {}", p.as_of_day))
+                .unwrap_or_default();
+            context! { date => date, cells => cells, note => note }
         })
         .collect();
+    let incomplete = c
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(move |p| (s.granularity, p)))
+        .filter(|(_, p)| p.value.is_some() && !p.complete)
+        .max_by_key(|(_, p)| p.date)
+        .map(|(g, p)| {
+            format!(
+                "The last {} ({} onwards) is incomplete: its data runs to {} only. The chart \
+                 draws it apart (a hollow dot off the line, a pale bar or band) and the CSV and \
+                 JSON mark it complete=false.",
+                g.as_str(),
+                p.date,
+                p.as_of_day
+            )
+        });
     context! {
         id => c.chart.id.clone(),
         title => c.chart.title.clone(),
@@ -100,6 +122,7 @@ pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
         view => c.request.view.as_str(),
         headers => headers,
         rows => rows,
+        incomplete => incomplete,
         annotations => c.annotations.iter().map(|a| context! {
             date => a.date.to_string(), title => a.title.clone(), description => a.description.clone(),
         }).collect::<Vec<_>>(),

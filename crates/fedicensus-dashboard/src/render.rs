@@ -18,9 +18,11 @@
 //! the text keeps its size and a narrower chart gets fewer ticks and a taller shape instead.
 
 use crate::charts::{ChartDef, ChartKind};
-use crate::series::{is_share, Series, SeriesMetric};
-use chrono::NaiveDate;
+use crate::series::{is_share, Point, Series, SeriesMetric};
+use chrono::{Datelike, Months, NaiveDate};
 use fedicensus_storage::Annotation;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -40,10 +42,15 @@ pub const PHONE_WIDTH: u32 = 330;
 const NARROW: u32 = 480;
 /// No drawing is lower than this: a narrow chart needs room for its legend and a plot.
 const MIN_HEIGHT: u32 = 340;
-/// Pixels of plot per x-axis label (an ISO date at 16 pixels is about 90 wide) and per y-axis
-/// label.
-const X_LABEL_EVERY: u32 = 170;
+/// Pixels of plot per y-axis label.
 const Y_LABEL_EVERY: u32 = 70;
+/// The least room between two date labels on the x axis, in pixels (their widths are measured).
+const X_LABEL_GAP: u32 = 14;
+/// The plot's margins inside its drawing area, and the height of the x axis' label band.
+const PLOT_MARGIN_TOP: u32 = 14;
+const PLOT_MARGIN_RIGHT: u32 = 24;
+const PLOT_MARGIN_LEFT: u32 = 8;
+const X_LABEL_AREA: u32 = 40;
 
 /// The size a chart is drawn at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -340,8 +347,62 @@ fn draw<DB: DrawingBackend>(
         items.push((x, row, i));
         x += item;
     }
+    // A period still in progress at the last crawled day is drawn apart (a hollow dot off the
+    // line, a pale bar or band); the legend says which and as of when, in the longest wording
+    // that fits.
+    let note_font = (FONT, text - 2).into_font().color(&NO_DATA_TEXT);
+    let note = match incomplete_note(series) {
+        Some(wordings) => {
+            let room = size.width as i32 - 2 * LEGEND_MARGIN - NOTE_SWATCH - 6;
+            let mut chosen = None;
+            for wording in wordings {
+                let (w, _) = root.estimate_text_size(&wording, &note_font).map_err(err)?;
+                if w as i32 <= room || chosen.is_none() {
+                    chosen = Some((wording, w as i32));
+                }
+                if w as i32 <= room {
+                    break;
+                }
+            }
+            chosen.map(|(wording, w)| {
+                let item = NOTE_SWATCH + 6 + w + 18;
+                if x + item > size.width as i32 - LEGEND_MARGIN && x > LEGEND_MARGIN {
+                    row += 1;
+                    x = LEGEND_MARGIN;
+                }
+                (wording, x, row)
+            })
+        }
+        None => None,
+    };
     let legend_height = (row + 1) * LEGEND_ROW + 8;
     let (legend_area, plot_area) = root.split_vertically(legend_height as u32);
+    if let Some((wording, x, row)) = &note {
+        let y = 8 + row * LEGEND_ROW + LEGEND_ROW / 2;
+        // The swatch looks like the marks it explains: a hollow dot, or a pale outlined block.
+        let grey = NO_DATA_TEXT;
+        let centre = (*x + NOTE_SWATCH / 2, y);
+        if chart.kind == ChartKind::Line {
+            legend_area
+                .draw(&Circle::new(centre, 4, grey.stroke_width(2)))
+                .map_err(err)?;
+        } else {
+            let corners = [(*x + 2, y - 5), (*x + NOTE_SWATCH - 2, y + 5)];
+            legend_area
+                .draw(&Rectangle::new(corners, grey.mix(0.25).filled()))
+                .map_err(err)?;
+            legend_area
+                .draw(&Rectangle::new(corners, grey.stroke_width(2)))
+                .map_err(err)?;
+        }
+        legend_area
+            .draw(&Text::new(
+                wording.clone(),
+                (*x + NOTE_SWATCH + 6, y),
+                note_font.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+    }
     for (x, row, i) in items {
         let color = PALETTE[i % PALETTE.len()];
         let y = 8 + row * LEGEND_ROW + LEGEND_ROW / 2;
@@ -377,18 +438,35 @@ fn draw<DB: DrawingBackend>(
     let (date_w, _) = root
         .estimate_text_size("2022-10-27", &label_style)
         .map_err(err)?;
+    let y_label_area = (widest + 18).max(date_w / 2);
+    // Dates on calendar steps (days, Mondays, month starts), as many as fit side by side: fewer
+    // on a narrow chart rather than smaller text, and never as few as two on a wide one.
+    let plot_width = root
+        .dim_in_pixel()
+        .0
+        .saturating_sub(PLOT_MARGIN_LEFT + PLOT_MARGIN_RIGHT + y_label_area);
+    let ticks = date_ticks(first, x_max, plot_width, date_w);
     let mut ctx = ChartBuilder::on(root)
-        .margin_top(14)
-        .margin_right(24)
-        .margin_left(8)
-        .x_label_area_size(40)
-        .y_label_area_size((widest + 18).max(date_w / 2))
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)
+        .margin_top(PLOT_MARGIN_TOP)
+        .margin_right(PLOT_MARGIN_RIGHT)
+        .margin_left(PLOT_MARGIN_LEFT)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(y_label_area)
+        .build_cartesian_2d(
+            DayAxis {
+                days: (0.0..x_max).into(),
+                ticks: ticks.clone(),
+            },
+            0.0..y_max,
+        )
         .map_err(err)?;
-    // Fewer ticks on a narrow or low chart, rather than smaller text.
     let (plot_w, plot_h) = ctx.plotting_area().dim_in_pixel();
+    debug_assert_eq!(
+        plot_w, plot_width,
+        "the plot is as wide as its ticks assumed"
+    );
     ctx.configure_mesh()
-        .x_labels((plot_w / X_LABEL_EVERY + 1).clamp(2, 8) as usize)
+        .x_labels(ticks.len().max(1))
         .y_labels((plot_h / Y_LABEL_EVERY + 1).clamp(3, 10) as usize)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
@@ -431,16 +509,19 @@ fn draw<DB: DrawingBackend>(
     let count = series.len().max(1) as f64;
     for (i, s) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
+        let at = |p: &Point, v: f64| (day_number(first, p.date), v);
         match chart.kind {
             ChartKind::Line => {
-                // A period with no value breaks the line rather than dropping to zero.
+                // A period with no value breaks the line rather than dropping to zero; a period
+                // still in progress is left off the line (it would read as a drop) and drawn as
+                // a hollow dot.
                 let mut segment: Vec<(f64, f64)> = Vec::new();
                 let mut segments = Vec::new();
                 for p in &s.points {
                     match p.value {
-                        Some(v) => segment.push((day_number(first, p.date), v)),
-                        None if !segment.is_empty() => segments.push(std::mem::take(&mut segment)),
-                        None => {}
+                        Some(v) if p.complete => segment.push(at(p, v)),
+                        _ if !segment.is_empty() => segments.push(std::mem::take(&mut segment)),
+                        _ => {}
                     }
                 }
                 segments.push(segment);
@@ -448,18 +529,36 @@ fn draw<DB: DrawingBackend>(
                     ctx.draw_series(LineSeries::new(seg, color.stroke_width(3)))
                         .map_err(err)?;
                 }
-                ctx.draw_series(s.points.iter().filter_map(|p| {
-                    p.value
-                        .map(|v| Circle::new((day_number(first, p.date), v), 3, color.filled()))
-                }))
+                ctx.draw_series(
+                    s.points
+                        .iter()
+                        .filter(|p| p.complete)
+                        .filter_map(|p| p.value.map(|v| Circle::new(at(p, v), 3, color.filled()))),
+                )
                 .map_err(err)?
                 .label(s.name.clone())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
                 });
+                // No line joins a period in progress to the others: its slope would read as a
+                // change, and the period is not comparable yet.
+                ctx.draw_series(
+                    s.points
+                        .iter()
+                        .filter(|p| !p.complete)
+                        .filter_map(|p| Some(at(p, p.value?)))
+                        .flat_map(|xy| {
+                            [
+                                Circle::new(xy, 4, WHITE.filled()),
+                                Circle::new(xy, 4, color.stroke_width(2)),
+                            ]
+                        }),
+                )
+                .map_err(err)?;
             }
             ChartKind::Bars => {
-                ctx.draw_series(s.points.iter().filter_map(|p| {
+                // A period still in progress is a pale bar with an outline: a part, not a whole.
+                let bar = |p: &Point| {
                     let v = p.value?;
                     let start = day_number(first, p.date);
                     let width = granularity
@@ -467,13 +566,28 @@ fn draw<DB: DrawingBackend>(
                         .unwrap_or(1.0);
                     let slot = width * 0.8 / count;
                     let x0 = start + width * 0.1 + slot * i as f64;
-                    Some(Rectangle::new([(x0, 0.0), (x0 + slot, v)], color.filled()))
-                }))
+                    Some([(x0, 0.0), (x0 + slot, v)])
+                };
+                ctx.draw_series(
+                    s.points
+                        .iter()
+                        .filter(|p| p.complete)
+                        .filter_map(|p| Some(Rectangle::new(bar(p)?, color.filled()))),
+                )
                 .map_err(err)?
                 .label(s.name.clone())
                 .legend(move |(x, y)| {
                     Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
                 });
+                for p in s.points.iter().filter(|p| !p.complete) {
+                    if let Some(corners) = bar(p) {
+                        ctx.draw_series([
+                            Rectangle::new(corners, color.mix(0.25).filled()),
+                            Rectangle::new(corners, color.stroke_width(2)),
+                        ])
+                        .map_err(err)?;
+                    }
+                }
             }
             ChartKind::StackedArea => {
                 // The stack stops at the last date with data rather than dropping to zero.
@@ -489,27 +603,55 @@ fn draw<DB: DrawingBackend>(
                 } else {
                     stacked[i - 1].clone()
                 };
-                let mut polygon = top.clone();
-                polygon.extend(top.iter().zip(&below).rev().map(|((x, _), b)| (*x, *b)));
-                ctx.draw_series(std::iter::once(Polygon::new(
-                    polygon,
-                    color.mix(0.75).filled(),
-                )))
-                .map_err(err)?
-                .label(s.name.clone())
-                .legend(move |(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], color.filled())
-                });
-                ctx.draw_series(
-                    s.points
-                        .iter()
-                        .zip(&stacked[i])
-                        .filter(|(p, _)| p.value.is_some())
-                        .map(|(p, v)| {
-                            Circle::new((day_number(first, p.date), *v), 2, color.filled())
-                        }),
-                )
-                .map_err(err)?;
+                // The band up to the last complete period is solid; from there to a period
+                // still in progress it is pale.
+                let whole = s
+                    .points
+                    .iter()
+                    .take(top.len())
+                    .take_while(|p| p.complete)
+                    .count();
+                let band = |from: usize, to: usize| {
+                    let mut polygon = top[from..to].to_vec();
+                    polygon.extend(
+                        top[from..to]
+                            .iter()
+                            .zip(&below[from..to])
+                            .rev()
+                            .map(|((x, _), b)| (*x, *b)),
+                    );
+                    polygon
+                };
+                if whole > 0 {
+                    ctx.draw_series(std::iter::once(Polygon::new(
+                        band(0, whole),
+                        color.mix(0.75).filled(),
+                    )))
+                    .map_err(err)?;
+                }
+                if whole < top.len() {
+                    ctx.draw_series(std::iter::once(Polygon::new(
+                        band(whole.saturating_sub(1), top.len()),
+                        color.mix(0.3).filled(),
+                    )))
+                    .map_err(err)?;
+                }
+                for (p, v) in s
+                    .points
+                    .iter()
+                    .zip(&stacked[i])
+                    .filter(|(p, _)| p.value.is_some())
+                {
+                    if p.complete {
+                        ctx.draw_series(std::iter::once(Circle::new(at(p, *v), 2, color.filled())))
+                    } else {
+                        ctx.draw_series([
+                            Circle::new(at(p, *v), 3, WHITE.filled()),
+                            Circle::new(at(p, *v), 3, color.stroke_width(2)),
+                        ])
+                    }
+                    .map_err(err)?;
+                }
             }
         }
     }
@@ -548,6 +690,150 @@ fn draw<DB: DrawingBackend>(
     }
 
     Ok(())
+}
+
+/// The width of the incomplete note's swatch in the legend band.
+const NOTE_SWATCH: i32 = 16;
+
+/// The legend's note on periods still in progress, from the longest wording to the shortest, or
+/// `None` when every plotted period is complete.
+fn incomplete_note(series: &[Series]) -> Option<Vec<String>> {
+    let partial = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(move |p| (s.granularity, p)))
+        .filter(|(_, p)| p.value.is_some() && !p.complete);
+    let (granularity, point) = partial.max_by_key(|(_, p)| p.date)?;
+    let period = granularity.as_str();
+    let day = point.as_of_day.format("%Y-%m-%d");
+    Some(vec![
+        format!("last {period} incomplete (data as of {day})"),
+        format!("last {period} incomplete (as of {day})"),
+        format!("{period} incomplete, as of {day}"),
+    ])
+}
+
+/// The x axis: days after the first date, labelled at the dates [`date_ticks`] chose (plotters'
+/// own ticks are round numbers of days, which gave as few as two labels and odd dates).
+struct DayAxis {
+    days: RangedCoordf64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for DayAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.days.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.days.range()
+    }
+}
+
+/// A step between date labels: a number of days, or of calendar months.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Days(i64),
+    Months(u32),
+}
+
+/// The steps tried, finest first. Weeks start on a Monday (as the census' weeks do), months on
+/// their first day, and steps of three months or more on a quarter, a half or a year.
+const STEPS: [Step; 14] = [
+    Step::Days(1),
+    Step::Days(2),
+    Step::Days(7),
+    Step::Days(14),
+    Step::Days(21),
+    Step::Months(1),
+    Step::Days(42),
+    Step::Months(2),
+    Step::Months(3),
+    Step::Months(6),
+    Step::Months(12),
+    Step::Months(24),
+    Step::Months(60),
+    Step::Months(120),
+];
+
+/// The dates of one step's labels from `first` to `last`.
+fn step_dates(step: Step, first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
+    let mut out = Vec::new();
+    let mut date = match step {
+        Step::Days(n) if n % 7 == 0 => {
+            let to_monday = (7 - i64::from(first.weekday().num_days_from_monday())) % 7;
+            first + chrono::Duration::days(to_monday)
+        }
+        Step::Days(_) => first,
+        Step::Months(m) => {
+            let mut d = first.with_day(1).unwrap_or(first);
+            if d < first {
+                d = d.checked_add_months(Months::new(1)).unwrap_or(d);
+            }
+            if m >= 3 {
+                while (d.year() * 12 + d.month0() as i32).rem_euclid(m as i32) != 0 {
+                    d = d.checked_add_months(Months::new(1)).unwrap_or(d);
+                }
+            }
+            d
+        }
+    };
+    while date <= last && out.len() <= 400 {
+        out.push(date);
+        date = match step {
+            Step::Days(n) => date + chrono::Duration::days(n),
+            Step::Months(m) => match date.checked_add_months(Months::new(m)) {
+                Some(d) => d,
+                None => break,
+            },
+        };
+    }
+    out
+}
+
+/// The x-axis label positions (days after `first`) for a plot `plot_w` pixels wide showing
+/// `0..=x_max`, with date labels `label_w` wide: the finest calendar step that gives at least two
+/// labels with [`X_LABEL_GAP`] between them, less any label that would run off the drawing's
+/// right edge. A range too short for two steps gets one label, and its first date if there is
+/// room.
+fn date_ticks(first: NaiveDate, x_max: f64, plot_w: u32, label_w: u32) -> Vec<f64> {
+    let last = first + chrono::Duration::days(x_max.floor() as i64);
+    let px_per_day = f64::from(plot_w) / x_max.max(1.0);
+    let needed = f64::from(label_w + X_LABEL_GAP);
+    let right_edge = f64::from(plot_w + PLOT_MARGIN_RIGHT);
+    let fits = |x: &f64| x * px_per_day + f64::from(label_w) / 2.0 <= right_edge;
+    let mut single: Option<Vec<f64>> = None;
+    for step in STEPS {
+        let xs: Vec<f64> = step_dates(step, first, last)
+            .into_iter()
+            .map(|d| day_number(first, d))
+            .filter(fits)
+            .collect();
+        if !xs.windows(2).all(|w| (w[1] - w[0]) * px_per_day >= needed) {
+            continue;
+        }
+        if xs.len() >= 2 {
+            return xs;
+        }
+        if single.is_none() {
+            single = Some(xs);
+        }
+    }
+    match single.unwrap_or_default().first() {
+        Some(x) if *x * px_per_day < needed => vec![*x],
+        Some(x) => vec![0.0, *x],
+        None => vec![0.0],
+    }
 }
 
 /// The most characters of a marker's label that are ever measured.
@@ -612,6 +898,9 @@ mod tests {
                     date: start + chrono::Duration::weeks(i as i64),
                     value: *v,
                     servers_reporting: 10,
+                    complete: true,
+                    as_of_day: start + chrono::Duration::weeks(i as i64 + 1)
+                        - chrono::Duration::days(1),
                 })
                 .collect(),
         }
@@ -865,6 +1154,182 @@ mod tests {
             "two dates, top and bottom: {polygon}"
         );
         assert!(svg.contains("\nno data\n"));
+    }
+
+    /// `series`, its last period still in progress: crawled up to the Wednesday of its week.
+    fn partial_last_week(name: &str, values: &[Option<f64>]) -> Series {
+        let mut s = series(name, values);
+        let last = s.points.last_mut().expect("a point");
+        last.complete = false;
+        last.as_of_day = last.date + chrono::Duration::days(2);
+        s
+    }
+
+    /// The hollow dots drawn in `colour` (an incomplete period's, on a line).
+    fn hollow_dots(svg: &str, colour: &str) -> usize {
+        svg.split("<circle ")
+            .skip(1)
+            .filter_map(|c| c.split("/>").next())
+            .filter(|c| {
+                let c = c.to_uppercase();
+                c.contains("FILL=\"NONE\"") && c.contains(&format!("STROKE=\"{colour}\""))
+            })
+            .count()
+    }
+
+    /// The points of the first solid line drawn in `colour` (3 pixels wide).
+    fn solid_line_points(svg: &str, colour: &str) -> usize {
+        svg.split("<polyline ")
+            .skip(1)
+            .filter_map(|l| l.split("/>").next())
+            .find(|l| {
+                let l = l.to_uppercase();
+                l.contains(&format!("STROKE=\"{colour}\"")) && l.contains("STROKE-WIDTH=\"3\"")
+            })
+            .and_then(|l| l.split("points=\"").nth(1)?.split('"').next())
+            .map(|p| p.split_whitespace().count())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_week_still_in_progress_is_drawn_apart_and_named_in_the_legend() {
+        let def = chart("line", "\"weekly_registrations\", \"weekly_logins\"");
+        // Registrations fall in the last week only because it is three days old.
+        let values = [
+            Some(900.0),
+            Some(950.0),
+            Some(1_000.0),
+            Some(980.0),
+            Some(310.0),
+        ];
+        let partial = [
+            partial_last_week("registrations", &values),
+            partial_last_week("logins", &[Some(5.0); 5]),
+        ];
+        let svg = render_svg(&def, &partial, &[], Size::DESKTOP);
+        assert!(
+            svg.contains("last week incomplete (data as of 2022-11-02)"),
+            "the legend says which period and as of when: {svg}"
+        );
+        assert_eq!(hollow_dots(&svg, "#1F6FB4"), 1, "{svg}");
+        assert_eq!(
+            solid_line_points(&svg, "#1F6FB4"),
+            4,
+            "the solid line stops at the last complete week: {svg}"
+        );
+        assert_eq!(
+            svg.matches("stroke=\"#1F6FB4\" stroke-width=\"3\"").count()
+                + svg
+                    .matches("stroke=\"#1F6FB4\" stroke-width=\"2\" points")
+                    .count(),
+            1,
+            "no line runs to the hollow dot: {svg}"
+        );
+        assert!(
+            svg.contains("data-points=\"10\""),
+            "the point is still plotted"
+        );
+        // On a phone the note is shortened to fit, never dropped.
+        let phone = render_svg(&def, &partial, &[], Size::PHONE);
+        assert!(
+            phone.contains("incomplete") && phone.contains("2022-11-02"),
+            "{phone}"
+        );
+
+        let whole = [series("registrations", &values)];
+        let svg = render_svg(&def, &whole, &[], Size::DESKTOP);
+        assert!(!svg.contains("incomplete"), "complete weeks get no note");
+        assert_eq!(hollow_dots(&svg, "#1F6FB4"), 0);
+        assert_eq!(solid_line_points(&svg, "#1F6FB4"), 5);
+    }
+
+    #[test]
+    fn an_incomplete_bar_or_stack_is_pale_and_noted() {
+        let new = partial_last_week("new", &[Some(40.0), Some(42.0), Some(12.0)]);
+        let svg = render_svg(
+            &chart("bars", "\"servers_new\""),
+            &[new],
+            &[],
+            Size::DESKTOP,
+        );
+        assert!(svg.contains("last week incomplete"), "{svg}");
+        assert_eq!(
+            svg.matches("opacity=\"0.25\" fill=\"#1F6FB4\"").count(),
+            1,
+            "one pale bar: {svg}"
+        );
+        let a = partial_last_week("mastodon", &[Some(5.0), Some(6.0), Some(6.5)]);
+        let b = partial_last_week("misskey", &[Some(1.0), Some(2.0), Some(2.1)]);
+        let svg = render_svg(
+            &chart("stacked-area", "\"servers_up\", \"servers_known\""),
+            &[a, b],
+            &[],
+            Size::DESKTOP,
+        );
+        assert!(svg.contains("last week incomplete"), "{svg}");
+        assert_eq!(
+            svg.matches("<polygon").count(),
+            4,
+            "solid and pale bands: {svg}"
+        );
+    }
+
+    /// The x axis' date labels of `svg`: each one's x and text.
+    fn date_labels(svg: &str) -> Vec<(f64, NaiveDate)> {
+        svg.split("<text ")
+            .skip(1)
+            .filter_map(|t| {
+                let x = t.split("x=\"").nth(1)?.split('"').next()?.parse().ok()?;
+                let text = t.split('>').nth(1)?.split("</text").next()?.trim();
+                Some((x, NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?))
+            })
+            .collect()
+    }
+
+    /// Asserts the labels are in order and at least `room` apart (a label is about 75 units
+    /// wide at the desktop's text size, 85 at the phone's).
+    fn assert_apart(labels: &[(f64, NaiveDate)], room: f64) {
+        for pair in labels.windows(2) {
+            assert!(pair[0].1 < pair[1].1, "{labels:?}");
+            assert!(
+                pair[1].0 - pair[0].0 >= room,
+                "overlapping labels: {labels:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_wide_chart_names_enough_dates_and_a_narrow_one_fewer_without_overlap() {
+        let def = chart("line", "\"servers_up\"");
+        // A quarter (13 weeks) used to get two labels, a year four.
+        for (n, least) in [(13, 5), (53, 5)] {
+            let s = [weeks(n)];
+            let desktop = date_labels(&render_svg(&def, &s, &[], Size::DESKTOP));
+            let phone = date_labels(&render_svg(&def, &s, &[], Size::PHONE));
+            assert!(desktop.len() >= least, "{n} weeks, desktop: {desktop:?}");
+            assert!(desktop.len() <= 10, "{n} weeks, desktop: {desktop:?}");
+            assert_apart(&desktop, 80.0);
+            assert!(
+                phone.len() >= 2 && phone.len() < desktop.len(),
+                "{n} weeks, phone: {phone:?}"
+            );
+            assert_apart(&phone, 90.0);
+        }
+        // Labels fall on calendar steps: a year's on month starts, a quarter's on Mondays.
+        let year = date_labels(&render_svg(&def, &[weeks(53)], &[], Size::DESKTOP));
+        assert!(year.iter().all(|(_, d)| d.day() == 1), "{year:?}");
+        let quarter = date_labels(&render_svg(&def, &[weeks(13)], &[], Size::DESKTOP));
+        assert!(
+            quarter
+                .iter()
+                .all(|(_, d)| d.weekday() == chrono::Weekday::Mon),
+            "{quarter:?}"
+        );
+        // A wider drawing gets more, a one-point chart still one.
+        let wide = date_labels(&render_svg(&def, &[weeks(53)], &[], Size::for_width(1440)));
+        assert!(wide.len() > year.len(), "{wide:?}");
+        let one = date_labels(&render_svg(&def, &[weeks(1)], &[], Size::DESKTOP));
+        assert!(!one.is_empty(), "{one:?}");
     }
 
     #[test]

@@ -172,6 +172,32 @@ pub struct Point {
     pub value: Option<f64>,
     /// How many servers the figure rests on.
     pub servers_reporting: u64,
+    /// Whether the data reaches the end of the period. `false` for the period still in progress
+    /// at the last crawled day (the current week or month): its flows count only part of the
+    /// period, so it must not be read as a drop (see "Incomplete periods" in
+    /// `docs/METHODOLOGY.md`). Charts draw such a point apart; CSV and JSON carry this flag.
+    pub complete: bool,
+    /// The last day the figure's data covers: the period's last day when `complete`, else the
+    /// last crawled day. Charts name it in their "incomplete" note.
+    #[serde(skip)]
+    pub as_of_day: NaiveDate,
+}
+
+/// Whether a period starting at `date` is complete when its data is taken at `as_of` (storage's
+/// [`fedicensus_storage::SeriesPoint::as_of`]: the end, exclusive, of the last day covered), and
+/// the last day it covers.
+pub fn completeness(
+    granularity: Granularity,
+    date: NaiveDate,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> (bool, NaiveDate) {
+    let end = granularity.next(date);
+    // `as_of` is a midnight: the day before it is the last one covered.
+    let covered_to = as_of.date_naive().pred_opt().unwrap_or(date);
+    (
+        as_of.date_naive() >= end,
+        covered_to.min(end - Duration::days(1)),
+    )
 }
 
 /// A named line on a chart.
@@ -224,6 +250,31 @@ mod tests {
             Granularity::Month.periods(d("2022-10-27"), d("2022-12-01")),
             [d("2022-10-01"), d("2022-11-01"), d("2022-12-01")]
         );
+    }
+
+    fn midnight(s: &str) -> chrono::DateTime<chrono::Utc> {
+        d(s).and_time(chrono::NaiveTime::MIN).and_utc()
+    }
+
+    #[test]
+    fn a_period_is_complete_only_when_its_data_reaches_its_end() {
+        // Crawled up to Wednesday 2022-11-23: that week (from Monday 21) is in progress.
+        assert_eq!(
+            completeness(Granularity::Week, d("2022-11-21"), midnight("2022-11-24")),
+            (false, d("2022-11-23"))
+        );
+        // The week before ended on Sunday 20: complete, as of its last day.
+        assert_eq!(
+            completeness(Granularity::Week, d("2022-11-14"), midnight("2022-11-21")),
+            (true, d("2022-11-20"))
+        );
+        assert_eq!(
+            completeness(Granularity::Month, d("2022-11-01"), midnight("2022-11-21")),
+            (false, d("2022-11-20"))
+        );
+        assert!(completeness(Granularity::Month, d("2022-11-01"), midnight("2022-12-01")).0);
+        // A day taken at its own end is whole.
+        assert!(completeness(Granularity::Day, d("2022-11-23"), midnight("2022-11-24")).0);
     }
 
     #[test]

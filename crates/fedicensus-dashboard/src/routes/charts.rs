@@ -1,5 +1,6 @@
 //! A chart's image and data: `/api/v1/charts/{id}/{svg|png|csv|json}`. The formats are computed
-//! from the same series, so the CSV and JSON are exactly the plotted points.
+//! from the same series, so the CSV and JSON are exactly the plotted points, each with whether
+//! its period is complete (`complete`: the chart draws an incomplete one apart).
 
 use super::{chart_request, request_query, Params};
 use crate::charts::ChartDef;
@@ -69,9 +70,17 @@ pub fn to_json(c: &Computed<'_>) -> Value {
     })
 }
 
-/// The chart's points as CSV, one row per series and date.
+/// The chart's points as CSV, one row per series and date; `complete` is `false` for a period
+/// still in progress at the last crawled day.
 pub fn to_csv(c: &Computed<'_>) -> Result<String> {
-    let mut doc = CsvDoc::new(&["series", "metric", "date", "value", "servers_reporting"])?;
+    let mut doc = CsvDoc::new(&[
+        "series",
+        "metric",
+        "date",
+        "value",
+        "servers_reporting",
+        "complete",
+    ])?;
     for s in &c.series {
         for p in &s.points {
             doc.row(&[
@@ -80,6 +89,7 @@ pub fn to_csv(c: &Computed<'_>) -> Result<String> {
                 Cell::number(p.date),
                 Cell::opt_number(p.value),
                 Cell::number(p.servers_reporting),
+                Cell::number(p.complete),
             ])?;
         }
     }

@@ -4,6 +4,7 @@
 mod browser;
 mod cache;
 mod grafana;
+mod incomplete;
 mod last_crawl;
 mod phone;
 mod png;
