@@ -146,5 +146,53 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         observations["rows"].as_u64().unwrap_or(0) > 10_000,
         "{manifest}"
     );
+
+    // One server's history: the same visits as that server's rows of observations.csv, with
+    // their sources and flags.
+    let mut visits: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut all = csv::Reader::from_path(export.join("observations.csv")).expect("readable");
+    for record in all.records() {
+        let record = record.expect("a CSV record");
+        visits
+            .entry(record[1].to_owned())
+            .or_default()
+            .push(record[0].to_owned());
+    }
+    let (domain, ids) = visits
+        .iter()
+        .max_by_key(|(_, ids)| ids.len())
+        .expect("servers were exported");
+    let one = dir.join("one");
+    let out = fedicensus()
+        .args(["export", "--what", "server", "--server", domain, "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&one)
+        .output()
+        .expect("export runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let history = one.join(format!("server-{domain}.csv"));
+    let mut history = csv::Reader::from_path(&history).expect("the history was written");
+    assert_eq!(
+        history.headers().expect("a header").get(21),
+        Some("measurements")
+    );
+    let exported: Vec<String> = history
+        .records()
+        .map(|r| r.expect("a CSV record")[0].to_owned())
+        .collect();
+    assert_eq!(
+        &exported, ids,
+        "{domain}: the same visits, in the same order"
+    );
+    let manifest = std::fs::read_to_string(one.join("manifest.json")).expect("a manifest");
+    assert!(
+        manifest.contains(&format!("server-{domain}.csv")),
+        "{manifest}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
-use fedicensus_core::Software;
+use fedicensus_core::{Host, Software};
 use fedicensus_storage::{
     Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
 };
@@ -33,7 +33,10 @@ pub enum What {
     Activity,
     /// Every peer edge (who listed whom, first and last seen).
     Peers,
-    /// All of the above.
+    /// One server's every visit, with each number as each source reported it and its quality
+    /// flags (`--server HOST`; not part of `all`).
+    Server,
+    /// All of the above except `server`.
     All,
 }
 
@@ -69,6 +72,9 @@ impl From<Format> for ExportFormat {
   fedicensus export --db census.db --out snap/ --what snapshot --at 2022-11-27
   fedicensus export --db census.db --out parquet/ --format parquet
       Everything, as .parquet files (same names and columns as the CSV, typed).
+  fedicensus export --db census.db --out one/ --what server --server mastodon.social
+      One server's history (server-mastodon.social.csv): every visit, every number with its
+      source, quality flags.
 
 Exit codes: 0 written; 1 it could not run; 2 bad arguments.")]
 pub struct Args {
@@ -105,6 +111,29 @@ pub struct Args {
     /// The date of the snapshot (YYYY-MM-DD); default: --to.
     #[arg(long, value_parser = parse_date, value_name = "DATE")]
     at: Option<NaiveDate>,
+    /// The server of `--what server` (its domain, in any form: Unicode, punycode, a URL).
+    #[arg(long, value_parser = parse_server, value_name = "HOST")]
+    server: Option<Host>,
+}
+
+/// A server name as the crawler normalises it (Unicode or punycode, a URL); a name that is
+/// already in stored form is taken as it is, so that servers of a simulated world (`.example`,
+/// outside the Public Suffix List) can be asked for too: the database says whether it knows it.
+fn parse_server(text: &str) -> Result<Host, String> {
+    Host::parse(text).or_else(|e| {
+        let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
+        let stored_form = !name.is_empty()
+            && name.contains('.')
+            && name.parse::<std::net::IpAddr>().is_err()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        if stored_form {
+            Ok(Host::from_normalised(name))
+        } else {
+            Err(format!("`{text}` is not a server name: {e}"))
+        }
+    })
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
@@ -146,7 +175,16 @@ pub fn run(args: Args) -> Result<()> {
             ));
         }
     }
-    let wants = |w: What| args.what == w || args.what == What::All;
+    let wants = |w: What| args.what == w || (args.what == What::All && w != What::Server);
+    match (args.what, &args.server) {
+        (What::Server, None) => usage_error(
+            "--what server needs --server HOST: the server whose history to write".into(),
+        ),
+        (what, Some(_)) if what != What::Server => {
+            usage_error("--server names the server of --what server: use them together".into())
+        }
+        _ => {}
+    }
     if args.at.is_some() && !wants(What::Snapshot) {
         usage_error("--at is the date of a snapshot: use it with --what snapshot or all".into());
     }
@@ -183,9 +221,14 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
+    let mut exports = Vec::new();
+    if let (What::Server, Some(host)) = (args.what, &args.server) {
+        // A history has no range: it is every visit ever made.
+        exports.push(Export::ServerHistory(host.clone()));
+        return write_all(storage, args, &exports).await;
+    }
     let (from, to) = range(storage, args).await?;
     let wants = |w: What| args.what == w || args.what == What::All;
-    let mut exports = Vec::new();
     if wants(What::Series) {
         let metrics = if args.metrics.is_empty() {
             SeriesMetric::ALL.to_vec()
@@ -221,11 +264,17 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
     if wants(What::Peers) {
         exports.push(Export::PeerEdges);
     }
+    write_all(storage, args, &exports).await
+}
+
+/// Writes `exports` into the output directory, each under a temporary name renamed when
+/// complete, then the manifest.
+async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result<Manifest> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating the output directory {}", args.out.display()))?;
     let format = ExportFormat::from(args.format);
     let mut files = Vec::new();
-    for what in &exports {
+    for what in exports {
         let name = what.file_name_as(format);
         let path = args.out.join(&name);
         // Written under a temporary name and renamed when complete, so that an export killed
@@ -234,10 +283,16 @@ async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
         let file = std::fs::File::create(&partial)
             .with_context(|| format!("creating {}", partial.display()))?;
         let mut writer = BufWriter::new(file);
-        let exported = storage
-            .export(what, format, &mut writer)
-            .await
-            .with_context(|| format!("exporting {name}"))?;
+        let exported = match storage.export(what, format, &mut writer).await {
+            Ok(exported) => exported,
+            Err(e) => {
+                // A refused or failed export leaves nothing behind (a kill still can: the
+                // partial file's name says what it is).
+                drop(writer);
+                let _ = std::fs::remove_file(&partial);
+                return Err(anyhow::Error::new(e).context(format!("exporting {name}")));
+            }
+        };
         let file = writer
             .into_inner()
             .map_err(|e| e.into_error())

@@ -27,9 +27,11 @@ use crate::db::{Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
-use crate::snapshot::{EdgeRow, ObservationRow, EDGES_SQL, OBSERVATION_COLUMNS};
+use crate::servers::ServerStatus;
+use crate::snapshot::{EdgeRow, ObservationRow, ServerHistory, EDGES_SQL, OBSERVATION_COLUMNS};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use csv_file::CsvOut;
+use fedicensus_core::Host;
 use parquet_file::{ParquetOut, ROW_GROUP_ROWS};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -51,6 +53,10 @@ pub enum Export {
     Activity { from: NaiveDate, to: NaiveDate },
     /// Every peer edge between listable servers.
     PeerEdges,
+    /// Every visit of one listable server, with every number as each source reported it and
+    /// the quality flags (the file an operator or a researcher asks for when one server's
+    /// figures look wrong).
+    ServerHistory(Host),
 }
 
 impl Export {
@@ -82,6 +88,8 @@ impl Export {
             Export::Observations { .. } => "observations".into(),
             Export::Activity { .. } => "activity".into(),
             Export::PeerEdges => "peer_edges".into(),
+            // A stored domain is normalised: lowercase letters, digits, `-` and `.` only.
+            Export::ServerHistory(host) => format!("server-{}", host.as_str()),
         }
     }
 
@@ -93,6 +101,7 @@ impl Export {
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
             Export::PeerEdges => PEER_EDGES_COLUMNS,
+            Export::ServerHistory(_) => SERVER_HISTORY_COLUMNS,
         }
     }
 
@@ -107,7 +116,7 @@ impl Export {
             Export::Series(q) => Some((q.from, q.to)),
             Export::Snapshot(date) => Some((*date, *date)),
             Export::Observations { from, to } | Export::Activity { from, to } => Some((*from, *to)),
-            Export::PeerEdges => None,
+            Export::PeerEdges | Export::ServerHistory(_) => None,
         }
     }
 }
@@ -205,6 +214,36 @@ const PEER_EDGES_COLUMNS: &[Column] = &[
     required("last_seen", Kind::Instant),
 ];
 
+const SERVER_HISTORY_COLUMNS: &[Column] = &[
+    required("observation_id", Kind::Integer),
+    required("domain", Kind::ServerText),
+    required("observed_at", Kind::Instant),
+    required("outcome", Kind::Text),
+    required("duration_ms", Kind::Integer),
+    nullable("nodeinfo_version", Kind::ServerText),
+    nullable("software_raw_name", Kind::ServerText),
+    nullable("software_raw_version", Kind::ServerText),
+    nullable("software", Kind::ServerText),
+    nullable("software_version", Kind::ServerText),
+    nullable("open_registrations", Kind::Boolean),
+    required("private", Kind::Boolean),
+    required("noindex", Kind::Boolean),
+    required("limited_federation", Kind::Boolean),
+    required("peers_hidden", Kind::Boolean),
+    nullable("moved_to", Kind::ServerText),
+    nullable("peer_count", Kind::Integer),
+    nullable("users_total", Kind::Integer),
+    nullable("users_active_month", Kind::Integer),
+    nullable("local_posts", Kind::Integer),
+    nullable("crawl_run", Kind::Integer),
+    // Every number as reported, `metric/source=value` separated by spaces
+    // (`users_total/nodeinfo=120 users_total/instance_v1=121`): names are ours, not the server's.
+    // Empty (null) when the visit reported none.
+    nullable("measurements", Kind::Text),
+    // Quality flags, `kind/metric: reason` separated by `; ` (reasons are ours); empty when none.
+    nullable("quality_flags", Kind::Text),
+];
+
 /// One exported file, as listed in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportedFile {
@@ -272,8 +311,9 @@ struct ActivityExportRow {
     reported_at: DateTime<Utc>,
 }
 
-/// SQL condition: the server aliased `s` may be named (not opted out, and its latest visit was
-/// neither private nor noindex). `s` is one of our own fixed aliases.
+/// SQL condition: the server aliased `s` may be named (not opted out, and its latest successful
+/// visit was neither private nor noindex: a failed visit reports no flags, so a private server
+/// that is down stays private). The same rule as the snapshot's and [`history_is_listable`]. `s` is one of our own fixed aliases.
 ///
 /// The servers that may not be named are found once, by a subquery that does not depend on the
 /// row (the database evaluates it once per statement and looks every row's server up in it),
@@ -284,7 +324,8 @@ fn listable(s: &str) -> String {
         "{s}.id NOT IN (SELECT u.id FROM servers u WHERE u.status = 'opted_out' OR EXISTS \
          (SELECT 1 FROM observations p WHERE p.server_id = u.id \
           AND (p.flag_private OR p.flag_noindex) \
-          AND p.observed_at = (SELECT MAX(observed_at) FROM observations WHERE server_id = u.id)))"
+          AND p.observed_at = (SELECT MAX(observed_at) FROM observations \
+          WHERE server_id = u.id AND outcome = 'ok')))"
     )
 }
 
@@ -449,9 +490,80 @@ impl Storage {
                     })
                     .await??;
             }
+            Export::ServerHistory(host) => {
+                // One server's visits are bounded (four a day for years is thousands of rows):
+                // read whole, through the same history the dashboard shows.
+                let history = self.server_history(host).await?;
+                if !history_is_listable(&history) {
+                    return Err(Error::InvalidQuery(format!(
+                        "{host} asked not to be listed (opted out, or its latest visit was \
+                         private or noindex): it counts in aggregates but is not exported on its own"
+                    )));
+                }
+                for o in &history.observations {
+                    let measurements = o
+                        .measurements
+                        .iter()
+                        .map(|(metric, source, value)| format!("{metric}/{source}={value}"))
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let flags = o
+                        .quality_flags
+                        .iter()
+                        .map(|(kind, metric, reason)| format!("{kind}/{metric}: {reason}"))
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    out.row(&[
+                        Cell::Integer(o.id),
+                        Cell::Text(history.host.as_str()),
+                        Cell::Instant(o.observed_at),
+                        Cell::Text(&o.outcome),
+                        Cell::unsigned(o.duration_ms),
+                        Cell::or_null(o.nodeinfo_version.as_deref(), Cell::Text),
+                        Cell::or_null(o.software_raw_name.as_deref(), Cell::Text),
+                        Cell::or_null(o.software_raw_version.as_deref(), Cell::Text),
+                        Cell::or_null(o.software_family.as_deref(), Cell::Text),
+                        Cell::or_null(o.software_version.as_deref(), Cell::Text),
+                        Cell::or_null(o.open_registrations, Cell::Boolean),
+                        Cell::Boolean(o.private),
+                        Cell::Boolean(o.noindex),
+                        Cell::Boolean(o.limited_federation),
+                        Cell::Boolean(o.peers_hidden),
+                        Cell::or_null(o.moved_to.as_deref(), Cell::Text),
+                        Cell::or_null(o.peer_count, Cell::unsigned),
+                        Cell::or_null(o.users_total, Cell::unsigned),
+                        Cell::or_null(o.users_active_month, Cell::unsigned),
+                        Cell::or_null(o.local_posts, Cell::unsigned),
+                        Cell::or_null(o.crawl_run, Cell::Integer),
+                        text_or_null(&measurements),
+                        text_or_null(&flags),
+                    ])?;
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// A text cell, null when empty (so Parquet has a null where CSV has an empty cell, never "").
+fn text_or_null(text: &str) -> Cell<'_> {
+    if text.is_empty() {
+        Cell::Null
+    } else {
+        Cell::Text(text)
+    }
+}
+
+/// Whether a server may be named on its own: the rule of [`listable`], applied to a history
+/// (not opted out, and its latest successful visit was neither private nor noindex).
+pub fn history_is_listable(history: &ServerHistory) -> bool {
+    history.status != ServerStatus::OptedOut
+        && !history
+            .observations
+            .iter()
+            .rev()
+            .find(|o| o.outcome == "ok")
+            .is_some_and(|o| o.private || o.noindex)
 }
 #[cfg(test)]
 mod tests {

@@ -15,7 +15,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use fedicensus_core::Host;
-use fedicensus_storage::{ServerHistory, ServerSnapshot, ServerStatus};
+use fedicensus_storage::{
+    history_is_listable, Export, ExportFormat, ServerHistory, ServerSnapshot, ServerStatus,
+};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -220,14 +222,7 @@ pub async fn history(state: &AppState, host: &str) -> Result<ServerHistory> {
         Err(fedicensus_storage::Error::UnknownServer { .. }) => return Err(not_found()),
         other => other?,
     };
-    let hidden = history.status == ServerStatus::OptedOut
-        || history
-            .observations
-            .iter()
-            .rev()
-            .find(|o| o.outcome == "ok")
-            .is_some_and(|o| o.private || o.noindex);
-    if hidden {
+    if !history_is_listable(&history) {
         return Err(not_found());
     }
     Ok(history)
@@ -268,44 +263,21 @@ pub async fn server(
     })))
 }
 
-/// `GET /api/v1/servers/{host}/history.csv`: one row per visit.
+/// `GET /api/v1/servers/{host}/history.csv`: one row per visit, every number with its source,
+/// the quality flags: the same file as `fedicensus export --what server` (one definition, in
+/// storage).
 pub async fn server_csv(
     State(state): State<AppState>,
     Path(host): Path<String>,
 ) -> Result<Response> {
     let h = history(&state, &host).await?;
-    let mut doc = CsvDoc::new(&[
-        "domain",
-        "observed_at",
-        "outcome",
-        "software",
-        "software_raw_name",
-        "software_version",
-        "users_total",
-        "users_active_month",
-        "local_posts",
-        "quality_flags",
-    ])?;
-    for o in &h.observations {
-        let flags: Vec<&str> = o.quality_flags.iter().map(|(k, _, _)| k.as_str()).collect();
-        let flags = flags.join(" ");
-        doc.row(&[
-            Cell::text(h.host.as_str()),
-            Cell::number(o.observed_at.to_rfc3339()),
-            Cell::text(&o.outcome),
-            Cell::opt_text(o.software_family.as_deref()),
-            Cell::opt_text(o.software_raw_name.as_deref()),
-            Cell::opt_text(o.software_raw_version.as_deref()),
-            Cell::opt_number(o.users_total),
-            Cell::opt_number(o.users_active_month),
-            Cell::opt_number(o.local_posts),
-            Cell::text(&flags),
-        ])?;
-    }
-    Ok(csv_response(
-        doc.finish()?,
-        &format!("{}_history", h.host.as_str()),
-    ))
+    let what = Export::ServerHistory(h.host);
+    let mut body = Vec::new();
+    state.storage.export_csv(&what, &mut body).await?;
+    let body = String::from_utf8(body)
+        .map_err(|e| Error::Internal(format!("a CSV export that is not UTF-8: {e}")))?;
+    let name = what.file_name_as(ExportFormat::Csv);
+    Ok(csv_response(body, name.trim_end_matches(".csv")))
 }
 
 /// `GET /api/v1/annotations?from=&to=`.

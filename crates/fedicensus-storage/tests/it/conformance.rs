@@ -7,8 +7,11 @@ use fedicensus_storage::{
     Export, Granularity, Manifest, QualityKind, RunStart, Series, SeriesMetric, SeriesQuery,
     ServerStatus, Storage,
 };
+use std::collections::HashMap;
 
 crate::conformance!(
+    a_servers_history_export_holds_every_visit_with_each_number_by_source,
+    a_private_server_stays_unlisted_when_its_latest_visit_failed,
     recording_the_same_observation_twice_stores_it_once,
     every_number_is_stored_with_its_source_and_run,
     a_server_that_dies_later_still_counts_on_earlier_dates,
@@ -120,6 +123,134 @@ async fn every_number_is_stored_with_its_source_and_run(s: Storage) -> anyhow::R
         .contains(&("users_active_month".into(), "instance_v2".into(), 33)));
     assert_eq!(stored.software_family.as_deref(), Some("mastodon"));
     assert_eq!(stored.observed_at, day(11, 1));
+    Ok(())
+}
+
+async fn a_servers_history_export_holds_every_visit_with_each_number_by_source(
+    s: Storage,
+) -> anyhow::Result<()> {
+    let mut first = ok("a.example", day(11, 1), Software::Mastodon, 100, Some(40));
+    first.measurements.push(fedicensus_core::Measurement {
+        metric: Metric::UsersTotal,
+        source: fedicensus_core::Source::InstanceV1,
+        value: 101,
+    });
+    s.record_observation(&first, None).await?;
+    s.record_observation(&failed("a.example", day(11, 2)), None)
+        .await?;
+    // More monthly actives than users: flagged.
+    let flagged = ok("a.example", day(11, 3), Software::Mastodon, 100, Some(500));
+    s.record_observation(&flagged, None).await?;
+    let mut private = ok("p.example", day(11, 1), Software::Pleroma, 1, Some(1));
+    private.flags.private = true;
+    s.record_observation(&private, None).await?;
+
+    let what = Export::ServerHistory(host("a.example"));
+    assert_eq!(what.file_name(), "server-a.example.csv");
+    assert_eq!(what.range(), None);
+    let mut buffer = Vec::new();
+    let file = s.export_csv(&what, &mut buffer).await?;
+    assert_eq!(file.rows, 3, "every visit, the failed one too");
+    let text = String::from_utf8(buffer)?;
+    let mut csv = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = csv.headers()?.iter().map(str::to_owned).collect();
+    assert_eq!(header, what.column_names());
+    let rows: Vec<HashMap<String, String>> = csv
+        .records()
+        .map(|r| {
+            r.map(|r| {
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    assert_eq!(rows[0]["observed_at"], "2022-11-01T12:00:00Z");
+    assert_eq!(rows[0]["outcome"], "ok");
+    assert_eq!(
+        rows[0]["measurements"],
+        "local_posts/nodeinfo=1000 users_active_month/nodeinfo=40 users_total/instance_v1=101 \
+         users_total/nodeinfo=100"
+    );
+    assert_eq!(rows[0]["quality_flags"], "");
+    assert_eq!(rows[0]["private"], "false");
+    assert_eq!(rows[1]["outcome"], "timeout");
+    assert_eq!(rows[1]["users_total"], "", "a failed visit reports nothing");
+    assert_eq!(rows[1]["measurements"], "");
+    assert!(
+        rows[2]["quality_flags"].starts_with("active_exceeds_total/users_active_month: "),
+        "{:?}",
+        rows[2]["quality_flags"]
+    );
+    let ids: Vec<i64> = rows
+        .iter()
+        .map(|r| r["observation_id"].parse())
+        .collect::<Result<_, _>>()?;
+    let history = s.server_history(&host("a.example")).await?;
+    let stored: Vec<i64> = history.observations.iter().map(|o| o.id).collect();
+    assert_eq!(
+        ids, stored,
+        "the ids that trace each row to its observation"
+    );
+
+    let mut buffer = Vec::new();
+    let refused = s
+        .export_csv(&Export::ServerHistory(host("p.example")), &mut buffer)
+        .await;
+    assert!(
+        matches!(&refused, Err(fedicensus_storage::Error::InvalidQuery(m)) if m.contains("not to be listed")),
+        "a private server is not exported on its own: {refused:?}"
+    );
+    let unknown = s
+        .export_csv(
+            &Export::ServerHistory(host("nobody.example")),
+            &mut Vec::new(),
+        )
+        .await;
+    assert!(matches!(
+        unknown,
+        Err(fedicensus_storage::Error::UnknownServer { .. })
+    ));
+    Ok(())
+}
+
+async fn a_private_server_stays_unlisted_when_its_latest_visit_failed(
+    s: Storage,
+) -> anyhow::Result<()> {
+    // A failed visit reports no privacy flag: it must not make a private server listable.
+    let mut private = ok("p.example", day(11, 1), Software::Pleroma, 1, Some(1));
+    private.flags.private = true;
+    s.record_observation(&private, None).await?;
+    s.record_observation(&failed("p.example", day(11, 2)), None)
+        .await?;
+    s.record_observation(
+        &ok("a.example", day(11, 1), Software::Mastodon, 5, None),
+        None,
+    )
+    .await?;
+    let mut observations = Vec::new();
+    let file = s
+        .export_csv(
+            &Export::Observations {
+                from: date(11, 1),
+                to: date(11, 3),
+            },
+            &mut observations,
+        )
+        .await?;
+    let text = String::from_utf8(observations)?;
+    assert_eq!(file.rows, 1, "{text}");
+    assert!(!text.contains("p.example"), "{text}");
+    let snapshot = s.snapshot(date(11, 3)).await?;
+    let p = snapshot
+        .iter()
+        .find(|r| r.host.as_str() == "p.example")
+        .expect("p counts in the snapshot");
+    assert!(!p.listable, "the snapshot agrees");
+    let history = s.server_history(&host("p.example")).await?;
+    assert!(!fedicensus_storage::history_is_listable(&history));
     Ok(())
 }
 

@@ -78,6 +78,8 @@ fn exports() -> Vec<Export> {
             to: date(11, 6),
         },
         Export::PeerEdges,
+        Export::ServerHistory(host("a.example")),
+        Export::ServerHistory(host("b.example")),
     ]
 }
 
@@ -108,7 +110,10 @@ fn expected_type(column: &str) -> &'static str {
         "users_total" | "users_active_month" | "local_posts" | "peer_count" | "crawl_run" => {
             "INT64?"
         }
-        "cleaned" | "up" => "BOOLEAN",
+        "cleaned" | "up" | "private" | "noindex" | "limited_federation" | "peers_hidden" => {
+            "BOOLEAN"
+        }
+        "measurements" | "quality_flags" | "moved_to" => "STRING?",
         "open_registrations" => "BOOLEAN?",
         other => panic!("a column with no expected type: {other}"),
     }
