@@ -440,7 +440,8 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     let y_label_area = (widest + 18).max(date_w / 2);
     // Dates on calendar steps (days, Mondays, month starts), as many as fit side by side: fewer
-    // on a narrow chart rather than smaller text, and never as few as two on a wide one.
+    // on a narrow chart rather than smaller text. The plot's width is worked out as plotters
+    // will lay it out (margins and the y labels' band), since the ticks are fixed before it is.
     let plot_width = root
         .dim_in_pixel()
         .0
@@ -460,11 +461,7 @@ fn draw<DB: DrawingBackend>(
             0.0..y_max,
         )
         .map_err(err)?;
-    let (plot_w, plot_h) = ctx.plotting_area().dim_in_pixel();
-    debug_assert_eq!(
-        plot_w, plot_width,
-        "the plot is as wide as its ticks assumed"
-    );
+    let (_, plot_h) = ctx.plotting_area().dim_in_pixel();
     ctx.configure_mesh()
         .x_labels(ticks.len().max(1))
         .y_labels((plot_h / Y_LABEL_EVERY + 1).clamp(3, 10) as usize)
