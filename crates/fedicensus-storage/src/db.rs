@@ -138,6 +138,26 @@ impl Storage {
         Ok(Transaction { inner })
     }
 
+    /// Starts a read-only view of one consistent state, for reads made of several statements
+    /// (an export read a page at a time): on SQLite a deferred transaction (in WAL mode a
+    /// snapshot that takes no write lock, so the crawler keeps writing), on PostgreSQL a
+    /// repeatable-read, read-only one. Dropping it ends it.
+    pub(crate) async fn begin_read(&self) -> Result<Transaction> {
+        let inner = match &self.pool {
+            Pool::Sqlite(pool) => Tx::Sqlite(
+                pool.begin_with("BEGIN DEFERRED")
+                    .await
+                    .context("starting a read")?,
+            ),
+            Pool::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await
+                    .context("starting a read")?,
+            ),
+        };
+        Ok(Transaction { inner })
+    }
+
     /// The bytes the database takes on disk (SQLite: pages in use; PostgreSQL: the database's
     /// size as the server reports it), for capacity planning.
     pub async fn size_on_disk(&self) -> Result<u64> {

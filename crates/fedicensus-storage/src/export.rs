@@ -23,17 +23,18 @@ mod csv_file;
 mod parquet_file;
 mod table;
 
-use crate::db::{Sql, Storage};
+use crate::db::{Backend, Sql, Storage, Value};
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
 use crate::servers::ServerStatus;
-use crate::snapshot::{EdgeRow, ObservationRow, ServerHistory, EDGES_SQL, OBSERVATION_COLUMNS};
+use crate::snapshot::{EdgeRow, ServerHistory, EDGES_SQL};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use csv_file::CsvOut;
 use fedicensus_core::Host;
 use parquet_file::{ParquetOut, ROW_GROUP_ROWS};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::io::Write;
 use table::{nullable, required, Cell, Column, Kind, TableSink};
 
@@ -332,8 +333,21 @@ fn listable(s: &str) -> String {
 impl Storage {
     /// Writes `what` as CSV to `writer`, streaming, and returns its manifest entry.
     pub async fn export_csv<W: Write>(&self, what: &Export, writer: W) -> Result<ExportedFile> {
+        self.export_csv_in_pages(what, OBSERVATION_PAGE_ROWS, writer)
+            .await
+    }
+
+    /// [`Storage::export_csv`] reading observations `page_rows` at a time: for tests of the
+    /// paging (a page is thousands of rows otherwise).
+    #[doc(hidden)]
+    pub async fn export_csv_in_pages<W: Write>(
+        &self,
+        what: &Export,
+        page_rows: i64,
+        writer: W,
+    ) -> Result<ExportedFile> {
         let mut out = CsvOut::new(what.file_name_as(ExportFormat::Csv), what.columns(), writer)?;
-        self.export_rows(what, &mut out).await?;
+        self.export_rows(what, page_rows, &mut out).await?;
         out.finish()
     }
 
@@ -350,7 +364,8 @@ impl Storage {
             writer,
             ROW_GROUP_ROWS,
         )?;
-        self.export_rows(what, &mut out).await?;
+        self.export_rows(what, OBSERVATION_PAGE_ROWS, &mut out)
+            .await?;
         out.finish()
     }
 
@@ -370,7 +385,12 @@ impl Storage {
 
     /// Reads the rows of `what` and hands each to `out`, one cell per column of
     /// [`Export::columns`]: the one place that says what an export holds, whatever its format.
-    async fn export_rows(&self, what: &Export, out: &mut impl TableSink) -> Result<()> {
+    async fn export_rows(
+        &self,
+        what: &Export,
+        page_rows: i64,
+        out: &mut impl TableSink,
+    ) -> Result<()> {
         match what {
             Export::Series(query) => {
                 let series = self.series(query).await?;
@@ -410,39 +430,8 @@ impl Storage {
                 }
             }
             Export::Observations { from, to } => {
-                let end = to.succ_opt().map(midnight).unwrap_or_else(|| midnight(*to));
-                let sql = Sql::new(format!(
-                    "SELECT {OBSERVATION_COLUMNS} FROM observations o \
-                     JOIN servers s ON s.id = o.server_id \
-                     WHERE o.observed_at >= $1 AND o.observed_at < $2 AND {} \
-                     ORDER BY o.observed_at, s.domain",
-                    listable("s")
-                ))
-                .bind(midnight(*from))
-                .bind(end);
-                let mut conn = self.acquire().await?;
-                conn.conn()
-                    .for_each::<ObservationRow, Error>(sql, "exporting observations", |o| {
-                        out.row(&[
-                            Cell::Integer(o.id),
-                            Cell::Text(&o.domain),
-                            Cell::Instant(o.observed_at),
-                            Cell::Text(&o.outcome),
-                            Cell::count(o.duration_ms),
-                            Cell::or_null(o.nodeinfo_version.as_deref(), Cell::Text),
-                            Cell::or_null(o.software_raw_name.as_deref(), Cell::Text),
-                            Cell::or_null(o.software_raw_version.as_deref(), Cell::Text),
-                            Cell::or_null(o.software_family.as_deref(), Cell::Text),
-                            Cell::or_null(o.software_version.as_deref(), Cell::Text),
-                            Cell::or_null(o.open_registrations, Cell::Boolean),
-                            Cell::or_null(o.users_total, Cell::count),
-                            Cell::or_null(o.users_active_month, Cell::count),
-                            Cell::or_null(o.local_posts, Cell::count),
-                            Cell::or_null(o.peer_count, Cell::count),
-                            Cell::or_null(o.crawl_run_id, Cell::Integer),
-                        ])
-                    })
-                    .await??;
+                self.export_observations(*from, *to, page_rows.max(1), out)
+                    .await?;
             }
             Export::Activity { from, to } => {
                 let end = to.succ_opt().map(midnight).unwrap_or_else(|| midnight(*to));
@@ -543,6 +532,217 @@ impl Storage {
         }
         Ok(())
     }
+}
+
+impl Storage {
+    /// Every visit of listable servers in `from..=to`, ordered by time then domain, read
+    /// `page_rows` at a time ([`OBSERVATION_PAGE_ROWS`] but in tests) inside one read-only
+    /// snapshot.
+    ///
+    /// Each page comes back as one JSON array built by the database (`json_group_array` on
+    /// SQLite, `json_agg` on PostgreSQL) and is parsed in place, instead of one driver row per
+    /// visit: fetching a row through sqlx costs several microseconds (a hop from SQLite's
+    /// worker thread and an owned copy of every value), the export's main cost before. Pages
+    /// follow each other by the last (time, domain) written, so each starts with an index probe;
+    /// the servers that may not be named are found once, not per page. Memory is one page.
+    async fn export_observations(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+        page_rows: i64,
+        out: &mut impl TableSink,
+    ) -> Result<()> {
+        let end = to.succ_opt().map(midnight).unwrap_or_else(|| midnight(to));
+        let mut tx = self.begin_read().await?;
+        let mut conn = tx.conn();
+        let backend = conn.backend();
+        #[derive(sqlx::FromRow)]
+        struct Id {
+            id: i64,
+        }
+        let unlisted: Vec<i64> = conn
+            .fetch_all::<Id>(
+                Sql::new(format!(
+                    "SELECT s.id AS id FROM servers s WHERE NOT ({})",
+                    listable("s")
+                )),
+                "finding the servers that may not be named",
+            )
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let unlisted = serde_json::to_string(&unlisted)
+            .map_err(|e| Error::InvalidQuery(format!("listing unlisted servers: {e}")))?;
+        let sql = observation_page_sql(backend);
+        // Where the next page starts: the last row's instant (as stored: SQLite compares text)
+        // and domain; the first page starts at the range's start.
+        let mut after: (Value, String) = (midnight(from).into(), String::new());
+        let mut previous: Option<(DateTime<Utc>, String)> = None;
+        loop {
+            let page = conn
+                .fetch_one::<JsonPage>(
+                    Sql::new(sql.clone())
+                        .bind(after.0.clone())
+                        .bind(end)
+                        .bind(after.1.clone())
+                        .bind(unlisted.clone())
+                        .bind(page_rows),
+                    "exporting observations",
+                )
+                .await?;
+            let Some(text) = page.rows.filter(|_| page.n > 0) else {
+                break;
+            };
+            let rows: Vec<JsonObservation<'_>> = serde_json::from_str(&text)
+                .map_err(|e| Error::InvalidQuery(format!("reading a page of observations: {e}")))?;
+            for r in &rows {
+                out.row(&[
+                    Cell::Integer(r.0),
+                    Cell::Text(&r.1),
+                    Cell::Instant(parse_instant(&r.2)?),
+                    Cell::Text(&r.3),
+                    Cell::count(r.4),
+                    Cell::or_null(r.5.as_deref(), Cell::Text),
+                    Cell::or_null(r.6.as_deref(), Cell::Text),
+                    Cell::or_null(r.7.as_deref(), Cell::Text),
+                    Cell::or_null(r.8.as_deref(), Cell::Text),
+                    Cell::or_null(r.9.as_deref(), Cell::Text),
+                    Cell::or_null(r.10.map(|b| b.0), Cell::Boolean),
+                    Cell::or_null(r.11, Cell::count),
+                    Cell::or_null(r.12, Cell::count),
+                    Cell::or_null(r.13, Cell::count),
+                    Cell::or_null(r.14, Cell::count),
+                    Cell::or_null(r.15, Cell::Integer),
+                ])?;
+            }
+            let last = rows.last().ok_or_else(|| {
+                Error::InvalidQuery("a page of observations counted rows but held none".into())
+            })?;
+            // Each page must end past the previous one, or the export would never end.
+            let key = (parse_instant(&last.2)?, last.1.to_string());
+            if previous.as_ref().is_some_and(|p| *p >= key) {
+                return Err(Error::InvalidQuery(format!(
+                    "exporting observations: a page ended at {key:?}, not after {previous:?}"
+                )));
+            }
+            previous = Some(key);
+            after = (
+                match backend {
+                    Backend::Sqlite => last.2.to_string().into(),
+                    Backend::Postgres => parse_instant(&last.2)?.into(),
+                },
+                last.1.to_string(),
+            );
+            if page.n < page_rows {
+                break;
+            }
+        }
+        tx.commit().await
+    }
+}
+
+/// Observations in one page of an export: a few MB of JSON.
+const OBSERVATION_PAGE_ROWS: i64 = 8_192;
+
+/// One page of rows as a JSON array of arrays, and how many rows it holds.
+#[derive(sqlx::FromRow)]
+struct JsonPage {
+    rows: Option<String>,
+    n: i64,
+}
+
+/// One observation of a page, in the order of [`observation_page_sql`]'s `json_array`.
+#[derive(Deserialize)]
+struct JsonObservation<'a>(
+    i64,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    #[serde(borrow)] Cow<'a, str>,
+    i64,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    #[serde(borrow)] Option<Cow<'a, str>>,
+    Option<JsonBool>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// A boolean as a database writes it in JSON: `true`/`false` (PostgreSQL) or `1`/`0` (SQLite,
+/// which stores booleans as integers).
+#[derive(Clone, Copy)]
+struct JsonBool(bool);
+
+impl<'de> Deserialize<'de> for JsonBool {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = JsonBool;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a boolean, 0 or 1")
+            }
+            fn visit_bool<E>(self, v: bool) -> std::result::Result<JsonBool, E> {
+                Ok(JsonBool(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<JsonBool, E> {
+                Ok(JsonBool(v != 0))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<JsonBool, E> {
+                Ok(JsonBool(v != 0))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// An instant as a database writes it in JSON (RFC 3339: SQLite's stored text, PostgreSQL's
+/// `timestamptz` rendering).
+fn parse_instant(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::InvalidQuery(format!("a stored instant {text:?} is not RFC 3339: {e}")))
+}
+
+/// One page of observations after `($1, $3)` (instant, domain), before `$2`, leaving out the
+/// server ids of the JSON array `$4`, at most `$5` rows, as one JSON array in time then domain
+/// order. The lower bound `observed_at >= $1` lets the page start with a probe of the
+/// `observed_at` index; the domain breaks ties between visits at the same instant.
+fn observation_page_sql(backend: Backend) -> String {
+    let columns = "id, domain, observed_at, outcome, duration_ms, nodeinfo_version, \
+                   software_raw_name, software_raw_version, software_family, software_version, \
+                   open_registrations, users_total, users_active_month, local_posts, peer_count, \
+                   crawl_run_id";
+    let (array, aggregate, unlisted, cast) = match backend {
+        Backend::Sqlite => (
+            "json_array",
+            "json_group_array",
+            "SELECT value FROM json_each($4)",
+            "",
+        ),
+        Backend::Postgres => (
+            "json_build_array",
+            "json_agg",
+            "SELECT value::bigint FROM json_array_elements_text($4::json)",
+            "::text",
+        ),
+    };
+    format!(
+        "SELECT {aggregate}({array}({columns}) ORDER BY observed_at, domain){cast} AS rows, \
+         COUNT(*) AS n FROM (\
+         SELECT o.id, s.domain, o.observed_at, o.outcome, o.duration_ms, o.nodeinfo_version, \
+         o.software_raw_name, o.software_raw_version, o.software_family, o.software_version, \
+         o.open_registrations, o.users_total, o.users_active_month, o.local_posts, o.peer_count, \
+         o.crawl_run_id FROM observations o JOIN servers s ON s.id = o.server_id \
+         WHERE o.observed_at >= $1 AND o.observed_at < $2 \
+         AND (o.observed_at > $1 OR s.domain > $3) \
+         AND s.id NOT IN ({unlisted}) \
+         ORDER BY o.observed_at, s.domain LIMIT $5) page"
+    )
 }
 
 /// A text cell, null when empty (so Parquet has a null where CSV has an empty cell, never "").

@@ -192,7 +192,6 @@ pub struct StoredObservation {
 #[derive(sqlx::FromRow)]
 pub(crate) struct ObservationRow {
     pub(crate) id: i64,
-    pub(crate) domain: String,
     pub(crate) observed_at: DateTime<Utc>,
     pub(crate) outcome: String,
     pub(crate) duration_ms: i64,
@@ -215,7 +214,7 @@ pub(crate) struct ObservationRow {
 }
 
 pub(crate) const OBSERVATION_COLUMNS: &str =
-    "o.id, s.domain, o.observed_at, o.outcome, o.duration_ms, o.nodeinfo_version, \
+    "o.id, o.observed_at, o.outcome, o.duration_ms, o.nodeinfo_version, \
      o.software_raw_name, o.software_raw_version, o.software_family, o.software_version, \
      o.open_registrations, o.flag_private, o.flag_noindex, o.flag_limited_federation, \
      o.flag_peers_hidden, o.moved_to, o.peer_count, o.users_total, o.users_active_month, \
@@ -325,8 +324,7 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
     let mut observations: Vec<StoredObservation> = conn
         .fetch_all::<ObservationRow>(
             Sql::new(format!(
-                "SELECT {OBSERVATION_COLUMNS} FROM observations o \
-                 JOIN servers s ON s.id = o.server_id WHERE o.server_id = $1 \
+                "SELECT {OBSERVATION_COLUMNS} FROM observations o WHERE o.server_id = $1 \
                  ORDER BY o.observed_at"
             ))
             .bind(id),

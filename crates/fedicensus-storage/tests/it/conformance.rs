@@ -10,6 +10,7 @@ use fedicensus_storage::{
 use std::collections::HashMap;
 
 crate::conformance!(
+    an_observations_export_read_in_pages_of_any_size_is_the_same_file,
     a_servers_history_export_holds_every_visit_with_each_number_by_source,
     a_private_server_stays_unlisted_when_its_latest_visit_failed,
     recording_the_same_observation_twice_stores_it_once,
@@ -123,6 +124,61 @@ async fn every_number_is_stored_with_its_source_and_run(s: Storage) -> anyhow::R
         .contains(&("users_active_month".into(), "instance_v2".into(), 33)));
     assert_eq!(stored.software_family.as_deref(), Some("mastodon"));
     assert_eq!(stored.observed_at, day(11, 1));
+    Ok(())
+}
+
+async fn an_observations_export_read_in_pages_of_any_size_is_the_same_file(
+    s: Storage,
+) -> anyhow::Result<()> {
+    // Five servers visited at the same instants (ties broken by domain), one of them private,
+    // visits on both sides of the range, a failed visit among them.
+    for (i, name) in [
+        "e.example",
+        "a.example",
+        "c.example",
+        "p.example",
+        "b.example",
+    ]
+    .iter()
+    .enumerate()
+    {
+        for d in [10, 11, 12, 13] {
+            let mut o = ok(name, day(11, d), Software::Mastodon, 10 + i as u64, Some(3));
+            o.flags.private = *name == "p.example";
+            s.record_observation(&o, None).await?;
+        }
+        s.record_observation(&failed(name, day(11, 11) + Duration::hours(3)), None)
+            .await?;
+    }
+    let what = Export::Observations {
+        from: date(11, 11),
+        to: date(11, 12),
+    };
+    let mut whole = Vec::new();
+    let file = s.export_csv(&what, &mut whole).await?;
+    // 4 listable servers × (2 days + 1 failed visit).
+    assert_eq!(file.rows, 12);
+    let text = String::from_utf8(whole.clone())?;
+    let domains: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(
+        domains[..4],
+        ["a.example", "b.example", "c.example", "e.example"],
+        "time, then domain: {text}"
+    );
+    for rows in [1, 2, 3, 5, 11, 12, 13] {
+        let mut paged = Vec::new();
+        let again = s.export_csv_in_pages(&what, rows, &mut paged).await?;
+        assert_eq!(
+            String::from_utf8(paged)?,
+            text,
+            "pages of {rows} rows give the same file"
+        );
+        assert_eq!(again, file);
+    }
     Ok(())
 }
 
