@@ -70,12 +70,13 @@ pub async fn series(
     )
     .await?;
     if format == "csv" {
-        let mut doc = CsvDoc::new(&["date", "value", "servers_reporting"])?;
+        let mut doc = CsvDoc::new(&["date", "value", "servers_reporting", "complete"])?;
         for p in &s.points {
             doc.row(&[
                 Cell::number(p.date),
                 Cell::opt_number(p.value),
                 Cell::number(p.servers_reporting),
+                Cell::number(p.complete),
             ])?;
         }
         return Ok(csv_response(doc.finish()?, metric.as_str()));

@@ -341,7 +341,7 @@ async fn series_json_and_csv_give_the_same_points() -> Result<()> {
             .await?;
         assert!(csv.headers.contains("text/csv"));
         let lines: Vec<&str> = csv.body.lines().collect();
-        assert_eq!(lines[0], "date,value,servers_reporting");
+        assert_eq!(lines[0], "date,value,servers_reporting,complete");
         let points = v["points"].as_array().context("points")?;
         assert_eq!(points.len(), lines.len() - 1);
         for (p, line) in points.iter().zip(&lines[1..]) {
@@ -350,10 +350,11 @@ async fn series_json_and_csv_give_the_same_points() -> Result<()> {
                 None => String::new(),
             };
             let expected = format!(
-                "{},{},{}",
+                "{},{},{},{}",
                 p["date"].as_str().unwrap_or_default(),
                 value,
-                p["servers_reporting"]
+                p["servers_reporting"],
+                p["complete"]
             );
             assert_eq!(*line, expected, "{metric}");
         }
