@@ -147,6 +147,13 @@ async fn bench(label: &str, storage: &Storage, servers: u64, days: u64) -> anyho
          {secs:.1} s, {:.0} observations/s (target ≥ 100,000/s)",
         bulk as f64 / secs
     );
+    // As `fedicensus import` and `copy` do after their load.
+    let began = Instant::now();
+    storage.analyze().await?;
+    println!(
+        "statistics refreshed after the load (Storage::analyze): {:.1} s",
+        began.elapsed().as_secs_f64()
+    );
 
     // The overview: a year-long daily series (the data covers the first `days` of it).
     let from = start().date_naive();

@@ -158,6 +158,21 @@ impl Storage {
         Ok(Transaction { inner })
     }
 
+    /// Refreshes the planner's statistics after a bulk load (an import, a copy): PostgreSQL
+    /// plans from statistics its autovacuum gathers only later, and a freshly loaded table
+    /// planned as if empty turns the snapshot's index probes into scans (1.6 s instead of tens
+    /// of ms for 1,000 servers, measured). SQLite plans from its indexes alone here (no
+    /// `sqlite_stat1` is kept, so plans stay the tested ones): nothing to do.
+    pub async fn analyze(&self) -> Result<()> {
+        if let Pool::Postgres(pool) = &self.pool {
+            sqlx::query("ANALYZE")
+                .execute(pool)
+                .await
+                .context("refreshing the planner's statistics")?;
+        }
+        Ok(())
+    }
+
     /// The bytes the database takes on disk (SQLite: pages in use; PostgreSQL: the database's
     /// size as the server reports it), for capacity planning.
     pub async fn size_on_disk(&self) -> Result<u64> {

@@ -655,6 +655,7 @@ impl Storage {
         }
         reset_sequences(&mut tx.conn()).await?;
         tx.commit().await?;
+        self.analyze().await?;
         Ok(Moved { tables: moved })
     }
 
@@ -681,6 +682,7 @@ impl Storage {
         reset_sequences(&mut tx.conn()).await?;
         tx.commit().await?;
         source.rollback().await?;
+        target.analyze().await?;
         Ok(Moved { tables: moved })
     }
 }
