@@ -194,5 +194,50 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         manifest.contains(&format!("server-{domain}.csv")),
         "{manifest}"
     );
+
+    // Downsampling everything crawled (the demo's dates are in 2022) changes no series file,
+    // and the next export's manifest says it happened.
+    let out = fedicensus()
+        .args(["downsample", "--before", "2023-06-01", "--db"])
+        .arg(&db)
+        .output()
+        .expect("downsample runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && said.contains("visits before 2023-06-01"),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let thinned = dir.join("thinned");
+    let out = fedicensus()
+        .args(["export", "--what", "series", "--db"])
+        .arg(&db)
+        .arg("--out")
+        .arg(&thinned)
+        .output()
+        .expect("export runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(thinned.join("manifest.json")).expect("a manifest"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        manifest["downsampled"][0]["before"], "2023-06-01",
+        "{manifest}"
+    );
+    let series_files = manifest["files"].as_array().expect("a file list");
+    assert!(!series_files.is_empty());
+    for file in series_files {
+        let name = file["name"].as_str().expect("a name");
+        assert_eq!(
+            std::fs::read(thinned.join(name)).expect("exported"),
+            std::fs::read(export.join(name)).expect("exported before"),
+            "{name} changed after downsampling ({said})"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

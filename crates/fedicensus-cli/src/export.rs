@@ -303,7 +303,12 @@ async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result
             .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
         files.push(exported);
     }
-    let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files);
+    let downsampled = storage
+        .downsamplings()
+        .await
+        .context("reading which downsamplings the database has had")?;
+    let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files)
+        .with_downsamplings(downsampled);
     let path = args.out.join(MANIFEST);
     let partial = partial_path(&path);
     std::fs::write(&partial, manifest.to_json() + "\n")

@@ -6,6 +6,7 @@
 
 mod crawl;
 mod demo;
+mod downsample;
 mod export;
 mod import;
 mod network;
@@ -50,6 +51,8 @@ enum Command {
     Import(import::Args),
     /// Copy every row of one database into another, empty one (e.g. SQLite to PostgreSQL).
     Copy(import::CopyArgs),
+    /// Thin old raw observations to the visits the published figures rest on (kept raw unless run).
+    Downsample(downsample::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +76,7 @@ fn main() -> ExitCode {
         Command::ExportTables(args) => import::export_tables(args),
         Command::Import(args) => import::run(args),
         Command::Copy(args) => import::copy(args),
+        Command::Downsample(args) => downsample::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,6 +24,7 @@ mod parquet_file;
 mod table;
 
 use crate::db::{Backend, Sql, Storage, Value};
+use crate::downsample::Downsampling;
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesQuery};
@@ -267,6 +268,10 @@ pub struct Manifest {
     pub from: Option<String>,
     pub to: Option<String>,
     pub files: Vec<ExportedFile>,
+    /// The downsamplings of the raw observations, oldest first: visits before their dates were
+    /// thinned (series are unaffected; see the methodology). Absent when every visit is kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub downsampled: Vec<Downsampling>,
 }
 
 impl Manifest {
@@ -288,7 +293,14 @@ impl Manifest {
             from: from.map(|d| d.to_string()),
             to: to.map(|d| d.to_string()),
             files,
+            downsampled: Vec::new(),
         }
+    }
+
+    /// The manifest, saying which downsamplings the database has had.
+    pub fn with_downsamplings(mut self, downsampled: Vec<Downsampling>) -> Manifest {
+        self.downsampled = downsampled;
+        self
     }
 
     /// The manifest as pretty JSON.

@@ -25,6 +25,8 @@
 //! - [`series`]: time series by day, week or month, with their denominators.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
+//! - [`downsample`]: optional thinning of old raw observations to the visits every published
+//!   figure rests on, recorded for provenance.
 //! - [`annotations`]: chart markers where the world or a method changed.
 //! - [`export`]: streaming CSV and Parquet exports with a manifest.
 //! - [`transfer`]: the whole database out as table files and back in, or copied straight into
@@ -34,6 +36,7 @@
 pub mod annotations;
 pub mod bulk;
 pub mod db;
+pub mod downsample;
 pub mod error;
 pub mod export;
 pub mod methodology;
@@ -50,6 +53,7 @@ pub mod version;
 
 pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction};
+pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};
 pub use export::{
     history_is_listable, Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION,

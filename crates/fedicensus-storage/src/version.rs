@@ -8,8 +8,9 @@
 use crate::db::{count_of, Sql, Storage};
 use crate::error::Result;
 
-/// A version of the census's data. Two equal versions mean the same data (nothing is ever
-/// deleted, and every write that changes what is shown adds a row or changes a count here).
+/// A version of the census's data. Two equal versions mean the same data (nothing is deleted
+/// but by downsampling, which counts what it removed, and every write that changes what is
+/// shown adds a row or changes a count here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct DataVersion {
     /// The largest observation id.
@@ -24,6 +25,8 @@ pub struct DataVersion {
     pub servers: u64,
     /// Servers that opted out.
     pub opted_out: u64,
+    /// Observations removed by downsampling, all runs together.
+    pub downsampled: u64,
 }
 
 impl std::fmt::Display for DataVersion {
@@ -31,14 +34,15 @@ impl std::fmt::Display for DataVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "o{}r{}f{}a{}.{}s{}x{}",
+            "o{}r{}f{}a{}.{}s{}x{}d{}",
             self.observations,
             self.runs,
             self.runs_finished,
             self.annotations.0,
             self.annotations.1,
             self.servers,
-            self.opted_out
+            self.opted_out,
+            self.downsampled
         )
     }
 }
@@ -52,6 +56,7 @@ struct VersionRow {
     annotations: i64,
     servers: i64,
     opted_out: i64,
+    downsampled: i64,
 }
 
 const VERSION_SQL: &str = "SELECT \
@@ -61,7 +66,9 @@ const VERSION_SQL: &str = "SELECT \
     CAST(COALESCE((SELECT MAX(id) FROM annotations), 0) AS BIGINT) AS annotation_max, \
     CAST((SELECT COUNT(*) FROM annotations) AS BIGINT) AS annotations, \
     CAST(COALESCE((SELECT MAX(id) FROM servers), 0) AS BIGINT) AS servers, \
-    CAST((SELECT COUNT(*) FROM servers WHERE status = 'opted_out') AS BIGINT) AS opted_out";
+    CAST((SELECT COUNT(*) FROM servers WHERE status = 'opted_out') AS BIGINT) AS opted_out, \
+    CAST(COALESCE((SELECT SUM(observations_removed) FROM downsamplings), 0) AS BIGINT) \
+    AS downsampled";
 
 impl Storage {
     /// The data's current version (one query).
@@ -78,6 +85,7 @@ impl Storage {
             annotations: (count_of(row.annotation_max), count_of(row.annotations)),
             servers: count_of(row.servers),
             opted_out: count_of(row.opted_out),
+            downsampled: count_of(row.downsampled),
         })
     }
 }

@@ -9,6 +9,7 @@ mod support;
 
 mod bulk;
 mod conformance;
+mod downsample;
 mod migration;
 mod parquet;
 mod peers;

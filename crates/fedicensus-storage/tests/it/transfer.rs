@@ -92,7 +92,7 @@ pub async fn fill(s: &Storage) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn temp_dir(name: &str) -> PathBuf {
+pub(crate) fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "fedicensus_transfer_{name}_{}_{}",
         std::process::id(),
@@ -105,7 +105,7 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+pub(crate) fn files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for name in Storage::table_files() {
         out.push((name.clone(), std::fs::read(dir.join(&name))?));
@@ -114,7 +114,7 @@ fn files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 }
 
 /// A fresh SQLite database in `dir`.
-async fn fresh_sqlite(dir: &Path) -> anyhow::Result<Storage> {
+pub(crate) async fn fresh_sqlite(dir: &Path) -> anyhow::Result<Storage> {
     std::fs::create_dir_all(dir)?;
     Ok(Storage::connect(&format!(
         "sqlite://{}?mode=rwc",
