@@ -7,7 +7,8 @@
 //! through the bulk path, one crawl pass to a transaction), how fast
 //! the dashboard's overview (a year-long daily series) and an as-of snapshot of every server
 //! answer, how fast every observation streams out as CSV (and that memory stays flat while it
-//! does), and how many bytes each observation takes on disk. The issue's full size is
+//! does), how many bytes each observation takes on disk, and how fast the optional downsampling
+//! thins the older half. The issue's full size is
 //! 10,000 servers × 180 days (7.2 million observations); the default here is smaller so it
 //! finishes in minutes on 2 cores. Set `FEDICENSUS_BENCH_SERVERS` and `FEDICENSUS_BENCH_DAYS`.
 //!
@@ -232,6 +233,23 @@ async fn bench(label: &str, storage: &Storage, servers: u64, days: u64) -> anyho
         "on disk: {:.0} MB, {:.0} bytes per observation (measurements, indexes and servers included)",
         bytes as f64 / 1e6,
         bytes as f64 / total as f64
+    );
+
+    // Optional downsampling of the older half (the bench makes 4 visits a day, every one
+    // reporting every figure, so about one a day stays), then the year-long read again.
+    let half = start().date_naive() + Duration::days(days as i64 / 2);
+    let began = Instant::now();
+    let done = storage.downsample(half, Utc::now(), false).await?;
+    let secs = began.elapsed().as_secs_f64();
+    let began = Instant::now();
+    storage.series(&query).await?;
+    println!(
+        "downsampling before {half}: {} of {} visits removed in {secs:.1} s ({:.0} visits \
+         examined/s); the next series read (rebuilding the rollup) {:.0} ms",
+        done.observations_removed,
+        done.observations_before,
+        done.observations_before as f64 / secs,
+        began.elapsed().as_secs_f64() * 1000.0
     );
     Ok(())
 }
