@@ -44,6 +44,11 @@ pub const HELD_PEERS: usize = 500_000;
 /// long crawl each of the default 8 filled its own (30,000 servers: 561 MB peak with 8, 276 MB
 /// with 2).
 pub const CRAWL_CONNECTIONS: u32 = 2;
+/// SQLite page cache per crawl connection, in KiB (storage's default is 32 MiB, for bulk loads
+/// and dashboard reads). Two full default caches were a fifth of the crawler's peak: 30,000
+/// servers peaked at 312 MB with 32 MiB and 234 MB with 8 MiB, for about 10 % more CPU and wall
+/// time (BENCHMARKS.md, "Crawler").
+pub const CRAWL_SQLITE_CACHE_KIB: u32 = 8 * 1024;
 /// How long the pipeline waits for a database it cannot reach (PostgreSQL restarting, a dropped
 /// connection) before the crawl gives up; visits keep running meanwhile and queue for the writer.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(10 * 60);
@@ -126,9 +131,10 @@ pub fn run(args: Args) -> Result<()> {
     let worker = args.worker.clone().unwrap_or_else(default_worker_name);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let storage = Storage::connect_with(
+        let storage = Storage::connect_with_cache(
             &crate::settings::database_url(&settings.database.url),
             CRAWL_CONNECTIONS,
+            CRAWL_SQLITE_CACHE_KIB,
         )
         .await
         .with_context(|| format!("opening the database {}", settings.database.url))?;

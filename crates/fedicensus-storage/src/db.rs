@@ -61,6 +61,17 @@ impl Storage {
 
     /// [`Storage::connect`] with a chosen pool size.
     pub async fn connect_with(url: &str, max_connections: u32) -> Result<Storage> {
+        Storage::connect_with_cache(url, max_connections, DEFAULT_SQLITE_CACHE_KIB).await
+    }
+
+    /// [`Storage::connect_with`] with a chosen SQLite page cache per connection, in KiB (a
+    /// limit, filled as pages are read; PostgreSQL ignores it): a long-running process that
+    /// must stay small trades some re-reads from the OS's cache for memory.
+    pub async fn connect_with_cache(
+        url: &str,
+        max_connections: u32,
+        sqlite_cache_kib: u32,
+    ) -> Result<Storage> {
         let bad = |reason: String| Error::BadUrl {
             url: url.to_owned(),
             reason,
@@ -75,7 +86,7 @@ impl Storage {
                 // SQLite's default page cache is 2 MiB a connection: a bulk load of one crawl pass
                 // spilled dirty pages mid-transaction and re-read index pages from the OS. A
                 // limit, not an allocation: memory is used only as pages are read.
-                .pragma("cache_size", format!("-{}", DEFAULT_SQLITE_CACHE_KIB));
+                .pragma("cache_size", format!("-{}", sqlite_cache_kib.max(64)));
             // An in-memory database exists once per connection: keep exactly one.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let max = if in_memory { 1 } else { max_connections.max(1) };
