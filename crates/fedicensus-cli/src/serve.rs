@@ -114,6 +114,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         let addr = listener.local_addr().context("reading the bound address")?;
         println!("fedicensus dashboard: http://{addr}/");
         tracing::info!(%addr, admin = state.config.admin_token.is_some(), "serving the dashboard");
+        // The first pages are computed while the server already listens.
+        tokio::spawn(fedicensus_dashboard::warm_up(state.clone()));
         fedicensus_dashboard::serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("Ctrl-C: finishing requests in flight, then stopping");

@@ -36,6 +36,43 @@ pub use router::router;
 pub use series::{Granularity, Point, Series, SeriesMetric, View};
 pub use state::{AppState, DashboardConfig, Etiquette};
 
+/// Pages computed into the response cache by [`warm_up`]: the ones a visitor opens first.
+pub const WARM_PATHS: &[&str] = &[
+    "/",
+    "/growth",
+    "/software",
+    "/concentration",
+    "/methodology",
+];
+
+/// Computes [`WARM_PATHS`] into the response cache, one after the other as one visitor would,
+/// so that the first visitors after a start get them from memory: a cold overview takes 1 to 4 s
+/// to compute on a large census, and under a crawl's writes its first requests waited over 2 s
+/// (`scripts/load-under-crawl`). Later data versions are then served from the last response
+/// while the new one is computed (see [`cache`]). Errors are logged, never fatal.
+pub async fn warm_up(state: AppState) {
+    let app = router(state);
+    for path in WARM_PATHS {
+        let began = std::time::Instant::now();
+        let request = match axum::http::Request::get(*path).body(axum::body::Body::empty()) {
+            Ok(request) => request,
+            Err(e) => {
+                tracing::warn!(path, error = %e, "could not build a warm-up request");
+                continue;
+            }
+        };
+        match tower::ServiceExt::oneshot(app.clone(), request).await {
+            Ok(response) if response.status().is_success() => {
+                tracing::debug!(path, ms = began.elapsed().as_millis(), "page warmed up");
+            }
+            Ok(response) => {
+                tracing::warn!(path, status = %response.status(), "warming up a page failed");
+            }
+            Err(e) => tracing::warn!(path, error = %e, "warming up a page failed"),
+        }
+    }
+}
+
 /// Serves the dashboard on `listener` until `shutdown` completes (graceful: requests in flight
 /// finish).
 pub async fn serve(

@@ -193,3 +193,24 @@ async fn requests_for_a_page_nobody_has_computed_yet_wait_for_one_computation() 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_warmed_up_at_start_are_served_from_the_cache() -> Result<()> {
+    let app = crate::spawn_app_with(false, true).await?;
+    let before = misses(&app).await?;
+    assert_eq!(
+        before,
+        fedicensus_dashboard::WARM_PATHS.len() as u64,
+        "each warmed page was computed once"
+    );
+    for path in fedicensus_dashboard::WARM_PATHS {
+        let r = app.get(path).await?;
+        ensure!(r.status == 200, "{path}: {} {}", r.status, r.body);
+    }
+    assert_eq!(
+        misses(&app).await?,
+        before,
+        "no visitor computed a warmed page"
+    );
+    Ok(())
+}

@@ -191,6 +191,11 @@ pub async fn fill(storage: &Storage) -> Result<()> {
 
 /// Spawns the dashboard over a fresh database; `admin` sets the admin token.
 pub async fn spawn_app(admin: bool) -> Result<App> {
+    spawn_app_with(admin, false).await
+}
+
+/// [`spawn_app`], with the pages `warm_up` computes already in the cache when `warm`.
+pub async fn spawn_app_with(admin: bool, warm: bool) -> Result<App> {
     let dir = TempDir::new("it");
     let url = format!("sqlite://{}?mode=rwc", dir.0.join("census.db").display());
     let storage = Storage::connect(&url).await.context("open storage")?;
@@ -204,6 +209,9 @@ pub async fn spawn_app(admin: bool) -> Result<App> {
     // The data's version is read on every request, so data added by a test shows at once.
     let state =
         AppState::new(storage.clone(), config)?.with_version_refresh(std::time::Duration::ZERO);
+    if warm {
+        fedicensus_dashboard::warm_up(state.clone()).await;
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(fedicensus_dashboard::serve(
