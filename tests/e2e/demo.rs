@@ -19,6 +19,26 @@ const SERVERS: u32 = 1_000;
 const SEED: u64 = 7;
 const UNTIL: &str = "2022-12-01";
 
+/// Runs `fedicensus export` with `args` into `out` and returns its manifest.
+fn run_export(db: &std::path::Path, out: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let run = fedicensus()
+        .arg("export")
+        .args(args)
+        .arg("--db")
+        .arg(db)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("export runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).expect("a manifest"))
+        .expect("JSON")
+}
+
 /// A series CSV from the dashboard as date -> value.
 fn series(addr: &str, metric: &str) -> BTreeMap<NaiveDate, f64> {
     let body = get(
@@ -104,22 +124,7 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
     assert!(worst <= 0.02, "more than 2 % off the truth:\n{report}");
 
     let export = dir.join("export");
-    let out = fedicensus()
-        .args(["export", "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&export)
-        .output()
-        .expect("export runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(export.join("manifest.json")).expect("a manifest"),
-    )
-    .expect("JSON");
+    let manifest = run_export(&db, &export, &[]);
     let files = manifest["files"].as_array().expect("a file list");
     assert!(files.len() >= 16, "{manifest}");
     assert_eq!(
@@ -163,18 +168,7 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         .max_by_key(|(_, ids)| ids.len())
         .expect("servers were exported");
     let one = dir.join("one");
-    let out = fedicensus()
-        .args(["export", "--what", "server", "--server", domain, "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&one)
-        .output()
-        .expect("export runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let manifest = run_export(&db, &one, &["--what", "server", "--server", domain]);
     let history = one.join(format!("server-{domain}.csv"));
     let mut history = csv::Reader::from_path(&history).expect("the history was written");
     assert_eq!(
@@ -189,9 +183,9 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         &exported, ids,
         "{domain}: the same visits, in the same order"
     );
-    let manifest = std::fs::read_to_string(one.join("manifest.json")).expect("a manifest");
-    assert!(
-        manifest.contains(&format!("server-{domain}.csv")),
+    assert_eq!(
+        manifest["files"][0]["name"],
+        format!("server-{domain}.csv"),
         "{manifest}"
     );
 
@@ -209,22 +203,7 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         String::from_utf8_lossy(&out.stderr)
     );
     let thinned = dir.join("thinned");
-    let out = fedicensus()
-        .args(["export", "--what", "series", "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&thinned)
-        .output()
-        .expect("export runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(thinned.join("manifest.json")).expect("a manifest"),
-    )
-    .expect("JSON");
+    let manifest = run_export(&db, &thinned, &["--what", "series"]);
     assert_eq!(
         manifest["downsampled"][0]["before"], "2023-06-01",
         "{manifest}"
