@@ -121,6 +121,11 @@ impl Sim {
     /// `fedicensus crawl --once` of this world into `database`, the crawler's clock starting at
     /// `now`, with test timeouts.
     pub fn crawl_at(&self, database: &str, now: &str) -> Command {
+        self.crawl_with(database, now, &["--once"])
+    }
+
+    /// [`Sim::crawl_at`] with `how` (`--once`, or `--every DURATION`) instead of `--once`.
+    pub fn crawl_with(&self, database: &str, now: &str, how: &[&str]) -> Command {
         let mut command = fedicensus();
         command
             .env(
@@ -132,7 +137,9 @@ impl Sim {
             .env("FEDICENSUS__CRAWLER__CONNECT_TIMEOUT", "2s")
             .env_remove("RUST_LOG")
             .current_dir(&self.dir)
-            .args(["crawl", "--once", "--database", database])
+            .arg("crawl")
+            .args(how)
+            .args(["--database", database])
             .args(["--dns", &self.dns, "--port", &self.port.to_string()])
             .arg("--ca-file")
             .arg(&self.ca)

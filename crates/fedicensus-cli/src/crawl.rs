@@ -49,6 +49,9 @@ pub const CRAWL_CONNECTIONS: u32 = 2;
 /// servers peaked at 312 MB with 32 MiB and 234 MB with 8 MiB, for about 10 % more CPU and wall
 /// time (BENCHMARKS.md, "Crawler").
 pub const CRAWL_SQLITE_CACHE_KIB: u32 = 8 * 1024;
+/// How often a daemon (`--every`) looks for crawls asked for on the dashboard's admin API between
+/// its scheduled passes.
+pub const REQUEST_POLL: Duration = Duration::from_secs(5);
 /// How long the pipeline waits for a database it cannot reach (PostgreSQL restarting, a dropped
 /// connection) before the crawl gives up; visits keep running meanwhile and queue for the writer.
 pub const RECONNECT_FOR: Duration = Duration::from_secs(10 * 60);
@@ -156,20 +159,71 @@ pub fn run(args: Args) -> Result<()> {
             held_peers: HELD_PEERS,
         };
         loop {
+            // Crawl requests are compared in wall-clock time whatever the crawl's clock reads.
+            let pass_began = Utc::now();
+            let taken = pipeline
+                .storage
+                .start_crawl_requests(pass_began, &pipeline.worker)
+                .await
+                .context("marking crawl requests started")?;
+            if taken > 0 {
+                tracing::info!(
+                    taken,
+                    "this pass takes the crawl asked for on the dashboard"
+                );
+            }
             let summary = pipeline.pass(&seeds).await?;
             println!("{summary}");
             let Some(every) = args.every else { break };
-            if cancel.is_cancelled() {
+            if !wait_for_next_pass(&pipeline.storage, &cancel, every, pass_began).await {
                 break;
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => break,
-                _ = tokio::time::sleep(every) => {}
             }
         }
         pipeline.storage.close().await;
         Ok(())
     })
+}
+
+/// Waits `every` after a pass (which began at `pass_began`, wall-clock time), or less when a
+/// crawl is asked for on the dashboard in the meantime (looked for every [`REQUEST_POLL`]).
+/// False when the crawl is told to stop.
+async fn wait_for_next_pass(
+    storage: &Storage,
+    cancel: &CancellationToken,
+    every: Duration,
+    pass_began: DateTime<Utc>,
+) -> bool {
+    let due = Instant::now() + every;
+    loop {
+        let left = due.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return !cancel.is_cancelled();
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return false,
+            _ = tokio::time::sleep(left.min(REQUEST_POLL)) => {}
+        }
+        match storage.crawl_requested_since(pass_began).await {
+            Ok(Some(request)) => {
+                tracing::info!(
+                    requested_at = %request.requested_at,
+                    by = %request.requested_by,
+                    "a crawl was asked for: starting a pass now"
+                );
+                println!(
+                    "A crawl was asked for at {} by {}: starting a pass now.",
+                    request
+                        .requested_at
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    request.requested_by
+                );
+                return !cancel.is_cancelled();
+            }
+            Ok(None) => {}
+            // The database may be restarting; the next look, or the next pass, will tell.
+            Err(e) => tracing::warn!(error = %e, "could not look for crawl requests"),
+        }
+    }
 }
 
 /// A clock that reads `start` now and runs forward at wall-clock speed.

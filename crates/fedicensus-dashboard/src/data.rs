@@ -242,11 +242,97 @@ pub struct ServerFilter {
     pub software: Option<String>,
     /// A status name (`alive`, `dead`, ...) or `up`.
     pub status: Option<String>,
+    /// Registered users as of the date: a band, or "not reported".
+    pub size: Option<SizeFilter>,
     pub sort: ServerSort,
     pub descending: bool,
     /// 1-based.
     pub page: usize,
     pub per_page: usize,
+}
+
+/// A size filter on registered users (`users_total` as of the date), in the URL as `size=`:
+/// `unknown` (no figure reported), `N` (exactly N), `N-M` (N to M, both included) or `N+`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SizeFilter {
+    /// Servers that report no user count.
+    Unknown,
+    /// Servers reporting from `min` to `max` users, both included (`max` None: no upper bound).
+    Users { min: u64, max: Option<u64> },
+}
+
+impl SizeFilter {
+    pub const ACCEPTED: &'static str =
+        "unknown, a number of users N, a range N-M (both included), or N+ or N- (N or more)";
+
+    /// The bands the Servers page offers (any other range works in the URL).
+    pub const BANDS: &'static [&'static str] = &[
+        "1",
+        "2-10",
+        "11-100",
+        "101-1000",
+        "1001-10000",
+        "10001+",
+        "unknown",
+    ];
+
+    pub fn parse(value: &str) -> Result<SizeFilter> {
+        let bad = || {
+            Error::bad(
+                "size",
+                format!("{value:?} is not a size"),
+                SizeFilter::ACCEPTED,
+            )
+        };
+        let number = |s: &str| s.trim().parse::<u64>().map_err(|_| bad());
+        // A `+` typed into a URL arrives as a space (form encoding), so `200+` may read "200 ".
+        let value = value.trim_start();
+        let open_ended = value.ends_with([' ', '+', '-']);
+        let value = value.trim_end_matches([' ', '+', '-']);
+        if value == "unknown" && !open_ended {
+            return Ok(SizeFilter::Unknown);
+        }
+        let (min, max) = if open_ended {
+            (number(value)?, None)
+        } else if let Some((min, max)) = value.split_once('-') {
+            (number(min)?, Some(number(max)?))
+        } else {
+            let n = number(value)?;
+            (n, Some(n))
+        };
+        if max.is_some_and(|max| max < min) {
+            return Err(Error::bad(
+                "size",
+                format!("{value:?} is a range backwards"),
+                SizeFilter::ACCEPTED,
+            ));
+        }
+        Ok(SizeFilter::Users { min, max })
+    }
+
+    /// The filter as it is written in a URL.
+    pub fn as_param(&self) -> String {
+        match self {
+            SizeFilter::Unknown => "unknown".into(),
+            SizeFilter::Users { min, max: None } => format!("{min}+"),
+            SizeFilter::Users {
+                min,
+                max: Some(max),
+            } if min == max => min.to_string(),
+            SizeFilter::Users {
+                min,
+                max: Some(max),
+            } => format!("{min}-{max}"),
+        }
+    }
+
+    pub fn matches(&self, users_total: Option<u64>) -> bool {
+        match (self, users_total) {
+            (SizeFilter::Unknown, users) => users.is_none(),
+            (SizeFilter::Users { .. }, None) => false,
+            (SizeFilter::Users { min, max }, Some(n)) => n >= *min && max.is_none_or(|m| n <= m),
+        }
+    }
 }
 
 /// The largest page of servers one request may ask for.
@@ -289,6 +375,7 @@ pub async fn servers(
                         s.status.as_str() == st
                     }
                 })
+                && filter.size.is_none_or(|size| size.matches(s.users_total))
         })
         .collect();
     let before = matching.len();

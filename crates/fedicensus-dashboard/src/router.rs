@@ -26,6 +26,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/seeds"),
     ("post", "/api/v1/admin/opt-out"),
     ("post", "/api/v1/admin/annotations"),
+    ("post", "/api/v1/admin/crawl"),
     ("get", "/healthz"),
     ("get", "/metrics"),
 ];
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/admin/seeds", post(admin::add_seeds))
         .route("/api/v1/admin/opt-out", post(admin::opt_out))
         .route("/api/v1/admin/annotations", post(admin::add_annotation))
+        .route("/api/v1/admin/crawl", post(admin::start_crawl))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)

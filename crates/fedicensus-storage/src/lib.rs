@@ -21,6 +21,7 @@
 //! - [`peers`]: peer lists, recorded when they change (edges as intervals).
 //! - [`bulk`]: many visits recorded with a few multi-row statements (imports, benchmarks).
 //! - [`runs`]: crawl runs.
+//! - [`requests`]: "start a crawl now", asked on the dashboard and honoured by crawl daemons.
 //! - [`quality`]: data-quality flags attached at record time.
 //! - [`series`]: time series by day, week or month, with their denominators.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
@@ -43,6 +44,7 @@ pub mod methodology;
 pub mod observations;
 pub mod peers;
 pub mod quality;
+pub mod requests;
 pub mod rollup;
 pub mod runs;
 pub mod series;
@@ -61,9 +63,10 @@ pub use export::{
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};
+pub use requests::CrawlRequest;
 pub use runs::{Run, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
-pub use servers::{DueHost, ServerStatus};
+pub use servers::{DueHost, ServerStatus, StatusSchedule};
 pub use snapshot::{PeerEdge, ServerHistory, ServerSnapshot, StoredObservation, StoredWeek};
 pub use transfer::{Moved, MANIFEST_FILE};
 pub use version::DataVersion;

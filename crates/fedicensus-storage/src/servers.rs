@@ -521,4 +521,83 @@ impl Storage {
         let mut conn = self.acquire().await?;
         canonical(&mut conn.conn(), name).await
     }
+
+    /// The crawl's schedule and coverage at `now`, by status: how many servers, how many are
+    /// due now or within the hour or the day, leased, visited in the last day or week, and never
+    /// visited. What the Crawl health page shows as "coverage" and "what is due".
+    pub async fn schedule(&self, now: DateTime<Utc>) -> Result<Vec<StatusSchedule>> {
+        let mut conn = self.acquire().await?;
+        let now = crate::db::stored_instant(now);
+        let rows = conn
+            .conn()
+            .fetch_all::<ScheduleRow>(
+                Sql::new(
+                    "SELECT status, \
+                     CAST(COUNT(*) AS BIGINT) AS servers, \
+                     CAST(SUM(CASE WHEN next_due <= $1 THEN 1 ELSE 0 END) AS BIGINT) AS due_now, \
+                     CAST(SUM(CASE WHEN next_due <= $2 THEN 1 ELSE 0 END) AS BIGINT) AS due_hour, \
+                     CAST(SUM(CASE WHEN next_due <= $3 THEN 1 ELSE 0 END) AS BIGINT) AS due_day, \
+                     CAST(SUM(CASE WHEN lease_expires > $1 THEN 1 ELSE 0 END) AS BIGINT) AS leased, \
+                     CAST(SUM(CASE WHEN last_observed_at > $4 THEN 1 ELSE 0 END) AS BIGINT) \
+                      AS visited_day, \
+                     CAST(SUM(CASE WHEN last_observed_at > $5 THEN 1 ELSE 0 END) AS BIGINT) \
+                      AS visited_week, \
+                     CAST(SUM(CASE WHEN last_observed_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
+                      AS never_visited \
+                     FROM servers GROUP BY status ORDER BY status",
+                )
+                .bind(now)
+                .bind(now + Duration::hours(1))
+                .bind(now + Duration::days(1))
+                .bind(now - Duration::days(1))
+                .bind(now - Duration::days(7)),
+                "reading the crawl's schedule",
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(StatusSchedule {
+                    status: ServerStatus::parse(&r.status)?,
+                    servers: crate::db::count_of(r.servers),
+                    due_now: crate::db::count_of(r.due_now),
+                    due_within_hour: crate::db::count_of(r.due_hour),
+                    due_within_day: crate::db::count_of(r.due_day),
+                    leased: crate::db::count_of(r.leased),
+                    visited_last_day: crate::db::count_of(r.visited_day),
+                    visited_last_week: crate::db::count_of(r.visited_week),
+                    never_visited: crate::db::count_of(r.never_visited),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The crawl's schedule and coverage for the servers of one status (see [`Storage::schedule`]).
+/// "Due" counts servers whose next visit time has come, leased or not; opted-out servers are
+/// never visited whatever their time says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSchedule {
+    pub status: ServerStatus,
+    pub servers: u64,
+    pub due_now: u64,
+    pub due_within_hour: u64,
+    pub due_within_day: u64,
+    /// Under a live lease: a worker is visiting them now.
+    pub leased: u64,
+    pub visited_last_day: u64,
+    pub visited_last_week: u64,
+    pub never_visited: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct ScheduleRow {
+    status: String,
+    servers: i64,
+    due_now: i64,
+    due_hour: i64,
+    due_day: i64,
+    leased: i64,
+    visited_day: i64,
+    visited_week: i64,
+    never_visited: i64,
 }

@@ -210,11 +210,25 @@ const TABLES: &[Table] = &[
         identity: true,
         added_later: 0,
     },
+    Table {
+        name: "crawl_requests",
+        columns: &[
+            "id",
+            "requested_at",
+            "requested_by",
+            "started_at",
+            "started_by",
+        ],
+        kinds: &[I, Tm, T, Tm, T],
+        key: &["id"],
+        identity: true,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
 /// and imports them empty.
-const TABLES_ADDED_LATER: &[&str] = &["downsamplings"];
+const TABLES_ADDED_LATER: &[&str] = &["downsamplings", "crawl_requests"];
 
 impl Table {
     fn file_name(&self) -> String {

@@ -1,6 +1,6 @@
 //! The data's version: a few numbers that change whenever anything a chart, a page or an export
 //! shows could have changed (an observation recorded, a run started or finished, an annotation
-//! added, a server found or opted out). The dashboard keys its cache and its `ETag`s on it.
+//! added, a server found or opted out, a crawl asked for or started). The dashboard keys its cache and its `ETag`s on it.
 //!
 //! It is cheap on purpose: maxima of primary keys (an index lookup each) and two counts over
 //! small tables, in one round trip, so a server can ask for it once a second without noticing.
@@ -27,6 +27,8 @@ pub struct DataVersion {
     pub opted_out: u64,
     /// Observations removed by downsampling, all runs together.
     pub downsampled: u64,
+    /// The largest crawl request id, and how many requests a pass has started.
+    pub crawl_requests: (u64, u64),
 }
 
 impl std::fmt::Display for DataVersion {
@@ -34,7 +36,7 @@ impl std::fmt::Display for DataVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "o{}r{}f{}a{}.{}s{}x{}d{}",
+            "o{}r{}f{}a{}.{}s{}x{}d{}q{}.{}",
             self.observations,
             self.runs,
             self.runs_finished,
@@ -42,7 +44,9 @@ impl std::fmt::Display for DataVersion {
             self.annotations.1,
             self.servers,
             self.opted_out,
-            self.downsampled
+            self.downsampled,
+            self.crawl_requests.0,
+            self.crawl_requests.1
         )
     }
 }
@@ -57,6 +61,8 @@ struct VersionRow {
     servers: i64,
     opted_out: i64,
     downsampled: i64,
+    request_max: i64,
+    requests_started: i64,
 }
 
 const VERSION_SQL: &str = "SELECT \
@@ -68,7 +74,10 @@ const VERSION_SQL: &str = "SELECT \
     CAST(COALESCE((SELECT MAX(id) FROM servers), 0) AS BIGINT) AS servers, \
     CAST((SELECT COUNT(*) FROM servers WHERE status = 'opted_out') AS BIGINT) AS opted_out, \
     CAST(COALESCE((SELECT SUM(observations_removed) FROM downsamplings), 0) AS BIGINT) \
-    AS downsampled";
+    AS downsampled, \
+    CAST(COALESCE((SELECT MAX(id) FROM crawl_requests), 0) AS BIGINT) AS request_max, \
+    CAST((SELECT COUNT(*) FROM crawl_requests WHERE started_at IS NOT NULL) AS BIGINT) \
+    AS requests_started";
 
 impl Storage {
     /// The data's current version (one query).
@@ -86,6 +95,7 @@ impl Storage {
             servers: count_of(row.servers),
             opted_out: count_of(row.opted_out),
             downsampled: count_of(row.downsampled),
+            crawl_requests: (count_of(row.request_max), count_of(row.requests_started)),
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Admin actions: add seeds, opt a server out, add an annotation. They need the bearer token
+//! Admin actions: add seeds, opt a server out, add an annotation, start a crawl. They need the
+//! bearer token
 //! from the configuration; without a configured token they do not exist (404), so a dashboard
 //! started without one cannot be changed over HTTP at all.
 
@@ -153,4 +154,50 @@ pub async fn add_annotation(
         .await?;
     state.cache.invalidate();
     Ok(Json(json!({ "date": a.date, "title": a.title.trim() })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StartCrawl {
+    /// Who asks (shown on the Crawl health page); default "admin".
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// `POST /api/v1/admin/crawl` with an empty body or `{"by": "name"}`: asks running
+/// `fedicensus crawl --every` daemons to start a pass now (they look every few seconds). The
+/// dashboard does not crawl itself; while no daemon runs, the request waits, and the next
+/// `fedicensus crawl` (`--once` too) takes it. Asking again while one waits is the same request.
+pub async fn start_crawl(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Json<Value>> {
+    authorize(&state, &headers)?;
+    let req: StartCrawl = if bytes.iter().all(u8::is_ascii_whitespace) {
+        StartCrawl::default()
+    } else {
+        body(&bytes, "an empty body, or {\"by\": \"who asks\"}")?
+    };
+    let by = req.by.as_deref().map(str::trim).unwrap_or("admin");
+    if by.is_empty() || by.chars().count() > 100 || by.chars().any(char::is_control) {
+        return Err(Error::bad(
+            "by",
+            "empty, longer than 100 characters, or with control characters",
+            "1 to 100 printable characters",
+        ));
+    }
+    let (request, new) = state.storage.request_crawl(Utc::now(), by).await?;
+    state.cache.invalidate();
+    tracing::info!(id = request.id, new, by, "crawl asked for by an admin");
+    Ok(Json(json!({
+        "id": request.id,
+        "requested_at": request.requested_at,
+        "requested_by": request.requested_by,
+        "new": new,
+        "status": "waiting",
+        "message": "Running `fedicensus crawl --every` daemons start a pass within seconds; \
+                    with none running, the next `fedicensus crawl` takes it. The Crawl health \
+                    page shows when it started.",
+    })))
 }

@@ -4,7 +4,7 @@
 use super::charts::{annotation_json, csv_response};
 use super::Params;
 use crate::csv_out::{Cell, CsvDoc};
-use crate::data::{self, ChartRequest, ServerFilter, ServerSort};
+use crate::data::{self, ChartRequest, ServerFilter, ServerSort, SizeFilter};
 use crate::error::{Error, Result};
 use crate::series::{metric_label, parse_metric, Granularity};
 use crate::state::AppState;
@@ -138,6 +138,7 @@ pub fn server_filter(params: &Params) -> Result<ServerFilter> {
         search,
         software: params.software()?,
         status,
+        size: params.get("size").map(SizeFilter::parse).transpose()?,
         sort,
         descending,
         page: params.number("page", 1, 1_000_000)?,
@@ -147,7 +148,7 @@ pub fn server_filter(params: &Params) -> Result<ServerFilter> {
 
 /// Parameters the servers listing accepts.
 pub const SERVER_PARAMS: &[&str] = &[
-    "q", "software", "status", "sort", "order", "page", "per_page", "date", "format",
+    "q", "software", "status", "size", "sort", "order", "page", "per_page", "date", "format",
 ];
 
 /// A server as listed.

@@ -147,10 +147,12 @@ pub async fn servers(State(state): State<AppState>, query: QueryMap) -> Result<H
         filter.sort.as_str(),
         if filter.descending { "desc" } else { "asc" }
     );
+    let size = filter.size.map(|s| s.as_param());
     for (key, value) in [
         ("q", &filter.search),
         ("software", &filter.software),
         ("status", &filter.status),
+        ("size", &size),
     ] {
         if let Some(v) = value {
             base.push_str(&format!("&{key}={}", url_escape(v)));
@@ -183,6 +185,8 @@ pub async fn servers(State(state): State<AppState>, query: QueryMap) -> Result<H
             software => filter.software.clone().unwrap_or_default(),
             status => filter.status.clone().unwrap_or_default(),
             statuses => statuses,
+            size => size.clone().unwrap_or_default(),
+            sizes => data::SizeFilter::BANDS.to_vec(),
             sort => filter.sort.as_str(),
             sorts => data::ServerSort::ACCEPTED.split(", ").collect::<Vec<_>>(),
             order => if filter.descending { "desc" } else { "asc" },
@@ -269,14 +273,52 @@ pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
             })
         })
         .collect();
+    let now = chrono::Utc::now();
+    let minute = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let schedule: Vec<serde_json::Value> = state
+        .storage
+        .schedule(now)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "status": r.status.as_str(),
+                "servers": r.servers,
+                "due_now": r.due_now,
+                "due_within_hour": r.due_within_hour,
+                "due_within_day": r.due_within_day,
+                "leased": r.leased,
+                "visited_last_day": r.visited_last_day,
+                "visited_last_week": r.visited_last_week,
+                "never_visited": r.never_visited,
+            })
+        })
+        .collect();
+    let requests: Vec<serde_json::Value> = state
+        .storage
+        .crawl_requests(10)
+        .await?
+        .iter()
+        .map(|r| {
+            json!({
+                "requested_at": minute(r.requested_at),
+                "requested_by": r.requested_by,
+                "started_at": r.started_at.map(minute),
+                "started_by": r.started_by,
+            })
+        })
+        .collect();
     render(
         &state,
         "crawl.html",
         "/crawl",
         context! {
             title => "Crawl health",
+            now => minute(now),
             runs => Value::from(minijinja::value::Serde(&runs)),
             totals => Value::from(minijinja::value::Serde(&totals)),
+            schedule => Value::from(minijinja::value::Serde(&schedule)),
+            requests => Value::from(minijinja::value::Serde(&requests)),
         },
     )
 }

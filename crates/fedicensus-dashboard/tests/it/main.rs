@@ -399,6 +399,10 @@ async fn bad_parameters_answer_400_with_json_saying_what_is_accepted() -> Result
         ("/api/v1/servers?sort=size", "domain, users"),
         ("/api/v1/servers?page=0", "1 to"),
         ("/servers?status=sleepy", "alive"),
+        ("/api/v1/servers?size=big", "N-M"),
+        ("/api/v1/servers?size=1-2-3", "N-M"),
+        ("/api/v1/servers?size=%2B", "N-M"),
+        ("/servers?size=1000-10", "N+"),
         ("/api/v1/charts/overview-servers/gif", "svg, png, csv, json"),
     ] {
         let r = app.get(path).await?;
@@ -408,6 +412,64 @@ async fn bad_parameters_answer_400_with_json_saying_what_is_accepted() -> Result
         let msg = v["error"].as_str().context("an error message")?;
         assert!(msg.contains(accepted), "{path}: {msg}");
     }
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_servers_listing_filters_by_size() -> Result<()> {
+    let app = spawn_app(false).await?;
+    // As of the last run: big 1,500 users, misskey 200, evil 7; dead last reported 50.
+    let domains = |body: &str| -> Result<Vec<String>> {
+        let v: serde_json::Value = serde_json::from_str(body)?;
+        Ok(v["servers"]
+            .as_array()
+            .context("servers")?
+            .iter()
+            .filter_map(|s| s["domain"].as_str().map(str::to_owned))
+            .collect())
+    };
+    let all = app.get("/api/v1/servers?sort=domain&order=asc").await?;
+    let all: serde_json::Value = serde_json::from_str(&all.body)?;
+    let users = |domain: &str| {
+        all["servers"]
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["domain"] == domain))
+            .and_then(|s| s["users_total"].as_u64())
+    };
+    assert_eq!(users("big.example"), Some(1_500));
+    assert_eq!(users("misskey.example"), Some(200));
+    for (size, expected) in [
+        ("101-1000", vec!["misskey.example"]),
+        ("1001-10000", vec!["big.example"]),
+        ("200", vec!["misskey.example"]),
+        ("200+", vec!["big.example", "misskey.example"]),
+        ("200%2B", vec!["big.example", "misskey.example"]),
+        ("200-", vec!["big.example", "misskey.example"]),
+        ("2-10", vec!["evil.example"]),
+        ("10001+", vec![]),
+    ] {
+        let r = app
+            .get(&format!(
+                "/api/v1/servers?sort=domain&order=asc&size={size}"
+            ))
+            .await?;
+        assert_eq!(r.status, 200, "{size}: {}", r.body);
+        assert_eq!(domains(&r.body)?, expected, "size={size}");
+    }
+    // The page keeps the filter in its form and its links.
+    let r = app.get("/servers?size=101-1000").await?;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<option selected>101-1000</option>"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("size=101-1000&amp;page=1&amp;format=csv"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("misskey.example") && !r.body.contains(">big.example<"));
     Ok(())
 }
 
@@ -475,20 +537,15 @@ async fn the_openapi_document_covers_every_route_and_responses_have_its_required
     let mut accepted = fedicensus_dashboard::routes::charts::FILE_PARAMS.to_vec();
     accepted.sort_unstable();
     assert_eq!(params, accepted, "documented and accepted chart parameters");
-    let required = |schema: &str| -> Vec<String> {
-        doc["components"]["schemas"][schema]["required"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|s| s.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
     for (path, schema) in [
         ("/api/v1/series/servers_up?granularity=week", "Series"),
+        (
+            "/api/v1/series/users_active_month?software=mastodon",
+            "Series",
+        ),
         ("/api/v1/servers", "ServerList"),
         ("/api/v1/servers/big.example", "ServerHistory"),
+        ("/api/v1/servers/dead.example", "ServerHistory"),
         ("/api/v1/annotations", "Annotations"),
         ("/api/v1/runs", "Runs"),
         ("/api/v1/charts", "Charts"),
@@ -496,27 +553,105 @@ async fn the_openapi_document_covers_every_route_and_responses_have_its_required
         ("/api/v1/series/nope", "Error"),
     ] {
         let v: serde_json::Value = serde_json::from_str(&app.get(path).await?.body)?;
-        for field in required(schema) {
-            assert!(
-                v.get(&field).is_some(),
-                "{path}: {schema}.{field} missing in {v}"
-            );
-        }
+        let mut wrong = Vec::new();
+        conforms(
+            &doc,
+            &doc["components"]["schemas"][schema],
+            &v,
+            "$",
+            &mut wrong,
+        );
+        assert!(wrong.is_empty(), "{path} against {schema}: {wrong:#?}");
     }
-    let v: serde_json::Value =
-        serde_json::from_str(&app.get("/api/v1/series/servers_up").await?.body)?;
-    for p in v["points"].as_array().context("points")? {
-        for field in required("Point") {
-            assert!(p.get(&field).is_some(), "Point.{field}");
-        }
-    }
-    let v: serde_json::Value = serde_json::from_str(&app.get("/api/v1/servers").await?.body)?;
-    for s in v["servers"].as_array().context("servers")? {
-        for field in required("Server") {
-            assert!(s.get(&field).is_some(), "Server.{field}");
-        }
-    }
+    // The checker itself tells a wrong type, a missing field and a wrong item apart.
+    let mut wrong = Vec::new();
+    let bad = serde_json::json!({"points": [{"date": 5}], "metric": null});
+    conforms(
+        &doc,
+        &doc["components"]["schemas"]["Series"],
+        &bad,
+        "$",
+        &mut wrong,
+    );
+    assert!(wrong.iter().any(|w| w.contains("$.metric")), "{wrong:?}");
+    assert!(
+        wrong.iter().any(|w| w.contains("$.points[0].date")),
+        "{wrong:?}"
+    );
+    assert!(wrong.iter().any(|w| w.contains("missing")), "{wrong:?}");
     Ok(())
+}
+
+/// Checks `value` against `schema` (the subset of JSON Schema the OpenAPI document uses: `$ref`,
+/// `type` as a name or a list, `required`, `properties`, `items`, and the `date` and `date-time`
+/// formats), pushing what does not fit, with its JSON path, to `wrong`.
+pub fn conforms(
+    doc: &serde_json::Value,
+    schema: &serde_json::Value,
+    value: &serde_json::Value,
+    at: &str,
+    wrong: &mut Vec<String>,
+) {
+    use serde_json::Value;
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        let target = &doc["components"]["schemas"][name];
+        if target.is_null() {
+            wrong.push(format!("{at}: unknown schema {reference}"));
+        } else {
+            conforms(doc, target, value, at, wrong);
+        }
+        return;
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let fits = |t: &str| match t {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "integer" => value.is_i64() || value.is_u64(),
+        "number" => value.is_number(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        _ => false,
+    };
+    if !types.is_empty() && !types.iter().any(|t| fits(t)) {
+        wrong.push(format!("{at}: {value} is not {}", types.join(" or ")));
+        return;
+    }
+    if let (Some(format), Some(text)) = (schema["format"].as_str(), value.as_str()) {
+        let ok = match format {
+            "date" => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok(),
+            "date-time" => DateTime::parse_from_rfc3339(text).is_ok(),
+            _ => true,
+        };
+        if !ok {
+            wrong.push(format!("{at}: {text:?} is not a {format}"));
+        }
+    }
+    if let Some(object) = value.as_object() {
+        for field in schema["required"].as_array().into_iter().flatten() {
+            let field = field.as_str().unwrap_or_default();
+            if !object.contains_key(field) {
+                wrong.push(format!("{at}.{field}: missing"));
+            }
+        }
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                if let Some(v) = object.get(name) {
+                    conforms(doc, property, v, &format!("{at}.{name}"), wrong);
+                }
+            }
+        }
+    }
+    if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+        for (i, item) in array.iter().enumerate() {
+            conforms(doc, items, item, &format!("{at}[{i}]"), wrong);
+        }
+    }
 }
 
 #[tokio::test]
@@ -599,6 +734,74 @@ async fn admin_actions_are_off_without_a_token_and_need_the_right_one() -> Resul
         .await?
         .body
         .contains("Test marker"));
+
+    // Start a crawl: a request waits for a crawl daemon (the CLI's e2e test runs one); asking
+    // again while it waits is the same request; the Crawl health page shows it.
+    let doc: serde_json::Value =
+        serde_json::from_str(&app.get("/api/v1/openapi.json").await?.body)?;
+    assert_eq!(
+        app.request("POST", "/api/v1/admin/crawl", &[], "")
+            .await?
+            .status,
+        403
+    );
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/crawl",
+            &[("Authorization", &auth)],
+            "",
+        )
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let first: serde_json::Value = serde_json::from_str(&r.body)?;
+    let mut wrong = Vec::new();
+    conforms(
+        &doc,
+        &doc["components"]["schemas"]["CrawlRequested"],
+        &first,
+        "$",
+        &mut wrong,
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    assert_eq!(first["new"], true);
+    assert_eq!(first["requested_by"], "admin");
+    let r = app
+        .request(
+            "POST",
+            "/api/v1/admin/crawl",
+            &[("Authorization", &auth)],
+            r#"{"by":"<b>night shift</b>"}"#,
+        )
+        .await?;
+    let again: serde_json::Value = serde_json::from_str(&r.body)?;
+    assert_eq!(
+        (again["id"].clone(), again["new"].clone()),
+        (first["id"].clone(), false.into())
+    );
+    for bad in [r#"{"by":""}"#, r#"{"who":"x"}"#, "not json"] {
+        let r = app
+            .request(
+                "POST",
+                "/api/v1/admin/crawl",
+                &[("Authorization", &auth)],
+                bad,
+            )
+            .await?;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+    let page = app.get("/crawl").await?;
+    assert!(page.body.contains("Crawls asked for"), "{}", page.body);
+    assert!(
+        page.body.contains("waiting for a crawl daemon"),
+        "{}",
+        page.body
+    );
+    app.storage
+        .start_crawl_requests(Utc::now(), "worker-7")
+        .await?;
+    let page = app.get("/crawl").await?;
+    assert!(page.body.contains("worker-7"), "{}", page.body);
     Ok(())
 }
 

@@ -13,5 +13,6 @@ mod downsample;
 mod migration;
 mod parquet;
 mod peers;
+mod requests;
 mod rollup;
 mod transfer;
