@@ -189,6 +189,50 @@ fn csv_matches_table(section: &str, csv_path: &str, addr: &str) {
     assert!(checked > 0, "{csv_path}: no numbers compared");
 }
 
+/// The world's servers with the `hostile-strings` quirk give themselves a title of markup and
+/// a NodeInfo version that is a spreadsheet formula with markup: the server's page shows each
+/// visit's version escaped, and its history CSV starts that cell with `'`. (The Servers listing
+/// shows the normalised version, which such a string has none of.) Returns one such server,
+/// whose page Chromium then opens like any other.
+fn hostile_server_is_escaped_and_neutralised(addr: &str) -> String {
+    // The demo's world: the migration-2022 scenario, seed 7, at the test's size.
+    let world = fedicensus_sim::World::generate(fedicensus_sim::WorldConfig {
+        servers: Some(SERVERS.parse().expect("a number")),
+        latency: fedicensus_sim::LatencyModel::ZERO,
+        ..fedicensus_sim::WorldConfig::new(fedicensus_sim::Scenario::Migration2022, 7)
+    });
+    let hostile: Vec<String> = world
+        .servers()
+        .iter()
+        .filter(|s| s.quirks.has(fedicensus_sim::Quirk::HostileStrings))
+        .map(|s| s.domain.clone())
+        .collect();
+    assert!(
+        !hostile.is_empty(),
+        "the simulated world has a server with hostile strings"
+    );
+    for host in &hostile {
+        // Its page lists every visit with the version it served: escaped, never markup.
+        let path = format!("/servers/{host}");
+        let html = get(addr, &path);
+        assert!(!html.contains("<script>"), "{path} has raw markup");
+        assert!(
+            html.contains("=HYPERLINK(&quot;http:&#x2f;&#x2f;evil.invalid&#x2f;&quot;"),
+            "{path} shows the version, escaped"
+        );
+        assert!(html.contains("&lt;script&gt;alert("), "{path}");
+        // Its history CSV holds the raw version as a text cell, never a formula.
+        let path = format!("/api/v1/servers/{host}/history.csv");
+        let csv = get(addr, &path);
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http"), "{path}: {csv:.600}");
+        assert!(
+            !csv.contains(",=HYPERLINK(") && !csv.contains(",\"=HYPERLINK("),
+            "{path}: a cell starts with ="
+        );
+    }
+    hostile[0].clone()
+}
+
 #[test]
 fn chromium_sees_every_page_and_chart_of_a_crawled_census_without_console_errors() {
     if !Path::new(CHROMIUM).exists() {
@@ -234,7 +278,9 @@ fn chromium_sees_every_page_and_chart_of_a_crawled_census_without_console_errors
         .or_else(|| servers["servers"][0]["domain"].as_str())
         .expect("a server")
         .to_owned();
+    let hostile = hostile_server_is_escaped_and_neutralised(&addr);
     let pages = [
+        ("hostile-server", format!("/servers/{hostile}")),
         ("overview", "/".to_owned()),
         ("growth", "/growth".to_owned()),
         ("software", "/software".to_owned()),
@@ -253,6 +299,10 @@ fn chromium_sees_every_page_and_chart_of_a_crawled_census_without_console_errors
         let url = format!("http://{addr}{path}");
         let dom = dump_dom(&url, &dir.join(format!("profile-{name}")));
         assert!(dom.contains("</html>"), "{url}: a whole page");
+        // The dashboard has no scripts and no raster images in pages: any such element in the
+        // browser's DOM would be markup a crawled server smuggled in.
+        assert!(!dom.contains("<script"), "{url}: a script element");
+        assert!(!dom.contains("onerror="), "{url}: an event handler");
         for section in dom.split("<section class=\"chart\" id=\"").skip(1) {
             let csv_path = check_chart(path, section);
             charts += 1;

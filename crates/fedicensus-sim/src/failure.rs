@@ -200,6 +200,21 @@ pub enum Quirk {
     WellKnownSchemeless,
     /// NodeInfo and robots.txt answer with `X-Robots-Tag: noindex`.
     NoIndexHeader,
+    /// The admin typed markup and spreadsheet formulas into what the server says of itself: its
+    /// title, description and name ([`HOSTILE_TITLE`]) and its NodeInfo `software.version`
+    /// ([`hostile_version`]). Numbers and the software's name are untouched, so the server counts
+    /// as what it is; what a dashboard shows of it must be escaped, and its CSV cells neutralised.
+    HostileStrings,
+}
+
+/// The title, name and description a [`Quirk::HostileStrings`] server gives itself.
+pub const HOSTILE_TITLE: &str =
+    "<script>alert('title')</script><img src=x onerror=alert(1)>\"'onmouseover=alert(2) x=";
+
+/// The NodeInfo `software.version` a [`Quirk::HostileStrings`] server running `version` serves:
+/// a spreadsheet formula that also carries markup.
+pub fn hostile_version(version: &str) -> String {
+    format!("=HYPERLINK(\"http://evil.invalid/\",\"{version}\")<script>alert('version')</script>")
 }
 
 impl Quirk {
@@ -222,6 +237,7 @@ impl Quirk {
         Quirk::WellKnownRelativeHref,
         Quirk::WellKnownSchemeless,
         Quirk::NoIndexHeader,
+        Quirk::HostileStrings,
     ];
 
     /// The stable name used in the truth CSV.
@@ -244,6 +260,7 @@ impl Quirk {
             Quirk::WellKnownRelativeHref => "well-known-relative-href",
             Quirk::WellKnownSchemeless => "well-known-schemeless",
             Quirk::NoIndexHeader => "x-robots-tag-noindex",
+            Quirk::HostileStrings => "hostile-strings",
         }
     }
 
@@ -385,6 +402,8 @@ impl Default for FailureMix {
                 (Quirk::WellKnownRelativeHref, 0.01),
                 (Quirk::WellKnownSchemeless, 0.002),
                 (Quirk::NoIndexHeader, 0.003),
+                // Last, so that adding it changed no other quirk's servers.
+                (Quirk::HostileStrings, 0.01),
             ],
             peer_junk: 0.004,
             flood_subdomains: 200,

@@ -348,11 +348,24 @@ fn quirk_fits(quirk: Quirk, software: &Software) -> bool {
         Quirk::Baffle => *software == Software::Gotosocial,
         Quirk::LemmyRemoteInflation => *software == Software::Lemmy,
         Quirk::CalckeyInflation => software.is_misskey_family(),
+        // Mastodon only: the common case, and always listed in peer lists.
+        Quirk::HostileStrings => *software == Software::Mastodon,
         Quirk::PeersDisabled | Quirk::ActivityDisabled | Quirk::LimitedFederation => {
             software.speaks_mastodon_api()
         }
         _ => true,
     }
+}
+
+/// Whether `server` can carry [`Quirk::HostileStrings`] where a dashboard would show them: a
+/// server that answers, lists itself, and exists before the 2022 wave (so every crawl of the
+/// scenario's story meets it).
+fn shows_hostile_strings(server: &Server) -> bool {
+    server.failure.is_none()
+        && server.died.is_none()
+        && !server.quirks.has(Quirk::PrivacyFlag)
+        && !server.quirks.has(Quirk::NoIndexHeader)
+        && server.born < NaiveDate::from_ymd_opt(2022, 10, 1).expect("a valid date")
 }
 
 /// Whether `software` serves a peer list a crawler can read: the Mastodon API's
@@ -820,6 +833,7 @@ impl World {
                     !s.flood
                         && !self.profiles[s.id as usize].named
                         && quirk_fits(*quirk, &s.software)
+                        && (*quirk != Quirk::HostileStrings || shows_hostile_strings(s))
                 })
                 .map(|s| s.id)
                 .collect();

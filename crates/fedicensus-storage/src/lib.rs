@@ -67,6 +67,8 @@ pub use requests::CrawlRequest;
 pub use runs::{Run, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus, StatusSchedule};
-pub use snapshot::{PeerEdge, ServerHistory, ServerSnapshot, StoredObservation, StoredWeek};
+pub use snapshot::{
+    PeerEdge, ServerHistory, ServerSnapshot, StoredAlias, StoredObservation, StoredWeek,
+};
 pub use transfer::{Moved, MANIFEST_FILE};
 pub use version::DataVersion;

@@ -273,6 +273,17 @@ pub struct ServerHistory {
     pub observations: Vec<StoredObservation>,
     /// Oldest week first.
     pub activity: Vec<StoredWeek>,
+    /// Other names of this server (case or `www.` variants, an old name after a move), oldest
+    /// first.
+    pub aliases: Vec<StoredAlias>,
+}
+
+/// Another name of a server, and why it is one.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredAlias {
+    pub alias: String,
+    pub reason: String,
+    pub first_seen: DateTime<Utc>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -395,6 +406,16 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
             reported_at: w.reported_at,
         })
         .collect();
+    let aliases = conn
+        .fetch_all::<StoredAlias>(
+            Sql::new(
+                "SELECT alias, reason, first_seen FROM aliases WHERE server_id = $1 \
+                 ORDER BY first_seen, alias",
+            )
+            .bind(id),
+            "reading a server's aliases",
+        )
+        .await?;
     Ok(ServerHistory {
         host: host.clone(),
         first_seen: server.first_seen,
@@ -403,6 +424,7 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
         moved_to: server.moved_to,
         observations,
         activity,
+        aliases,
     })
 }
 

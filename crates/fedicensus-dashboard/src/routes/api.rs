@@ -262,6 +262,11 @@ pub async fn server(
             "logins": w.logins,
             "registrations": w.registrations,
         })).collect::<Vec<_>>(),
+        "aliases": h.aliases.iter().map(|a| json!({
+            "alias": a.alias,
+            "reason": a.reason,
+            "first_seen": a.first_seen,
+        })).collect::<Vec<_>>(),
     })))
 }
 

@@ -214,7 +214,8 @@ pub async fn server(
             "observed_at": o.observed_at.format("%Y-%m-%d %H:%M UTC").to_string(),
             "outcome": o.outcome,
             "software_raw_name": o.software_raw_name,
-            "software_version": o.software_raw_version,
+            "software_version": o.software_raw_version.as_deref().map(shown_version),
+            "software_version_full": o.software_raw_version,
             "users_total": o.users_total,
             "users_active_month": o.users_active_month,
             "local_posts": o.local_posts,
@@ -227,6 +228,12 @@ pub async fn server(
         .rev()
         .map(|w| json!({"week_start": w.week_start.to_rfc3339(), "statuses": w.statuses, "logins": w.logins, "registrations": w.registrations}))
         .collect();
+    let aliases: Vec<serde_json::Value> = h
+        .aliases
+        .iter()
+        .map(|a| json!({"alias": a.alias, "reason": a.reason, "first_seen": a.first_seen.format("%Y-%m-%d").to_string()}))
+        .collect();
+    let charts = server_charts(&h);
     let escaped = url_escape(h.host.as_str());
     render(
         &state,
@@ -241,10 +248,96 @@ pub async fn server(
             moved_to => h.moved_to.clone(),
             observations => Value::from(minijinja::value::Serde(&observations)),
             activity => Value::from(minijinja::value::Serde(&activity)),
+            aliases => Value::from(minijinja::value::Serde(&aliases)),
+            charts => Value::from(minijinja::value::Serde(&charts)),
             csv_url => format!("/api/v1/servers/{escaped}/history.csv"),
             json_url => format!("/api/v1/servers/{escaped}"),
         },
     )
+}
+
+/// Longest software version shown whole in a server's visits table (free text, as the server
+/// sent it; the full string is in the cell's title and in the CSV).
+const VERSION_SHOWN: usize = 40;
+
+/// A version as the visits table shows it: whole when short, else its start and an ellipsis.
+fn shown_version(raw: &str) -> String {
+    if raw.chars().count() <= VERSION_SHOWN {
+        raw.to_owned()
+    } else {
+        let start: String = raw.chars().take(VERSION_SHOWN - 1).collect();
+        format!("{start}…")
+    }
+}
+
+/// One server's history charts: registered users, monthly active users and local posts as its
+/// successful visits reported them (the latest visit of each UTC day; the figures the visits
+/// table lists), a chart each, drawn for wide screens and for phones. A figure the server never
+/// reported has no chart.
+fn server_charts(h: &fedicensus_storage::ServerHistory) -> Vec<serde_json::Value> {
+    use crate::charts::{ChartDef, ChartKind, RangeEnd};
+    use crate::series::{metric_label, Granularity, Point, Series};
+    use fedicensus_storage::{SeriesMetric, StoredObservation};
+    type Figure = fn(&StoredObservation) -> Option<u64>;
+    let figures: [(SeriesMetric, Figure); 3] = [
+        (SeriesMetric::UsersTotal, |o| o.users_total),
+        (SeriesMetric::UsersActiveMonth, |o| o.users_active_month),
+        (SeriesMetric::LocalPosts, |o| o.local_posts),
+    ];
+    let mut out = Vec::new();
+    for (metric, figure) in figures {
+        // Oldest first, so the last visit of a day wins.
+        let mut by_day: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
+        for o in h.observations.iter().filter(|o| o.outcome == "ok") {
+            if let Some(v) = figure(o) {
+                by_day.insert(o.observed_at.date_naive(), v);
+            }
+        }
+        if by_day.is_empty() {
+            continue;
+        }
+        let points = by_day
+            .into_iter()
+            .map(|(date, v)| Point {
+                date,
+                value: Some(v as f64),
+                servers_reporting: 1,
+                complete: true,
+                as_of_day: date,
+            })
+            .collect();
+        let label = metric_label(metric);
+        let chart = ChartDef {
+            id: format!("server-{}", metric.as_str()),
+            title: format!("{label} of {}", h.host.as_str()),
+            description: String::new(),
+            metrics: vec![metric],
+            kind: ChartKind::Line,
+            from: RangeEnd::Start,
+            to: RangeEnd::Latest,
+            granularity: Granularity::Day,
+            software: None,
+            breakdown: None,
+            annotations: false,
+            page: ChartPage::Overview,
+            order: 0,
+        };
+        let series = [Series {
+            name: label.to_owned(),
+            metric,
+            granularity: Granularity::Day,
+            points,
+        }];
+        let [wide, phone] =
+            [Size::DESKTOP, Size::PHONE].map(|size| render_svg(&chart, &series, &[], size));
+        out.push(json!({
+            "id": chart.id,
+            "title": label,
+            "svg": wide,
+            "svg_phone": phone,
+        }));
+    }
+    out
 }
 
 /// `GET /crawl`: recent runs and outcomes by class.
@@ -338,4 +431,22 @@ pub async fn methodology(State(state): State<AppState>) -> Result<Html<String>> 
             methodology => Value::from_safe_string(methodology_html()),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_versions_are_cut_at_a_character_boundary_and_short_ones_kept() {
+        assert_eq!(shown_version("4.0.2"), "4.0.2");
+        let long = "ü".repeat(60);
+        let shown = shown_version(&long);
+        assert_eq!(shown.chars().count(), VERSION_SHOWN);
+        assert!(shown.ends_with('…'));
+        assert_eq!(
+            shown_version(&"x".repeat(VERSION_SHOWN)),
+            "x".repeat(VERSION_SHOWN)
+        );
+    }
 }

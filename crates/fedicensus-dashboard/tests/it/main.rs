@@ -474,6 +474,53 @@ async fn the_servers_listing_filters_by_size() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_server_page_charts_its_history_and_names_its_aliases() -> Result<()> {
+    let app = spawn_app(false).await?;
+    app.storage
+        .add_alias(
+            &Host::from_normalised("www.big.example"),
+            &Host::from_normalised("big.example"),
+            "www",
+            at(10, 16),
+        )
+        .await?;
+    let page = app.get("/servers/big.example").await?;
+    assert_eq!(page.status, 200);
+    for id in ["server-users_total", "server-users_active_month"] {
+        let section = page
+            .body
+            .split(&format!("<section class=\"server-chart\" id=\"{id}\">"))
+            .nth(1)
+            .with_context(|| format!("no {id} chart"))?;
+        let section = section.split("</section>").next().unwrap_or_default();
+        // Drawn for wide screens and phones, each plotting the two successful visits.
+        assert_eq!(section.matches("<svg").count(), 2, "{id}");
+        assert!(
+            section.contains("data-points=\"2\""),
+            "{id}: {section:.300}"
+        );
+    }
+    assert!(
+        page.body.contains("1,500"),
+        "the latest figure is on the page"
+    );
+    // big.example never reported posts: no chart for them.
+    assert!(!page.body.contains("id=\"server-local_posts\""));
+    assert!(page
+        .body
+        .contains("<td>www.big.example</td><td>www</td><td>2022-10-16</td>"));
+    // Misskey reported no monthly actives: only its users chart.
+    let page = app.get("/servers/misskey.example").await?;
+    assert!(page.body.contains("id=\"server-users_total\""));
+    assert!(!page.body.contains("id=\"server-users_active_month\""));
+    assert!(!page.body.contains("Other names"));
+    // A server that failed once and never answered after keeps its one chart point.
+    let page = app.get("/servers/dead.example").await?;
+    assert!(page.body.contains("data-points=\"1\""));
+    Ok(())
+}
+
+#[tokio::test]
 async fn csv_cells_from_crawled_servers_are_neutralised_but_numbers_are_not() -> Result<()> {
     let app = spawn_app(false).await?;
     let r = app

@@ -158,9 +158,22 @@ impl Ctx<'_> {
         self.world.version_at(self.server.id, self.now)
     }
 
-    /// A human title for the server, derived from its domain.
+    /// A human title for the server, derived from its domain (hostile markup for a server with
+    /// [`Quirk::HostileStrings`]).
     pub fn title(&self) -> String {
+        if self.quirk(Quirk::HostileStrings) {
+            return crate::failure::HOSTILE_TITLE.to_owned();
+        }
         title_for(&self.server.domain)
+    }
+
+    /// The `software.version` NodeInfo documents carry: the version, or for a server with
+    /// [`Quirk::HostileStrings`] a formula with markup around it.
+    pub fn nodeinfo_version(&self) -> String {
+        if self.quirk(Quirk::HostileStrings) {
+            return crate::failure::hostile_version(self.version_str());
+        }
+        self.version_str().to_owned()
     }
 
     pub fn is_get(&self) -> bool {

@@ -456,7 +456,7 @@ fn base_document(ctx: &Ctx<'_>, version: NodeInfoVersion) -> Value {
     let v = ctx.version();
     let title = ctx.title();
 
-    let mut software_obj = json!({"name": software.as_str(), "version": ctx.version_str()});
+    let mut software_obj = json!({"name": software.as_str(), "version": ctx.nodeinfo_version()});
     if version >= NodeInfoVersion::V2_1 {
         if let Some((repo, home)) = software_repo(software) {
             software_obj["repository"] = json!(repo);
@@ -848,7 +848,7 @@ fn nodeinfo2(ctx: &Ctx<'_>) -> SimResponse {
             "baseUrl": ctx.base(),
             "name": title,
             "software": ctx.server.software.as_str(),
-            "version": ctx.version_str()
+            "version": ctx.nodeinfo_version()
         },
         "organization": {"name": title, "contact": format!("admin@{}", ctx.server.domain), "account": format!("{}/profile/admin", ctx.base())},
         "protocols": match ctx.server.software {
