@@ -9,7 +9,8 @@
 //! any work; others are answered from the cache or computed and stored.
 //!
 //! Responses are cached only when they are `200 OK` with a body of known size up to
-//! [`MAX_CACHED_BODY`] (large exports stream past the cache). The cache holds at most
+//! [`MAX_CACHED_BODY`]; the whole-census exports (`/api/v1/exports/{file}`) are not cached
+//! routes at all, and stream. The cache holds at most
 //! [`CACHE_BYTES`] bytes (moka evicts the least used), so varied query strings cannot grow it
 //! without bound; a new version makes every older entry unreachable, and they are dropped.
 //!

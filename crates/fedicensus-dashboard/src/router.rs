@@ -2,7 +2,7 @@
 //! `/api/v1`, admin actions and operations endpoints. Handlers live in [`crate::routes`], one
 //! module per page or API family.
 
-use crate::routes::{admin, api, charts, ops, pages};
+use crate::routes::{admin, api, charts, exports, ops, pages};
 use crate::state::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -22,6 +22,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/runs"),
     ("get", "/api/v1/charts"),
     ("get", "/api/v1/charts/{id}/{format}"),
+    ("get", "/api/v1/exports/{file}"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/admin/seeds"),
     ("post", "/api/v1/admin/opt-out"),
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/runs", get(api::runs))
         .route("/api/v1/charts", get(charts::list))
         .route("/api/v1/charts/{id}/{format}", get(charts::file))
+        .route("/api/v1/exports/{file}", get(exports::export))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/admin/seeds", post(admin::add_seeds))
         .route("/api/v1/admin/opt-out", post(admin::opt_out))

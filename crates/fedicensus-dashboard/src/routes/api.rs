@@ -22,8 +22,8 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 /// The default range of the annotations listing: every date that can matter.
-const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid date");
-const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid date");
+pub(crate) const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a valid date");
+pub(crate) const LATEST: NaiveDate = NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid date");
 
 type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
 

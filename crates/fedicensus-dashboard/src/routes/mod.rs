@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod api;
 pub mod charts;
+pub mod exports;
 pub mod ops;
 pub mod pages;
 

@@ -3,6 +3,7 @@
 
 mod browser;
 mod cache;
+mod exports;
 mod grafana;
 mod incomplete;
 mod last_crawl;

@@ -1,0 +1,152 @@
+//! `GET /api/v1/exports/{file}`: whole-census exports as CSV, streamed.
+//!
+//! The exports are storage's (`fedicensus export` writes the same files), and may be large: all
+//! observations of a census of 30,000 servers visited every 6 hours are about 44 million rows a
+//! year. So they are not built in memory or cached: storage writes the CSV on a blocking thread
+//! into a writer that hands 64 KiB chunks to the response through a small channel, and waits
+//! while the client is slower than the database (memory stays at a few chunks, whatever the
+//! size). A client that goes away stops the export.
+
+use super::api::{EARLIEST, LATEST};
+use super::Params;
+use crate::error::{Error, Result};
+use crate::state::AppState;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use fedicensus_storage::{Export, METHODOLOGY_VERSION};
+use std::collections::HashMap;
+use std::io::Write;
+use tokio::sync::mpsc;
+
+type QueryMap = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
+
+/// The files, as named in the URL.
+pub const FILES: &str = "observations.csv, activity.csv, peer-edges.csv, snapshot.csv";
+/// Bytes per chunk handed to the response.
+const CHUNK: usize = 64 * 1024;
+/// Chunks in flight between the export and the client.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// `GET /api/v1/exports/{file}` with `from` and `to` (observations, activity; default the whole
+/// census) or `date` (snapshot; default the last crawled day).
+pub async fn export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    let params = Params::new(query, &["from", "to", "date"])?;
+    let range = crate::data::data_range(&state.storage).await?;
+    let from = params.date("from")?.unwrap_or(EARLIEST);
+    let to = params.date("to")?.unwrap_or(LATEST);
+    if from > to {
+        return Err(Error::bad(
+            "from",
+            format!("{from} is after to={to}"),
+            "from on or before to",
+        ));
+    }
+    let what = match file.as_str() {
+        "observations.csv" => Export::Observations { from, to },
+        "activity.csv" => Export::Activity { from, to },
+        "peer-edges.csv" => Export::PeerEdges,
+        "snapshot.csv" => Export::Snapshot(params.date("date")?.unwrap_or(range.1)),
+        other => {
+            return Err(Error::NotFound(format!(
+                "no export {other:?}; there are {FILES}"
+            )))
+        }
+    };
+    let name = what.file_name();
+    let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
+    let storage = state.storage.clone();
+    let runtime = tokio::runtime::Handle::current();
+    tokio::task::spawn_blocking(move || {
+        let mut writer = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(CHUNK),
+        };
+        let result = runtime.block_on(storage.export_csv(&what, &mut writer));
+        let result = match result {
+            Ok(_) => writer.flush(),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        if let Err(e) = result {
+            // The client went away, or the export failed: the response ends early, which an
+            // HTTP client sees as an incomplete body, never as a complete file.
+            tracing::warn!(error = %e, export = %name_for_log(&what), "a streamed export ended early");
+            let _ = tx.try_send(Err(e));
+        }
+    });
+    let body = futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (
+                header::HeaderName::from_static("x-fedicensus-methodology-version"),
+                METHODOLOGY_VERSION.to_owned(),
+            ),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn name_for_log(what: &Export) -> String {
+    what.file_name()
+}
+
+/// A `Write` that sends full chunks down a channel, waiting while the channel is full (it runs
+/// on a blocking thread, inside `Handle::block_on`, where a blocking send is not allowed, so it
+/// retries). Fails once the receiving side, the response, is gone.
+struct ChannelWriter {
+    tx: mpsc::Sender<std::io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let mut chunk = Ok(Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(CHUNK),
+        )));
+        loop {
+            match self.tx.try_send(chunk) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    chunk = back;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::BrokenPipe,
+                        "the client went away",
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
