@@ -964,6 +964,17 @@ impl World {
         (config.failures.flood_subdomains as f64 * n as f64 / full as f64).round() as usize
     }
 
+    /// The `software.version` `id`'s NodeInfo documents carry at `at`: [`World::version_at`], or
+    /// for a server with [`Quirk::HostileStrings`] a formula with markup around it.
+    pub fn nodeinfo_version_at(&self, id: ServerId, at: DateTime<Utc>) -> String {
+        let version = self.version_at(id, at);
+        if self.servers[id as usize].quirks.has(Quirk::HostileStrings) {
+            crate::failure::hostile_version(version)
+        } else {
+            version.to_owned()
+        }
+    }
+
     /// The version string `id` reports at `at`. [`Server::version`] is what it runs at the end
     /// of the scenario; before a release existed the server still ran the previous one (a
     /// crawl at 2022-09-01 sees no Mastodon 4.0, released 2022-11-14). Serve this one.

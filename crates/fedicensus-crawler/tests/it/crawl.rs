@@ -165,7 +165,7 @@ async fn a_5000_server_crawl_finds_the_world_reports_its_numbers_and_stays_polit
                 obs.host, software.family, server.software
             ));
         }
-        let version = world.version_at(server.id, obs.observed_at);
+        let version = world.nodeinfo_version_at(server.id, obs.observed_at);
         if software.raw_version != version {
             mismatches.push(format!(
                 "{}: version {:?} vs {version:?}",

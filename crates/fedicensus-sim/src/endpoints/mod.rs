@@ -170,10 +170,7 @@ impl Ctx<'_> {
     /// The `software.version` NodeInfo documents carry: the version, or for a server with
     /// [`Quirk::HostileStrings`] a formula with markup around it.
     pub fn nodeinfo_version(&self) -> String {
-        if self.quirk(Quirk::HostileStrings) {
-            return crate::failure::hostile_version(self.version_str());
-        }
-        self.version_str().to_owned()
+        self.world.nodeinfo_version_at(self.server.id, self.now)
     }
 
     pub fn is_get(&self) -> bool {

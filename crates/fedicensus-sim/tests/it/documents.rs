@@ -641,8 +641,12 @@ fn every_served_nodeinfo_parses_like_the_real_ones_with_the_reported_numbers() {
             let what = format!("{} ({}) {path}", server.domain, server.software);
             assert_eq!(doc.software.name, server.software.as_str(), "{what}");
             assert_eq!(
-                doc.software.version.as_deref(),
-                Some(handler.world().version_at(server.id, handler.clock().now()))
+                doc.software.version,
+                Some(
+                    handler
+                        .world()
+                        .nodeinfo_version_at(server.id, handler.clock().now())
+                )
             );
             let users = doc.usage.users.expect("usage.users");
             match users.total.as_ref().and_then(Count::value) {
