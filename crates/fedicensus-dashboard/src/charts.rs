@@ -90,6 +90,9 @@ impl RangeEnd {
 pub enum Breakdown {
     /// One series per software family (the largest ones, the rest as "other").
     Software,
+    /// One series per version (major.minor) of the chart's software among its servers up (the
+    /// most common ones, the rest as "other versions", and "version unknown").
+    Version,
 }
 
 /// One chart, as defined in its file.
@@ -273,13 +276,24 @@ impl ChartDef {
         let breakdown = match string("breakdown", false)?.as_deref() {
             None => None,
             Some("software") => Some(Breakdown::Software),
+            Some("version") => Some(Breakdown::Version),
             Some(other) => {
                 return Err(bad(
                     "breakdown",
-                    format!("unknown breakdown {other:?} (accepted: software)"),
+                    format!("unknown breakdown {other:?} (accepted: software, version)"),
                 ))
             }
         };
+        if breakdown == Some(Breakdown::Version)
+            && (software.is_none() || metrics != [SeriesMetric::ServersUp])
+        {
+            return Err(bad(
+                "breakdown",
+                "a version breakdown splits servers_up of one software: set `software` and \
+                 metrics = [\"servers_up\"]"
+                    .into(),
+            ));
+        }
         if breakdown.is_some() && metrics.len() != 1 {
             return Err(bad(
                 "breakdown",
@@ -365,6 +379,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "software-share.toml",
         include_str!("../../../dashboards/software-share.toml"),
+    ),
+    (
+        "software-versions.toml",
+        include_str!("../../../dashboards/software-versions.toml"),
     ),
     (
         "concentration.toml",
@@ -529,6 +547,29 @@ page = "overview"
                 .replace(", \"servers_up\"", ""),
         );
         assert!(msg.contains("stacked-area needs several series"), "{msg}");
+    }
+
+    #[test]
+    fn a_version_breakdown_needs_one_software_and_servers_up() {
+        let versions = GOOD
+            .replace(", \"servers_up\"", "")
+            .replace("servers_known", "servers_up")
+            .replace("\"line\"", "\"stacked-area\"");
+        let def = ChartDef::parse(
+            "dashboards/v.toml",
+            &format!("{versions}breakdown = \"version\"\nsoftware = \"mastodon\"\n"),
+        )
+        .expect("valid");
+        assert_eq!(def.breakdown, Some(Breakdown::Version));
+        let msg = problem(&format!("{versions}breakdown = \"version\"\n"));
+        assert!(msg.contains("set `software`"), "{msg}");
+        let msg = problem(&format!(
+            "{}breakdown = \"version\"\nsoftware = \"mastodon\"\n",
+            versions.replace("servers_up", "users_total")
+        ));
+        assert!(msg.contains("servers_up"), "{msg}");
+        let msg = problem(&format!("{versions}breakdown = \"release\"\n"));
+        assert!(msg.contains("software, version"), "{msg}");
     }
 
     #[test]

@@ -104,7 +104,110 @@ pub async fn chart_series(
             Ok(out)
         }
         Some(Breakdown::Software) => software_breakdown(storage, chart.metrics[0], request).await,
+        Some(Breakdown::Version) => version_breakdown(storage, chart.metrics[0], request).await,
     }
+}
+
+/// How many versions a version breakdown shows before grouping the rest.
+pub const BREAKDOWN_VERSIONS: usize = 6;
+
+/// A version as the breakdown groups it: `major.minor` of the normalised version (`4.0.2` is
+/// `4.0`), a date version as it is, `None` when the server's version string has no version.
+fn version_group(version: Option<&str>) -> Option<String> {
+    let v = version?;
+    let mut parts = v.split('.');
+    Some(match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => format!("{major}.{minor}"),
+        _ => v.to_owned(),
+    })
+}
+
+/// One series per version of the request's software among its servers up, taken from the
+/// servers' state as of each point (a snapshot per point, so a month chart of a year reads 12):
+/// the most common versions at the end of the range, then "other versions" and "version
+/// unknown" (servers whose version string has no version). The stack adds up to the software's
+/// `servers_up` series, whose denominators every slice carries.
+async fn version_breakdown(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+) -> Result<Vec<Series>> {
+    let Some(family) = request.software.clone() else {
+        return Err(Error::bad(
+            "software",
+            "a versions chart counts the versions of one software",
+            "a software family such as mastodon",
+        ));
+    };
+    let total = series(storage, metric, request, family.clone()).await?;
+    // Servers up per version group (None: no version), one map per point.
+    type Counts = BTreeMap<Option<String>, u64>;
+    let mut counts: Vec<Counts> = Vec::with_capacity(total.points.len());
+    for point in &total.points {
+        let mut at = BTreeMap::new();
+        if point.value.is_some() {
+            for s in storage.snapshot(point.as_of_day).await? {
+                if s.up && s.software.as_deref() == Some(family.as_str()) {
+                    *at.entry(version_group(s.software_version.as_deref()))
+                        .or_default() += 1;
+                }
+            }
+        }
+        counts.push(at);
+    }
+    let mut latest: Vec<(String, u64)> = counts
+        .iter()
+        .rev()
+        .find(|c| !c.is_empty())
+        .map(|c| {
+            c.iter()
+                .filter_map(|(v, n)| v.clone().map(|v| (v, *n)))
+                .collect()
+        })
+        .unwrap_or_default();
+    latest.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    latest.truncate(BREAKDOWN_VERSIONS);
+    let shown: Vec<String> = latest.into_iter().map(|(v, _)| v).collect();
+    let slice = |name: String, count: &dyn Fn(&Counts) -> u64| Series {
+        name,
+        metric,
+        granularity: total.granularity,
+        points: total
+            .points
+            .iter()
+            .zip(&counts)
+            .map(|(p, c)| Point {
+                value: p.value.map(|_| count(c) as f64),
+                ..*p
+            })
+            .collect(),
+    };
+    let mut out: Vec<Series> = shown
+        .iter()
+        .map(|v| {
+            slice(format!("{family} {v}"), &|c| {
+                c.get(&Some(v.clone())).copied().unwrap_or(0)
+            })
+        })
+        .collect();
+    let other = slice("other versions".into(), &|c| {
+        c.iter()
+            .filter(|(v, _)| v.as_ref().is_some_and(|v| !shown.contains(v)))
+            .map(|(_, n)| n)
+            .sum()
+    });
+    let unknown = slice("version unknown".into(), &|c| {
+        c.get(&None).copied().unwrap_or(0)
+    });
+    for extra in [other, unknown] {
+        if extra.points.iter().any(|p| p.value.unwrap_or(0.0) > 0.0) {
+            out.push(extra);
+        }
+    }
+    if out.is_empty() {
+        out.push(total);
+    }
+    Ok(out)
 }
 
 /// One series per large software family (by servers at the end of the range), and the rest as

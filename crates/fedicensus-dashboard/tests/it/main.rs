@@ -522,6 +522,60 @@ async fn a_server_page_charts_its_history_and_names_its_aliases() -> Result<()> 
 }
 
 #[tokio::test]
+async fn the_versions_chart_splits_servers_up_by_version_and_adds_up_to_them() -> Result<()> {
+    let app = spawn_app(false).await?;
+    // Five more Mastodon servers on 2022-11-20: 4.0 twice (one as "v4.0.0"), 3.5, a glitch
+    // fork of 3.5, and one whose version string has no version.
+    let mut more = Vec::new();
+    for (host, version) in [
+        ("m1.example", "4.0.0"),
+        ("m2.example", "v4.0.0"),
+        ("m3.example", "3.5.3"),
+        ("m4.example", "3.5.5+glitch"),
+        ("m5.example", "=cmd|' /C calc'!A0"),
+    ] {
+        let mut o = ok(host, at(11, 20), Software::Mastodon, "mastodon", 10, None);
+        if let Some(s) = o.software.as_mut() {
+            s.raw_version = version.into();
+            s.version = fedicensus_core::parse::version::normalise_version(version);
+        }
+        more.push(o);
+    }
+    app.storage.ingest_bulk(&more, None).await?;
+    let r = app
+        .get("/api/v1/charts/software-versions/json?from=2022-11-20&to=2022-11-20&granularity=day")
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body)?;
+    let value = |name: &str| -> Option<f64> {
+        v["series"].as_array()?.iter().find(|s| s["name"] == name)?["points"][0]["value"].as_f64()
+    };
+    // big.example (4.0.2), m1, m2: 4.0; m3, m4: 3.5; m5: unknown. dead.example is not up.
+    assert_eq!(value("mastodon 4.0"), Some(3.0), "{}", r.body);
+    assert_eq!(value("mastodon 3.5"), Some(2.0), "{}", r.body);
+    assert_eq!(value("version unknown"), Some(1.0), "{}", r.body);
+    assert_eq!(
+        value("other versions"),
+        None,
+        "no other versions: {}",
+        r.body
+    );
+    let up = app
+        .get("/api/v1/series/servers_up?from=2022-11-20&to=2022-11-20&software=mastodon")
+        .await?;
+    let up: serde_json::Value = serde_json::from_str(&up.body)?;
+    assert_eq!(
+        up["points"][0]["value"].as_f64(),
+        Some(6.0),
+        "the stack adds up"
+    );
+    // The Software page draws it.
+    let page = app.get("/software").await?;
+    assert!(page.body.contains("id=\"software-versions\""));
+    Ok(())
+}
+
+#[tokio::test]
 async fn csv_cells_from_crawled_servers_are_neutralised_but_numbers_are_not() -> Result<()> {
     let app = spawn_app(false).await?;
     let r = app
