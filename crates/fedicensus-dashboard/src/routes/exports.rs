@@ -38,7 +38,6 @@ pub async fn export(
     query: QueryMap,
 ) -> Result<Response> {
     let params = Params::new(query, &["from", "to", "date"])?;
-    let range = crate::data::data_range(&state.storage).await?;
     let from = params.date("from")?.unwrap_or(EARLIEST);
     let to = params.date("to")?.unwrap_or(LATEST);
     if from > to {
@@ -52,7 +51,10 @@ pub async fn export(
         "observations.csv" => Export::Observations { from, to },
         "activity.csv" => Export::Activity { from, to },
         "peer-edges.csv" => Export::PeerEdges,
-        "snapshot.csv" => Export::Snapshot(params.date("date")?.unwrap_or(range.1)),
+        "snapshot.csv" => Export::Snapshot(match params.date("date")? {
+            Some(date) => date,
+            None => crate::data::data_range(&state.storage).await?.1,
+        }),
         other => {
             return Err(Error::NotFound(format!(
                 "no export {other:?}; there are {FILES}"
@@ -63,6 +65,7 @@ pub async fn export(
     let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
     let storage = state.storage.clone();
     let runtime = tokio::runtime::Handle::current();
+    let log_name = name.clone();
     tokio::task::spawn_blocking(move || {
         let mut writer = ChannelWriter {
             tx: tx.clone(),
@@ -76,7 +79,7 @@ pub async fn export(
         if let Err(e) = result {
             // The client went away, or the export failed: the response ends early, which an
             // HTTP client sees as an incomplete body, never as a complete file.
-            tracing::warn!(error = %e, export = %name_for_log(&what), "a streamed export ended early");
+            tracing::warn!(error = %e, export = %log_name, "a streamed export ended early");
             let _ = tx.try_send(Err(e));
         }
     });
@@ -96,10 +99,6 @@ pub async fn export(
         Body::from_stream(body),
     )
         .into_response())
-}
-
-fn name_for_log(what: &Export) -> String {
-    what.file_name()
 }
 
 /// A `Write` that sends full chunks down a channel, waiting while the channel is full (it runs
