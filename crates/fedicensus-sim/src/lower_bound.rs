@@ -22,9 +22,20 @@
 //!   stop after `robots.txt` (1 request; the move target is crawled as its own host); 5xx,
 //!   Cloudflare, parked HTML, `Gone` (failure or death mode), redirect loops, malformed JSON,
 //!   huge and gzip-bomb bodies stop after the well-known document (2 requests).
-//!   `RedirectOtherHost` costs the 3 NodeInfo requests. `Drip` and rate-limited hosts are counted
-//!   as healthy: the bound assumes the drip's extra time and the rate limit's burst do not bind
-//!   (a lower bound may ignore costs; it must not invent them).
+//!   `RedirectOtherHost` costs the 3 NodeInfo requests. Rate-limited hosts are counted as
+//!   healthy: the bound assumes the rate limit's burst does not bind (a lower bound may ignore
+//!   costs; it must not invent them).
+//! * **Dripping hosts** (`Drip`) make the same requests as healthy ones, but each answer takes
+//!   as long as the simulator takes to drip it: the simulator's own answer to that request is
+//!   computed (same code as serving it), and its body costs `(chunks - 1) × every` on top of
+//!   the round trip (the simulator's defaults: 16 bytes every 500 ms, at most 300 s a body),
+//!   or the request timeout if that comes first (any crawler with that timeout gives up
+//!   there, and every crawler must ask). Paths are known for the Mastodon API (robots.txt,
+//!   well-known, the NodeInfo document, then `/api/v2/instance`, `/api/v1/instance`, peers,
+//!   activity; v1 instance and peers for the other Mastodon-API software); the other
+//!   software's dripping API answers are charged one round trip (still a lower bound).
+//!   Ignoring the drip, as the bound did before, left a dripping Mastodon host (60 s or more
+//!   with the crawler's 15 s timeout) out of the longest chain, so the bound was loose.
 //! * **Cost of a request.** At least one round trip of the host ([`crate::Server::latency_ms`]);
 //!   the first request on a host also pays the connection: one round trip for TCP and one more
 //!   for TLS 1.3 (assumption: one kept-alive connection per host, TLS on every host, DNS free).
@@ -35,8 +46,13 @@
 //! * **The bound** is `max(total busy time / concurrency, longest host chain)`: no schedule can
 //!   beat either the slots' total work or the slowest host.
 
+use crate::endpoints::failures::RateLimits;
+use crate::endpoints::nodeinfo::best_document_url;
+use crate::endpoints::{answer, HandlerConfig};
 use crate::failure::Failure;
-use crate::world::{DeathMode, ServerId, World};
+use crate::response::{SimBody, SimRequest};
+use crate::serve::DEFAULT_MAX_DRIP;
+use crate::world::{DeathMode, Server, ServerId, World};
 use chrono::{DateTime, Utc};
 use fedicensus_core::Software;
 use serde::Serialize;
@@ -136,9 +152,8 @@ pub fn host_cost(
     }
     let full = 3 + api_requests(&server.software);
     match server.failure {
-        None | Some(Failure::Drip | Failure::RateLimitedRetryAfter | Failure::RateLimitedReset) => {
-            answered(full)
-        }
+        None | Some(Failure::RateLimitedRetryAfter | Failure::RateLimitedReset) => answered(full),
+        Some(Failure::Drip) => dripping(world, server, at, params, full),
         Some(
             Failure::NoSuchDomain
             | Failure::Refused
@@ -176,6 +191,84 @@ pub fn host_cost(
         Some(Failure::TlsStall) => HostCost {
             requests: vec![params.connect_timeout.as_secs_f64()],
         },
+    }
+}
+
+/// The paths a crawler asks a healthy host of `software` for after robots.txt, the well-known
+/// document and the NodeInfo document, where the bound knows them (see the module doc).
+fn api_paths(software: &Software) -> &'static [&'static str] {
+    match software {
+        Software::Mastodon => &[
+            "/api/v2/instance",
+            "/api/v1/instance",
+            "/api/v1/instance/peers",
+            "/api/v1/instance/activity",
+        ],
+        s if s.speaks_mastodon_api() => &["/api/v1/instance", "/api/v1/instance/peers"],
+        _ => &[],
+    }
+}
+
+/// The least cost of a dripping host's `full` requests (see the module doc).
+fn dripping(
+    world: &World,
+    server: &Server,
+    at: DateTime<Utc>,
+    params: &CrawlParameters,
+    full: usize,
+) -> HostCost {
+    let rtt = f64::from(server.latency_ms) / 1000.0;
+    let timeout = params.request_timeout.as_secs_f64();
+    let config = HandlerConfig::default();
+    let limits = RateLimits::default();
+    let document = best_document_url(world, server).and_then(|url| {
+        let rest = url.split_once("://")?.1;
+        Some(rest.find('/').map_or("/", |i| &rest[i..]).to_string())
+    });
+    let mut paths: Vec<Option<String>> = vec![
+        Some("/robots.txt".to_string()),
+        Some("/.well-known/nodeinfo".to_string()),
+        document,
+    ];
+    paths.extend(
+        api_paths(&server.software)
+            .iter()
+            .map(|p| Some(p.to_string())),
+    );
+    paths.resize(full, None);
+    let requests = paths
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let connect = if i == 0 { 2.0 * rtt } else { 0.0 };
+            let drip = path.as_ref().map_or(0.0, |path| {
+                let request = SimRequest {
+                    method: "GET".into(),
+                    host: server.domain.clone(),
+                    path: path.clone(),
+                    query: None,
+                    https: true,
+                    user_agent: None,
+                    accept: Some("application/json".into()),
+                };
+                drip_secs(&answer(world, &config, &limits, &request, at).body)
+            });
+            (connect + rtt + drip).min(timeout.max(connect + rtt))
+        })
+        .collect();
+    HostCost { requests }
+}
+
+/// How long the simulator takes to drip `body` beyond its first chunk (as `serve` sends it,
+/// with its default cap on a whole body).
+fn drip_secs(body: &SimBody) -> f64 {
+    match body {
+        SimBody::Drip { body, chunk, every } => {
+            let chunks = body.len().div_ceil((*chunk).max(1)).max(1) as u32;
+            let every = (*every).min(DEFAULT_MAX_DRIP / chunks);
+            every.as_secs_f64() * f64::from(chunks - 1)
+        }
+        _ => 0.0,
     }
 }
 
@@ -283,5 +376,76 @@ mod tests {
         // The seed is a healthy Mastodon server: 7 requests, 6 intervals of 1 s, then 100 ms.
         assert_eq!(bound.max_requests_per_host, 7);
         assert!((bound.longest_chain_secs - 6.1).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_dripping_host_costs_what_the_simulator_takes_to_drip_its_answers() {
+        let at = Utc
+            .with_ymd_and_hms(2022, 11, 15, 0, 0, 0)
+            .single()
+            .expect("valid");
+        let mut config = WorldConfig::new(Scenario::Migration2022, 7);
+        config.servers = Some(3_000);
+        let world = World::generate(config);
+        let server = world
+            .servers()
+            .iter()
+            .find(|s| {
+                s.failure == Some(Failure::Drip)
+                    && s.software == Software::Mastodon
+                    && world.is_born(s.id, at)
+                    && !world.is_dead(s.id, at)
+            })
+            .expect("a live dripping Mastodon server among 3,000");
+        let params = params();
+        let cost = host_cost(&world, server.id, at, &params);
+        assert_eq!(cost.requests.len(), 7, "{cost:?}");
+        // robots.txt as the simulator serves it: 16 bytes every 500 ms after the first chunk,
+        // plus the round trip and the connection's two.
+        let rtt = f64::from(server.latency_ms) / 1000.0;
+        let handler = crate::endpoints::Handler::new(
+            std::sync::Arc::new(World::generate({
+                let mut c = WorldConfig::new(Scenario::Migration2022, 7);
+                c.servers = Some(3_000);
+                c
+            })),
+            crate::SimClock::starting_at(at),
+        );
+        let robots = handler.respond(&SimRequest {
+            method: "GET".into(),
+            host: server.domain.clone(),
+            path: "/robots.txt".into(),
+            query: None,
+            https: true,
+            user_agent: None,
+            accept: None,
+        });
+        let SimBody::Drip { body, .. } = &robots.body else {
+            panic!("robots.txt of a dripping server drips: {robots:?}");
+        };
+        let by_hand = 3.0 * rtt + 0.5 * (body.len().div_ceil(16) - 1) as f64;
+        assert!(
+            (cost.requests[0] - by_hand).abs() < 1e-9,
+            "{cost:?} vs {by_hand}"
+        );
+        // The instance document is long: the request timeout (10 s here) comes first.
+        assert!(
+            cost.requests.iter().any(|&c| (c - 10.0).abs() < 1e-9),
+            "{cost:?}"
+        );
+        assert!(
+            cost.requests.iter().all(|&c| c >= rtt && c <= 10.0),
+            "{cost:?}"
+        );
+        // A healthy host of the same world still costs one round trip a request.
+        let healthy = world
+            .servers()
+            .iter()
+            .find(|s| s.failure.is_none() && world.is_born(s.id, at) && !world.is_dead(s.id, at))
+            .expect("a healthy server");
+        let rtt = f64::from(healthy.latency_ms) / 1000.0;
+        let cost = host_cost(&world, healthy.id, at, &params);
+        assert!((cost.requests[0] - 3.0 * rtt).abs() < 1e-9);
+        assert!(cost.requests[1..].iter().all(|&c| (c - rtt).abs() < 1e-9));
     }
 }

@@ -23,11 +23,11 @@
 //! Architecture invariant: no request panics, whatever its method, host, path or query; a request
 //! the server would not understand gets the 404 that software gives.
 
-mod failures;
+pub(crate) mod failures;
 mod lemmy;
 mod mastodon;
 mod misskey;
-mod nodeinfo;
+pub(crate) mod nodeinfo;
 mod peertube;
 mod robots;
 
@@ -211,69 +211,86 @@ impl Handler {
 
     /// What the server named in `req.host` answers to `req`.
     pub fn respond(&self, req: &SimRequest) -> SimResponse {
-        let host = req.host.trim().trim_end_matches('.').to_ascii_lowercase();
-        let Some(server) = self.world.lookup(&host) else {
-            return failures::no_such_site();
-        };
-        let now = self.clock.now();
-        let state = self.world.state(server.id, now);
-        if !state.alive {
-            return failures::dead(&self.world, server, now);
-        }
-        let ctx = Ctx {
-            world: &self.world,
-            server,
+        answer(
+            &self.world,
+            &self.config,
+            &self.limits,
             req,
-            now,
-            figures: self.world.reported(server.id, now),
-        };
-        let mut rate_headers = Vec::new();
-        if let Some(failure) = server.failure {
-            match failures::before_routing(&ctx, failure, &self.config, &self.limits) {
-                failures::Gate::Answer(response) => return response,
-                failures::Gate::Pass { headers } => rate_headers = headers,
-            }
-        }
-        let (kind, mut response) = self.route(&ctx);
-        if let Some(failure) = server.failure {
-            response = failures::after_routing(&ctx, failure, kind, response, &self.config);
-        }
-        if server.quirks.has(Quirk::NoIndexHeader)
-            && matches!(
-                kind,
-                Kind::NodeInfo | Kind::Instance | Kind::Robots | Kind::WellKnown
-            )
-        {
-            response = response.header("x-robots-tag", "noindex");
-        }
-        if matches!(kind, Kind::Instance | Kind::Api) {
-            response.headers.extend(rate_headers);
-        }
-        response
+            self.clock.now(),
+        )
     }
+}
 
-    fn route(&self, ctx: &Ctx<'_>) -> (Kind, SimResponse) {
-        let path = ctx.req.path.as_str();
-        if path == "/robots.txt" {
-            return (Kind::Robots, robots::robots(ctx));
-        }
-        if let Some(answer) = nodeinfo::route(ctx) {
-            return answer;
-        }
-        let software = &ctx.server.software;
-        let family = if software.speaks_mastodon_api() {
-            mastodon::route(ctx)
-        } else if software.is_misskey_family() {
-            misskey::route(ctx)
-        } else if *software == Software::Lemmy {
-            lemmy::route(ctx)
-        } else if *software == Software::Peertube {
-            peertube::route(ctx)
-        } else {
-            None
-        };
-        family.unwrap_or_else(|| (Kind::Other, not_found(ctx)))
+/// What the server named in `req.host` answers to `req` at `now` (the handler's work, also used
+/// by [`crate::lower_bound`] to know how long a dripping answer takes).
+pub(crate) fn answer(
+    world: &World,
+    config: &HandlerConfig,
+    limits: &failures::RateLimits,
+    req: &SimRequest,
+    now: DateTime<Utc>,
+) -> SimResponse {
+    let host = req.host.trim().trim_end_matches('.').to_ascii_lowercase();
+    let Some(server) = world.lookup(&host) else {
+        return failures::no_such_site();
+    };
+    let state = world.state(server.id, now);
+    if !state.alive {
+        return failures::dead(world, server, now);
     }
+    let ctx = Ctx {
+        world,
+        server,
+        req,
+        now,
+        figures: world.reported(server.id, now),
+    };
+    let mut rate_headers = Vec::new();
+    if let Some(failure) = server.failure {
+        match failures::before_routing(&ctx, failure, config, limits) {
+            failures::Gate::Answer(response) => return response,
+            failures::Gate::Pass { headers } => rate_headers = headers,
+        }
+    }
+    let (kind, mut response) = route(&ctx);
+    if let Some(failure) = server.failure {
+        response = failures::after_routing(&ctx, failure, kind, response, config);
+    }
+    if server.quirks.has(Quirk::NoIndexHeader)
+        && matches!(
+            kind,
+            Kind::NodeInfo | Kind::Instance | Kind::Robots | Kind::WellKnown
+        )
+    {
+        response = response.header("x-robots-tag", "noindex");
+    }
+    if matches!(kind, Kind::Instance | Kind::Api) {
+        response.headers.extend(rate_headers);
+    }
+    response
+}
+
+fn route(ctx: &Ctx<'_>) -> (Kind, SimResponse) {
+    let path = ctx.req.path.as_str();
+    if path == "/robots.txt" {
+        return (Kind::Robots, robots::robots(ctx));
+    }
+    if let Some(answer) = nodeinfo::route(ctx) {
+        return answer;
+    }
+    let software = &ctx.server.software;
+    let family = if software.speaks_mastodon_api() {
+        mastodon::route(ctx)
+    } else if software.is_misskey_family() {
+        misskey::route(ctx)
+    } else if *software == Software::Lemmy {
+        lemmy::route(ctx)
+    } else if *software == Software::Peertube {
+        peertube::route(ctx)
+    } else {
+        None
+    };
+    family.unwrap_or_else(|| (Kind::Other, not_found(ctx)))
 }
 
 /// The 404 the server's software gives for a path it does not know.
