@@ -10,7 +10,8 @@
 //! does), how many bytes each observation takes on disk, and how fast the optional downsampling
 //! thins the older half. The full size is
 //! 10,000 servers × 180 days (7.2 million observations); the default here is smaller so it
-//! finishes in minutes on 2 cores. Set `FEDICENSUS_BENCH_SERVERS` and `FEDICENSUS_BENCH_DAYS`.
+//! finishes in minutes on 2 cores. Set `FEDICENSUS_BENCH_SERVERS` and `FEDICENSUS_BENCH_DAYS`
+//! (and `FEDICENSUS_BENCH_SQLITE_CACHE_KIB`, SQLite's page cache a connection).
 //!
 //! Run: `cargo bench -p fedicensus-storage --bench storage`.
 
@@ -285,10 +286,14 @@ async fn main() -> anyhow::Result<()> {
     let days = env_number("FEDICENSUS_BENCH_DAYS", 30);
     let dir = std::env::temp_dir().join(format!("fedicensus_bench_{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let storage = Storage::connect(&format!(
-        "sqlite://{}?mode=rwc",
-        dir.join("bench.db").display()
-    ))
+    // SQLite's page cache per connection (storage's default unless set).
+    let cache_kib = env_number("FEDICENSUS_BENCH_SQLITE_CACHE_KIB", 32 * 1024);
+    println!("SQLite page cache: {cache_kib} KiB a connection");
+    let storage = Storage::connect_with_cache(
+        &format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        8,
+        u32::try_from(cache_kib).unwrap_or(u32::MAX),
+    )
     .await?;
     let result = bench("SQLite", &storage, servers, days).await;
     storage.close().await;
