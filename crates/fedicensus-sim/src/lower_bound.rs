@@ -386,7 +386,7 @@ mod tests {
             .expect("valid");
         let mut config = WorldConfig::new(Scenario::Migration2022, 7);
         config.servers = Some(3_000);
-        let world = World::generate(config);
+        let world = std::sync::Arc::new(World::generate(config));
         let server = world
             .servers()
             .iter()
@@ -403,14 +403,8 @@ mod tests {
         // robots.txt as the simulator serves it: 16 bytes every 500 ms after the first chunk,
         // plus the round trip and the connection's two.
         let rtt = f64::from(server.latency_ms) / 1000.0;
-        let handler = crate::endpoints::Handler::new(
-            std::sync::Arc::new(World::generate({
-                let mut c = WorldConfig::new(Scenario::Migration2022, 7);
-                c.servers = Some(3_000);
-                c
-            })),
-            crate::SimClock::starting_at(at),
-        );
+        let handler =
+            crate::endpoints::Handler::new(world.clone(), crate::SimClock::starting_at(at));
         let robots = handler.respond(&SimRequest {
             method: "GET".into(),
             host: server.domain.clone(),
