@@ -219,7 +219,7 @@ struct ServerUpdate {
 
 pub(crate) async fn ingest_bulk(
     conn: &mut Conn<'_>,
-    batch: &[Observation],
+    batch: &[&Observation],
     run: Option<RunId>,
 ) -> Result<Vec<Recorded>> {
     let at_of: Vec<DateTime<Utc>> = batch
@@ -340,7 +340,7 @@ pub(crate) async fn ingest_bulk(
         );
         let mut rows = JsonRows::new();
         for &i in chunk {
-            let obs = &batch[i];
+            let obs = batch[i];
             let software = obs.software.as_ref();
             let figure = |m: Metric| obs.best(m).map(stored_count);
             let server = fast.get(obs.host.as_str()).map(|s| s.id);
@@ -511,7 +511,7 @@ pub(crate) async fn ingest_bulk(
         if id_of(i).is_none() {
             continue;
         }
-        let obs = &batch[i];
+        let obs = batch[i];
         let host = obs.host.as_str();
         let mut found = 0;
         if let Some(moved_to) = &obs.moved_to {
@@ -534,7 +534,7 @@ pub(crate) async fn ingest_bulk(
         let mut prev = previous.get(&state.id).copied().unwrap_or_default();
         let mut update = Fold::new(state, before.get(host).map(|s| s.first_seen))?;
         for &i in visits {
-            let obs = &batch[i];
+            let obs = batch[i];
             let Some(id) = id_of(i) else { continue };
             let flags = quality::check(obs, &prev);
             for flag in &flags {
@@ -620,7 +620,7 @@ pub(crate) async fn ingest_bulk(
     slow.sort_unstable_by_key(|&i| (at_of[i], i));
     let mut slow_recorded: HashMap<usize, Recorded> = HashMap::new();
     for i in slow {
-        slow_recorded.insert(i, record_observation(conn, &batch[i], run).await?);
+        slow_recorded.insert(i, record_observation(conn, batch[i], run).await?);
     }
 
     // What happened to each visit, in the batch's order.
@@ -687,14 +687,14 @@ async fn read_states<'h>(
 /// The one-by-one path, for a batch the fast path cannot reproduce exactly.
 async fn one_by_one(
     conn: &mut Conn<'_>,
-    batch: &[Observation],
+    batch: &[&Observation],
     run: Option<RunId>,
 ) -> Result<Vec<Recorded>> {
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| (stored_instant(batch[i].observed_at), i));
     let mut recorded: Vec<Option<Recorded>> = vec![None; batch.len()];
     for i in order {
-        recorded[i] = Some(record_observation(conn, &batch[i], run).await?);
+        recorded[i] = Some(record_observation(conn, batch[i], run).await?);
     }
     Ok(recorded.into_iter().flatten().collect())
 }
@@ -779,6 +779,39 @@ impl Fold {
     }
 }
 
+/// Ends `worker`'s lease on each host (as [`crate::servers::release`] does, one statement a
+/// few thousand hosts) and sets when each is next due; a host named twice gets its last time.
+pub(crate) async fn release_due(
+    conn: &mut Conn<'_>,
+    hosts: &[(&str, DateTime<Utc>)],
+    worker: &str,
+) -> Result<()> {
+    let mut last: HashMap<&str, DateTime<Utc>> = HashMap::with_capacity(hosts.len());
+    for (host, due) in hosts {
+        last.insert(host, *due);
+    }
+    let mut last: Vec<(&str, DateTime<Utc>)> = last.into_iter().collect();
+    last.sort_unstable();
+    for chunk in last.chunks(JSON_ROWS) {
+        let text = format!(
+            "UPDATE servers SET lease_owner = NULL, lease_expires = NULL, next_due = v.next_due \
+             FROM ({}) AS v WHERE servers.domain = v.domain \
+             AND (servers.lease_owner = $2 OR servers.lease_owner IS NULL)",
+            select_json_rows(
+                conn.backend(),
+                &[("domain", "text"), ("next_due", "timestamptz")]
+            )
+        );
+        let mut json = JsonRows::new();
+        for (host, due) in chunk {
+            json.row().value(host).instant(Some(stored_instant(*due)));
+        }
+        let sql = Sql::new(text).bind(json.finish()).bind(worker);
+        conn.execute(sql, "releasing leases in bulk").await?;
+    }
+    Ok(())
+}
+
 impl Transaction {
     /// Records many visits with a few multi-row statements (see the module docs); the stored
     /// result is the one [`Transaction::record_observation`] would give for each visit in time
@@ -788,7 +821,8 @@ impl Transaction {
         batch: &[Observation],
         run: Option<RunId>,
     ) -> Result<Vec<Recorded>> {
-        ingest_bulk(&mut self.conn(), batch, run).await
+        let batch: Vec<&Observation> = batch.iter().collect();
+        ingest_bulk(&mut self.conn(), &batch, run).await
     }
 }
 

@@ -390,9 +390,11 @@ impl Storage {
         Ok(recorded)
     }
 
-    /// Records a crawler's finished visits in one transaction (one commit, one fsync), in order,
-    /// and ends `worker`'s lease on each host, setting when it is next due (the crawler's
-    /// schedule, which overrides the default one recording sets). What each recording did, in
+    /// Records a crawler's finished visits in one transaction (one commit, one fsync) through
+    /// the bulk path ([`Transaction::ingest_bulk`]: what recording them one by one in time order
+    /// stores, in a few statements a table instead of about seven a visit), and ends `worker`'s
+    /// lease on each host, setting when it is next due (the crawler's schedule, which overrides
+    /// the default one recording sets). What each recording did, in
     /// the same order. A failed write loses the whole batch, which a resumed crawl visits again
     /// (its leases expire or are released on restart); a replayed visit changes nothing.
     pub async fn record_visits(
@@ -402,11 +404,13 @@ impl Storage {
         worker: &str,
     ) -> Result<Vec<Recorded>> {
         let mut tx = self.begin().await?;
-        let mut recorded = Vec::with_capacity(visits.len());
-        for (obs, next_due) in visits {
-            recorded.push(tx.record_observation(obs, run).await?);
-            crate::servers::release(&mut tx.conn(), &obs.host, worker, Some(*next_due)).await?;
-        }
+        let observations: Vec<&Observation> = visits.iter().map(|(obs, _)| obs).collect();
+        let recorded = crate::bulk::ingest_bulk(&mut tx.conn(), &observations, run).await?;
+        let due: Vec<(&str, DateTime<Utc>)> = visits
+            .iter()
+            .map(|(obs, next_due)| (obs.host.as_str(), *next_due))
+            .collect();
+        crate::bulk::release_due(&mut tx.conn(), &due, worker).await?;
         tx.commit().await?;
         Ok(recorded)
     }
