@@ -434,9 +434,6 @@ impl Visit<'_> {
                     self.observation.open_registrations = v1.registrations;
                 }
             }
-            if peers && !self.read_peers("/api/v1/instance/peers", peer_cap).await {
-                return;
-            }
             if *family == Software::Mastodon && self.plan.activity {
                 let Some(r) = self
                     .optional(Method::GET, "/api/v1/instance/activity", doc_cap)
@@ -450,6 +447,12 @@ impl Visit<'_> {
                         .extend(activity.measurements());
                     self.observation.activity = activity.weeks;
                 }
+            }
+            // The peer list last: it is the largest thing a visit holds (tens of thousands of
+            // names), and read last it is held only from here to the writer, not through
+            // another request and the interval before it.
+            if peers {
+                self.read_peers("/api/v1/instance/peers", peer_cap).await;
             }
         } else if *family == Software::Lemmy {
             let Some(site) = self.optional(Method::GET, "/api/v3/site", doc_cap).await else {
@@ -504,15 +507,15 @@ impl Visit<'_> {
         }
     }
 
-    /// Reads a peer list; false when the visit must stop (rate limit or deadline).
-    async fn read_peers(&mut self, path: &str, cap: u64) -> bool {
-        let Some(r) = self.optional(Method::GET, path, cap).await else {
-            return false;
-        };
-        if let Some(body) = r.ok() {
+    /// Reads a peer list (always a visit's last request).
+    async fn read_peers(&mut self, path: &str, cap: u64) {
+        if let Some(body) = self
+            .optional(Method::GET, path, cap)
+            .await
+            .and_then(|r| r.ok())
+        {
             self.take_peers(&body);
         }
-        true
     }
 
     fn take_peers(&mut self, body: &[u8]) {
@@ -534,13 +537,19 @@ impl Visit<'_> {
     }
 
     /// Fetches an optional document. `None` when the visit must stop asking (rate limited, out
-    /// of time); otherwise what came, which may be an error status.
+    /// of time, or the host let a request time out); otherwise what came, which may be an error
+    /// status.
+    ///
+    /// A host that did not answer one document within the request timeout is asked for nothing
+    /// more in this visit: its next document would most likely time out as well (a dripping
+    /// Mastodon server let every one of its instance API requests run to the timeout, a minute
+    /// of one host's visit), and a struggling server is spared the load. What the visit already
+    /// read (NodeInfo's numbers) stands; the next visit asks again.
     async fn optional(&mut self, method: Method, path: &str, cap: u64) -> Option<Optional> {
         let body = (method == Method::POST).then_some("{}");
         match self.get(method, path, body, cap).await {
             Ok(response) => Some(Optional::from_response(response)),
-            Err(Stop::RateLimited | Stop::Deadline) => None,
-            Err(Stop::Fetch(FetchError::Timeout)) if self.out_of_time() => None,
+            Err(Stop::RateLimited | Stop::Deadline | Stop::Fetch(FetchError::Timeout)) => None,
             Err(Stop::Robots) => {
                 if path.ends_with("/peers") || path.ends_with("federated_instances") {
                     self.observation.flags.peers_hidden = true;
@@ -549,10 +558,6 @@ impl Visit<'_> {
             }
             Err(_) => Some(Optional::none()),
         }
-    }
-
-    fn out_of_time(&self) -> bool {
-        tokio::time::Instant::now() >= self.deadline
     }
 
     /// The path (and query) of `href` when it names this host; `None` for another host.

@@ -156,3 +156,70 @@ async fn a_request_that_times_out_records_the_time_it_waited() {
         timed_out.elapsed
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_lets_a_document_time_out_is_asked_nothing_more_in_that_visit() {
+    let at = mid_migration();
+    let sim = spawn_sim(world_with(24, Some(Failure::Drip)), at).await;
+    let server = sim
+        .world
+        .servers()
+        .iter()
+        .find(|s| {
+            s.failure == Some(Failure::Drip)
+                && s.software == fedicensus_core::Software::Mastodon
+                && !s.flood
+                && sim.world.state(s.id, at).alive
+        })
+        .expect("a live dripping Mastodon server");
+    let host = Host::parse(&server.domain).expect("valid");
+
+    // First with the tests' 3 s timeout, which every drip (at most 2 s a body here) fits in:
+    // the whole visit, and how long each document takes to drip.
+    let patient = crawler(&sim.sim).visit_with_log(&host).await;
+    assert_eq!(patient.observation.outcome, Outcome::Ok);
+    let nodeinfo = patient
+        .requests
+        .iter()
+        .position(|r| r.url.contains("/nodeinfo/"))
+        .expect("the NodeInfo document was asked");
+    let slowest_before = patient.requests[..=nodeinfo]
+        .iter()
+        .map(|r| r.elapsed)
+        .max()
+        .expect("requests");
+    let slowest_after = patient.requests[nodeinfo + 1..]
+        .iter()
+        .map(|r| r.elapsed)
+        .max()
+        .expect("instance API requests after NodeInfo");
+    assert!(
+        slowest_after > slowest_before + Duration::from_millis(500),
+        "the test needs an instance API document that drips longer than NodeInfo: {:?}",
+        patient.requests
+    );
+
+    // Then with a timeout between the two: NodeInfo comes, a later document times out, and
+    // nothing is asked after it.
+    let mut config = crawler_config(&sim.sim);
+    config.request_timeout = (slowest_before + slowest_after) / 2;
+    let hasty = crawler_with(&sim.sim, config).visit_with_log(&host).await;
+    let timed_out: Vec<usize> = hasty
+        .requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.error.as_deref() == Some("timed out"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(
+        timed_out,
+        vec![hasty.requests.len() - 1],
+        "one timed-out request, the visit's last: {:?}",
+        hasty.requests
+    );
+    assert!(hasty.requests.len() < patient.requests.len());
+    // What NodeInfo said stands.
+    assert_eq!(hasty.observation.outcome, Outcome::Ok);
+    assert_eq!(hasty.observation.software, patient.observation.software);
+    assert!(hasty.observation.measurements.len() < patient.observation.measurements.len());
+}
