@@ -173,5 +173,8 @@ pub fn normalise_peers<S: AsRef<str>>(raw: &[S]) -> NormalisedPeers {
             Err(e) => *out.rejected.entry(e).or_default() += 1,
         }
     }
+    // The list is held until the writer stores it; growth's spare capacity (up to half) is
+    // given back.
+    out.hosts.shrink_to_fit();
     out
 }
