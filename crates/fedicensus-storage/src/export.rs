@@ -608,10 +608,7 @@ impl Storage {
         let mut page = conn
             .fetch_one::<JsonPage>(page_query(&after, first), "exporting observations")
             .await?;
-        loop {
-            let Some(text) = page.rows.take().filter(|_| page.n > 0) else {
-                break;
-            };
+        while let Some(text) = page.rows.take().filter(|_| page.n > 0) {
             let rows: Vec<JsonObservation<'_>> = serde_json::from_str(&text)
                 .map_err(|e| Error::InvalidQuery(format!("reading a page of observations: {e}")))?;
             let mut named = Vec::with_capacity(rows.len());
