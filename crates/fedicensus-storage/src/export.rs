@@ -601,7 +601,9 @@ impl Storage {
                 .bind(page_rows.max(1) - 1)
         };
         // A page holds every visit up to and including an instant (whole instants, so the
-        // rows of one instant can be put in domain order here); the next starts after it.
+        // rows of one instant can be put in domain order here); the next starts after it. A
+        // server has at most one visit an instant, so a page holds at most `page_rows` plus
+        // one visit a server: memory stays bounded whatever the history's length.
         let mut after: Value = midnight(from).into();
         let mut first = true;
         let mut previous: Option<DateTime<Utc>> = None;
