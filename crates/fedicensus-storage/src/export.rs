@@ -593,11 +593,13 @@ impl Storage {
             .map(|n| (n.id, (n.listable != 0).then(|| n.domain.into_boxed_str())))
             .collect();
         let sql = observation_page_sql(backend);
-        let page_query = |after: &Value, first: bool| {
+        // The first page includes the range's start instant; later ones start after the last
+        // instant of the page before.
+        let page_query = |after: &Value, previous: Option<DateTime<Utc>>| {
             Sql::new(sql.clone())
                 .bind(after.clone())
                 .bind(end)
-                .bind(first)
+                .bind(previous.is_none())
                 .bind(page_rows.max(1) - 1)
         };
         // A page holds every visit up to and including an instant (whole instants, so the
@@ -605,10 +607,9 @@ impl Storage {
         // server has at most one visit an instant, so a page holds at most `page_rows` plus
         // one visit a server: memory stays bounded whatever the history's length.
         let mut after: Value = midnight(from).into();
-        let mut first = true;
         let mut previous: Option<DateTime<Utc>> = None;
         let mut page = conn
-            .fetch_one::<JsonPage>(page_query(&after, first), "exporting observations")
+            .fetch_one::<JsonPage>(page_query(&after, None), "exporting observations")
             .await?;
         while let Some(text) = page.rows.take().filter(|_| page.n > 0) {
             let rows: Vec<JsonObservation<'_>> = serde_json::from_str(&text)
@@ -640,7 +641,6 @@ impl Storage {
                 Backend::Sqlite => last_text.to_string().into(),
                 Backend::Postgres => last_at.into(),
             };
-            first = false;
             let more = page.n >= page_rows;
             named.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
             let mut write = || -> Result<()> {
@@ -674,7 +674,7 @@ impl Storage {
             // on the first poll and runs on the driver's side (SQLite's worker thread, or the
             // PostgreSQL server) while the rows are formatted and hashed here.
             let (next, written) = join(
-                conn.fetch_one::<JsonPage>(page_query(&after, first), "exporting observations"),
+                conn.fetch_one::<JsonPage>(page_query(&after, previous), "exporting observations"),
                 async { write() },
             )
             .await;
