@@ -49,6 +49,10 @@ pub enum Outcome {
     Moved,
     /// Rate limited (429) and not retried within this visit.
     RateLimited,
+    /// The visit failed while the crawler itself was overloaded (its runtime not scheduled, its
+    /// own reads late): the failure may be ours, so it says nothing about the server. Never makes
+    /// a server down, unreachable or dead; the host is visited again soon.
+    Inconclusive,
 }
 
 impl Outcome {
@@ -72,6 +76,7 @@ impl Outcome {
             Outcome::OptedOut => "opted_out".into(),
             Outcome::Moved => "moved".into(),
             Outcome::RateLimited => "rate_limited".into(),
+            Outcome::Inconclusive => "inconclusive".into(),
         }
     }
 
@@ -97,6 +102,7 @@ impl Outcome {
             "opted_out" => Outcome::OptedOut,
             "moved" => Outcome::Moved,
             "rate_limited" => Outcome::RateLimited,
+            "inconclusive" => Outcome::Inconclusive,
             _ => return None,
         })
     }
@@ -105,6 +111,22 @@ impl Outcome {
     pub fn is_ok(&self) -> bool {
         matches!(self, Outcome::Ok)
     }
+
+    /// Whether the server answered as a running server does: with NodeInfo (`ok`), or with a
+    /// robots.txt that forbids what fedicensus would read (it is up, and has opted out of being
+    /// read). Such a server is alive: never unreachable, never dead.
+    pub fn answered(&self) -> bool {
+        matches!(self, Outcome::Ok | Outcome::RobotsDisallowed)
+    }
+
+    /// Whether the visit says anything about the server: false for `inconclusive` (the
+    /// crawler's own overload), which no status, death or figure reads.
+    pub fn is_conclusive(&self) -> bool {
+        !matches!(self, Outcome::Inconclusive)
+    }
+
+    /// The stable names of the outcomes [`Outcome::answered`] accepts, for SQL.
+    pub const ANSWERED_NAMES: &'static [&'static str] = &["ok", "robots_disallowed"];
 }
 
 impl fmt::Display for Outcome {
@@ -353,6 +375,7 @@ mod tests {
             Outcome::HttpStatus(503),
             Outcome::RobotsDisallowed,
             Outcome::Moved,
+            Outcome::Inconclusive,
         ] {
             assert_eq!(Outcome::from_name(&outcome.as_str()), Some(outcome));
         }

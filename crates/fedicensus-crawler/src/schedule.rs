@@ -54,6 +54,8 @@ pub enum OutcomeClass {
     Moved,
     /// It resolves to an address we refuse.
     Forbidden,
+    /// The crawler was overloaded when the visit failed: nothing is known; try again soon.
+    Inconclusive,
 }
 
 impl OutcomeClass {
@@ -71,6 +73,7 @@ impl OutcomeClass {
             Outcome::RobotsDisallowed => OutcomeClass::Robots,
             Outcome::Moved => OutcomeClass::Moved,
             Outcome::ForbiddenAddress => OutcomeClass::Forbidden,
+            Outcome::Inconclusive => OutcomeClass::Inconclusive,
             Outcome::HttpStatus(_)
             | Outcome::NotJson
             | Outcome::Invalid
@@ -92,9 +95,13 @@ impl OutcomeClass {
             OutcomeClass::Dns => (secs(12 * HOUR), true),
             OutcomeClass::Broken => (secs(12 * HOUR), true),
             OutcomeClass::Forbidden => (secs(7 * DAY), false),
-            OutcomeClass::Robots => (secs(30 * DAY), false),
+            // Its robots.txt answered: the server is up and has opted out. robots.txt is read
+            // again daily (as search engines do), so the census sees it alive and sees the
+            // opt-out end.
+            OutcomeClass::Robots => (secs(DAY), false),
             OutcomeClass::Moved => (secs(30 * DAY), false),
             OutcomeClass::OptedOut => (secs(90 * DAY), false),
+            OutcomeClass::Inconclusive => (secs(15 * 60), false),
         }
     }
 }
@@ -254,7 +261,7 @@ mod tests {
     fn consent_refusals_wait_long_and_do_not_double() {
         let due =
             |outcome: Outcome| next_due(&outcome, &failing(5, 1), now(), ALIVE_EVERY, 0.5) - now();
-        assert_eq!(due(Outcome::RobotsDisallowed), TimeDelta::days(30));
+        assert_eq!(due(Outcome::RobotsDisallowed), TimeDelta::days(1));
         assert_eq!(due(Outcome::OptedOut), TimeDelta::days(90));
         assert_eq!(due(Outcome::HttpStatus(410)), TimeDelta::days(90));
         assert_eq!(due(Outcome::HttpStatus(451)), TimeDelta::days(90));
