@@ -245,7 +245,12 @@ pub(crate) async fn ingest_bulk(
     // A server that first appears in the batch as someone's peer (or move target) would be
     // recorded as revealed by that server one by one; keep that exact provenance.
     let revealed_in_batch = batch.iter().any(|obs| {
-        let named = obs.peers.iter().flatten().chain(obs.moved_to.as_ref());
+        let named = obs
+            .peers
+            .iter()
+            .flatten()
+            .chain(obs.moved_to.as_ref())
+            .chain(obs.nodeinfo_elsewhere.as_ref());
         named
             .map(Host::as_str)
             .any(|n| n != obs.host.as_str() && by_host.contains_key(n) && !before.contains_key(n))
@@ -508,7 +513,11 @@ pub(crate) async fn ingest_bulk(
     let mut naming: Vec<usize> = fast_visits
         .iter()
         .copied()
-        .filter(|&i| batch[i].peers.is_some() || batch[i].moved_to.is_some())
+        .filter(|&i| {
+            batch[i].peers.is_some()
+                || batch[i].moved_to.is_some()
+                || batch[i].nodeinfo_elsewhere.is_some()
+        })
         .collect();
     naming.sort_by_key(|&i| (at_of[i], i));
     for i in naming {
@@ -520,6 +529,9 @@ pub(crate) async fn ingest_bulk(
         let mut found = 0;
         if let Some(moved_to) = &obs.moved_to {
             found += insert_servers(conn, &[moved_to.as_str()], at_of[i], host).await?;
+        }
+        if let Some(other) = &obs.nodeinfo_elsewhere {
+            found += insert_servers(conn, &[other.as_str()], at_of[i], host).await?;
         }
         if let (Some(peers), Some(state)) = (&obs.peers, fast.get(host)) {
             found += record_peer_list(conn, state.id, host, peers, at_of[i]).await?;

@@ -248,6 +248,11 @@ pub(crate) async fn record_observation(
     if let Some(moved_to) = &obs.moved_to {
         discovered += insert_servers(conn, &[moved_to.as_str()], at, host).await?;
     }
+    // The main domain of a server of several domains, named by this host's NodeInfo link: a
+    // server in its own right, revealed by this one.
+    if let Some(other) = &obs.nodeinfo_elsewhere {
+        discovered += insert_servers(conn, &[other.as_str()], at, host).await?;
+    }
     if let Some(peers) = &obs.peers {
         discovered += record_peer_list(conn, server.id, host, peers, at).await?;
     }
