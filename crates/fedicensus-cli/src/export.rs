@@ -307,8 +307,13 @@ async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result
         .downsamplings()
         .await
         .context("reading which downsamplings the database has had")?;
+    let unlisted = storage
+        .unlisted()
+        .await
+        .context("counting the servers exports leave out")?;
     let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files)
-        .with_downsamplings(downsampled);
+        .with_downsamplings(downsampled)
+        .with_unlisted(unlisted);
     let path = args.out.join(MANIFEST);
     let partial = partial_path(&path);
     std::fs::write(&partial, manifest.to_json() + "\n")

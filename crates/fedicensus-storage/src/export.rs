@@ -274,6 +274,10 @@ pub struct Manifest {
     /// thinned (series are unaffected; see the methodology). Absent when every visit is kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub downsampled: Vec<Downsampling>,
+    /// Servers counted in the series but left out of every per-server file, by why (opted out
+    /// by robots.txt or by the operator). Absent when not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlisted: Option<crate::servers::Unlisted>,
 }
 
 impl Manifest {
@@ -296,7 +300,14 @@ impl Manifest {
             to: to.map(|d| d.to_string()),
             files,
             downsampled: Vec::new(),
+            unlisted: None,
         }
+    }
+
+    /// The manifest, saying how many servers the per-server files leave out, and why.
+    pub fn with_unlisted(mut self, unlisted: crate::servers::Unlisted) -> Manifest {
+        self.unlisted = Some(unlisted);
+        self
     }
 
     /// The manifest, saying which downsamplings the database has had.

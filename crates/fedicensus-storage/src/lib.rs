@@ -66,7 +66,7 @@ pub use quality::{QualityFlag, QualityKind};
 pub use requests::CrawlRequest;
 pub use runs::{Run, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
-pub use servers::{DueHost, ServerStatus, StatusSchedule};
+pub use servers::{DueHost, ServerStatus, StatusSchedule, Unlisted};
 pub use snapshot::{
     PeerEdge, ServerHistory, ServerSnapshot, StoredAlias, StoredObservation, StoredWeek,
 };

@@ -526,6 +526,29 @@ impl Storage {
         canonical(&mut conn.conn(), name).await
     }
 
+    /// How many servers are counted but never named, by why ([`Unlisted`]).
+    pub async fn unlisted(&self) -> Result<Unlisted> {
+        let mut conn = self.acquire().await?;
+        let row = conn
+            .conn()
+            .fetch_one::<UnlistedRow>(
+                Sql::new(
+                    "SELECT CAST(COALESCE(SUM(CASE WHEN status <> 'opted_out' \
+                     AND last_answered_at IS NOT NULL \
+                     AND (last_success_at IS NULL OR last_answered_at > last_success_at) \
+                     THEN 1 ELSE 0 END), 0) AS BIGINT) AS robots, \
+                     CAST(COALESCE(SUM(CASE WHEN status = 'opted_out' THEN 1 ELSE 0 END), 0) \
+                     AS BIGINT) AS operator FROM servers",
+                ),
+                "counting unlisted servers",
+            )
+            .await?;
+        Ok(Unlisted {
+            robots_opted_out: crate::db::count_of(row.robots),
+            operator_opted_out: crate::db::count_of(row.operator),
+        })
+    }
+
     /// The crawl's schedule and coverage at `now`, by status: how many servers, how many are
     /// due now or within the hour or the day, leased, visited in the last day or week, and never
     /// visited. What the Crawl health page shows as "coverage" and "what is due".
@@ -574,6 +597,23 @@ impl Storage {
             })
             .collect()
     }
+}
+
+/// Servers counted but never named, by why (see docs/METHODOLOGY.md): shown on the Crawl health
+/// page and written into every export's manifest, so a reader of per-server files knows how many
+/// servers they leave out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Unlisted {
+    /// Servers whose latest answer is a robots.txt that forbids fedicensus: alive, opted out.
+    pub robots_opted_out: u64,
+    /// Servers the operator marked opted out (451, the deny list, the admin API).
+    pub operator_opted_out: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct UnlistedRow {
+    robots: i64,
+    operator: i64,
 }
 
 /// The crawl's schedule and coverage for the servers of one status (see [`Storage::schedule`]).

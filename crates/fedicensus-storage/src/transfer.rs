@@ -573,8 +573,10 @@ impl Storage {
             from: None,
             to: None,
             files,
-            // The table files hold the downsamplings themselves.
+            // The table files hold the downsamplings themselves, and every server (these
+            // files are the whole database, for `import` and `copy`).
             downsampled: Vec::new(),
+            unlisted: None,
         };
         let path = dir.join(MANIFEST_FILE);
         std::fs::write(&path, manifest.to_json()).map_err(|e| Error::Export {

@@ -401,12 +401,15 @@ pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
             })
         })
         .collect();
+    let unlisted = state.storage.unlisted().await?;
     render(
         &state,
         "crawl.html",
         "/crawl",
         context! {
             title => "Crawl health",
+            robots_opted_out => unlisted.robots_opted_out,
+            operator_opted_out => unlisted.operator_opted_out,
             now => minute(now),
             runs => Value::from(minijinja::value::Serde(&runs)),
             totals => Value::from(minijinja::value::Serde(&totals)),

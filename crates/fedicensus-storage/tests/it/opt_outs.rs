@@ -16,6 +16,7 @@ crate::conformance!(
     a_server_that_stops_answering_after_an_opt_out_dies_at_its_last_answer,
     an_inconclusive_visit_changes_no_status_and_is_not_a_try,
     the_bulk_path_and_one_by_one_agree_on_opt_outs_and_inconclusive_visits,
+    servers_left_unnamed_are_counted_by_why,
 );
 
 fn refused(name: &str, at: DateTime<Utc>) -> Observation {
@@ -309,5 +310,26 @@ async fn the_bulk_path_and_one_by_one_agree_on_opt_outs_and_inconclusive_visits(
         ServerStatus::Dead,
         "last answer 5 November, tried on the 30th"
     );
+    Ok(())
+}
+
+async fn servers_left_unnamed_are_counted_by_why(s: Storage) -> anyhow::Result<()> {
+    one_server_opts_out(&s).await?;
+    let unlisted = s.unlisted().await?;
+    assert_eq!(
+        (unlisted.robots_opted_out, unlisted.operator_opted_out),
+        (1, 0)
+    );
+    s.set_status(&host("a.example"), ServerStatus::OptedOut, None)
+        .await?;
+    let unlisted = s.unlisted().await?;
+    assert_eq!(
+        (unlisted.robots_opted_out, unlisted.operator_opted_out),
+        (1, 1)
+    );
+    // A manifest carries the counts.
+    let manifest =
+        fedicensus_storage::Manifest::new(day(12, 1), [], Vec::new()).with_unlisted(unlisted);
+    assert!(manifest.to_json().contains("\"robots_opted_out\": 1"));
     Ok(())
 }
