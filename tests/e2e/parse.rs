@@ -1,4 +1,5 @@
-//! `fedicensus parse`: the real binary on real fixtures agrees with the core crate's own tests.
+//! `fedicensus parse`: the real binary on real fixtures agrees with the core crate's own tests, and
+//! it (like `simulate --truth`) ends quietly when its reader stops early (`| head`).
 
 use crate::fedicensus;
 use serde_json::Value;
@@ -127,4 +128,58 @@ fn parse_fails_with_exit_1_naming_the_path_or_the_reason() {
         stderr.contains("well-known") && stderr.contains("peertube-stats"),
         "{stderr}"
     );
+}
+
+/// Runs `fedicensus ARGS` with standard output a pipe whose reader takes `keep` bytes and then
+/// closes it, as `| head -c KEEP` does; returns the exit status and standard error.
+fn with_stdout_closed_after(args: &[&str], keep: usize) -> (std::process::ExitStatus, String) {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = fedicensus()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdout = child.stdout.take().expect("a piped stdout");
+    let mut first = vec![0; keep];
+    stdout
+        .read_exact(&mut first)
+        .expect("the first bytes arrive");
+    drop(stdout);
+    let out = child.wait_with_output().expect("the binary ends");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn parse_into_a_pipe_closed_early_exits_quietly_with_status_0() {
+    // The full mastodon.social peer list prints as megabytes of JSON: far more than a pipe holds.
+    let peers = fixture("mastodon/api-v1-instance-peers-mastodon.social-2026-08-full.json");
+    let (status, stderr) = with_stdout_closed_after(&["parse", "peers", &peers], 100);
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
+    assert!(!stderr.contains("Broken pipe"), "stderr: {stderr}");
+    assert_eq!(stderr.trim(), "");
+}
+
+#[test]
+fn simulate_truth_into_a_pipe_closed_early_exits_quietly_with_status_0() {
+    // Two thousand servers' rows are far more than a pipe holds.
+    let (status, stderr) = with_stdout_closed_after(
+        &[
+            "simulate",
+            "--servers",
+            "2000",
+            "--seed",
+            "3",
+            "--truth",
+            "2022-11-01",
+        ],
+        100,
+    );
+    assert_eq!(status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }

@@ -2,7 +2,19 @@
 //! crates together. It is the only place that reads the environment or installs a tracing
 //! subscriber (an architecture invariant, checked in CI).
 //!
-//! Exit codes: 0 success; 1 a runtime failure (the message says what); 2 bad arguments.
+//! Exit codes: 0 success (also when standard output's reader stops early, as `| head` does); 1 a
+//! runtime failure (the message says what); 2 bad arguments.
+
+/// `println!` for a command's output, returning an `anyhow::Result` instead of panicking when
+/// standard output cannot be written (see [`output::write_stdout`]).
+macro_rules! outln {
+    () => {
+        $crate::output::write_stdout(b"\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::output::write_stdout(format!("{}\n", format_args!($($arg)*)).as_bytes())
+    };
+}
 
 mod crawl;
 mod demo;
@@ -10,6 +22,7 @@ mod downsample;
 mod export;
 mod import;
 mod network;
+mod output;
 mod parse;
 mod probe;
 mod serve;
@@ -80,6 +93,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader has all it wanted (`fedicensus parse ... | head`): not a failure of ours.
+        Err(err) if err.is::<output::StdoutClosed>() => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

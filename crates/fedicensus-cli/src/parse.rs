@@ -67,9 +67,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .with_context(|| format!("{} does not parse", path.display()))?
         }
     };
-    let text = serde_json::to_string_pretty(&output).context("cannot write JSON")?;
-    println!("{text}");
-    Ok(())
+    let mut text = serde_json::to_vec_pretty(&output).context("cannot write JSON")?;
+    text.push(b'\n');
+    crate::output::write_stdout(&text)
 }
 
 fn host(name: &str) -> anyhow::Result<Value> {

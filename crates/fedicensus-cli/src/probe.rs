@@ -69,7 +69,7 @@ pub fn run(args: Args) -> Result<()> {
             let status = r
                 .status
                 .map_or_else(|| "---".to_string(), |s| s.to_string());
-            println!(
+            outln!(
                 "{:<4} {:<60} {status:>3} {:>9} B {:>7.1} ms{}",
                 r.method,
                 r.url,
@@ -79,53 +79,53 @@ pub fn run(args: Args) -> Result<()> {
                     .as_deref()
                     .map(|e| format!("  ({e})"))
                     .unwrap_or_default()
-            );
+            )?;
         }
         let obs = &report.observation;
-        println!();
-        println!("outcome:   {} ({} ms)", obs.outcome, obs.duration_ms);
+        outln!()?;
+        outln!("outcome:   {} ({} ms)", obs.outcome, obs.duration_ms)?;
         if let Some(to) = &obs.moved_to {
-            println!("moved to:  {to}");
+            outln!("moved to:  {to}")?;
         }
         if let Some(until) = report.postponed_until {
-            println!("postponed: until {until}");
+            outln!("postponed: until {until}")?;
         }
         if let Some(software) = &obs.software {
-            println!(
+            outln!(
                 "software:  {} (name {:?}, version {:?}, normalised {})",
                 software.family,
                 software.raw_name,
                 software.raw_version,
                 software.version.as_deref().unwrap_or("-")
-            );
+            )?;
         }
         if let Some(version) = &obs.nodeinfo_version {
-            println!("nodeinfo:  {version}");
+            outln!("nodeinfo:  {version}")?;
         }
         if let Some(open) = obs.open_registrations {
-            println!("open registrations: {open}");
+            outln!("open registrations: {open}")?;
         }
         for m in &obs.measurements {
-            println!(
+            outln!(
                 "  {:<22} {:>12}  from {}",
                 m.metric.as_str(),
                 m.value,
                 m.source.as_str()
-            );
+            )?;
         }
         if !obs.activity.is_empty() {
-            println!("activity:  {} weeks", obs.activity.len());
+            outln!("activity:  {} weeks", obs.activity.len())?;
         }
         if let Some(peers) = &obs.peers {
-            println!("peers:     {} valid names", peers.len());
+            outln!("peers:     {} valid names", peers.len())?;
         }
-        println!(
+        outln!(
             "flags:     private={} noindex={} limited_federation={} peers_hidden={}",
             obs.flags.private,
             obs.flags.noindex,
             obs.flags.limited_federation,
             obs.flags.peers_hidden
-        );
+        )?;
         Ok(())
     })
 }

@@ -115,7 +115,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(at) = args.truth {
         let mut csv = Vec::new();
         fedicensus_sim::truth::write_csv(&world, at, &mut csv).context("writing the truth CSV")?;
-        return write_stdout(&csv);
+        return crate::output::write_stdout(&csv);
     }
 
     let at = args.at.unwrap_or_else(|| midnight(scenario.start()));
@@ -144,23 +144,13 @@ async fn serve_world(world: World, at: DateTime<Utc>, args: &Args) -> Result<()>
         sim.write_hosts_file(path)
             .with_context(|| format!("writing the hosts file {}", path.display()))?;
     }
-    println!("{}", sim.how_to_connect());
-    println!("Press Ctrl-C to stop.");
+    outln!("{}", sim.how_to_connect())?;
+    outln!("Press Ctrl-C to stop.")?;
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;
     sim.shutdown().await;
     Ok(())
-}
-
-/// Writes to standard output; a reader that stops early (`| head`) is not an error.
-fn write_stdout(bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("writing to standard output"),
-    }
 }
 
 fn parse_scenario(name: &str) -> Result<Scenario, String> {

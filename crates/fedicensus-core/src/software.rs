@@ -3,6 +3,11 @@
 //! A NodeInfo `software.name` is free text in practice (capitalised names, spaces, forks that keep
 //! the upstream name), so the raw name is always kept beside the family it maps to. The families
 //! listed here are the ones the dashboard charts separately; everything else is [`Software::Other`].
+//!
+//! A family is one code base, not one brand: Iceshrimp.NET (a C# rewrite that speaks the Mastodon
+//! API, not Misskey's) is `Other("iceshrimp.net")`, the name its NodeInfo sends, and not
+//! [`Software::Iceshrimp`], the Misskey fork; an instance document's `compatible;` name maps the
+//! same way, so both documents of one server agree.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

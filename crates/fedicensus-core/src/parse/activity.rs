@@ -2,7 +2,8 @@
 //! string (`{"week":"1574640000","statuses":"37125","logins":"14239","registrations":"542"}`).
 //!
 //! Values are read leniently (strings or numbers); a bucket whose week or counts cannot be read is
-//! skipped and counted, not guessed. Weeks are returned newest first whatever the order sent.
+//! skipped and counted, not guessed. Weeks are returned newest first whatever the order sent. A
+//! single week sent as an object instead of an array is read as a list of one.
 
 use super::instance_v1::measurements;
 use super::{lenient, read_json, ParseError};
@@ -34,10 +35,16 @@ pub fn parse_activity(bytes: &[u8]) -> Result<Activity, ParseError> {
     let items = match read_json(bytes)? {
         Value::Array(items) => items,
         Value::Object(map) => {
-            return Err(match super::error_body::error_in(&map) {
-                Some(error) => ParseError::ErrorBody(error),
-                None => ParseError::Invalid("activity must be an array, found an object".into()),
-            })
+            if let Some(error) = super::error_body::error_in(&map) {
+                return Err(ParseError::ErrorBody(error));
+            }
+            // One week sent as a bare object (TootSDK's captured `activity`): a list of one.
+            if lenient::get(&map, &["week"]).is_none() {
+                return Err(ParseError::Invalid(
+                    "activity must be an array of weeks, found an object without \"week\"".into(),
+                ));
+            }
+            vec![Value::Object(map)]
         }
         other => {
             return Err(ParseError::Invalid(format!(

@@ -5,7 +5,7 @@
 //! 200 with `configuration.limited_federation: true` and `active_month` forced to 0; that zero is a
 //! placeholder, not a measurement, so it is not reported.
 
-use super::instance_v1::{measurements, sniff_software};
+use super::instance_v1::{document_software, measurements};
 use super::{lenient, read_object, version::normalise_version, ParseError};
 use crate::host::Host;
 use crate::observation::{Measurement, Metric, Source};
@@ -20,7 +20,14 @@ pub struct InstanceV2 {
     pub domain: Option<Host>,
     pub title: Option<String>,
     pub raw_version: Option<String>,
-    pub software: Software,
+    /// The software the document names (`version`, `source_url`, GoToSocial's
+    /// `account_domain`; see [`super::instance_v1::document_software`]), `None` when it names
+    /// none.
+    pub software: Option<Software>,
+    /// The software's name as the document spells it, when it spells one.
+    pub software_name: Option<String>,
+    /// The software's own version as sent.
+    pub software_version: Option<String>,
     pub version: Option<String>,
     pub users_active_month: Option<u64>,
     pub registrations_enabled: Option<bool>,
@@ -48,11 +55,14 @@ pub fn parse_instance_v2(bytes: &[u8]) -> Result<InstanceV2, ParseError> {
     let users = lenient::object(&doc, &["usage"]).and_then(|u| lenient::object(u, &["users"]));
     let registrations = lenient::object(&doc, &["registrations"]);
     let configuration = lenient::object(&doc, &["configuration"]);
+    let sniff = document_software(&doc, raw_version.as_deref());
     Ok(InstanceV2 {
         domain: raw_domain.as_deref().and_then(|d| Host::parse(d).ok()),
         raw_domain,
         title: lenient::string_at(&doc, &["title"]),
-        software: sniff_software(raw_version.as_deref().unwrap_or("")),
+        software: sniff.as_ref().map(|s| s.family.clone()),
+        software_name: sniff.as_ref().and_then(|s| s.name.clone()),
+        software_version: sniff.and_then(|s| s.version),
         version: raw_version.as_deref().and_then(normalise_version),
         raw_version,
         users_active_month: users.and_then(|u| lenient::count_at(u, &["active_month"])),

@@ -30,7 +30,7 @@ pub mod well_known;
 
 pub use activity::{parse_activity, Activity};
 pub use error_body::{error_body, parse_error_body, ErrorBody};
-pub use instance_v1::{parse_instance_v1, InstanceV1};
+pub use instance_v1::{parse_instance_v1, sniff_version, InstanceV1, SoftwareSniff};
 pub use instance_v2::{parse_instance_v2, InstanceV2};
 pub use lemmy_site::{parse_lemmy_site, LemmySite};
 pub use misskey_meta::{parse_misskey_meta, MisskeyMeta};

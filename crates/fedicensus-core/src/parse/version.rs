@@ -23,9 +23,11 @@ pub fn normalise_version(raw: &str) -> Option<String> {
     first_version(raw)
 }
 
-/// The first whitespace-separated token that starts with a version.
+/// The first token that starts with a version; tokens are separated by whitespace and by `/`,
+/// which separates a name from its version in `takahe/0.10.1` and `Iceshrimp.NET/2024.1-beta2`.
 fn first_version(text: &str) -> Option<String> {
-    text.split_whitespace().find_map(leading_version)
+    text.split(|c: char| c.is_whitespace() || c == '/')
+        .find_map(leading_version)
 }
 
 /// The numeric components at the start of a token (after an optional `v`).
@@ -82,6 +84,11 @@ mod tests {
         assert_eq!(n("4.3.0-nightly.2024-04-30").as_deref(), Some("4.3.0"));
         assert_eq!(n("Nexus 3.6.9.177 βeta").as_deref(), Some("3.6.9"));
         assert_eq!(n("3.15.2-2033-gf2c562cc-akkoma").as_deref(), Some("3.15.2"));
+        assert_eq!(n("takahe/0.10.1").as_deref(), Some("0.10.1"));
+        assert_eq!(
+            n("4.2.1 (compatible; Iceshrimp.NET/2024.1-beta2.security3+e1d25a9231)").as_deref(),
+            Some("2024.1")
+        );
     }
 
     #[test]

@@ -300,7 +300,7 @@ fn movary_rel_self_with_schemeless_href_resolves_to_https() {
 #[test]
 fn pleroma_2_0_7_instance_is_sniffed_from_its_compatible_version() {
     let i = v1("pleroma/api-v1-instance-pleroma-2.0.7.json");
-    assert_eq!(i.software, Software::Pleroma);
+    assert_eq!(i.software, Some(Software::Pleroma));
     assert_eq!(i.version.as_deref(), Some("2.0.7"));
     assert_eq!(i.domain_count, Some(9302));
     assert_eq!(i.user_count, Some(1));
@@ -314,7 +314,7 @@ fn pleroma_2_0_7_instance_is_sniffed_from_its_compatible_version() {
 #[test]
 fn pleroma_0_9_0_instance_reads_the_inner_version_before_the_commit() {
     let i = v1("pleroma/api-v1-instance-pleroma-0.9.0.json");
-    assert_eq!(i.software, Software::Pleroma);
+    assert_eq!(i.software, Some(Software::Pleroma));
     assert_eq!(i.version.as_deref(), Some("0.9.0"));
     assert_eq!(i.user_count, Some(11));
     // `.local` is not a public suffix: the raw uri is kept, no domain.
@@ -325,7 +325,7 @@ fn pleroma_0_9_0_instance_reads_the_inner_version_before_the_commit() {
 #[test]
 fn mastodon_social_crawler_fixture_instance_parses() {
     let i = v1("mastodon/api-v1-instance-mastodon.social-fixture.json");
-    assert_eq!(i.software, Software::Mastodon);
+    assert_eq!(i.software, Some(Software::Mastodon));
     assert_eq!(i.domain_count, Some(55_958));
     assert_eq!(
         i.domain.as_ref().map(|h| h.as_str()),
@@ -381,7 +381,7 @@ fn pawoo_instance_with_empty_email_parses() {
 #[test]
 fn fedibird_fork_reads_as_mastodon_3_4_1() {
     let i = v1("mastodon/api-v1-instance-fedibird.com-3.4.1-fork.json");
-    assert_eq!(i.software, Software::Mastodon);
+    assert_eq!(i.software, Some(Software::Mastodon));
     assert_eq!(i.version.as_deref(), Some("3.4.1"));
     assert_eq!(i.user_count, Some(26_299));
 }
@@ -416,7 +416,7 @@ fn mastodon_docs_v2_instance_reports_monthly_actives() {
 #[test]
 fn friendica_v2_instance_is_sniffed_as_friendica() {
     let i = parse_instance_v2(&fixture("friendica/api-v2-instance-loma.ml.json")).expect("parses");
-    assert_eq!(i.software, Software::Friendica);
+    assert_eq!(i.software, Some(Software::Friendica));
     assert_eq!(i.version.as_deref(), Some("2023.05"));
     assert_eq!(i.users_active_month, Some(117));
     assert_eq!(i.domain.as_ref().map(|h| h.as_str()), Some("loma.ml"));

@@ -1,8 +1,11 @@
 //! Integration tests of fedicensus-core: every real fixture parsed (one test each), the host
 //! normalisation rules, the version normaliser on real-world versions, and parsers fed garbage.
 //!
-//! Fixtures are read in place from the repository's `fixtures/real` (see its SOURCES.tsv).
+//! Fixtures are read in place from the repository's `fixtures/real` (see its SOURCES.tsv); the
+//! documents of `fixtures/corpus` are checked against their expected values, one row each
+//! (`corpus.rs`).
 
+mod corpus;
 mod fixtures;
 mod host;
 mod no_panic;
