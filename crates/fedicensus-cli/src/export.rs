@@ -137,8 +137,15 @@ fn parse_server(text: &str) -> Result<Host, String> {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("`{text}` is not a date: use YYYY-MM-DD, e.g. 2022-11-27"))
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("`{text}` is not a date: use YYYY-MM-DD, e.g. 2022-11-27"))?;
+    let last = fedicensus_storage::LAST_DATE;
+    if date > last {
+        return Err(format!(
+            "`{text}` is past the last date the census answers for, {last}"
+        ));
+    }
+    Ok(date)
 }
 
 fn parse_metric(text: &str) -> Result<SeriesMetric, String> {
@@ -398,4 +405,36 @@ pub fn migrate(args: MigrateArgs) -> Result<()> {
         println!("the database {} is migrated", args.db);
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod horizon_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn a_date_past_the_census_horizon_is_refused_with_exit_status_2_and_a_message() {
+        let err = parse_date("9999-12-31").expect_err("past the horizon");
+        assert!(err.contains("past the last date"), "{err}");
+        assert!(err.contains("2999-12-31"), "{err}");
+        assert_eq!(
+            parse_date("2999-12-31").ok(),
+            NaiveDate::from_ymd_opt(2999, 12, 31)
+        );
+        let parsed = crate::Cli::try_parse_from([
+            "fedicensus",
+            "export",
+            "--db",
+            "census.db",
+            "--out",
+            "export",
+            "--to",
+            "9999-12-31",
+        ]);
+        let Err(err) = parsed else {
+            panic!("clap accepted a date past the horizon")
+        };
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("past the last date"), "{err}");
+    }
 }

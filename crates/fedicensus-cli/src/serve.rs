@@ -3,6 +3,8 @@
 //! Opens storage (running its migrations), loads the chart definitions (the ones embedded in the
 //! binary, or `--dashboards DIR`), reads the admin token from a file if one is given (a token on
 //! the command line would show in `ps`), serves, prints its URL, and stops gracefully on Ctrl-C.
+//! Connections are capped below the open-files limit (raised to the hard limit at start) and
+//! timed out when their headers are slow or they sit idle ([`fedicensus_dashboard::ServeLimits`]).
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
@@ -62,6 +64,18 @@ fn database_url(db: &str) -> (String, Option<PathBuf>) {
     (format!("sqlite://{db}?mode=rwc"), Some(PathBuf::from(db)))
 }
 
+/// The dashboard's connection limits: the cap below the open-files limit, which `main` has
+/// already raised to the hard limit where the system allows.
+fn serve_limits() -> fedicensus_dashboard::ServeLimits {
+    match rlimit::Resource::NOFILE.get() {
+        Ok((soft, _)) => fedicensus_dashboard::ServeLimits::for_descriptor_limit(soft),
+        Err(err) => {
+            tracing::warn!(error = %err, "could not read the open files limit");
+            fedicensus_dashboard::ServeLimits::default()
+        }
+    }
+}
+
 /// Runs `fedicensus serve`.
 pub fn run(args: Args) -> anyhow::Result<()> {
     let charts = match &args.dashboards {
@@ -116,7 +130,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         tracing::info!(%addr, admin = state.config.admin_token.is_some(), "serving the dashboard");
         // The first pages are computed while the server already listens.
         tokio::spawn(fedicensus_dashboard::warm_up(state.clone()));
-        fedicensus_dashboard::serve(listener, state, async {
+        let limits = serve_limits();
+        tracing::info!(
+            max_connections = limits.max_connections,
+            header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+            idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
+            "connection limits"
+        );
+        let app = fedicensus_dashboard::router(state);
+        fedicensus_dashboard::serve_with(listener, app, limits, async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("Ctrl-C: finishing requests in flight, then stopping");
         })

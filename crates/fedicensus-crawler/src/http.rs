@@ -112,6 +112,16 @@ impl FetchError {
     }
 }
 
+/// What becomes of a 2xx body longer than its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// The answer is [`FetchError::TooLarge`] (a document cut short cannot be parsed).
+    Refuse,
+    /// The body is cut at the cap and the rest left unread (robots.txt: RFC 9309 parses the
+    /// first part of a long file).
+    Truncate,
+}
+
 /// The crawl's HTTP client.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
@@ -190,8 +200,23 @@ impl HttpClient {
         cap: u64,
         timeout: Duration,
     ) -> std::result::Result<Response, FetchError> {
+        self.send_capped(method, url, body, cap, Overflow::Refuse, timeout)
+            .await
+    }
+
+    /// [`HttpClient::send`], with a 2xx body beyond `cap` refused or cut as `overflow` says.
+    pub async fn send_capped(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&'static str>,
+        cap: u64,
+        overflow: Overflow,
+        timeout: Duration,
+    ) -> std::result::Result<Response, FetchError> {
         let started = Instant::now();
-        match tokio::time::timeout(timeout, self.send_inner(method, url, body, cap)).await {
+        let exchange = self.send_inner(method, url, body, cap, overflow);
+        match tokio::time::timeout(timeout, exchange).await {
             Ok(Ok((status, headers, body))) => Ok(Response {
                 url: url.to_string(),
                 status,
@@ -210,6 +235,7 @@ impl HttpClient {
         url: &str,
         body: Option<&'static str>,
         cap: u64,
+        overflow: Overflow,
     ) -> std::result::Result<(u16, HeaderMap, Bytes), FetchError> {
         // reqwest does not resolve IP literals, so the policy is applied to them here.
         if let Some(host) = reqwest::Url::parse(url)
@@ -237,6 +263,7 @@ impl HttpClient {
             return Ok((status, headers, Bytes::new()));
         }
         let success = (200..300).contains(&status);
+        let refuse = success && overflow == Overflow::Refuse;
         let limit = if success {
             cap
         } else {
@@ -244,7 +271,7 @@ impl HttpClient {
         };
         // A declared length beyond the cap is refused before reading (reqwest drops the header
         // when it decompresses, so this only ever applies to plain bodies).
-        if success {
+        if refuse {
             let declared = headers
                 .get(CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
@@ -262,7 +289,7 @@ impl HttpClient {
             };
             let room = limit.saturating_sub(buf.len() as u64) as usize;
             if chunk.len() > room {
-                if success {
+                if refuse {
                     return Err(FetchError::TooLarge { cap });
                 }
                 buf.extend_from_slice(&chunk[..room]);

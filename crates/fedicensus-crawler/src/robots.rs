@@ -14,6 +14,14 @@ use texting_robots::Robot;
 
 use crate::config::ROBOTS_TOKEN;
 
+/// How much of a robots.txt is read and parsed; the rest is ignored (RFC 9309 §2.5 asks for at
+/// least 500 KiB). A longer file is obeyed on its first part, never counted as missing.
+pub const ROBOTS_READ_CAP: u64 = 512 * 1024;
+
+/// How many redirects of robots.txt are followed, to any host (RFC 9309 §2.3.1.2 asks for at
+/// least five); more count as an unavailable file, which allows everything.
+pub const ROBOTS_MIN_REDIRECTS: usize = 5;
+
 /// The rules of one host, for our token.
 #[derive(Debug, Clone)]
 pub enum RobotsPolicy {

@@ -10,15 +10,29 @@
 //! - The scheme is `https`; on a refused or broken connection, or a handshake with a server that
 //!   does not speak TLS, the visit starts again over `http` (a rejected certificate does not,
 //!   unless the network config allows it: see [`NetworkConfig`](crate::NetworkConfig)).
-//! - robots.txt: 2xx is obeyed; 4xx (missing) allows everything; 5xx allows nothing for this
-//!   visit, and the visit ends with that status; a redirect loop or an oversized file counts as
-//!   missing.
-//! - Redirects are followed by the visit, never by the client: at most
+//! - robots.txt, as RFC 9309 says: 2xx is obeyed, on its first
+//!   [`ROBOTS_READ_CAP`](crate::robots::ROBOTS_READ_CAP) bytes when it is longer (the rest is not
+//!   read); 4xx (missing) allows everything; an unreachable file (5xx, a timeout, a broken
+//!   connection) allows nothing for this visit, and the visit ends with that outcome; up to
+//!   five redirects (or `max_redirects`, if more) are followed, **to any host**, and more, or a
+//!   loop, count as missing.
+//! - A cross-host redirect of robots.txt alone does not mean the server moved: robots.txt is the
+//!   one document that is commonly served from elsewhere (a CDN, the apex domain, a shared
+//!   file), and RFC 9309 has the crawler obey the file it lands on for the host it asked. So the
+//!   redirected file's rules apply to this host, and the visit goes on; a server that moved
+//!   redirects its well-known document too, and that redirect (below) is what records `moved`.
+//! - Redirects of every other document are followed by the visit, never by the client: at most
 //!   [`CrawlerConfig::max_redirects`](crate::CrawlerConfig) hops on the same host (a loop or one
 //!   hop too many is `redirect_loop`). A redirect to another host is never followed: a
-//!   permanent one (301/308) of robots.txt or the well-known document means the server moved
-//!   (`moved`, with `moved_to`, which is then crawled as its own host); a temporary one there is
-//!   recorded as its status.
+//!   permanent one (301/308) of the well-known document means the server moved (`moved`, with
+//!   `moved_to`, which is then crawled as its own host); a temporary one there is recorded as
+//!   its status.
+//! - Every redirect is followed without the port it names: the scheme's standard port, or the
+//!   one the network config pins ([`NetworkConfig::port`](crate::NetworkConfig)), so a server
+//!   cannot point the crawler at another port of its host.
+//! - A rate limit's instant is the server's word, capped to [`MAX_POSTPONEMENT`] from now: an
+//!   instant in the year 11476 would keep a host out of the census for good, and stored as
+//!   text it sorts before today.
 //! - A NodeInfo link or a NodeInfo redirect to **another host** is refused as `invalid`, as the
 //!   Minoru crawler does: a server's numbers must come from the server itself, or any host could
 //!   claim another's figures (and a crawler following such links can be steered anywhere).
@@ -43,9 +57,9 @@ use fedicensus_core::{Host, Observation, Outcome, Software};
 use reqwest::{Method, Url};
 
 use crate::config::{CrawlerConfig, VisitPlan};
-use crate::http::{FetchError, HttpClient, Response};
+use crate::http::{FetchError, HttpClient, Overflow, Response};
 use crate::politeness::{HostPool, HostSlot};
-use crate::robots::RobotsPolicy;
+use crate::robots::{RobotsPolicy, ROBOTS_MIN_REDIRECTS, ROBOTS_READ_CAP};
 
 /// Where a visit reads the time it records (`observed_at`), and the time rate-limit headers are
 /// compared with. A simulated crawl passes the simulator's clock.
@@ -165,6 +179,26 @@ enum Doc {
     Robots,
     WellKnown,
     NodeInfo,
+}
+
+/// How a request's answer is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// A document: a 2xx body beyond the cap is refused (`too_large`); same-host redirects only,
+    /// up to [`CrawlerConfig::max_redirects`](crate::CrawlerConfig).
+    Document(u64),
+    /// robots.txt, as RFC 9309 asks: the first [`ROBOTS_READ_CAP`] bytes are parsed and the rest
+    /// ignored, and at least [`ROBOTS_MIN_REDIRECTS`] redirects are followed, to any host.
+    Robots,
+}
+
+impl Reading {
+    fn cap(self) -> (u64, Overflow) {
+        match self {
+            Reading::Document(cap) => (cap, Overflow::Refuse),
+            Reading::Robots => (ROBOTS_READ_CAP, Overflow::Truncate),
+        }
+    }
 }
 
 /// Visits `host`, reading the optional documents `plan` names, and reports what it found.
@@ -317,12 +351,7 @@ impl Visit<'_> {
     async fn read_robots(&mut self) -> Result<(), Outcome> {
         // The first request also decides the scheme, so it is made even when robots.txt is
         // cached.
-        let first = self.get(
-            Method::GET,
-            "/robots.txt",
-            None,
-            self.ctx.config.document_cap,
-        );
+        let first = self.get_as(Reading::Robots, Method::GET, "/robots.txt", None);
         let result = match first.await {
             Err(Stop::Fetch(err))
                 if err.allows_http_fallback(
@@ -332,12 +361,7 @@ impl Visit<'_> {
                 tracing::debug!(host = %self.host, error = %err, "https failed, trying http");
                 self.scheme = "http";
                 match self
-                    .get(
-                        Method::GET,
-                        "/robots.txt",
-                        None,
-                        self.ctx.config.document_cap,
-                    )
+                    .get_as(Reading::Robots, Method::GET, "/robots.txt", None)
                     .await
                 {
                     // The https failure is the one reported: it is the protocol we asked for.
@@ -356,16 +380,14 @@ impl Visit<'_> {
             }
             // 4xx: no robots.txt, everything is allowed.
             Ok(_) => RobotsPolicy::AllowAll,
+            // More redirects than RFC 9309 asks a crawler to follow: unavailable, as a 4xx.
             Err(Stop::RedirectLoop | Stop::BadRedirect(_)) => RobotsPolicy::AllowAll,
-            Err(Stop::Fetch(FetchError::TooLarge { .. })) => RobotsPolicy::AllowAll,
-            Err(Stop::CrossHost { status, to }) => {
-                if is_permanent(status) && to.is_some() {
-                    self.observation.moved_to = to;
-                    return Err(Outcome::Moved);
-                }
-                RobotsPolicy::AllowAll
+            // Unreachable (a timeout, a broken connection or body): nothing is allowed, and the
+            // visit ends here.
+            Err(stop) => {
+                self.robots = RobotsPolicy::DisallowAll;
+                return Err(stop.outcome(Doc::Robots));
             }
-            Err(stop) => return Err(stop.outcome(Doc::Robots)),
         };
         self.ctx.pool.apply_robots(&self.slot, &robots);
         self.slot.set_robots(robots.clone());
@@ -644,6 +666,20 @@ impl Visit<'_> {
         body: Option<&'static str>,
         cap: u64,
     ) -> Result<Response, Stop> {
+        self.get_as(Reading::Document(cap), method, path, body)
+            .await
+    }
+
+    /// [`Visit::get`] for a document read as `reading` says. Every redirect is asked without an
+    /// explicit port: the scheme's standard one, or the port the network config pins (a server
+    /// cannot send the crawler to another port of its own host, or of any host).
+    async fn get_as(
+        &mut self,
+        reading: Reading,
+        method: Method,
+        path: &str,
+        body: Option<&'static str>,
+    ) -> Result<Response, Stop> {
         let start = format!("{}://{}{}", self.scheme, self.host, path);
         let mut url = Url::parse(&start).map_err(|_| Stop::BadRedirect(0))?;
         let mut method = method;
@@ -651,6 +687,11 @@ impl Visit<'_> {
         let mut seen = HashSet::from([url.to_string()]);
         let mut hops = 0;
         let mut waited = false;
+        let (cap, overflow) = reading.cap();
+        let max_hops = match reading {
+            Reading::Document(_) => self.ctx.config.max_redirects,
+            Reading::Robots => self.ctx.config.max_redirects.max(ROBOTS_MIN_REDIRECTS),
+        };
         loop {
             let target = path_and_query(&url);
             if !self.robots.allows(&target) {
@@ -676,7 +717,7 @@ impl Visit<'_> {
                 let result = self
                     .ctx
                     .http
-                    .send(method.clone(), url.as_str(), body, cap, timeout)
+                    .send_capped(method.clone(), url.as_str(), body, cap, overflow, timeout)
                     .await;
                 if let Ok(response) = &result {
                     if let Some(wait) = self.announced_wait(response) {
@@ -688,26 +729,28 @@ impl Visit<'_> {
             self.requests
                 .push(record(&method, url.as_str(), &result, sent_at.elapsed()));
             let response = result.map_err(Stop::Fetch)?;
-            if target != "/robots.txt" && has_noindex(&response) {
+            if reading != Reading::Robots && has_noindex(&response) {
                 self.observation.flags.noindex = true;
             }
             let status = response.status;
             if (300..400).contains(&status) {
-                let next = response
+                let mut next = response
                     .header("location")
                     .and_then(|location| url.join(location).ok())
                     .filter(|next| matches!(next.scheme(), "http" | "https"))
                     .ok_or(Stop::BadRedirect(status))?;
+                next.set_port(None)
+                    .map_err(|()| Stop::BadRedirect(status))?;
                 let same_host = next.host_str().is_some_and(|h| {
                     h.trim_end_matches('.')
                         .eq_ignore_ascii_case(self.host.as_str())
                 });
-                if !same_host {
+                if !same_host && reading != Reading::Robots {
                     let to = next.host_str().and_then(|h| Host::parse(h).ok());
                     return Err(Stop::CrossHost { status, to });
                 }
                 hops += 1;
-                if hops > self.ctx.config.max_redirects || !seen.insert(next.to_string()) {
+                if hops > max_hops || !seen.insert(next.to_string()) {
                     return Err(Stop::RedirectLoop);
                 }
                 if status == 303 || (matches!(status, 301 | 302) && method == Method::POST) {
@@ -887,10 +930,25 @@ fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
 
+/// The furthest a server can push its next visit: a rate limit that names a later instant (an
+/// adversary's `X-RateLimit-Reset: 300000000000` is the year 11476) is read as this long from
+/// now. Every server-given instant passes through [`retry_at`], so none beyond it is stored.
+pub const MAX_POSTPONEMENT: Duration = Duration::from_secs(30 * 86_400);
+
 /// When a rate-limited host may be asked again, from its headers: `Retry-After` (seconds or an
 /// HTTP date), else `X-RateLimit-Reset` (Mastodon's ISO 8601 time; seconds to wait, or a UNIX
-/// time, for other software). `now` is the crawler's clock.
+/// time, for other software). `now` is the crawler's clock. The instant is never before `now`
+/// nor more than [`MAX_POSTPONEMENT`] after it.
 pub fn retry_at(headers: &reqwest::header::HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let latest = now + delta(MAX_POSTPONEMENT);
+    server_instant(headers, now).map(|at| at.clamp(now, latest))
+}
+
+/// The instant the rate-limit headers name, as the server wrote it.
+fn server_instant(
+    headers: &reqwest::header::HeaderMap,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     let text = |name: &str| {
         headers
             .get(name)
@@ -965,6 +1023,29 @@ mod tests {
             now(),
         );
         assert_eq!(at, Some(now() + TimeDelta::milliseconds(7250)));
+    }
+
+    #[test]
+    fn a_far_future_rate_limit_is_capped_to_the_horizon() {
+        let horizon = now() + TimeDelta::days(30);
+        for pairs in [
+            [("x-ratelimit-reset", "300000000000")],
+            [("retry-after", "Sat, 01 Jan 12000 00:00:00 GMT")],
+            [("retry-after", "99999999999")],
+            [("x-ratelimit-reset", "9999-12-31T23:59:59Z")],
+        ] {
+            let at = retry_at(&headers(&pairs), now());
+            assert_eq!(at, Some(horizon), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn a_rate_limit_reset_in_the_past_means_now() {
+        let at = retry_at(
+            &headers(&[("x-ratelimit-reset", "1999-01-01T00:00:00Z")]),
+            now(),
+        );
+        assert_eq!(at, Some(now()));
     }
 
     #[test]

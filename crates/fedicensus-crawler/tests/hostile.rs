@@ -26,7 +26,12 @@ fn expected(failure: Failure) -> Outcome {
         Failure::NoSuchDomain => Outcome::NoSuchDomain,
         Failure::Refused => Outcome::Refused,
         Failure::Hang | Failure::Slowloris | Failure::TlsStall => Outcome::Timeout,
-        Failure::Drip | Failure::RateLimitedRetryAfter | Failure::RateLimitedReset => Outcome::Ok,
+        Failure::Drip
+        | Failure::RateLimitedRetryAfter
+        | Failure::RateLimitedReset
+        | Failure::RedirectExplicitPort => Outcome::Ok,
+        Failure::FarFutureRateLimit => Outcome::RateLimited,
+        Failure::RobotsHuge | Failure::RobotsRedirected => Outcome::RobotsDisallowed,
         Failure::BadTls => Outcome::Tls,
         Failure::ServerError(code) => Outcome::HttpStatus(code),
         Failure::CloudflareChallenge | Failure::ParkedHtml => Outcome::NotJson,

@@ -50,6 +50,15 @@ pub enum Error {
     /// Writing CSV failed.
     #[error("writing CSV")]
     Csv(#[from] csv::Error),
+    /// A request body larger than its route accepts.
+    #[error("request body larger than {limit} bytes")]
+    TooLarge { limit: usize },
+    /// Too many requests of a kind at once; try again after `retry_after_secs`.
+    #[error("busy: {what}; try again in {retry_after_secs} s")]
+    Busy {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     /// Our own failure elsewhere (encoding an image, reading a response body).
     #[error("{0}")]
     Internal(String),
@@ -79,6 +88,8 @@ impl Error {
             Error::NotFound(_) => StatusCode::NOT_FOUND,
             Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Unavailable(_) => StatusCode::NOT_IMPLEMENTED,
+            Error::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Storage(fedicensus_storage::Error::UnknownServer { .. }) => {
                 StatusCode::NOT_FOUND
             }
@@ -91,7 +102,8 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = if status.is_server_error() && status != StatusCode::NOT_IMPLEMENTED {
+        let expected = matches!(self, Error::Unavailable(_) | Error::Busy { .. });
+        let message = if status.is_server_error() && !expected {
             tracing::error!(error = %self, source = ?std::error::Error::source(&self), "request failed");
             "internal error (logged on the server)".to_owned()
         } else {
@@ -105,6 +117,16 @@ impl IntoResponse for Error {
             body["parameter"] = param.clone().into();
             body["accepted"] = accepted.clone().into();
         }
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Error::Busy {
+            retry_after_secs, ..
+        } = &self
+        {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after_secs),
+            );
+        }
+        response
     }
 }

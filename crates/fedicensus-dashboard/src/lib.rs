@@ -15,6 +15,8 @@
 //! - [`pages`]: templates (escaping by default) and view models.
 //! - [`csv_out`]: CSV with spreadsheet-formula neutralisation.
 //! - [`state`]: [`AppState`] and [`DashboardConfig`].
+//! - [`server`]: [`serve_with`], HTTP/1 connections under [`ServeLimits`] (header-read and
+//!   idle timeouts, a cap on connections).
 //! - [`error`]: the one error type and how it answers over HTTP.
 
 pub mod cache;
@@ -27,6 +29,7 @@ pub mod render;
 pub mod router;
 pub mod routes;
 pub mod series;
+pub mod server;
 pub mod state;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};
@@ -34,6 +37,7 @@ pub use error::{Error, Result};
 pub use render::render_svg;
 pub use router::router;
 pub use series::{Granularity, Point, Series, SeriesMetric, View};
+pub use server::{serve_with, ServeLimits};
 pub use state::{AppState, DashboardConfig, Etiquette};
 
 /// Pages computed into the response cache by [`warm_up`]: the ones a visitor opens first.
@@ -73,14 +77,12 @@ pub async fn warm_up(state: AppState) {
     }
 }
 
-/// Serves the dashboard on `listener` until `shutdown` completes (graceful: requests in flight
-/// finish).
+/// Serves the dashboard on `listener` under the default [`ServeLimits`] until `shutdown`
+/// completes (graceful: requests in flight finish).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_with(listener, router(state), ServeLimits::default(), shutdown).await
 }

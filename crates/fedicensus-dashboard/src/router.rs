@@ -4,7 +4,7 @@
 
 use crate::routes::{admin, api, charts, exports, ops, pages};
 use crate::state::AppState;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -54,10 +54,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/charts/{id}/{format}", get(charts::file))
         .route("/api/v1/exports/{file}", get(exports::export))
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/admin/seeds", post(admin::add_seeds))
-        .route("/api/v1/admin/opt-out", post(admin::opt_out))
-        .route("/api/v1/admin/annotations", post(admin::add_annotation))
-        .route("/api/v1/admin/crawl", post(admin::start_crawl))
+        .route(
+            "/api/v1/admin/seeds",
+            post(admin::add_seeds).layer(DefaultBodyLimit::max(admin::SEEDS_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/admin/opt-out",
+            post(admin::opt_out).layer(DefaultBodyLimit::max(admin::SMALL_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/admin/annotations",
+            post(admin::add_annotation).layer(DefaultBodyLimit::max(admin::SMALL_BODY_LIMIT)),
+        )
+        .route(
+            "/api/v1/admin/crawl",
+            post(admin::start_crawl).layer(DefaultBodyLimit::max(admin::SMALL_BODY_LIMIT)),
+        )
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(ops::not_found)

@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use chrono::{Datelike, Duration, NaiveDate};
+use fedicensus_storage::LAST_DATE;
 use serde::Serialize;
 
 pub use fedicensus_storage::SeriesMetric;
@@ -219,13 +220,21 @@ impl Series {
 
 /// Parses an ISO date (`YYYY-MM-DD`) from a query parameter.
 pub fn parse_date(param: &str, text: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
         Error::bad(
             param,
             format!("{text:?} is not a date"),
             "an ISO date, YYYY-MM-DD",
         )
-    })
+    })?;
+    if date > LAST_DATE {
+        return Err(Error::bad(
+            param,
+            format!("{date} is past the last date the census answers for, {LAST_DATE}"),
+            format!("an ISO date, YYYY-MM-DD, up to {LAST_DATE}"),
+        ));
+    }
+    Ok(date)
 }
 
 #[cfg(test)]

@@ -98,7 +98,18 @@ pub struct AppState {
     pub metrics: Arc<RequestMetrics>,
     /// Rendered responses by data version.
     pub cache: Arc<ResponseCache>,
+    /// One permit per whole-census export under way ([`MAX_CONCURRENT_EXPORTS`]).
+    pub exports: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many whole-census exports may stream at once. Each holds a database connection (a read
+/// snapshot) for as long as its client takes to read it, which a slow client makes hours; with
+/// this many at most, the rest of the pool (8 connections) stays free for pages, the API and
+/// `/healthz`. One more is answered 503 with `Retry-After` ([`EXPORT_RETRY_AFTER_SECS`]).
+pub const MAX_CONCURRENT_EXPORTS: usize = 2;
+
+/// The `Retry-After` of an export refused because every slot is in use.
+pub const EXPORT_RETRY_AFTER_SECS: u64 = 60;
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -117,6 +128,7 @@ impl AppState {
             templates: Arc::new(templates()?),
             metrics: Arc::new(RequestMetrics::default()),
             cache: Arc::new(ResponseCache::new(DEFAULT_VERSION_REFRESH)),
+            exports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
         })
     }
 

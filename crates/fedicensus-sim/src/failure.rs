@@ -67,6 +67,22 @@ pub enum Failure {
     /// TLS stalls mid-handshake: the ClientHello is read and never answered (plain HTTP
     /// answers). Only a connect (handshake) timeout ends it.
     TlsStall,
+    /// An adversary's rate limit: every request answers 429 with a `Retry-After` HTTP date in
+    /// the year 12000 and `X-RateLimit-Reset: 300000000000` (a UNIX time in the year 11476).
+    /// Only a crawler that caps a server-given instant keeps the host in its schedule.
+    FarFutureRateLimit,
+    /// robots.txt is larger than any document cap (2 MiB); its first lines disallow
+    /// fedicensus's token, the rest is comments. RFC 9309 asks a crawler to parse at least the
+    /// first 500 KiB.
+    RobotsHuge,
+    /// robots.txt is redirected five times, the last time to another server of the world, which
+    /// answers this server's file: fedicensus's token is disallowed. RFC 9309 asks a crawler to
+    /// follow at least five redirects.
+    RobotsRedirected,
+    /// The well-known document answers a same-host redirect to an explicit port where nothing
+    /// listens (9); the redirected URL, asked on the server's own port, answers as usual. A
+    /// crawler that pins its port follows it there.
+    RedirectExplicitPort,
 }
 
 impl Failure {
@@ -98,6 +114,10 @@ impl Failure {
         Failure::EndlessBody,
         Failure::DeepJson,
         Failure::TlsStall,
+        Failure::FarFutureRateLimit,
+        Failure::RobotsHuge,
+        Failure::RobotsRedirected,
+        Failure::RedirectExplicitPort,
     ];
 
     /// The stable name used in the truth CSV and on the command line.
@@ -129,6 +149,10 @@ impl Failure {
             Failure::EndlessBody => "endless-body".into(),
             Failure::DeepJson => "deep-json".into(),
             Failure::TlsStall => "tls-stall".into(),
+            Failure::FarFutureRateLimit => "far-future-rate-limit".into(),
+            Failure::RobotsHuge => "robots-huge".into(),
+            Failure::RobotsRedirected => "robots-redirected".into(),
+            Failure::RedirectExplicitPort => "redirect-explicit-port".into(),
         }
     }
 
@@ -138,7 +162,10 @@ impl Failure {
     pub fn leaves_reachable(&self) -> bool {
         matches!(
             self,
-            Failure::RateLimitedRetryAfter | Failure::RateLimitedReset | Failure::Drip
+            Failure::RateLimitedRetryAfter
+                | Failure::RateLimitedReset
+                | Failure::Drip
+                | Failure::RedirectExplicitPort
         )
     }
 

@@ -170,9 +170,17 @@ pub fn host_cost(
         Some(Failure::BadTls) => HostCost {
             requests: vec![2.0 * rtt],
         },
-        Some(Failure::RobotsDisallowUs | Failure::RobotsDisallowAll | Failure::Moved) => {
-            answered(1)
-        }
+        Some(
+            Failure::RobotsDisallowUs
+            | Failure::RobotsDisallowAll
+            | Failure::RobotsHuge
+            | Failure::Moved
+            | Failure::FarFutureRateLimit,
+        ) => answered(1),
+        // Five redirects, then the other host's answer.
+        Some(Failure::RobotsRedirected) => answered(6),
+        // One redirect more than a healthy host.
+        Some(Failure::RedirectExplicitPort) => answered(full + 1),
         Some(Failure::RedirectOtherHost) => answered(3),
         Some(
             Failure::ServerError(_)

@@ -641,10 +641,41 @@ impl<'c> Conn<'c> {
     }
 }
 
+/// The earliest instant storage writes: year 0000. An earlier one is written `-0001-…`.
+pub const EARLIEST_INSTANT: DateTime<Utc> = DateTime::from_naive_utc_and_offset(
+    chrono::NaiveDateTime::new(
+        NaiveDate::from_ymd_opt(0, 1, 1).expect("0000-01-01 is a date"),
+        chrono::NaiveTime::MIN,
+    ),
+    Utc,
+);
+
+/// The latest instant storage writes: the last microsecond of 9999-12-31. A later one is
+/// written `+10000-…`, which SQLite, comparing instants as text, sorts before every year from
+/// 1000 on, so a host postponed to the year 11476 would be due at once.
+pub const LATEST_INSTANT: DateTime<Utc> = DateTime::from_naive_utc_and_offset(
+    chrono::NaiveDateTime::new(
+        NaiveDate::from_ymd_opt(9999, 12, 31).expect("9999-12-31 is a date"),
+        chrono::NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999).expect("a valid time"),
+    ),
+    Utc,
+);
+
+/// The last date the census answers for: queries (`to=`, `from=`, a snapshot's date) past it
+/// are refused where they enter (the dashboard answers 400, the CLI exits 2), because a
+/// period's end is its day after, and past [`LATEST_INSTANT`] that day is written `+10000-…`
+/// and compared as text an answer would be empty. It is far beyond any census, and well inside
+/// what both backends store.
+pub const LAST_DATE: NaiveDate = match NaiveDate::from_ymd_opt(2999, 12, 31) {
+    Some(date) => date,
+    None => panic!("2999-12-31 is a date"),
+};
+
 /// Both backends store instants to the microsecond (PostgreSQL's precision); truncating before
 /// every write makes a value read back equal on both, and a retried write hit the same key.
+/// Instants outside years 0000 to 9999 are clamped into them, so their text sorts as they do.
 pub(crate) fn stored_instant(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
+    t.trunc_subsecs(6).clamp(EARLIEST_INSTANT, LATEST_INSTANT)
 }
 
 /// A count or figure as stored (BIGINT). Values beyond `i64::MAX` are saturated; the quality
@@ -656,4 +687,30 @@ pub(crate) fn stored_count(v: u64) -> i64 {
 /// A stored count back to the domain's unsigned type (negative values cannot be written).
 pub(crate) fn count_of(v: i64) -> u64 {
     u64::try_from(v).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn an_instant_past_the_year_9999_is_stored_as_one_that_sorts_after_today_as_text() {
+        let today = Utc
+            .with_ymd_and_hms(2026, 12, 7, 2, 30, 0)
+            .single()
+            .expect("a date");
+        let far = DateTime::from_timestamp(300_000_000_000, 0).expect("the year 11476");
+        assert!(far.to_rfc3339() < today.to_rfc3339(), "the text that broke");
+        let stored = stored_instant(far);
+        assert_eq!(stored, LATEST_INSTANT);
+        assert!(stored.to_rfc3339() > today.to_rfc3339());
+        let ancient = Utc
+            .with_ymd_and_hms(-44, 3, 15, 0, 0, 0)
+            .single()
+            .expect("a date");
+        assert_eq!(stored_instant(ancient), EARLIEST_INSTANT);
+        assert!(stored_instant(ancient).to_rfc3339() < today.to_rfc3339());
+        assert_eq!(stored_instant(today), today);
+    }
 }

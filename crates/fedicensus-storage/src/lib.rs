@@ -54,7 +54,7 @@ pub mod transfer;
 pub mod version;
 
 pub use annotations::{Annotation, AnnotationKind};
-pub use db::{Backend, Storage, Transaction};
+pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};
 pub use export::{

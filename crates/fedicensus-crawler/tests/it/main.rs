@@ -1,6 +1,7 @@
 //! Integration tests of the crawler against the simulated fediverse: every request goes over
 //! real sockets to the simulator on loopback, through its DNS, trusting its CA.
 
+mod attacks;
 mod crawl;
 mod outcomes;
 mod support;

@@ -31,6 +31,12 @@ fn expected(failure: Failure) -> Outcome {
         Failure::Slowloris | Failure::TlsStall => Outcome::Timeout,
         Failure::EndlessBody => Outcome::TooLarge,
         Failure::DeepJson => Outcome::Invalid,
+        // The adversaries of issue 25: a rate limit until the year 11476; a robots.txt of
+        // 2 MiB, or redirected five times to another host, that shuts us out; a redirect to
+        // another port, followed on the pinned one.
+        Failure::FarFutureRateLimit => Outcome::RateLimited,
+        Failure::RobotsHuge | Failure::RobotsRedirected => Outcome::RobotsDisallowed,
+        Failure::RedirectExplicitPort => Outcome::Ok,
     }
 }
 

@@ -6,11 +6,17 @@
 //! into a writer that hands 64 KiB chunks to the response through a small channel, and waits
 //! while the client is slower than the database (memory stays at a few chunks, whatever the
 //! size). A client that goes away stops the export.
+//!
+//! Waiting for a slow client keeps the export's database connection, so exports are limited to
+//! [`MAX_CONCURRENT_EXPORTS`](crate::state::MAX_CONCURRENT_EXPORTS) at once: with ten slow downloads and no limit, all eight pool
+//! connections were held at the clients' pace and the API and `/healthz` stopped answering.
+//! One more export is answered `503` with `Retry-After`; a client that stops reading altogether
+//! is cut by the server's idle timeout ([`crate::ServeLimits`]), which frees its slot.
 
 use super::api::{EARLIEST, LATEST};
 use super::Params;
 use crate::error::{Error, Result};
-use crate::state::AppState;
+use crate::state::{AppState, EXPORT_RETRY_AFTER_SECS};
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -61,12 +67,22 @@ pub async fn export(
             )))
         }
     };
+    let permit = state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| Error::Busy {
+            what: "every export slot is in use",
+            retry_after_secs: EXPORT_RETRY_AFTER_SECS,
+        })?;
     let name = what.file_name();
     let (tx, mut rx) = mpsc::channel::<std::io::Result<Bytes>>(CHUNKS_IN_FLIGHT);
     let storage = state.storage.clone();
     let runtime = tokio::runtime::Handle::current();
     let log_name = name.clone();
     tokio::task::spawn_blocking(move || {
+        // The slot is given back when the export ends, however it ends.
+        let _permit = permit;
         let mut writer = ChannelWriter {
             tx: tx.clone(),
             buf: Vec::with_capacity(CHUNK),

@@ -1,6 +1,7 @@
 //! Integration tests: the dashboard served on 127.0.0.1:0 over a fresh SQLite database filled
 //! through storage's public write API, asked over real HTTP.
 
+mod attacks;
 mod browser;
 mod cache;
 mod exports;
@@ -197,6 +198,15 @@ pub async fn spawn_app(admin: bool) -> Result<App> {
 
 /// [`spawn_app`], with the pages `warm_up` computes already in the cache when `warm`.
 pub async fn spawn_app_with(admin: bool, warm: bool) -> Result<App> {
+    spawn_app_limited(admin, warm, fedicensus_dashboard::ServeLimits::default()).await
+}
+
+/// [`spawn_app_with`], served under `limits`.
+pub async fn spawn_app_limited(
+    admin: bool,
+    warm: bool,
+    limits: fedicensus_dashboard::ServeLimits,
+) -> Result<App> {
     let dir = TempDir::new("it");
     let url = format!("sqlite://{}?mode=rwc", dir.0.join("census.db").display());
     let storage = Storage::connect(&url).await.context("open storage")?;
@@ -215,9 +225,10 @@ pub async fn spawn_app_with(admin: bool, warm: bool) -> Result<App> {
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    tokio::spawn(fedicensus_dashboard::serve(
+    tokio::spawn(fedicensus_dashboard::serve_with(
         listener,
-        state,
+        fedicensus_dashboard::router(state),
+        limits,
         std::future::pending(),
     ));
     Ok(App {

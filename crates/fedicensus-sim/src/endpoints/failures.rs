@@ -19,6 +19,16 @@ use std::time::{Duration, Instant};
 /// The pause between the bytes of a [`Failure::Slowloris`] answer.
 pub(crate) const SLOWLORIS_EVERY: Duration = Duration::from_secs(1);
 
+/// The `Retry-After` of a [`Failure::FarFutureRateLimit`] host: an HTTP date in the year 12000.
+pub const FAR_FUTURE_RETRY_AFTER: &str = "Sat, 01 Jan 12000 00:00:00 GMT";
+
+/// The `X-RateLimit-Reset` of a [`Failure::FarFutureRateLimit`] host: a UNIX time in the year
+/// 11476.
+pub const FAR_FUTURE_RESET: &str = "300000000000";
+
+/// The port a [`Failure::RedirectExplicitPort`] host redirects to (discard: nothing listens).
+pub const REDIRECT_PORT: u16 = 9;
+
 /// How deep a [`Failure::DeepJson`] document nests its arrays.
 pub(crate) const DEEP_JSON_DEPTH: usize = 100_000;
 
@@ -150,6 +160,22 @@ pub(crate) fn before_routing(
                 )
             }
         },
+        Failure::FarFutureRateLimit => Gate::Answer(
+            json_status(429, r#"{"error":"Too many requests"}"#)
+                .header("retry-after", FAR_FUTURE_RETRY_AFTER)
+                .header("x-ratelimit-remaining", "0")
+                .header("x-ratelimit-reset", FAR_FUTURE_RESET),
+        ),
+        Failure::RedirectExplicitPort
+            if ctx.req.path == "/.well-known/nodeinfo" && ctx.req.query.is_none() =>
+        {
+            let scheme = if ctx.req.https { "https" } else { "http" };
+            let location = format!(
+                "{scheme}://{}:{REDIRECT_PORT}/.well-known/nodeinfo?port={REDIRECT_PORT}",
+                ctx.server.domain
+            );
+            Gate::Answer(moved_page(302, &location))
+        }
         Failure::RateLimitedReset => {
             let limit = config.rate_burst.to_string();
             match limits.check(ctx.server.id, config) {
@@ -293,7 +319,7 @@ fn server_error(code: u16) -> SimResponse {
     )
 }
 
-fn moved_page(status: u16, location: &str) -> SimResponse {
+pub(crate) fn moved_page(status: u16, location: &str) -> SimResponse {
     let reason = if status == 301 {
         "Moved Permanently"
     } else {

@@ -5,6 +5,7 @@
 //! servers' numbers, and the truth must account for it. The two robots failures disallow the
 //! fedicensus token only, or every crawler.
 
+use super::failures::moved_page;
 use super::Ctx;
 use crate::failure::Failure;
 use crate::response::SimResponse;
@@ -17,12 +18,51 @@ pub const FEDICENSUS_TOKEN: &str = "fedicensus";
 /// disallows NodeInfo.
 const GTS_DEFAULT_STATS_MODE_PERCENT: u64 = 70;
 
+/// How large a [`Failure::RobotsHuge`] robots.txt is.
+pub const HUGE_ROBOTS_LEN: usize = 2 * 1024 * 1024;
+
+/// How many redirects a [`Failure::RobotsRedirected`] robots.txt takes, the last to another host.
+pub const ROBOTS_REDIRECTS: u32 = 5;
+
+/// What a robots.txt that shuts fedicensus out says.
+fn disallow_us() -> String {
+    format!(
+        "# We do not want to be in crawler statistics.\nUser-agent: {FEDICENSUS_TOKEN}\nDisallow: /\n\nUser-agent: *\nDisallow:\n"
+    )
+}
+
+/// The value of `name` in the request's query.
+fn query_param<'a>(ctx: &'a Ctx<'_>, name: &str) -> Option<&'a str> {
+    ctx.req
+        .query
+        .as_deref()?
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+}
+
 pub(crate) fn robots(ctx: &Ctx<'_>) -> SimResponse {
+    // Another server's file, served here at the end of its redirects.
+    if let Some(owner) = query_param(ctx, "robots-of") {
+        if ctx
+            .world
+            .lookup(owner)
+            .is_some_and(|s| s.failure == Some(Failure::RobotsRedirected))
+        {
+            return SimResponse::with_type(200, "text/plain; charset=utf-8", disallow_us());
+        }
+    }
     let body = match ctx.server.failure {
+        Some(Failure::RobotsRedirected) => return redirected(ctx),
+        Some(Failure::RobotsHuge) => {
+            let mut body = disallow_us().into_bytes();
+            let filler = b"# This line only makes the file long; the rules are at the top.\n";
+            while body.len() < HUGE_ROBOTS_LEN {
+                body.extend_from_slice(filler);
+            }
+            return SimResponse::with_type(200, "text/plain; charset=utf-8", body);
+        }
         Some(Failure::RobotsDisallowAll) => "User-agent: *\nDisallow: /\n".to_string(),
-        Some(Failure::RobotsDisallowUs) => format!(
-            "# We do not want to be in crawler statistics.\nUser-agent: {FEDICENSUS_TOKEN}\nDisallow: /\n\nUser-agent: *\nDisallow:\n"
-        ),
+        Some(Failure::RobotsDisallowUs) => disallow_us(),
         _ => match ctx.server.software {
             Software::Gotosocial => gotosocial(gts_default_stats_mode(ctx)),
             Software::Mastodon => "# See http://www.robotstxt.org/robotstxt.html for documentation on how to use the robots.txt file\n\nUser-agent: *\nDisallow: /media_proxy/\nDisallow: /interact/\n".to_string(),
@@ -31,6 +71,39 @@ pub(crate) fn robots(ctx: &Ctx<'_>) -> SimResponse {
         },
     };
     SimResponse::with_type(200, "text/plain; charset=utf-8", body)
+}
+
+/// One of a [`Failure::RobotsRedirected`] server's redirects: `?hop=1` to `?hop=4` on its own
+/// host, then a permanent one to the first other live server of the world that answers HTTP.
+fn redirected(ctx: &Ctx<'_>) -> SimResponse {
+    let hop: u32 = query_param(ctx, "hop")
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(0);
+    let scheme = if ctx.req.https { "https" } else { "http" };
+    if hop + 1 < ROBOTS_REDIRECTS {
+        let location = format!(
+            "{scheme}://{}/robots.txt?hop={}",
+            ctx.server.domain,
+            hop + 1
+        );
+        return moved_page(302, &location);
+    }
+    let other = ctx.world.servers().iter().find(|s| {
+        s.id != ctx.server.id
+            && !s.flood
+            && s.failure.is_none_or(|f| f == Failure::RobotsRedirected)
+            && ctx.world.state(s.id, ctx.now).alive
+    });
+    match other {
+        Some(other) => moved_page(
+            301,
+            &format!(
+                "https://{}/robots.txt?robots-of={}",
+                other.domain, ctx.server.domain
+            ),
+        ),
+        None => SimResponse::with_type(200, "text/plain; charset=utf-8", disallow_us()),
+    }
 }
 
 /// Whether this GoToSocial server runs in the default `instance-stats-mode` (robots.txt then

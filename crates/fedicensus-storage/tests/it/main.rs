@@ -10,6 +10,7 @@ mod support;
 mod bulk;
 mod conformance;
 mod downsample;
+mod horizon;
 mod migration;
 mod opt_outs;
 mod parquet;
