@@ -4,6 +4,7 @@ mod crawl;
 mod dashboard;
 mod demo;
 mod faults;
+mod overload;
 mod parse;
 mod simulate;
 mod support;

@@ -3,4 +3,5 @@
 
 mod crawl;
 mod outcomes;
+mod overload;
 mod support;
