@@ -400,6 +400,10 @@ async fn tick(inner: Weak<Inner>) {
         tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
         let woke = Instant::now();
         let Some(inner) = inner.upgrade() else { return };
+        // The overdue time stops counting as pending before it is summed: never twice.
+        inner
+            .due_us
+            .store(micros(woke - inner.base).max(1), Ordering::Release);
         inner.tick(woke.saturating_duration_since(due));
         if last_control.elapsed() >= CONTROL_EVERY {
             last_control = woke;

@@ -8,7 +8,8 @@ use fedicensus_core::{Host, Outcome};
 use fedicensus_sim::Failure;
 use std::time::Duration;
 
-/// Blocks the runtime's thread for `how_long` after `after`, as a process that is not scheduled.
+/// Blocks the runtime's thread for `how_long` after `after`, as a process that is not scheduled
+/// (the simulator, on the same thread, is blocked too).
 fn stall_the_runtime(after: Duration, how_long: Duration) {
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
@@ -46,7 +47,7 @@ async fn a_timeout_while_the_crawler_was_stalled_is_inconclusive_and_made_again(
     );
 
     // Stalled for 1.5 s while the 1 s request waits: given back, the timeout is the server's.
-    stall_the_runtime(Duration::from_millis(100), Duration::from_millis(1_500));
+    stall_the_runtime(Duration::from_millis(300), Duration::from_millis(1_500));
     let given_back = crawler.visit_with_log(&host).await;
     assert_eq!(
         given_back.observation.outcome,
@@ -60,8 +61,9 @@ async fn a_timeout_while_the_crawler_was_stalled_is_inconclusive_and_made_again(
         given_back.stalled
     );
 
-    // Stalled for 2.5 s, more than twice the timeout can give back: ours, not the server's.
-    stall_the_runtime(Duration::from_millis(100), Duration::from_millis(2_500));
+    // Stalled for 4 s, more than the 2 s (twice the timeout) that can be given back: ours, not
+    // the server's.
+    stall_the_runtime(Duration::from_millis(300), Duration::from_millis(4_000));
     let stalled = crawler.visit_with_log(&host).await;
     assert_eq!(
         stalled.observation.outcome,
@@ -76,11 +78,15 @@ async fn a_timeout_while_the_crawler_was_stalled_is_inconclusive_and_made_again(
     );
 
     // Made again within the pass once the lag is gone: then the timeout is the server's.
-    stall_the_runtime(Duration::from_millis(100), Duration::from_millis(1_500));
+    stall_the_runtime(Duration::from_millis(300), Duration::from_millis(4_000));
     let planned = crawler
         .visit_planned(&host, fedicensus_crawler::VisitPlan::FULL)
         .await;
-    assert_eq!(planned.attempts, 2, "{:?}", planned.requests);
+    assert_eq!(
+        planned.attempts, 2,
+        "stalled {:?}: {:?}",
+        planned.stalled, planned.requests
+    );
     assert_eq!(planned.observation.outcome, Outcome::Timeout);
     assert!(planned.stalled >= Duration::from_millis(2_000));
 }
@@ -110,7 +116,7 @@ async fn a_request_whose_answer_came_while_the_crawler_was_stalled_is_read_not_t
     // The runtime is blocked 1.5 s, longer than the request timeout, while the visit's requests
     // are under way: a request whose deadline passed while we could not run is given that time
     // back, and the server's answer is read.
-    stall_the_runtime(Duration::from_millis(20), Duration::from_millis(1_500));
+    tokio::spawn(async { std::thread::sleep(Duration::from_millis(1_500)) });
     let report = crawler.visit_with_log(&host).await;
     assert_eq!(
         report.observation.outcome,
