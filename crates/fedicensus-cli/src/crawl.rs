@@ -848,16 +848,16 @@ fn write_conflict(err: &fedicensus_storage::Error) -> bool {
 /// When to visit a host again, from this visit and what the database knew of it.
 fn next_due(report: &VisitReport, due: Option<&DueHost>, alive_every: Duration) -> DateTime<Utc> {
     let observation = &report.observation;
-    let history = if observation.outcome.is_ok() {
+    let history = if observation.outcome.answered() {
         HostHistory::alive()
     } else {
         let failures = due.map_or(0, |d| d.consecutive_failures) + 1;
         HostHistory {
             consecutive_failures: failures,
-            // The failing run began after the last success; a host that never answered has
-            // been failing since this visit as far as we know.
+            // The failing run began after the last answer (a success or a robots.txt refusal); a
+            // host that never answered has been failing since this visit as far as we know.
             failing_since: Some(
-                due.and_then(|d| d.last_success_at)
+                due.and_then(|d| d.last_answered_at)
                     .unwrap_or(observation.observed_at),
             ),
             postponed_until: report.postponed_until,

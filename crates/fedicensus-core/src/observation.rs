@@ -257,7 +257,9 @@ pub struct Flags {
     pub noindex: bool,
     /// Mastodon limited-federation mode (401 on the instance API).
     pub limited_federation: bool,
-    /// The peer list is hidden (404, 401) or not offered.
+    /// The server refused its peer list (401, 403, or robots.txt forbids it): it has one and
+    /// hides it. A server that offers none (404, no such API) is not flagged; its visit simply
+    /// has no peer list.
     pub peers_hidden: bool,
 }
 
@@ -296,6 +298,11 @@ pub struct Observation {
     pub flags: Flags,
     /// Where it moved, for [`Outcome::Moved`].
     pub moved_to: Option<Host>,
+    /// Another host its NodeInfo link named (a server that serves several domains, such as
+    /// Takahē, links each to its main one). The link is never followed: the same path was asked
+    /// of this host, and its figures are this host's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nodeinfo_elsewhere: Option<Host>,
 }
 
 impl Observation {
@@ -319,6 +326,7 @@ impl Observation {
             peers: None,
             flags: Flags::default(),
             moved_to: None,
+            nodeinfo_elsewhere: None,
         }
     }
 

@@ -260,8 +260,6 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
     observation.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     if !observation.outcome.is_ok() {
         observation.peers = None;
-    } else if plan.peers && observation.peers.is_none() {
-        observation.flags.peers_hidden = true;
     }
     tracing::debug!(
         host = %host,
@@ -319,9 +317,22 @@ impl Visit<'_> {
             let Some((version, href)) = parsed.choose(&well_known.url) else {
                 return Outcome::NoNodeInfo;
             };
-            let Some(path) = self.same_host_path(&href) else {
-                self.note_refusal(&href, "NodeInfo link to another host refused");
-                return Outcome::Invalid;
+            let path = match self.same_host_path(&href) {
+                Some(path) => path,
+                None => {
+                    // A link to another host is never followed (any host could claim another's
+                    // figures). Servers that serve several domains (Takahē) link every domain
+                    // to the main one, and the same path on the visited host answers with that
+                    // domain's own figures: ask that instead, and note the other host.
+                    self.note_refusal(&href, "NodeInfo link to another host: same path asked here");
+                    let Some(path) = path_of(&href) else {
+                        return Outcome::Invalid;
+                    };
+                    self.observation.nodeinfo_elsewhere = Url::parse(&href)
+                        .ok()
+                        .and_then(|u| u.host_str().and_then(|h| Host::parse(h).ok()));
+                    path
+                }
             };
             match self.fetch_document(Doc::NodeInfo, &path).await {
                 Ok(response) => (Some(version.as_str().to_string()), response),
@@ -438,64 +449,17 @@ impl Visit<'_> {
     }
 
     /// The family documents: numbers, peers and flags. Failures here never change the outcome.
+    ///
+    /// Lemmy, PeerTube and the Misskey family have APIs of their own. Every other server is asked
+    /// for the Mastodon client API's instance document, whatever its software is called: many
+    /// speak it without being Mastodon (Mitra, Takahē, GoToSocial, Pleroma and Akkoma, Pixelfed,
+    /// Friendica, snac, ...), and a server that answers it is read as Mastodon is (the v2
+    /// document, weekly activity, the peer list), each number with its source.
     async fn read_family(&mut self, family: &Software) {
         let doc_cap = self.ctx.config.document_cap;
         let peer_cap = self.ctx.config.peer_list_cap;
         let peers = self.plan.peers;
-        if family.speaks_mastodon_api() {
-            if *family == Software::Mastodon {
-                let Some(r) = self
-                    .optional(Method::GET, "/api/v2/instance", doc_cap)
-                    .await
-                else {
-                    return;
-                };
-                if let Some(Ok(v2)) = r.ok().map(|b| parse::parse_instance_v2(&b)) {
-                    self.observation.measurements.extend(v2.measurements());
-                    if v2.limited_federation == Some(true) {
-                        self.observation.flags.limited_federation = true;
-                    }
-                    if self.observation.open_registrations.is_none() {
-                        self.observation.open_registrations = v2.registrations_enabled;
-                    }
-                }
-            }
-            let Some(r) = self
-                .optional(Method::GET, "/api/v1/instance", doc_cap)
-                .await
-            else {
-                return;
-            };
-            if r.status == 401 {
-                self.observation.flags.limited_federation = true;
-            }
-            if let Some(Ok(v1)) = r.ok().map(|b| parse::parse_instance_v1(&b)) {
-                self.observation.measurements.extend(v1.measurements());
-                if self.observation.open_registrations.is_none() {
-                    self.observation.open_registrations = v1.registrations;
-                }
-            }
-            if *family == Software::Mastodon && self.plan.activity {
-                let Some(r) = self
-                    .optional(Method::GET, "/api/v1/instance/activity", doc_cap)
-                    .await
-                else {
-                    return;
-                };
-                if let Some(Ok(activity)) = r.ok().map(|b| parse::parse_activity(&b)) {
-                    self.observation
-                        .measurements
-                        .extend(activity.measurements());
-                    self.observation.activity = activity.weeks;
-                }
-            }
-            // The peer list last: it is the largest thing a visit holds (tens of thousands of
-            // names), and read last it is held only from here to the writer, not through
-            // another request and the interval before it.
-            if peers {
-                self.read_peers("/api/v1/instance/peers", peer_cap).await;
-            }
-        } else if *family == Software::Lemmy {
+        if *family == Software::Lemmy {
             let Some(site) = self.optional(Method::GET, "/api/v3/site", doc_cap).await else {
                 return;
             };
@@ -510,6 +474,7 @@ impl Visit<'_> {
                 else {
                     return;
                 };
+                self.note_peer_refusal(r.status);
                 // Lemmy 0.17 and older list their peers inside the site document instead.
                 let body = r.ok().or(site_body);
                 if let Some(body) = body {
@@ -545,16 +510,103 @@ impl Visit<'_> {
             if let Some(Ok(stats)) = r.ok().map(|b| parse::parse_peertube_stats(&b)) {
                 self.observation.measurements.extend(stats.measurements());
             }
+        } else {
+            self.read_mastodon_api(family).await;
+        }
+    }
+
+    /// The Mastodon client API's instance documents, activity and peers, from any server that
+    /// answers them. Mastodon is asked for v2 first (4.0 and later); another server is asked for
+    /// v2 once its v1 document shows it speaks the API.
+    async fn read_mastodon_api(&mut self, family: &Software) {
+        let doc_cap = self.ctx.config.document_cap;
+        let peer_cap = self.ctx.config.peer_list_cap;
+        let mastodon = *family == Software::Mastodon;
+        if mastodon && !self.read_instance_v2().await {
+            return;
+        }
+        let Some(r) = self
+            .optional(Method::GET, "/api/v1/instance", doc_cap)
+            .await
+        else {
+            return;
+        };
+        if r.status == 401 {
+            self.observation.flags.limited_federation = true;
+        }
+        let mut speaks = family.speaks_mastodon_api() || r.status == 401;
+        if let Some(Ok(v1)) = r.ok().map(|b| parse::parse_instance_v1(&b)) {
+            speaks = true;
+            self.observation.measurements.extend(v1.measurements());
+            if self.observation.open_registrations.is_none() {
+                self.observation.open_registrations = v1.registrations;
+            }
+            if !mastodon && !self.read_instance_v2().await {
+                return;
+            }
+        }
+        if !speaks {
+            // No Mastodon API here (a 404, HTML): nothing more to ask, and no peer list.
+            return;
+        }
+        if self.plan.activity {
+            let Some(r) = self
+                .optional(Method::GET, "/api/v1/instance/activity", doc_cap)
+                .await
+            else {
+                return;
+            };
+            if let Some(Ok(activity)) = r.ok().map(|b| parse::parse_activity(&b)) {
+                self.observation
+                    .measurements
+                    .extend(activity.measurements());
+                self.observation.activity = activity.weeks;
+            }
+        }
+        // The peer list last: it is the largest thing a visit holds (tens of thousands of
+        // names), and read last it is held only from here to the writer, not through
+        // another request and the interval before it.
+        if self.plan.peers {
+            self.read_peers("/api/v1/instance/peers", peer_cap).await;
+        }
+    }
+
+    /// Reads `/api/v2/instance`; false when the visit must stop asking.
+    async fn read_instance_v2(&mut self) -> bool {
+        let doc_cap = self.ctx.config.document_cap;
+        let Some(r) = self
+            .optional(Method::GET, "/api/v2/instance", doc_cap)
+            .await
+        else {
+            return false;
+        };
+        if let Some(Ok(v2)) = r.ok().map(|b| parse::parse_instance_v2(&b)) {
+            self.observation.measurements.extend(v2.measurements());
+            if v2.limited_federation == Some(true) {
+                self.observation.flags.limited_federation = true;
+            }
+            if self.observation.open_registrations.is_none() {
+                self.observation.open_registrations = v2.registrations_enabled;
+            }
+        }
+        true
+    }
+
+    /// A peer list refused (401, 403): the server has one and hides it. A 404 or no answer is
+    /// "no list offered", which is not the same and not flagged.
+    fn note_peer_refusal(&mut self, status: u16) {
+        if matches!(status, 401 | 403) {
+            self.observation.flags.peers_hidden = true;
         }
     }
 
     /// Reads a peer list (always a visit's last request).
     async fn read_peers(&mut self, path: &str, cap: u64) {
-        if let Some(body) = self
-            .optional(Method::GET, path, cap)
-            .await
-            .and_then(|r| r.ok())
-        {
+        let Some(r) = self.optional(Method::GET, path, cap).await else {
+            return;
+        };
+        self.note_peer_refusal(r.status);
+        if let Some(body) = r.ok() {
             self.take_peers(&body);
         }
     }
@@ -612,12 +664,7 @@ impl Visit<'_> {
         if !host.eq_ignore_ascii_case(self.host.as_str()) {
             return None;
         }
-        let mut path = url.path().to_string();
-        if let Some(query) = url.query() {
-            path.push('?');
-            path.push_str(query);
-        }
-        Some(path)
+        path_of(href)
     }
 
     fn note_refusal(&mut self, url: &str, why: &str) {
@@ -811,6 +858,15 @@ fn record(
             sent: true,
         },
     }
+}
+
+/// The path (and query) of an absolute http(s) URL, to be asked of the visited host.
+fn path_of(href: &str) -> Option<String> {
+    let url = Url::parse(href).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    Some(path_and_query(&url))
 }
 
 fn path_and_query(url: &Url) -> String {

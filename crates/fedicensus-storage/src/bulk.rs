@@ -69,6 +69,8 @@ struct StateRow {
     status: String,
     last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
+    last_answered_at: Option<DateTime<Utc>>,
+    last_outcome: Option<String>,
     consecutive_failures: i64,
     /// The figures of the latest successful visit.
     previous_users_total: Option<i64>,
@@ -211,9 +213,10 @@ struct ServerUpdate {
     status: &'static str,
     moved_to: Option<String>,
     software: Option<String>,
-    last_observed_at: DateTime<Utc>,
+    last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
-    last_outcome: String,
+    last_answered_at: Option<DateTime<Utc>>,
+    last_outcome: Option<String>,
     consecutive_failures: i64,
     next_due: DateTime<Utc>,
 }
@@ -242,7 +245,12 @@ pub(crate) async fn ingest_bulk(
     // A server that first appears in the batch as someone's peer (or move target) would be
     // recorded as revealed by that server one by one; keep that exact provenance.
     let revealed_in_batch = batch.iter().any(|obs| {
-        let named = obs.peers.iter().flatten().chain(obs.moved_to.as_ref());
+        let named = obs
+            .peers
+            .iter()
+            .flatten()
+            .chain(obs.moved_to.as_ref())
+            .chain(obs.nodeinfo_elsewhere.as_ref());
         named
             .map(Host::as_str)
             .any(|n| n != obs.host.as_str() && by_host.contains_key(n) && !before.contains_key(n))
@@ -505,7 +513,11 @@ pub(crate) async fn ingest_bulk(
     let mut naming: Vec<usize> = fast_visits
         .iter()
         .copied()
-        .filter(|&i| batch[i].peers.is_some() || batch[i].moved_to.is_some())
+        .filter(|&i| {
+            batch[i].peers.is_some()
+                || batch[i].moved_to.is_some()
+                || batch[i].nodeinfo_elsewhere.is_some()
+        })
         .collect();
     naming.sort_by_key(|&i| (at_of[i], i));
     for i in naming {
@@ -517,6 +529,9 @@ pub(crate) async fn ingest_bulk(
         let mut found = 0;
         if let Some(moved_to) = &obs.moved_to {
             found += insert_servers(conn, &[moved_to.as_str()], at_of[i], host).await?;
+        }
+        if let Some(other) = &obs.nodeinfo_elsewhere {
+            found += insert_servers(conn, &[other.as_str()], at_of[i], host).await?;
         }
         if let (Some(peers), Some(state)) = (&obs.peers, fast.get(host)) {
             found += record_peer_list(conn, state.id, host, peers, at_of[i]).await?;
@@ -583,7 +598,7 @@ pub(crate) async fn ingest_bulk(
              software = COALESCE(v.software, servers.software), last_observed_at = v.last_observed_at, \
              last_success_at = v.last_success_at, last_outcome = v.last_outcome, \
              consecutive_failures = v.consecutive_failures, next_due = v.next_due, \
-             lease_owner = NULL, lease_expires = NULL \
+             last_answered_at = v.last_answered_at, lease_owner = NULL, lease_expires = NULL \
              FROM ({}) AS v WHERE servers.id = v.id",
             select_json_rows(
                 conn.backend(),
@@ -597,6 +612,7 @@ pub(crate) async fn ingest_bulk(
                     ("last_outcome", "text"),
                     ("consecutive_failures", "bigint"),
                     ("next_due", "timestamptz"),
+                    ("last_answered_at", "timestamptz"),
                 ]
             )
         );
@@ -607,11 +623,12 @@ pub(crate) async fn ingest_bulk(
                 .value(u.status)
                 .value(u.moved_to.as_deref())
                 .value(u.software.as_deref())
-                .instant(Some(u.last_observed_at))
+                .instant(u.last_observed_at)
                 .instant(u.last_success_at)
-                .value(u.last_outcome.as_str())
+                .value(u.last_outcome.as_deref())
                 .value(u.consecutive_failures)
-                .instant(Some(u.next_due));
+                .instant(Some(u.next_due))
+                .instant(u.last_answered_at);
         }
         let sql = Sql::new(text).bind(json.finish());
         conn.execute(sql, "updating servers in bulk").await?;
@@ -659,6 +676,8 @@ async fn read_states<'h>(
                 ("status", "s.status"),
                 ("last_observed_at", "s.last_observed_at"),
                 ("last_success_at", "s.last_success_at"),
+                ("last_answered_at", "s.last_answered_at"),
+                ("last_outcome", "s.last_outcome"),
                 ("consecutive_failures", "s.consecutive_failures"),
                 ("previous_users_total", "o.users_total"),
                 ("previous_users_active_month", "o.users_active_month"),
@@ -713,6 +732,7 @@ struct Fold {
     software: Option<String>,
     last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
+    last_answered_at: Option<DateTime<Utc>>,
     last_outcome: Option<String>,
     consecutive_failures: u32,
     next_due: Option<DateTime<Utc>>,
@@ -731,27 +751,44 @@ impl Fold {
             software: None,
             last_observed_at: state.last_observed_at,
             last_success_at: state.last_success_at,
-            last_outcome: None,
+            last_answered_at: state.last_answered_at,
+            last_outcome: state.last_outcome.clone(),
             consecutive_failures: u32::try_from(state.consecutive_failures).unwrap_or(u32::MAX),
             next_due: None,
         })
     }
 
     fn visit(&mut self, obs: &Observation, at: DateTime<Utc>) {
+        if !obs.outcome.is_conclusive() {
+            // Says nothing about the server: only when it is due again changes.
+            self.first_seen_read = self.first_seen_after;
+            self.next_due = Some(stored_instant(default_next_due(&obs.outcome, at, 0)));
+            return;
+        }
         let ok = obs.outcome.is_ok();
-        let failures = if ok {
+        let answered = obs.outcome.answered();
+        let failures = if answered {
             0
         } else {
             self.consecutive_failures.saturating_add(1)
         };
         // An opt-out is final until an operator says otherwise.
         if !self.opted_out {
-            self.status =
-                status_after(&obs.outcome, at, self.first_seen_read, self.last_success_at);
+            if let Some(status) = status_after(
+                &obs.outcome,
+                at,
+                self.first_seen_read,
+                self.last_answered_at,
+            ) {
+                self.status = status;
+            }
         }
         self.first_seen_read = self.first_seen_after;
         if ok {
             self.last_success_at = Some(at);
+        }
+        if answered {
+            self.last_answered_at = Some(at);
         }
         if let Some(m) = &obs.moved_to {
             self.moved_to = Some(m.as_str().to_owned());
@@ -771,9 +808,10 @@ impl Fold {
             status: self.status.as_str(),
             moved_to: self.moved_to,
             software: self.software,
-            last_observed_at: self.last_observed_at?,
+            last_observed_at: self.last_observed_at,
             last_success_at: self.last_success_at,
-            last_outcome: self.last_outcome?,
+            last_answered_at: self.last_answered_at,
+            last_outcome: self.last_outcome,
             consecutive_failures: i64::from(self.consecutive_failures),
             next_due: self.next_due?,
         })

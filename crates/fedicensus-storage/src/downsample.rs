@@ -9,10 +9,11 @@
 //! reported it (unflagged, for cleaned series) before that instant. So per server and UTC day
 //! before the date, this keeps:
 //!
-//! - the latest visit (of any outcome: "tried after that" in the death rule, the last crawled
-//!   day);
-//! - the latest successful visit ("up", deaths dated at the last success, "new", the software
-//!   a server ran);
+//! - the latest visit (of any outcome: the last crawled day), and the latest conclusive one
+//!   (not `inconclusive`: "tried after that" in the death rule);
+//! - the latest successful visit ("up", deaths dated at the last answer, "new", the software
+//!   a server ran), and the latest robots.txt refusal (also an answer; no figure is carried
+//!   past it);
 //! - for each of `users_total`, `users_active_month` and `local_posts`, the latest successful
 //!   visit reporting it, and the latest reporting it without a quality flag on it (the raw and
 //!   cleaned carry-forward);
@@ -42,7 +43,7 @@ const IDS_PER_STATEMENT: usize = 20_000;
 
 /// The rule, as recorded with each run and in export manifests.
 pub const RULE: &str = "per server and UTC day before the date: the latest visit, the latest \
-     successful visit, and for each of users_total, users_active_month and local_posts the \
+     conclusive visit, the latest successful visit, the latest robots.txt refusal, and for each of users_total, users_active_month and local_posts the \
      latest successful visit reporting it and the latest reporting it unflagged; and every \
      visit weekly activity names";
 
@@ -75,6 +76,10 @@ pub(crate) struct Visit {
     pub(crate) id: i64,
     pub(crate) observed_at: DateTime<Utc>,
     pub(crate) ok: bool,
+    /// A robots.txt refusal (an answer without figures).
+    pub(crate) refused: bool,
+    /// Not `inconclusive`.
+    pub(crate) conclusive: bool,
     /// Whether it reported users_total, users_active_month, local_posts.
     pub(crate) reported: [bool; 3],
     /// Whether a quality flag is on each of those figures (or on every figure).
@@ -86,7 +91,9 @@ pub(crate) fn keepers(visits: &[Visit], named_by_activity: &HashSet<i64>) -> Has
     #[derive(Default)]
     struct Day {
         latest: Option<(DateTime<Utc>, i64)>,
+        latest_conclusive: Option<(DateTime<Utc>, i64)>,
         latest_ok: Option<(DateTime<Utc>, i64)>,
+        latest_refusal: Option<(DateTime<Utc>, i64)>,
         figure: [Option<(DateTime<Utc>, i64)>; 3],
         unflagged: [Option<(DateTime<Utc>, i64)>; 3],
     }
@@ -103,6 +110,12 @@ pub(crate) fn keepers(visits: &[Visit], named_by_activity: &HashSet<i64>) -> Has
         }
         let day = days.entry(v.observed_at.date_naive()).or_default();
         later(&mut day.latest, v);
+        if v.conclusive {
+            later(&mut day.latest_conclusive, v);
+        }
+        if v.refused {
+            later(&mut day.latest_refusal, v);
+        }
         if !v.ok {
             continue;
         }
@@ -117,11 +130,16 @@ pub(crate) fn keepers(visits: &[Visit], named_by_activity: &HashSet<i64>) -> Has
         }
     }
     for day in days.values() {
-        let chosen = [day.latest, day.latest_ok]
-            .into_iter()
-            .chain(day.figure)
-            .chain(day.unflagged)
-            .flatten();
+        let chosen = [
+            day.latest,
+            day.latest_conclusive,
+            day.latest_ok,
+            day.latest_refusal,
+        ]
+        .into_iter()
+        .chain(day.figure)
+        .chain(day.unflagged)
+        .flatten();
         keep.extend(chosen.map(|(_, id)| id));
     }
     keep
@@ -252,6 +270,8 @@ async fn thin(
                 id: r.id,
                 observed_at: r.observed_at,
                 ok: r.outcome == "ok",
+                refused: r.outcome == "robots_disallowed",
+                conclusive: r.outcome != "inconclusive",
                 reported: [
                     r.users_total.is_some(),
                     r.users_active_month.is_some(),
@@ -442,6 +462,8 @@ mod tests {
             id,
             observed_at: at(day, hour),
             ok,
+            refused: false,
+            conclusive: true,
             reported,
             flagged: [false; 3],
         }

@@ -326,9 +326,10 @@ struct ActivityExportRow {
     reported_at: DateTime<Utc>,
 }
 
-/// SQL condition: the server aliased `s` may be named (not opted out, and its latest successful
-/// visit was neither private nor noindex: a failed visit reports no flags, so a private server
-/// that is down stays private). The same rule as the snapshot's and [`history_is_listable`]. `s` is one of our own fixed aliases.
+/// SQL condition: the server aliased `s` may be named (not opted out, by an operator or by its
+/// robots.txt: its latest answer is not a refusal; and its latest successful visit was neither
+/// private nor noindex: a failed visit reports no flags, so a private server that is down stays
+/// private). The same rule as the snapshot's and [`history_is_listable`]. `s` is one of our own fixed aliases.
 ///
 /// The servers that may not be named are found once, by a subquery that does not depend on the
 /// row (the database evaluates it once per statement and looks every row's server up in it),
@@ -336,7 +337,10 @@ struct ActivityExportRow {
 /// only one latest visit per server.
 fn listable(s: &str) -> String {
     format!(
-        "{s}.id NOT IN (SELECT u.id FROM servers u WHERE u.status = 'opted_out' OR EXISTS \
+        "{s}.id NOT IN (SELECT u.id FROM servers u WHERE u.status = 'opted_out' \
+         OR (u.last_answered_at IS NOT NULL \
+             AND (u.last_success_at IS NULL OR u.last_answered_at > u.last_success_at)) \
+         OR EXISTS \
          (SELECT 1 FROM observations p WHERE p.server_id = u.id \
           AND (p.flag_private OR p.flag_noindex) \
           AND p.observed_at = (SELECT MAX(observed_at) FROM observations \
@@ -786,9 +790,16 @@ fn text_or_null(text: &str) -> Cell<'_> {
 }
 
 /// Whether a server may be named on its own: the rule of [`listable`], applied to a history
-/// (not opted out, and its latest successful visit was neither private nor noindex).
+/// (not opted out, by an operator or by its robots.txt, and its latest successful visit was
+/// neither private nor noindex).
 pub fn history_is_listable(history: &ServerHistory) -> bool {
+    let latest_answer = history
+        .observations
+        .iter()
+        .rev()
+        .find(|o| o.outcome == "ok" || o.outcome == "robots_disallowed");
     history.status != ServerStatus::OptedOut
+        && latest_answer.is_none_or(|o| o.outcome == "ok")
         && !history
             .observations
             .iter()

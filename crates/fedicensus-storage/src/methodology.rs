@@ -6,19 +6,27 @@ use chrono::Duration;
 
 /// The version of the definitions below. Bump it with any change to them or to how series are
 /// computed, and describe the change in `docs/METHODOLOGY.md`.
-pub const METHODOLOGY_VERSION: &str = "2";
+pub const METHODOLOGY_VERSION: &str = "3";
 
-/// A server is "up" on a date if it answered (outcome `ok`) at least once in this many days
-/// ending with that date.
+/// A server is "up" on a date if it answered (outcome `ok`, or a robots.txt that refuses
+/// fedicensus: [`ANSWERED`]) at least once in this many days ending with that date.
 pub const UP_WINDOW: Duration = Duration::days(7);
 
 /// A figure (users, posts) counts on a date if the server reported it in a successful visit at
 /// most this long before the end of that date; the latest such report is used.
 pub const CARRY_FORWARD: Duration = Duration::days(30);
 
-/// A server is dead once it has not answered for this long and we have tried since. Its death is
-/// dated at its last successful visit.
+/// A server is dead once it has not answered for this long and we have tried since (an
+/// `inconclusive` visit is not a try). Its death is dated at its last answer.
 pub const DEATH_AFTER: Duration = Duration::days(14);
+
+/// SQL condition on `outcome`: the visit is an answer of a running server, a successful visit or
+/// a robots.txt that refuses fedicensus ([`fedicensus_core::Outcome::answered`]).
+pub(crate) const ANSWERED: &str = "outcome IN ('ok', 'robots_disallowed')";
+
+/// SQL condition on `outcome`: the visit says something about the server (not `inconclusive`,
+/// the crawler's own overload; [`fedicensus_core::Outcome::is_conclusive`]).
+pub(crate) const CONCLUSIVE: &str = "outcome <> 'inconclusive'";
 
 /// Share of servers (the largest ones) in the "largest 1 %" concentration measure.
 pub const TOP_SHARE: f64 = 0.01;

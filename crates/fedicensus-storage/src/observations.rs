@@ -50,6 +50,7 @@ struct ServerState {
     status: String,
     last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
+    last_answered_at: Option<DateTime<Utc>>,
     consecutive_failures: i64,
 }
 
@@ -66,27 +67,32 @@ struct IdRow {
     id: i64,
 }
 
-/// The status a visit implies, given the server's history.
+/// The status a visit implies, given the server's history: `last_answered_at` is its latest
+/// answer before this visit (a success, or a robots.txt refusal: either says it is running).
+/// `None` for an `inconclusive` visit, which says nothing about the server (its status stays).
 pub(crate) fn status_after(
     outcome: &Outcome,
     observed_at: DateTime<Utc>,
     first_seen: DateTime<Utc>,
-    last_success_at: Option<DateTime<Utc>>,
-) -> ServerStatus {
-    match outcome {
-        Outcome::Ok => ServerStatus::Alive,
+    last_answered_at: Option<DateTime<Utc>>,
+) -> Option<ServerStatus> {
+    Some(match outcome {
+        // A robots.txt refusal is an answer: the server is up and has opted out of being read
+        // (never unreachable, never dead; it is not listed by name).
+        Outcome::Ok | Outcome::RobotsDisallowed => ServerStatus::Alive,
+        Outcome::Inconclusive => return None,
         Outcome::Moved => ServerStatus::Moved,
         Outcome::OptedOut => ServerStatus::OptedOut,
         Outcome::HttpStatus(410) => ServerStatus::Gone,
         _ => {
-            let since = last_success_at.unwrap_or(first_seen);
+            let since = last_answered_at.unwrap_or(first_seen);
             if observed_at - since >= DEATH_AFTER {
                 ServerStatus::Dead
             } else {
                 ServerStatus::Unreachable
             }
         }
-    }
+    })
 }
 
 /// When a server is next due after a visit, unless the crawler decides otherwise.
@@ -98,6 +104,8 @@ pub fn default_next_due(
     let wait = match outcome {
         Outcome::Ok => DEFAULT_RECHECK_ALIVE,
         Outcome::Moved | Outcome::OptedOut | Outcome::HttpStatus(410) => DEFAULT_RECHECK_GONE,
+        Outcome::RobotsDisallowed => DEFAULT_RECHECK_ALIVE,
+        Outcome::Inconclusive => DEFAULT_RETRY_FIRST,
         _ => {
             let doublings = consecutive_failures.saturating_sub(1).min(16);
             (DEFAULT_RETRY_FIRST * 2_i32.pow(doublings)).min(DEFAULT_RETRY_MAX)
@@ -121,7 +129,7 @@ pub(crate) async fn record_observation(
         .fetch_one::<ServerState>(
             Sql::new(
                 "SELECT id, first_seen, status, last_observed_at, last_success_at, \
-                 consecutive_failures FROM servers WHERE domain = $1",
+                 last_answered_at, consecutive_failures FROM servers WHERE domain = $1",
             )
             .bind(host),
             "reading a server's state",
@@ -240,6 +248,11 @@ pub(crate) async fn record_observation(
     if let Some(moved_to) = &obs.moved_to {
         discovered += insert_servers(conn, &[moved_to.as_str()], at, host).await?;
     }
+    // The main domain of a server of several domains, named by this host's NodeInfo link: a
+    // server in its own right, revealed by this one.
+    if let Some(other) = &obs.nodeinfo_elsewhere {
+        discovered += insert_servers(conn, &[other.as_str()], at, host).await?;
+    }
     if let Some(peers) = &obs.peers {
         discovered += record_peer_list(conn, server.id, host, peers, at).await?;
     }
@@ -300,7 +313,9 @@ async fn insert_measurements(
 }
 
 /// Updates the server's cached state and schedule, if this visit is its newest (a replayed older
-/// visit must not roll the state back; it may still be the latest success).
+/// visit must not roll the state back; it may still be the latest success or answer). An
+/// `inconclusive` visit changes only when the server is due (soon) and releases its lease: it
+/// says nothing about the server.
 async fn update_server(
     conn: &mut Conn<'_>,
     server: &ServerState,
@@ -308,7 +323,24 @@ async fn update_server(
     at: DateTime<Utc>,
 ) -> Result<()> {
     let ok = obs.outcome.is_ok();
+    let answered = obs.outcome.answered();
     let newest = server.last_observed_at.is_none_or(|last| at >= last);
+    if !obs.outcome.is_conclusive() {
+        if newest {
+            let next_due = stored_instant(default_next_due(&obs.outcome, at, 0));
+            conn.execute(
+                Sql::new(
+                    "UPDATE servers SET next_due = $1, lease_owner = NULL, lease_expires = NULL \
+                     WHERE id = $2",
+                )
+                .bind(next_due)
+                .bind(server.id),
+                "rescheduling a server after an inconclusive visit",
+            )
+            .await?;
+        }
+        return Ok(());
+    }
     if !newest {
         if ok && server.last_success_at.is_none_or(|last| at > last) {
             conn.execute(
@@ -319,9 +351,18 @@ async fn update_server(
             )
             .await?;
         }
+        if answered && server.last_answered_at.is_none_or(|last| at > last) {
+            conn.execute(
+                Sql::new("UPDATE servers SET last_answered_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(server.id),
+                "updating a server's last answer",
+            )
+            .await?;
+        }
         return Ok(());
     }
-    let failures = if ok {
+    let failures = if answered {
         0
     } else {
         u32::try_from(server.consecutive_failures)
@@ -329,12 +370,18 @@ async fn update_server(
             .saturating_add(1)
     };
     let last_success = if ok { Some(at) } else { server.last_success_at };
+    let last_answered = if answered {
+        Some(at)
+    } else {
+        server.last_answered_at
+    };
     let current = ServerStatus::parse(&server.status)?;
     // An opt-out is final until an operator says otherwise.
     let status = if current == ServerStatus::OptedOut {
         current
     } else {
-        status_after(&obs.outcome, at, server.first_seen, server.last_success_at)
+        status_after(&obs.outcome, at, server.first_seen, server.last_answered_at)
+            .unwrap_or(current)
     };
     let next_due = stored_instant(default_next_due(&obs.outcome, at, failures));
     let family = obs
@@ -347,7 +394,7 @@ async fn update_server(
             "UPDATE servers SET status = $1, moved_to = COALESCE($2, moved_to), \
              software = COALESCE($3, software), last_observed_at = $4, last_success_at = $5, \
              last_outcome = $6, consecutive_failures = $7, next_due = $8, \
-             lease_owner = NULL, lease_expires = NULL WHERE id = $9",
+             lease_owner = NULL, lease_expires = NULL, last_answered_at = $9 WHERE id = $10",
         )
         .bind(status.as_str())
         .bind(obs.moved_to.as_ref().map(|h| h.as_str().to_owned()))
@@ -357,6 +404,7 @@ async fn update_server(
         .bind(obs.outcome.as_str())
         .bind(i64::from(failures))
         .bind(next_due)
+        .bind(last_answered)
         .bind(server.id),
         "updating a server's state",
     )

@@ -17,7 +17,7 @@
 use crate::db::{count_of, Backend, Conn, Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::{CARRY_FORWARD, UP_WINDOW};
-use crate::series::{carried_value, midnight, SeriesMetric, TimelineEntry};
+use crate::series::{carried_value, latest_before, midnight, SeriesMetric, TimelineEntry};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 
@@ -98,6 +98,8 @@ struct ScanRow {
     id: i64,
     server_id: i64,
     observed_at: DateTime<Utc>,
+    /// 1 for a successful visit, 0 for a robots.txt refusal (an answer without figures).
+    ok: i64,
     software_family: Option<String>,
     users_total: Option<i64>,
     users_active_month: Option<i64>,
@@ -291,10 +293,11 @@ async fn rebuild_from(conn: &mut Conn<'_>, from: NaiveDate) -> Result<()> {
     };
     conn.for_each::<ScanRow, Error>(
         Sql::new(
-            "SELECT id, server_id, observed_at, software_family, users_total, \
-             users_active_month, local_posts FROM observations \
-             WHERE outcome = 'ok' AND observed_at >= $1 AND observed_at < $2 \
-             ORDER BY server_id, observed_at",
+            "SELECT id, server_id, observed_at, \
+             CAST(CASE WHEN outcome = 'ok' THEN 1 ELSE 0 END AS BIGINT) AS ok, software_family, \
+             users_total, users_active_month, local_posts FROM observations \
+             WHERE outcome IN ('ok', 'robots_disallowed') AND observed_at >= $1 \
+             AND observed_at < $2 ORDER BY server_id, observed_at",
         )
         .bind(scan_from)
         .bind(scan_to),
@@ -365,9 +368,10 @@ async fn rebuild_from(conn: &mut Conn<'_>, from: NaiveDate) -> Result<()> {
     Ok(())
 }
 
-/// Adds one server's successful visits (in time order) to every variant's points: for every
-/// software and for the family of the visit used, each figure raw and cleaned, and whether it was
-/// up (for a family: whether a visit reporting that family was in the window), exactly as
+/// Adds one server's answered visits (in time order: successes and robots.txt refusals) to every
+/// variant's points: for every software and for the family of the visit used, each figure raw
+/// and cleaned (never carried past a refusal), and whether it was up (for a family: whether a
+/// visit reporting that family was in the window; a refusal names none), exactly as
 /// [`crate::series`] counts them from the observations.
 fn accumulate_server(
     rows: &[ScanRow],
@@ -409,10 +413,19 @@ fn accumulate_server(
     }
 
     // Figures: the latest value in the CARRY_FORWARD window (skipping flagged ones when
-    // cleaned), counted for every software and for the family of the visit it comes from; a
-    // point's flagged count is of servers whose latest value is flagged.
+    // cleaned) and after the latest refusal, counted for every software and for the family of
+    // the visit it comes from; a point's flagged count is of servers whose latest value is
+    // flagged.
+    let refusals: Vec<DateTime<Utc>> = rows
+        .iter()
+        .filter(|r| r.ok == 0)
+        .map(|r| r.observed_at)
+        .collect();
     for c in 0..FIGURES.len() {
-        let mine: Vec<&ScanRow> = rows.iter().filter(|r| figure(r, c).is_some()).collect();
+        let mine: Vec<&ScanRow> = rows
+            .iter()
+            .filter(|r| r.ok != 0 && figure(r, c).is_some())
+            .collect();
         if mine.is_empty() {
             continue;
         }
@@ -435,7 +448,9 @@ fn accumulate_server(
                 if upto == 0 {
                     continue;
                 }
-                let (used, latest_flagged) = carried_value(&timeline, upto, *end, cleaned);
+                let opted_out = latest_before(&refusals, *end);
+                let (used, latest_flagged) =
+                    carried_value(&timeline, upto, *end, cleaned, opted_out);
                 if let Some(j) = latest_flagged {
                     if let Some(kinds) = timeline[j].2 {
                         for key in keys_of(mine[j]) {

@@ -13,7 +13,8 @@
 use crate::db::{count_of, Conn, Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::{
-    CARRY_FORWARD, DEATH_AFTER, METHODOLOGY_VERSION, TOP_N, TOP_SHARE, UP_WINDOW,
+    ANSWERED, CARRY_FORWARD, CONCLUSIVE, DEATH_AFTER, METHODOLOGY_VERSION, TOP_N, TOP_SHARE,
+    UP_WINDOW,
 };
 use crate::rollup;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, Utc};
@@ -304,7 +305,8 @@ struct FigureRow {
     server_id: i64,
     observed_at: DateTime<Utc>,
     software_family: Option<String>,
-    value: i64,
+    /// `None` for a robots.txt refusal (the scan's other rows report the figure).
+    value: Option<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -354,16 +356,21 @@ pub(crate) type TimelineEntry<'a> = (DateTime<Utc>, i64, Option<&'a Vec<String>>
 /// cleaning. Returns the index of the row whose value is used, and the index of the latest row
 /// in the window when that row is flagged (the caller reads the value, flags and family there:
 /// a filtered series counts a server under the family of the visit used, not of any visit).
+///
+/// `opted_out` is the server's latest robots.txt refusal before `end`, if any: no figure
+/// reported before it is carried past it (the server asked not to be read; what it said before
+/// is not its figure now).
 pub(crate) fn carried_value(
     rows: &[TimelineEntry<'_>],
     upto: usize,
     end: DateTime<Utc>,
     cleaned: bool,
+    opted_out: Option<DateTime<Utc>>,
 ) -> (Option<usize>, Option<usize>) {
     let window_start = end - CARRY_FORWARD;
     let mut latest_flagged = None;
     for (i, (at, _, flags)) in rows[..upto].iter().enumerate().rev() {
-        if *at < window_start {
+        if *at < window_start || opted_out.is_some_and(|refused| *at <= refused) {
             break;
         }
         if i + 1 == upto && flags.is_some() {
@@ -375,6 +382,12 @@ pub(crate) fn carried_value(
         return (Some(i), latest_flagged);
     }
     (None, latest_flagged)
+}
+
+/// The latest of `times` (sorted) before `end`, if any.
+pub(crate) fn latest_before(times: &[DateTime<Utc>], end: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let before = times.partition_point(|t| *t < end);
+    before.checked_sub(1).map(|i| times[i])
 }
 
 async fn figure_series(
@@ -411,9 +424,12 @@ async fn figure_series(
     }
 
     // `column` is one of three fixed names (SeriesMetric::figure_column), never user input.
+    // Robots.txt refusals come with the figures: none is carried past one.
     let sql = Sql::new(format!(
-        "SELECT id, server_id, observed_at, software_family, {column} AS value \
-         FROM observations WHERE outcome = 'ok' AND {column} IS NOT NULL \
+        "SELECT id, server_id, observed_at, software_family, \
+         CASE WHEN outcome = 'ok' THEN {column} END AS value \
+         FROM observations WHERE ((outcome = 'ok' AND {column} IS NOT NULL) \
+         OR outcome = 'robots_disallowed') \
          AND observed_at >= $1 AND observed_at < $2 ORDER BY server_id, observed_at"
     ))
     .bind(scan_from)
@@ -423,10 +439,16 @@ async fn figure_series(
     let mut server: Option<i64> = None;
     let mut rows: Vec<FigureRow> = Vec::new();
     let software = query.software.as_ref();
-    let flush = |rows: &mut Vec<FigureRow>, acc: &mut Accumulator| {
+    let flush = |all: &mut Vec<FigureRow>, acc: &mut Accumulator| {
+        let refusals: Vec<DateTime<Utc>> = all
+            .iter()
+            .filter(|r| r.value.is_none())
+            .map(|r| r.observed_at)
+            .collect();
+        let rows: Vec<&FigureRow> = all.iter().filter(|r| r.value.is_some()).collect();
         let timeline: Vec<TimelineEntry<'_>> = rows
             .iter()
-            .map(|r| (r.observed_at, r.value, flags.get(&r.id)))
+            .map(|r| (r.observed_at, r.value.unwrap_or(0), flags.get(&r.id)))
             .collect();
         let mut upto = 0;
         for (i, bucket) in buckets.iter().enumerate() {
@@ -437,7 +459,9 @@ async fn figure_series(
             if upto == 0 {
                 continue;
             }
-            let (used, latest_flagged) = carried_value(&timeline, upto, end, query.cleaned);
+            let opted_out = latest_before(&refusals, end);
+            let (used, latest_flagged) =
+                carried_value(&timeline, upto, end, query.cleaned, opted_out);
             let of_family = |j: usize| family_matches(software, rows[j].software_family.as_deref());
             if let Some(kinds) = latest_flagged
                 .filter(|&j| of_family(j))
@@ -457,7 +481,8 @@ async fn figure_series(
                 }
             }
         }
-        rows.clear();
+        drop(rows);
+        all.clear();
     };
     let scanned = conn
         .for_each::<FigureRow, Error>(sql, "scanning figures", |row| {
@@ -508,11 +533,13 @@ async fn up_series(
     let (Some(first), Some(last)) = (buckets.first(), buckets.last()) else {
         return Ok(Vec::new());
     };
-    let sql = Sql::new(
+    // Up: answered (a success, or a robots.txt refusal) in the window. A refusal names no
+    // software, so it counts for every software only.
+    let sql = Sql::new(format!(
         "SELECT server_id, observed_at, software_family FROM observations \
-         WHERE outcome = 'ok' AND observed_at >= $1 AND observed_at < $2 \
-         ORDER BY server_id, observed_at",
-    )
+         WHERE {ANSWERED} AND observed_at >= $1 AND observed_at < $2 \
+         ORDER BY server_id, observed_at"
+    ))
     .bind(first.end_instant() - UP_WINDOW)
     .bind(last.end_instant());
     let mut up = vec![0u64; buckets.len()];
@@ -529,7 +556,7 @@ async fn up_series(
         times.clear();
     };
     let software = query.software.as_ref();
-    conn.for_each::<TimeRow, Error>(sql, "scanning successful visits", |row| {
+    conn.for_each::<TimeRow, Error>(sql, "scanning answered visits", |row| {
         if !family_matches(software, row.software_family.as_deref()) {
             return Ok(());
         }
@@ -563,13 +590,13 @@ async fn new_series(
 ) -> Result<Vec<u64>> {
     let rows = conn
         .fetch_all::<TimeRow>(
-            Sql::new(
+            Sql::new(format!(
                 "SELECT f.server_id, f.first_ok AS observed_at, o.software_family \
                  FROM (SELECT server_id, MIN(observed_at) AS first_ok FROM observations \
-                       WHERE outcome = 'ok' GROUP BY server_id) f \
+                       WHERE {ANSWERED} GROUP BY server_id) f \
                  JOIN observations o ON o.server_id = f.server_id AND o.observed_at = f.first_ok",
-            ),
-            "finding first successful visits",
+            )),
+            "finding first answers",
         )
         .await?;
     let software = query.software.as_ref();
@@ -581,13 +608,18 @@ async fn new_series(
     ))
 }
 
-/// Deaths, dated at the last success: a server died if its latest visit failed at least
-/// [`DEATH_AFTER`] after its last success (so it was tried and found dead).
-pub(crate) const DEATHS_SQL: &str = "SELECT f.last_ok, f.last_seen, o.software_family \
-     FROM (SELECT server_id, MAX(CASE WHEN outcome = 'ok' THEN observed_at END) AS last_ok, \
-                  MAX(observed_at) AS last_seen \
-           FROM observations GROUP BY server_id) f \
-     JOIN observations o ON o.server_id = f.server_id AND o.observed_at = f.last_ok";
+/// Deaths, dated at the last answer (a success or a robots.txt refusal): a server died if its
+/// latest conclusive visit failed at least [`DEATH_AFTER`] after its last answer (so it was
+/// tried and found dead). An `inconclusive` visit is not a try.
+fn deaths_sql() -> String {
+    format!(
+        "SELECT f.last_ok, f.last_seen, o.software_family \
+         FROM (SELECT server_id, MAX(CASE WHEN {ANSWERED} THEN observed_at END) AS last_ok, \
+                      MAX(CASE WHEN {CONCLUSIVE} THEN observed_at END) AS last_seen \
+               FROM observations GROUP BY server_id) f \
+         JOIN observations o ON o.server_id = f.server_id AND o.observed_at = f.last_ok"
+    )
+}
 
 async fn died_series(
     conn: &mut Conn<'_>,
@@ -595,7 +627,7 @@ async fn died_series(
     buckets: &[Bucket],
 ) -> Result<Vec<u64>> {
     let rows = conn
-        .fetch_all::<DeathRow>(Sql::new(DEATHS_SQL), "finding deaths")
+        .fetch_all::<DeathRow>(Sql::new(deaths_sql()), "finding deaths")
         .await?;
     let software = query.software.as_ref();
     Ok(count_in_buckets(

@@ -87,6 +87,8 @@ pub struct DueHost {
     pub consecutive_failures: u32,
     pub last_outcome: Option<Outcome>,
     pub last_success_at: Option<DateTime<Utc>>,
+    /// Its latest answer: a successful visit or a robots.txt refusal (either says it runs).
+    pub last_answered_at: Option<DateTime<Utc>>,
     /// When its peer list was last read (the latest observation with a peer count), if ever:
     /// the crawler reads peer lists less often than it visits.
     pub peers_read_at: Option<DateTime<Utc>>,
@@ -102,6 +104,7 @@ struct DueRow {
     consecutive_failures: i64,
     last_outcome: Option<String>,
     last_success_at: Option<DateTime<Utc>>,
+    last_answered_at: Option<DateTime<Utc>>,
     peers_read_at: Option<DateTime<Utc>>,
     activity_read_at: Option<DateTime<Utc>>,
 }
@@ -115,6 +118,7 @@ impl DueRow {
             consecutive_failures: u32::try_from(self.consecutive_failures).unwrap_or(u32::MAX),
             last_outcome: self.last_outcome.as_deref().and_then(Outcome::from_name),
             last_success_at: self.last_success_at,
+            last_answered_at: self.last_answered_at,
             peers_read_at: self.peers_read_at,
             activity_read_at: self.activity_read_at,
         })
@@ -214,7 +218,7 @@ const DUE_CONDITION: &str = "next_due <= $1 AND status <> 'opted_out' \
 /// from its newest observation back to the first with a peer count; the activity rows of one
 /// server), so they cost nothing on the servers that are not due.
 const DUE_COLUMNS: &str = "domain, next_due, status, consecutive_failures, last_outcome, \
-     last_success_at, \
+     last_success_at, last_answered_at, \
      (SELECT o.observed_at FROM observations o WHERE o.server_id = servers.id \
       AND o.peer_count IS NOT NULL ORDER BY o.observed_at DESC LIMIT 1) AS peers_read_at, \
      (SELECT MAX(a.reported_at) FROM activity a WHERE a.server_id = servers.id) \

@@ -25,8 +25,12 @@ pub struct ServerSnapshot {
     /// Its status as of the date, from its visits up to then (an operator's opt-out always
     /// applies).
     pub status: ServerStatus,
-    /// Whether it answered in the [`UP_WINDOW`] ending with the date.
+    /// Whether it answered (a success, or a robots.txt refusal) in the [`UP_WINDOW`] ending with
+    /// the date.
     pub up: bool,
+    /// Whether its latest answer as of the date was a robots.txt refusal: it is up and has opted
+    /// out of being read (no figures, never listed).
+    pub robots_opted_out: bool,
     pub software: Option<String>,
     pub software_version: Option<String>,
     pub last_observed_at: Option<DateTime<Utc>>,
@@ -49,6 +53,9 @@ struct SnapshotRow {
     status: String,
     last_observed: Option<DateTime<Utc>>,
     last_ok: Option<DateTime<Utc>>,
+    last_refusal: Option<DateTime<Utc>>,
+    last_answered_now: Option<DateTime<Utc>>,
+    last_success_now: Option<DateTime<Utc>>,
     last_outcome: Option<String>,
     software_family: Option<String>,
     software_version: Option<String>,
@@ -73,12 +80,19 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
     // success's own when it reported one within the carry-forward window (COALESCE evaluates
     // the walk only when it did not); otherwise a walk of the successes in the window, inside
     // the same index, finds the latest value reported.
+    //
+    // The latest robots.txt refusal comes from its own partial index (migration 0009): no figure
+    // is carried past it, and a server whose latest answer is one has opted out. The latest
+    // visit is the latest conclusive one (an `inconclusive` visit says nothing of the server).
     let figure = |column: &str| {
         format!(
-            "CASE WHEN ok.observed_at >= $2 THEN COALESCE(ok.{column}, \
+            "CASE WHEN ok.observed_at >= $2 \
+             AND (rb.observed_at IS NULL OR ok.observed_at > rb.observed_at) \
+             THEN COALESCE(ok.{column}, \
              (SELECT o.{column} FROM observations o WHERE o.server_id = s.id \
               AND o.observed_at >= $2 AND o.observed_at < $1 AND o.outcome = 'ok' \
               AND o.{column} IS NOT NULL \
+              AND (rb.observed_at IS NULL OR o.observed_at > rb.observed_at) \
               ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1)) END AS {column}"
         )
     };
@@ -87,18 +101,25 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
             Sql::new(format!(
                 "SELECT s.domain, s.first_seen, s.revealed_by, s.status, \
                  lo.observed_at AS last_observed, ok.observed_at AS last_ok, \
+                 rb.observed_at AS last_refusal, s.last_answered_at AS last_answered_now, \
+                 s.last_success_at AS last_success_now, \
                  lo.outcome AS last_outcome, ok.software_family, ok.software_version, \
                  ok.open_registrations, ok.flag_private, ok.flag_noindex, {}, {}, {} \
                  FROM (SELECT s.id, s.domain, s.first_seen, s.revealed_by, s.status, \
+                         s.last_answered_at, s.last_success_at, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
-                          AND o.observed_at < $1 \
+                          AND o.observed_at < $1 AND o.outcome <> 'inconclusive' \
                           ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS last_id, \
                          (SELECT o.id FROM observations o WHERE o.server_id = s.id \
                           AND o.observed_at < $1 AND o.outcome = 'ok' \
-                          ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS ok_id \
+                          ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS ok_id, \
+                         (SELECT o.id FROM observations o WHERE o.server_id = s.id \
+                          AND o.observed_at < $1 AND o.outcome = 'robots_disallowed' \
+                          ORDER BY o.server_id DESC, o.observed_at DESC LIMIT 1) AS rb_id \
                        FROM servers s WHERE s.first_seen < $1) s \
                  LEFT JOIN observations lo ON lo.id = s.last_id \
                  LEFT JOIN observations ok ON ok.id = s.ok_id \
+                 LEFT JOIN observations rb ON rb.id = s.rb_id \
                  ORDER BY s.domain",
                 figure("users_total"),
                 figure("users_active_month"),
@@ -113,6 +134,11 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
     rows.into_iter()
         .map(|r| {
             let current = ServerStatus::parse(&r.status)?;
+            // Its latest answer as of the date: a success or a refusal, whichever is later.
+            let last_answer = r.last_ok.max(r.last_refusal);
+            let robots_opted_out = r.last_refusal.is_some() && r.last_refusal > r.last_ok;
+            // Opted out now (its latest answer ever is a refusal): never named, on any date.
+            let opted_out_now = r.last_answered_now > r.last_success_now;
             let status = if current == ServerStatus::OptedOut {
                 current
             } else {
@@ -123,14 +149,16 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                                 column: "observations.outcome",
                                 value: outcome.clone(),
                             })?;
-                        status_after(&outcome, at, r.first_seen, r.last_ok)
+                        // The latest visit is conclusive, so it implies a status.
+                        status_after(&outcome, at, r.first_seen, last_answer)
+                            .unwrap_or(ServerStatus::Unreachable)
                     }
                     _ => ServerStatus::New,
                 }
             };
             // Dead as of the date only if tried since the threshold passed: a server not yet
             // retried keeps its last known status.
-            let status = match (status, r.last_ok, r.last_observed) {
+            let status = match (status, last_answer, r.last_observed) {
                 (ServerStatus::Dead, Some(ok), Some(seen)) if seen - ok < DEATH_AFTER => {
                     ServerStatus::Unreachable
                 }
@@ -141,7 +169,8 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                 first_seen: r.first_seen,
                 revealed_by: r.revealed_by,
                 status,
-                up: r.last_ok.is_some_and(|t| t >= end - UP_WINDOW),
+                up: last_answer.is_some_and(|t| t >= end - UP_WINDOW),
+                robots_opted_out,
                 software: r.software_family,
                 software_version: r.software_version,
                 last_observed_at: r.last_observed,
@@ -152,7 +181,9 @@ pub(crate) async fn snapshot(conn: &mut Conn<'_>, date: NaiveDate) -> Result<Vec
                 open_registrations: r.open_registrations,
                 listable: !(r.flag_private.unwrap_or(false)
                     || r.flag_noindex.unwrap_or(false)
-                    || current == ServerStatus::OptedOut),
+                    || current == ServerStatus::OptedOut
+                    || robots_opted_out
+                    || opted_out_now),
             })
         })
         .collect()

@@ -77,12 +77,13 @@ const TABLES: &[Table] = &[
             "lease_expires",
             "peers_read_at",
             "peers_hash",
+            "last_answered_at",
         ],
-        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm, Tm, T],
+        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm, Tm, T, Tm],
         key: &["id"],
         identity: true,
-        // Migration 0005: peer lists recorded when they change.
-        added_later: 2,
+        // Migration 0005: peer lists recorded when they change; 0009: the latest answer.
+        added_later: 3,
     },
     Table {
         name: "aliases",

@@ -11,6 +11,7 @@ mod bulk;
 mod conformance;
 mod downsample;
 mod migration;
+mod opt_outs;
 mod parquet;
 mod peers;
 mod requests;
