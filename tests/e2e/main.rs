@@ -5,6 +5,7 @@ mod dashboard;
 mod demo;
 mod faults;
 mod live;
+mod overload;
 mod parse;
 mod simulate;
 mod support;

@@ -14,10 +14,9 @@ use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Observation, Outcome};
-use fedicensus_crawler::crawl::VISITS_PER_SLOT;
 use fedicensus_crawler::schedule::{self, HostHistory};
-use fedicensus_crawler::{Clock, Crawler, CrawlerConfig, VisitReport};
-use fedicensus_storage::{DueHost, RunId, RunStart, Storage};
+use fedicensus_crawler::{Clock, Crawler, CrawlerConfig, HealthReport, VisitReport};
+use fedicensus_storage::{DueHost, RunHealth, RunId, RunStart, Storage};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -295,6 +294,32 @@ pub struct PassSummary {
     pub over_budget: u64,
     pub elapsed: Duration,
     pub cancelled: bool,
+    /// What the crawler measured of its own health during the pass.
+    pub health: Option<HealthReport>,
+}
+
+impl PassSummary {
+    /// Visits recorded `inconclusive`: failed while the crawler itself was stalled, so not
+    /// counted against the servers.
+    pub fn inconclusive(&self) -> u64 {
+        self.by_outcome
+            .get(&Outcome::Inconclusive.as_str())
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// A run's record of the crawler's health, from what it measured.
+fn run_health(report: &HealthReport) -> RunHealth {
+    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    RunHealth {
+        lag_p99_ms: ms(report.lag_p99),
+        lag_max_ms: ms(report.lag_max),
+        stalled_ms: ms(report.stalled),
+        cpu_permille: report.cpu_share.map(|c| (c * 1000.0).round() as u64),
+        visit_limit_min: report.visit_limit_min as u64,
+        visit_limit_max: report.visit_limit_max as u64,
+    }
 }
 
 impl std::fmt::Display for PassSummary {
@@ -320,6 +345,20 @@ impl std::fmt::Display for PassSummary {
             .collect();
         if !outcomes.is_empty() {
             write!(f, "\noutcomes: {}", outcomes.join(", "))?;
+        }
+        if let Some(h) = &self.health {
+            write!(
+                f,
+                "\ncrawler's own health: lag p99 {} ms, max {} ms, stalled {:.1} s of {:.1} s, \
+                 visits in flight {}-{}; {} visits inconclusive (not counted against servers)",
+                h.lag_p99.as_millis(),
+                h.lag_max.as_millis(),
+                h.stalled.as_secs_f64(),
+                h.elapsed.as_secs_f64(),
+                h.visit_limit_min,
+                h.visit_limit_max,
+                self.inconclusive()
+            )?;
         }
         Ok(())
     }
@@ -395,6 +434,17 @@ impl Pipeline {
             )
             .await;
         drop(to_writer);
+        let health = crawler.health().report();
+        tracing::info!(
+            lag_p99_ms = health.lag_p99.as_millis() as u64,
+            lag_max_ms = health.lag_max.as_millis() as u64,
+            stalled_ms = health.stalled.as_millis() as u64,
+            cpu_share = health.cpu_share.unwrap_or(-1.0),
+            visit_limit_min = health.visit_limit_min,
+            visit_limit_max = health.visit_limit_max,
+            halvings = health.halvings,
+            "the crawler's own health during the pass"
+        );
         let written_ok = writer.await.context("the writer task failed")?;
         // The writer's own error says what failed (a full disk, a lost database); the leasing
         // loop only knows that the writer stopped.
@@ -410,6 +460,13 @@ impl Pipeline {
         .await
         .context("finishing the crawl run")?;
         summary.by_outcome = counts;
+        let record = run_health(&health);
+        reconnecting("recording the crawler's health", || {
+            self.storage.record_run_health(run, &record)
+        })
+        .await
+        .context("recording the crawler's health")?;
+        summary.health = Some(health);
         self.progress.finish(&summary);
         Ok(summary)
     }
@@ -427,11 +484,11 @@ impl Pipeline {
             written,
             held_peers,
         } = handoff;
-        let max_visits = crawler
-            .config()
-            .concurrency
-            .saturating_mul(VISITS_PER_SLOT)
-            .max(1);
+        // Visits in flight follow the crawler's own lag (adaptive, within
+        // `concurrency × VISITS_PER_SLOT`): a busy machine slows the crawl down instead of
+        // timing its requests out.
+        let health = crawler.health().clone();
+        health.start();
         let batch = self.batch as usize;
         // The per-registrable-domain budget holds for the whole pass, across leases.
         let mut per_domain: HashMap<String, usize> = HashMap::new();
@@ -492,7 +549,10 @@ impl Pipeline {
             }
             // Too many peer names wait for the writer: visits under way finish, none start.
             let held_full = held_peers.load(Ordering::Relaxed) >= self.held_peers;
-            while visits.len() < max_visits && !held_full {
+            health.note_writer_backlog(
+                1.0 - to_writer.capacity() as f64 / to_writer.max_capacity().max(1) as f64,
+            );
+            while visits.len() < health.visit_limit() && !held_full {
                 let Some(due) = waiting.pop_front() else {
                     break;
                 };
@@ -524,6 +584,8 @@ impl Pipeline {
                     }
                 });
             }
+            // Whether the visit limit, rather than a lack of hosts, keeps visits from starting.
+            let limited = !waiting.is_empty() && visits.len() >= health.visit_limit();
             if visits.is_empty() {
                 if !waiting.is_empty() && !held_full {
                     continue;
@@ -557,6 +619,9 @@ impl Pipeline {
                     }
                     continue;
                 }
+                // The visit limit may grow with the crawler's lag low: look again for room.
+                _ = tokio::time::sleep(fedicensus_crawler::health::CONTROL_EVERY),
+                    if limited && !held_full => continue,
             };
             match joined {
                 Some(Ok(finished)) => {

@@ -84,6 +84,10 @@ pub struct Args {
     /// Crawl only up to this date (YYYY-MM-DD, within September to December 2022).
     #[arg(long, value_parser = parse_instant, value_name = "DATE")]
     until: Option<DateTime<Utc>>,
+    /// Request slots (default 64). Visits in flight adapt to what the machine sustains, up to
+    /// 16 a slot: a value far too high for the machine slows nothing down and falsifies nothing.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    concurrency: Option<u32>,
 }
 
 /// Runs `fedicensus demo`.
@@ -263,6 +267,10 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
         .await
         .context("marking the database as the demo's")?;
     let mut config = crawler_config(&sim)?;
+    if let Some(slots) = args.concurrency {
+        config.concurrency = slots as usize;
+        config.per_ip_concurrency = config.concurrency;
+    }
     // The world's subdomain flood (fake `*.<parent>` Mastodon servers in the peer lists, like
     // the `*.gab.best` flood of 2019) is denied, as the operator of a real census denies a flood
     // once it shows: the domain budget only slows it down (25 hosts a pass), and every flood
@@ -283,6 +291,7 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
     let started = Instant::now();
     let overall = overall_bar(dates.len() as u64);
     let mut visits = 0;
+    let mut inconclusive = 0;
     for (i, at) in dates.iter().enumerate() {
         if cancel.is_cancelled() {
             break;
@@ -303,13 +312,28 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
             format!("crawling the simulated fediverse as of {}", at.date_naive())
         })?;
         visits += summary.visited;
+        inconclusive += summary.inconclusive();
+        let lag = summary
+            .health
+            .as_ref()
+            .map(|h| {
+                format!(
+                    "; crawler lag p99 {} ms, max {} ms, visits in flight {}-{}",
+                    h.lag_p99.as_millis(),
+                    h.lag_max.as_millis(),
+                    h.visit_limit_min,
+                    h.visit_limit_max
+                )
+            })
+            .unwrap_or_default();
         let line = format!(
-            "pass {}/{} as of {}: {} visits, {} new servers, in {:.1} s",
+            "pass {}/{} as of {}: {} visits, {} new servers, {} inconclusive, in {:.1} s{lag}",
             i + 1,
             dates.len(),
             at.date_naive(),
             summary.visited,
             summary.discovered,
+            summary.inconclusive(),
             summary.elapsed.as_secs_f64()
         );
         match &overall {
@@ -325,9 +349,10 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
     }
     let elapsed = started.elapsed();
     println!(
-        "crawled {} dates ({} visits) in {:.1} s",
+        "crawled {} dates ({} visits, {} inconclusive) in {:.1} s",
         dates.len(),
         visits,
+        inconclusive,
         elapsed.as_secs_f64()
     );
     storage.close().await;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use fedicensus_core::{Host, Observation};
+use fedicensus_core::{Host, Observation, Outcome};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{CrawlerConfig, VisitPlan};
 use crate::discovery::{Frontier, Provenance};
 use crate::error::Result;
+use crate::health::Health;
 use crate::http::HttpClient;
 use crate::politeness::HostPool;
 use crate::resolve::Resolver;
@@ -35,6 +36,12 @@ use crate::visit::{self, system_clock, Clock, Context, VisitReport};
 /// "Crawler"). Visits waiting for their turn cost a small task each; the global cap on requests
 /// in flight (`concurrency`) still holds.
 pub const VISITS_PER_SLOT: usize = 16;
+
+/// How many times a visit that came back `inconclusive` (our own overload) is made again within
+/// the pass, each after the crawler's lag has calmed down (or [`CALM_FOR`] times its number).
+pub const INCONCLUSIVE_RETRIES: u32 = 2;
+/// The longest wait for calm before a visit is made again, per attempt.
+pub const CALM_FOR: Duration = Duration::from_secs(3);
 
 /// The crawl engine.
 #[derive(Debug, Clone)]
@@ -73,7 +80,8 @@ impl Crawler {
     pub fn new(config: CrawlerConfig) -> Result<Crawler> {
         config.validate()?;
         let resolver = Arc::new(Resolver::new(&config.network)?);
-        let http = HttpClient::new(&config, resolver)?;
+        let health = Health::new(config.concurrency.saturating_mul(VISITS_PER_SLOT));
+        let http = HttpClient::new(&config, resolver)?.with_health(health.clone());
         let pool = HostPool::new(
             config.concurrency,
             config.per_ip_concurrency,
@@ -93,6 +101,7 @@ impl Crawler {
                 pool,
                 clock: system_clock(),
                 deny,
+                health,
             }),
         })
     }
@@ -119,6 +128,7 @@ impl Crawler {
                     ),
                     clock,
                     deny: shared.deny.clone(),
+                    health: shared.health.clone(),
                 }
             }
         };
@@ -143,9 +153,30 @@ impl Crawler {
     }
 
     /// Visits one host, reading the optional documents `plan` names (see
-    /// [`CrawlerConfig::plan`]), and reports every request it made.
+    /// [`CrawlerConfig::plan`]), and reports every request it made. A visit that comes back
+    /// `inconclusive` (it failed while the crawler itself was stalled) is made again, up to
+    /// [`INCONCLUSIVE_RETRIES`] times, once the crawler's lag has calmed down; the report is the
+    /// last attempt's, with the stall of all of them.
     pub async fn visit_planned(&self, host: &Host, plan: VisitPlan) -> VisitReport {
-        visit::visit(&self.ctx, host, plan).await
+        let mut report = visit::visit(&self.ctx, host, plan).await;
+        let mut stalled = report.stalled;
+        let mut attempts = 1;
+        while report.observation.outcome == Outcome::Inconclusive
+            && attempts <= INCONCLUSIVE_RETRIES
+        {
+            self.ctx.health.calm(CALM_FOR * attempts).await;
+            report = visit::visit(&self.ctx, host, plan).await;
+            stalled += report.stalled;
+            attempts += 1;
+        }
+        report.stalled = stalled;
+        report.attempts = attempts;
+        report
+    }
+
+    /// The crawler's own health: its lag, and how many visits it may run at once now.
+    pub fn health(&self) -> &Health {
+        &self.ctx.health
     }
 
     /// Until when `host` asked to be left alone (429), if it did.
@@ -184,18 +215,23 @@ async fn drive<F: Frontier>(
     for seed in &seeds {
         frontier.offer(seed, Provenance::Seed);
     }
-    let max_visits = ctx
-        .config
-        .concurrency
-        .saturating_mul(VISITS_PER_SLOT)
-        .max(1);
+    // The limit on visits in flight follows the crawler's own lag (see `crate::health`), within
+    // `concurrency × VISITS_PER_SLOT`; the ticker that measures it runs while the cycle does.
+    ctx.health.start();
+    let crawler = Crawler { ctx: ctx.clone() };
     let mut visits: JoinSet<VisitReport> = JoinSet::new();
     let mut reader_gone = false;
     loop {
-        while visits.len() < max_visits {
+        // Whether the limit, not the frontier, stopped the visits from starting.
+        let mut limited = false;
+        loop {
+            if visits.len() >= ctx.health.visit_limit() {
+                limited = true;
+                break;
+            }
             let Some(host) = frontier.next() else { break };
-            let ctx = ctx.clone();
-            visits.spawn(async move { visit::visit(&ctx, &host, VisitPlan::FULL).await });
+            let crawler = crawler.clone();
+            visits.spawn(async move { crawler.visit_planned(&host, VisitPlan::FULL).await });
         }
         if visits.is_empty() {
             break;
@@ -207,6 +243,8 @@ async fn drive<F: Frontier>(
                 break;
             }
             joined = visits.join_next() => joined,
+            // The limit may grow: look again for room.
+            _ = tokio::time::sleep(crate::health::CONTROL_EVERY), if limited => continue,
         };
         let report = match joined {
             Some(Ok(report)) => report,

@@ -7,6 +7,11 @@
 //! visit decides, host by host, see [`crate::visit`]); and the resolver applies the address
 //! policy to every connection ([`crate::resolve`]).
 //!
+//! A request's time is the server's time: it starts when the request's turn is granted (waiting
+//! for politeness is not the request's), and time our own process spent stalled while it ran
+//! (see [`crate::health`]) is given back to it, up to twice its timeout, before it times out;
+//! a request stalled for longer than that fails as [`FetchError::Stalled`] (`inconclusive`).
+//!
 //! Failures come back as a [`FetchError`], which knows the [`Outcome`] it means for a visit.
 
 use std::error::Error as StdError;
@@ -22,7 +27,12 @@ use rustls::pki_types::CertificateDer;
 
 use crate::config::CrawlerConfig;
 use crate::error::{Error, Result};
+use crate::health::Health;
 use crate::resolve::{PolicyResolver, ResolveError, Resolver};
+
+/// A request is given back the time the crawler was stalled while it ran up to this many times
+/// its timeout; a request stalled longer times out as [`FetchError::Stalled`].
+pub const GIVE_BACK_FACTOR: u32 = 2;
 
 /// How much of an error page is kept (its JSON may say `rate_limit_error`).
 pub const ERROR_BODY_CAP: u64 = 64 * 1024;
@@ -72,6 +82,10 @@ pub enum FetchError {
     /// No complete answer within the time allowed.
     #[error("timed out")]
     Timeout,
+    /// No answer, but the crawler itself was stalled for longer than it could give back
+    /// (see [`GIVE_BACK_FACTOR`]): the time ran out on our side, not necessarily the server's.
+    #[error("timed out while the crawler itself was stalled for {stalled:?}")]
+    Stalled { stalled: Duration },
     /// The TLS handshake failed; `certificate` when the certificate itself was rejected.
     #[error("TLS handshake failed: {detail}")]
     Tls { certificate: bool, detail: String },
@@ -93,6 +107,7 @@ impl FetchError {
             FetchError::Resolve { outcome, .. } => outcome.clone(),
             FetchError::Refused => Outcome::Refused,
             FetchError::Timeout => Outcome::Timeout,
+            FetchError::Stalled { .. } => Outcome::Inconclusive,
             FetchError::Tls { .. } => Outcome::Tls,
             FetchError::Connection(_) => Outcome::Connection,
             FetchError::TooLarge { .. } => Outcome::TooLarge,
@@ -127,6 +142,8 @@ pub enum Overflow {
 pub struct HttpClient {
     client: reqwest::Client,
     resolver: Arc<Resolver>,
+    /// Our own stall, given back to requests that ran through it.
+    health: Health,
 }
 
 /// How long a connection to a host stays open unused: long enough to carry one visit's
@@ -181,7 +198,17 @@ impl HttpClient {
             .tls_backend_preconfigured(tls)
             .build()
             .map_err(Error::Client)?;
-        Ok(HttpClient { client, resolver })
+        Ok(HttpClient {
+            client,
+            resolver,
+            health: Health::new(1),
+        })
+    }
+
+    /// The same client, giving back to each request the stall `health` measures.
+    pub fn with_health(mut self, health: Health) -> HttpClient {
+        self.health = health;
+        self
     }
 
     /// The resolver the client uses.
@@ -215,18 +242,44 @@ impl HttpClient {
         timeout: Duration,
     ) -> std::result::Result<Response, FetchError> {
         let started = Instant::now();
-        let exchange = self.send_inner(method, url, body, cap, overflow);
-        match tokio::time::timeout(timeout, exchange).await {
-            Ok(Ok((status, headers, body))) => Ok(Response {
-                url: url.to_string(),
-                status,
-                headers,
-                body,
-                elapsed: started.elapsed(),
-            }),
-            Ok(Err(err)) => Err(err),
-            Err(_) => Err(FetchError::Timeout),
-        }
+        let mark = self.health.stalled();
+        let request = self.send_inner(method, url, body, cap, overflow);
+        tokio::pin!(request);
+        let mut deadline = tokio::time::Instant::now() + timeout;
+        // The most that is given back: beyond it, the server has not had its time and we cannot
+        // wait longer, so the timeout is ours.
+        let most = timeout.saturating_mul(GIVE_BACK_FACTOR);
+        let mut given_back = Duration::ZERO;
+        let result = loop {
+            match tokio::time::timeout_at(deadline, &mut request).await {
+                Ok(result) => break result,
+                Err(_) => {
+                    // The time we were stalled while the request ran was not the server's: it
+                    // is given back before the request times out.
+                    let owed = self.health.stall_since(mark).saturating_sub(given_back);
+                    if owed < Duration::from_millis(1) {
+                        // The server had its whole timeout of our running time.
+                        break Err(FetchError::Timeout);
+                    }
+                    if given_back >= most {
+                        break Err(FetchError::Stalled {
+                            stalled: given_back + owed,
+                        });
+                    }
+                    let owed = owed.min(most - given_back);
+                    given_back += owed;
+                    deadline = tokio::time::Instant::now().max(deadline) + owed;
+                }
+            }
+        };
+        let (status, headers, body) = result?;
+        Ok(Response {
+            url: url.to_string(),
+            status,
+            headers,
+            body,
+            elapsed: started.elapsed(),
+        })
     }
 
     async fn send_inner(

@@ -10,6 +10,8 @@
 //! - [`config`]: [`CrawlerConfig`] and its `DEFAULT_*` values.
 //! - [`address`]: the address policy (no private, loopback, link-local ... addresses).
 //! - [`resolve`]: hickory-resolver with the policy and the port override, also used by reqwest.
+//! - [`health`]: the crawler's own health: its runtime's lag, the stall that makes a failure
+//!   ours (`inconclusive`), and the adaptive limit on visits in flight.
 //! - [`http`]: the one `reqwest::Client` of a crawl; capped, timed requests; errors as outcomes.
 //! - [`robots`]: robots.txt rules for our token.
 //! - [`politeness`]: per-host turns and intervals, per-IP and global caps, rate-limit holds.
@@ -25,6 +27,7 @@ pub mod config;
 pub mod crawl;
 pub mod discovery;
 pub mod error;
+pub mod health;
 pub mod http;
 pub mod politeness;
 pub mod resolve;
@@ -36,4 +39,5 @@ pub use config::{CrawlerConfig, NetworkConfig, VisitPlan};
 pub use crawl::{CrawlRun, CrawlSummary, Crawler};
 pub use discovery::{Admission, Frontier, MemoryFrontier, Provenance};
 pub use error::{Error, Result};
+pub use health::{Health, HealthReport};
 pub use visit::{Clock, RequestRecord, VisitReport};

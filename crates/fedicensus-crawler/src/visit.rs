@@ -42,6 +42,13 @@
 //!   time), otherwise `rate_limited` and the host is postponed; other statuses are
 //!   `http_<status>`; a body that is not JSON (HTML, a Cloudflare challenge) is `not_json`; JSON
 //!   that is not the document is `invalid`.
+//! - A request is given back the time the crawler itself was stalled while it ran (up to twice
+//!   its timeout, see [`crate::http`]); one stalled for longer is `inconclusive`. A request that
+//!   timed out with every stalled moment given back is the server's `timeout`. Any other
+//!   timeout (DNS, the visit's deadline) or broken connection while the crawler was stalled
+//!   for at least [`OVERLOAD_STALL`](crate::health::OVERLOAD_STALL) and
+//!   [`OVERLOAD_SHARE`](crate::health::OVERLOAD_SHARE) of the visit is `inconclusive`: the
+//!   failure may be ours, so it says nothing about the server.
 //! - Once NodeInfo is read the visit is `ok`: the family documents only add numbers, peers and
 //!   flags, and a failure among them (a hidden peer list, a rate limit, the visit's deadline)
 //!   never changes the outcome.
@@ -57,6 +64,7 @@ use fedicensus_core::{Host, Observation, Outcome, Software};
 use reqwest::{Method, Url};
 
 use crate::config::{CrawlerConfig, VisitPlan};
+use crate::health::Health;
 use crate::http::{FetchError, HttpClient, Overflow, Response};
 use crate::politeness::{HostPool, HostSlot};
 use crate::robots::{RobotsPolicy, ROBOTS_MIN_REDIRECTS, ROBOTS_READ_CAP};
@@ -81,6 +89,8 @@ pub(crate) struct Context {
     pub clock: Clock,
     /// The operator's deny list, lowercased, without trailing dots.
     pub deny: Vec<String>,
+    /// The crawler's own health: its stall judges failures, its limit paces visits.
+    pub health: Health,
 }
 
 impl std::fmt::Debug for Context {
@@ -129,6 +139,11 @@ pub struct VisitReport {
     pub requests: Vec<RequestRecord>,
     /// Until when the host asked to be left alone (429), if it did.
     pub postponed_until: Option<DateTime<Utc>>,
+    /// How long the crawler itself was stalled during the visit (its runtime's lateness, see
+    /// [`crate::health`]): the lag kept with the visit.
+    pub stalled: Duration,
+    /// Visits made for this report: more than 1 when an inconclusive visit was made again.
+    pub attempts: u32,
 }
 
 /// Why a document could not be had.
@@ -208,9 +223,12 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
         ..plan
     };
     let started = Instant::now();
+    let _in_flight = ctx.health.visit_started();
+    let stall_mark = ctx.health.stalled();
     let observed_at = (ctx.clock)();
     let mut observation = Observation::failed(host.clone(), observed_at, Outcome::Ok, 0);
     let mut requests = Vec::new();
+    let mut server_timed_out = false;
     let outcome = if ctx.denied(host) {
         Outcome::OptedOut
     } else if !host.is_crawlable() {
@@ -242,6 +260,7 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
                     requests: Vec::new(),
                     observation,
                     plan,
+                    server_timed_out: false,
                 };
                 // The deadline is also checked between requests; this guard only catches a
                 // request that overstays it.
@@ -251,12 +270,28 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
                     .unwrap_or(Outcome::Timeout);
                 observation = visit.observation;
                 requests = visit.requests;
+                server_timed_out = visit.server_timed_out;
                 outcome
             }
         }
     };
+    let took = started.elapsed();
+    let stalled = ctx.health.stall_since(stall_mark);
+    let outcome = if !(server_timed_out && outcome == Outcome::Timeout)
+        && Health::overloaded(&outcome, took, stalled)
+    {
+        tracing::debug!(
+            host = %host,
+            failure = %outcome,
+            stalled_ms = stalled.as_millis() as u64,
+            "failed while the crawler was stalled: inconclusive"
+        );
+        Outcome::Inconclusive
+    } else {
+        outcome
+    };
     observation.outcome = outcome;
-    observation.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    observation.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     if !observation.outcome.is_ok() {
         observation.peers = None;
     }
@@ -264,6 +299,7 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
         host = %host,
         outcome = %observation.outcome,
         duration_ms = observation.duration_ms,
+        stalled_ms = stalled.as_millis() as u64,
         requests = requests.len(),
         "visited"
     );
@@ -271,6 +307,8 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
         postponed_until: ctx.pool.postponed_until(host),
         observation,
         requests,
+        stalled,
+        attempts: 1,
     }
 }
 
@@ -285,6 +323,9 @@ struct Visit<'a> {
     requests: Vec<RequestRecord>,
     observation: Observation,
     plan: VisitPlan,
+    /// Whether a request timed out after it was given back every moment we were stalled: the
+    /// server had its whole timeout, so that timeout is the server's, however busy we were.
+    server_timed_out: bool,
 }
 
 impl Visit<'_> {
@@ -623,7 +664,11 @@ impl Visit<'_> {
         let body = (method == Method::POST).then_some("{}");
         match self.get(method, path, body, cap).await {
             Ok(response) => Some(Optional::from_response(response)),
-            Err(Stop::RateLimited | Stop::Deadline | Stop::Fetch(FetchError::Timeout)) => None,
+            Err(
+                Stop::RateLimited
+                | Stop::Deadline
+                | Stop::Fetch(FetchError::Timeout | FetchError::Stalled { .. }),
+            ) => None,
             Err(Stop::Robots) => {
                 if path.ends_with("/peers") || path.ends_with("federated_instances") {
                     self.observation.flags.peers_hidden = true;
@@ -728,6 +773,9 @@ impl Visit<'_> {
             };
             self.requests
                 .push(record(&method, url.as_str(), &result, sent_at.elapsed()));
+            if matches!(result, Err(FetchError::Timeout)) {
+                self.server_timed_out = true;
+            }
             let response = result.map_err(Stop::Fetch)?;
             if reading != Reading::Robots && has_noindex(&response) {
                 self.observation.flags.noindex = true;

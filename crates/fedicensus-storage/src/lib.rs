@@ -64,7 +64,7 @@ pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};
 pub use requests::CrawlRequest;
-pub use runs::{Run, RunStart};
+pub use runs::{Run, RunHealth, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus, StatusSchedule, Unlisted};
 pub use snapshot::{

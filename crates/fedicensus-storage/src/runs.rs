@@ -1,6 +1,8 @@
 //! Crawl runs: when a crawl started and ended, with which crawler and configuration, from which
 //! seeds, and how its visits ended. Every observation names its run, so any number can be traced
-//! to the crawl that produced it.
+//! to the crawl that produced it. A run also keeps what the crawler measured of its own health
+//! while it ran ([`RunHealth`], migration 0026): a census on a busy machine must be able to show
+//! that its own lag, not the servers, explains its `inconclusive` visits.
 
 use crate::db::{count_of, stored_instant, Conn, Sql, Storage, Transaction};
 use crate::error::{Error, Result};
@@ -31,6 +33,26 @@ pub struct Run {
     pub seeds: Vec<Host>,
     /// Observations by outcome name (filled when the run finishes).
     pub outcomes: BTreeMap<String, u64>,
+    /// What the crawler measured of itself during the run, if it said.
+    pub health: Option<RunHealth>,
+}
+
+/// What a crawler measured of its own health during a run: how late its runtime ran (a ticker's
+/// lateness), how much of the run it was stalled, its CPU use, and the range of its adaptive
+/// limit on visits in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunHealth {
+    /// The 99th percentile of the runtime's lateness, in milliseconds.
+    pub lag_p99_ms: u64,
+    /// The worst lateness, in milliseconds.
+    pub lag_max_ms: u64,
+    /// The lateness summed over the run, in milliseconds.
+    pub stalled_ms: u64,
+    /// The process's CPU time over wall time and cores, in thousandths (`None`: not measured).
+    pub cpu_permille: Option<u64>,
+    /// The least and the greatest limit on visits in flight the run used.
+    pub visit_limit_min: u64,
+    pub visit_limit_max: u64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +63,26 @@ struct RunRow {
     crawler_version: String,
     config_hash: String,
     seeds: String,
+    lag_p99_ms: Option<i64>,
+    lag_max_ms: Option<i64>,
+    stalled_ms: Option<i64>,
+    cpu_permille: Option<i64>,
+    visit_limit_min: Option<i64>,
+    visit_limit_max: Option<i64>,
+}
+
+impl RunRow {
+    fn health(&self) -> Option<RunHealth> {
+        let n = |v: Option<i64>| v.map(count_of);
+        Some(RunHealth {
+            lag_p99_ms: n(self.lag_p99_ms)?,
+            lag_max_ms: n(self.lag_max_ms)?,
+            stalled_ms: n(self.stalled_ms)?,
+            cpu_permille: n(self.cpu_permille),
+            visit_limit_min: n(self.visit_limit_min)?,
+            visit_limit_max: n(self.visit_limit_max)?,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -120,12 +162,41 @@ pub(crate) async fn finish_run(
         .collect())
 }
 
+pub(crate) async fn record_run_health(
+    conn: &mut Conn<'_>,
+    run: RunId,
+    health: &RunHealth,
+) -> Result<()> {
+    let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    let changed = conn
+        .execute(
+            Sql::new(
+                "UPDATE crawl_runs SET lag_p99_ms = $1, lag_max_ms = $2, stalled_ms = $3, \
+                 cpu_permille = $4, visit_limit_min = $5, visit_limit_max = $6 WHERE id = $7",
+            )
+            .bind(signed(health.lag_p99_ms))
+            .bind(signed(health.lag_max_ms))
+            .bind(signed(health.stalled_ms))
+            .bind(health.cpu_permille.map(signed))
+            .bind(signed(health.visit_limit_min))
+            .bind(signed(health.visit_limit_max))
+            .bind(run.0),
+            "recording a run's health",
+        )
+        .await?;
+    if changed == 0 {
+        return Err(Error::UnknownRun(run.0));
+    }
+    Ok(())
+}
+
 pub(crate) async fn runs(conn: &mut Conn<'_>) -> Result<Vec<Run>> {
     let rows = conn
         .fetch_all::<RunRow>(
             Sql::new(
-                "SELECT id, started_at, finished_at, crawler_version, config_hash, seeds \
-                 FROM crawl_runs ORDER BY id",
+                "SELECT id, started_at, finished_at, crawler_version, config_hash, seeds, \
+                 lag_p99_ms, lag_max_ms, stalled_ms, cpu_permille, visit_limit_min, \
+                 visit_limit_max FROM crawl_runs ORDER BY id",
             ),
             "listing crawl runs",
         )
@@ -139,7 +210,9 @@ pub(crate) async fn runs(conn: &mut Conn<'_>) -> Result<Vec<Run>> {
                 "reading a run's counts",
             )
             .await?;
+        let health = row.health();
         runs.push(Run {
+            health,
             id: RunId(row.id),
             started_at: row.started_at,
             finished_at: row.finished_at,
@@ -195,6 +268,13 @@ impl Storage {
         let counts = tx.finish_run(run, finished_at).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// Records what the crawler measured of its own health during `run` (written again, the
+    /// same, if repeated).
+    pub async fn record_run_health(&self, run: RunId, health: &RunHealth) -> Result<()> {
+        let mut conn = self.acquire().await?;
+        record_run_health(&mut conn.conn(), run, health).await
     }
 
     /// Every crawl run, oldest first.

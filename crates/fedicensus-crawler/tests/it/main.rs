@@ -4,4 +4,5 @@
 mod attacks;
 mod crawl;
 mod outcomes;
+mod overload;
 mod support;

@@ -310,6 +310,15 @@ pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>> {
             "crawler_version": r.crawler_version,
             "seeds": r.seeds.len(),
             "outcomes": r.outcomes,
+            "inconclusive": r.outcomes.get("inconclusive").copied().unwrap_or(0),
+            "health": r.health.map(|h| json!({
+                "lag_p99_ms": h.lag_p99_ms,
+                "lag_max_ms": h.lag_max_ms,
+                "stalled_ms": h.stalled_ms,
+                "cpu_permille": h.cpu_permille,
+                "visit_limit_min": h.visit_limit_min,
+                "visit_limit_max": h.visit_limit_max,
+            })),
         })).collect::<Vec<_>>(),
     })))
 }

@@ -351,6 +351,7 @@ pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
             *totals.entry(o.clone()).or_default() += n;
         }
     }
+    let inconclusive = totals.get("inconclusive").copied().unwrap_or(0);
     let mut totals: Vec<(String, u64)> = totals.into_iter().collect();
     totals.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let runs: Vec<serde_json::Value> = runs
@@ -363,6 +364,20 @@ pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
                 "crawler_version": r.crawler_version,
                 "visits": r.outcomes.values().sum::<u64>(),
                 "outcomes": r.outcomes.iter().collect::<Vec<_>>(),
+                "inconclusive": r.outcomes.get("inconclusive").copied().unwrap_or(0),
+                "health": r.health.map(|h| {
+                    let took = r
+                        .finished_at
+                        .map(|f| (f - r.started_at).num_milliseconds().max(1) as f64);
+                    json!({
+                        "lag_p99_ms": h.lag_p99_ms,
+                        "lag_max_ms": h.lag_max_ms,
+                        "stalled_s": format!("{:.1}", h.stalled_ms as f64 / 1000.0),
+                        "stalled_share": took.map(|t| format!("{:.0} %", (h.stalled_ms as f64 * 100.0 / t).min(100.0))),
+                        "cpu": h.cpu_permille.map(|c| format!("{:.0} %", c as f64 / 10.0)),
+                        "visit_limit": format!("{}–{}", h.visit_limit_min, h.visit_limit_max),
+                    })
+                }),
             })
         })
         .collect();
@@ -413,6 +428,7 @@ pub async fn crawl(State(state): State<AppState>) -> Result<Html<String>> {
             now => minute(now),
             runs => Value::from(minijinja::value::Serde(&runs)),
             totals => Value::from(minijinja::value::Serde(&totals)),
+            inconclusive => inconclusive,
             schedule => Value::from(minijinja::value::Serde(&schedule)),
             requests => Value::from(minijinja::value::Serde(&requests)),
         },
