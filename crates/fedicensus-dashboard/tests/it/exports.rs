@@ -88,7 +88,12 @@ async fn exports_stream_the_files_storage_writes() -> Result<()> {
         1 + 40 * 4,
         "a header and four visits a server"
     );
-    for file in ["activity.csv", "peer-edges.csv", "snapshot.csv"] {
+    for file in [
+        "activity.csv",
+        "peer_edges.csv",
+        "peer-edges.csv",
+        "snapshot.csv",
+    ] {
         let r = app.get(&format!("/api/v1/exports/{file}")).await?;
         assert_eq!(r.status, 200, "{file}: {}", r.body);
         let (body, _) = dechunk(&r.body)?;
