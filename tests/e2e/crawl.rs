@@ -406,7 +406,7 @@ struct PgDatabase {
 impl PgDatabase {
     fn create(test: &str) -> Option<PgDatabase> {
         let Ok(admin) = std::env::var("FEDICENSUS_TEST_POSTGRES_URL") else {
-            println!("skipped: {test}: FEDICENSUS_TEST_POSTGRES_URL is not set");
+            crate::skipped(&format!("{test}: FEDICENSUS_TEST_POSTGRES_URL is not set"));
             return None;
         };
         let nanos = std::time::SystemTime::now()
@@ -508,6 +508,39 @@ fn two_workers_on_postgresql_share_one_pass_without_visiting_a_server_twice() {
     let (by_a, by_b) = (visits_recorded(&a), visits_recorded(&b));
     assert!(by_a > 0 && by_b > 0, "a {by_a}, b {by_b}: not shared");
     assert_eq!(by_a + by_b, stored.total_observations() as u64);
+}
+
+#[test]
+fn workers_started_together_on_postgresql_add_the_seeds_and_share_the_pass() {
+    let Some(pg) = PgDatabase::create("workers started together on PostgreSQL") else {
+        return;
+    };
+    let sim = Sim::start("pg-together", 500);
+    // Default batch and concurrency: either worker could hold every visit of this pass.
+    let workers: Vec<_> = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            sim.crawl_at(&pg.url, AT)
+                .args(["--worker", name])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("a worker starts")
+        })
+        .collect();
+    let outputs: Vec<_> = workers
+        .into_iter()
+        .map(|w| succeeded(&w.wait_with_output().expect("a worker ends")))
+        .collect();
+    let expected = Expected::of(&sim);
+    let stored = Stored::read(&pg.url);
+    assert_complete_and_single(&expected, &stored);
+    let by: Vec<u64> = outputs.iter().map(|o| visits_recorded(o)).collect();
+    assert!(
+        by.iter().all(|&n| n > 0),
+        "visits by worker {by:?}: not shared"
+    );
+    assert_eq!(by.iter().sum::<u64>(), stored.total_observations() as u64);
 }
 
 #[test]

@@ -220,3 +220,56 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_demo_refuses_a_taken_port_before_crawling() {
+    let dir = std::env::temp_dir().join(format!("fedicensus-e2e-demo-port-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let addr = taken.local_addr().expect("an address").to_string();
+    let db = dir.join("demo.db");
+    // Built (when out of date) before the clock starts.
+    let mut command = fedicensus();
+    let started = std::time::Instant::now();
+    let output = command
+        .args(["demo", "--servers", "50", "--listen", &addr, "--db"])
+        .arg(&db)
+        .output()
+        .expect("the demo runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cannot listen on {addr}")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("--listen") && stderr.contains("--no-serve"),
+        "{stderr}"
+    );
+    assert!(!db.exists(), "nothing was crawled");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_demo_says_a_date_out_of_range_or_impossible_is_bad_input() {
+    let out_of_range = fedicensus()
+        .args(["demo", "--no-serve", "--until", "2023-05-01", "--db"])
+        .arg(std::env::temp_dir().join("fedicensus-e2e-never.db"))
+        .output()
+        .expect("the demo runs");
+    let stderr = String::from_utf8_lossy(&out_of_range.stderr);
+    assert_eq!(out_of_range.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("outside the simulated period"), "{stderr}");
+    let impossible = fedicensus()
+        .args(["demo", "--no-serve", "--until", "2022-11-31"])
+        .output()
+        .expect("the demo runs");
+    let stderr = String::from_utf8_lossy(&impossible.stderr);
+    assert_eq!(impossible.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`2022-11-31` does not exist: November 2022 has 30 days"),
+        "{stderr}"
+    );
+}

@@ -289,7 +289,9 @@ impl PrivatePostgres {
                 version.and_then(|v| v.split('.').next()?.parse::<u32>().ok())
             });
         let Some(bin) = bin else {
-            println!("skipped: {test}: no PostgreSQL server in /usr/lib/postgresql/*/bin");
+            crate::skipped(&format!(
+                "{test}: no PostgreSQL server in /usr/lib/postgresql/*/bin"
+            ));
             return None;
         };
         let root = Command::new("id")
@@ -303,7 +305,9 @@ impl PrivatePostgres {
         if root {
             let chown = Command::new("chown").arg("postgres:").arg(&dir).status();
             if !chown.is_ok_and(|s| s.success()) {
-                println!("skipped: {test}: running as root and no `postgres` user to run as");
+                crate::skipped(&format!(
+                    "{test}: running as root and no `postgres` user to run as"
+                ));
                 let _ = std::fs::remove_dir_all(&dir);
                 return None;
             }
@@ -335,7 +339,7 @@ impl PrivatePostgres {
                 None
             }
             Err(err) => {
-                println!("skipped: {test}: initdb could not run: {err}");
+                crate::skipped(&format!("{test}: initdb could not run: {err}"));
                 None
             }
         }

@@ -139,7 +139,7 @@ impl Sim {
             .current_dir(&self.dir)
             .arg("crawl")
             .args(how)
-            .args(["--database", database])
+            .args(["--db", database])
             .args(["--dns", &self.dns, "--port", &self.port.to_string()])
             .arg("--ca-file")
             .arg(&self.ca)

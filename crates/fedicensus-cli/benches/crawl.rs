@@ -140,7 +140,7 @@ fn main() {
         )
         .env("RUST_LOG", "warn")
         .current_dir(&dir)
-        .args(["crawl", "--once", "--database"])
+        .args(["crawl", "--once", "--db"])
         .arg(dir.join("census.db"))
         .args(["--dns", &dns, "--port", &port, "--ca-file"])
         .arg(&ca)

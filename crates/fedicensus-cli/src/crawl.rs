@@ -60,19 +60,24 @@ pub const RECONNECT_FOR: Duration = Duration::from_secs(10 * 60);
 #[command(after_help = "Examples:
   fedicensus crawl --once --contact-url https://example.org/about-our-crawler
       One pass over everything due (seeds first), into fedicensus.db.
-  fedicensus crawl --every 6h --database postgres://census@db/fedicensus --worker node-2
+  fedicensus crawl --every 6h --db postgres://census@db/fedicensus --worker node-2
       A daemon; several of them on one PostgreSQL database share the work.
   fedicensus crawl --once --seed mastodon.social --dns 127.0.0.1:5353 --port 8443 \\
-      --ca-file ca.pem --allow-address 127.0.0.1 --allow-address 127.0.0.2 --now 2022-11-15
-      Crawl the simulated fediverse of `fedicensus simulate` as of 15 November 2022.
+      --ca-file ca.pem --allow-address 127.0.0.1 --allow-address 127.0.0.2 --now 2022-11-15 \\
+      --contact-url https://example.org/about-our-crawler --db sim.db
+      Crawl the simulated fediverse of `fedicensus simulate` as of 15 November 2022 (README,
+      \"Crawling the simulator\").
 
-Exit codes: 0 the crawl finished (failed servers are data, not errors); 1 it could not run.")]
+Exit codes: 0 the crawl finished (failed servers are data, not errors); 1 it could not run, or
+every visit of a pass failed its TLS handshake (the crawler's CA certificates are wrong); 2 bad
+arguments.")]
 pub struct Args {
     /// The configuration file (default: fedicensus.toml if present).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// A SQLite path or a postgres:// URL (overrides [database] url).
-    #[arg(long, value_name = "URL")]
+    /// The database: a SQLite path (created if missing) or a postgres:// URL (overrides
+    /// [database] url). `--database` is accepted too.
+    #[arg(long = "db", alias = "database", value_name = "URL")]
     database: Option<String>,
     /// One pass over everything due, then exit.
     #[arg(long, conflicts_with = "every")]
@@ -173,6 +178,12 @@ pub fn run(args: Args) -> Result<()> {
             }
             let summary = pipeline.pass(&seeds).await?;
             println!("{summary}");
+            if let Some(why) = every_visit_failed_tls(&summary) {
+                // Not data about the servers: the crawler's own trust is wrong (a CA file from
+                // an earlier run of the simulator, say). Saying nothing and exiting 0 hid it.
+                pipeline.storage.close().await;
+                bail!("{why}");
+            }
             let Some(every) = args.every else { break };
             if !wait_for_next_pass(&pipeline.storage, &cancel, every, pass_began).await {
                 break;
@@ -180,6 +191,20 @@ pub fn run(args: Args) -> Result<()> {
         }
         pipeline.storage.close().await;
         Ok(())
+    })
+}
+
+/// Why a pass whose every visit failed its TLS handshake says the crawler is misconfigured.
+fn every_visit_failed_tls(summary: &PassSummary) -> Option<String> {
+    let visits: u64 = summary.by_outcome.values().sum();
+    let tls = summary.by_outcome.get("tls").copied().unwrap_or(0);
+    (visits > 0 && tls == visits).then(|| {
+        format!(
+            "every one of the {visits} visits of this pass failed its TLS handshake (outcome \
+             `tls`): the crawler does not trust the servers' certificates. Crawling the \
+             simulator, --ca-file must be the certificate the running `fedicensus simulate` \
+             wrote (each start writes a new one); otherwise check the system's CA certificates"
+        )
     })
 }
 
@@ -388,10 +413,21 @@ impl Pipeline {
         if reclaimed > 0 {
             tracing::info!(reclaimed, worker = %self.worker, "took back leases of an earlier run");
         }
-        self.storage
-            .add_seeds(seeds, now)
-            .await
-            .context("adding the seeds")?;
+        // Workers started together add the same seeds at once. The insert is idempotent and in
+        // one order, but PostgreSQL may still abort one as a deadlock with another worker's
+        // writes: that one tries again.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.storage.add_seeds(seeds, now).await {
+                Ok(_) => break,
+                Err(err) if write_conflict(&err) && attempt < 5 => {
+                    tracing::debug!(error = %err, attempt, "adding the seeds met another worker's write; again");
+                    tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+                }
+                Err(err) => return Err(err).context("adding the seeds"),
+            }
+        }
         let run = self
             .storage
             .start_run(&RunStart {
@@ -471,6 +507,42 @@ impl Pipeline {
         Ok(summary)
     }
 
+    /// How many hosts to lease now, holding `held` (visits under way and leased hosts waiting to
+    /// start). On PostgreSQL, where several workers share a pass, a worker holds at most half of
+    /// what is left (what is due and unleased, plus what it holds), and at least `concurrency`:
+    /// the first of two workers started together no longer leases the whole pass while the other
+    /// finds nothing due and sleeps until the next one. A lone worker is slowed only where the
+    /// due hosts are fewer than twice its visits in flight, that is on small passes. SQLite has
+    /// one writer and one worker: it leases a batch.
+    async fn lease_size(&self, held: usize, concurrency: usize) -> Result<u32> {
+        if self.storage.backend() != fedicensus_storage::Backend::Postgres {
+            return Ok(self.batch);
+        }
+        let due = reconnecting("counting due hosts", || {
+            self.storage.count_due_hosts((self.clock)())
+        })
+        .await
+        .context("counting due hosts")?;
+        if due == 0 {
+            // A lease that comes back empty is how the loop learns that nothing is due.
+            return Ok(self.batch);
+        }
+        Ok(fair_share(due, held, concurrency, self.batch))
+    }
+
+    /// Whether other workers hold live leases on this PostgreSQL database (SQLite: one worker).
+    async fn others_leasing(&self) -> Result<bool> {
+        if self.storage.backend() != fedicensus_storage::Backend::Postgres {
+            return Ok(false);
+        }
+        let leased = reconnecting("counting other workers' leases", || {
+            self.storage.leased_by_others(&self.worker, (self.clock)())
+        })
+        .await
+        .context("counting other workers' leases")?;
+        Ok(leased > 0)
+    }
+
     /// The leasing loop of [`Pipeline::pass`]: keeps the visits running and the writer fed.
     async fn lease_and_visit(
         &self,
@@ -508,12 +580,18 @@ impl Pipeline {
             if dry_at.is_some_and(|at| written_now > at) {
                 dry_at = None;
             }
-            if waiting.len() < batch && dry_at.is_none() {
+            let limit = if waiting.len() < batch && dry_at.is_none() {
+                self.lease_size(visits.len() + waiting.len(), crawler.config().concurrency)
+                    .await?
+            } else {
+                0
+            };
+            if limit > 0 {
                 let leased = reconnecting("leasing due hosts", || {
                     self.storage.lease_due_hosts(
                         &self.worker,
                         (self.clock)(),
-                        self.batch,
+                        limit,
                         chrono_duration(LEASE_FOR),
                     )
                 })
@@ -594,6 +672,17 @@ impl Pipeline {
                     && sent == *written.borrow()
                     && dry_at.is_some_and(|at| at == sent)
                 {
+                    if sent == 0 && self.others_leasing().await? {
+                        // Nothing was due when this pass began, but other workers are visiting:
+                        // workers started together find only the seeds due, and the first takes
+                        // them. What their visits reveal is this pass's work too, so look again.
+                        tokio::select! {
+                            _ = self.cancel.cancelled() => break,
+                            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        }
+                        dry_at = None;
+                        continue;
+                    }
                     // Nothing running, everything written, and nothing due since: done.
                     break;
                 }
@@ -767,6 +856,15 @@ async fn write_visits(writer: Writer, mut from_visits: mpsc::Receiver<Finished>)
         held_peers.fetch_sub(peers, Ordering::Relaxed);
         written.send_replace(total);
     }
+}
+
+/// The hosts a worker holding `held` may lease when `due` are due and unleased: its holding
+/// grows to at most half of what is left (at least `concurrency`), a lease to at most `batch`.
+fn fair_share(due: u64, held: usize, concurrency: usize, batch: u32) -> u32 {
+    let held = held as u64;
+    let share = (due + held).div_ceil(2).max(concurrency as u64);
+    let room = share.saturating_sub(held).min(due);
+    u32::try_from(room).unwrap_or(u32::MAX).min(batch)
 }
 
 /// Runs `attempt` again, after growing pauses, while it fails because the database cannot be
@@ -980,6 +1078,19 @@ impl Default for Progress {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_worker_leases_at_most_half_of_what_is_left() {
+        use super::fair_share;
+        // Two workers started together on a pass of 391 hosts, 64 visits each at least.
+        assert_eq!(fair_share(391, 0, 64, 500), 196);
+        assert_eq!(fair_share(195, 0, 64, 500), 98);
+        // The first, holding its half, leases nothing more until its visits finish.
+        assert_eq!(fair_share(97, 196, 64, 500), 0);
+        // Never below the concurrency, never above what is due or the batch.
+        assert_eq!(fair_share(10, 0, 64, 500), 10);
+        assert_eq!(fair_share(100_000, 0, 64, 500), 500);
+    }
+
     use super::*;
 
     /// A real SQLite error of each kind, as the storage crate wraps it.

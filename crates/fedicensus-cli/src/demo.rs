@@ -43,7 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The title of the annotation that marks a database as the demo's. Only a file carrying it is
 /// replaced by a new demo run; any other existing file is left alone.
-pub const DEMO_MARKER: &str = "fedicensus demo: simulated data";
+pub const DEMO_MARKER: &str = fedicensus_dashboard::data::SIMULATED_MARKER;
 
 /// Hosts leased at once by the demo. Large batches keep the 2 cores busy; a batch waits for its
 /// slowest host, which the short timeouts below bound.
@@ -56,7 +56,7 @@ const DEMO_PEERS_EVERY: Duration = Duration::from_secs(30 * 86_400);
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fedicensus demo
-      The full-size world (20,000 servers): crawl September to December 2022, then serve the
+      The full-size world (20,200 servers): crawl September to December 2022, then serve the
       dashboard on http://127.0.0.1:8080/.
   fedicensus demo --servers 1500 --no-serve --db small.db
       A small world, database only (for tests and a quick look).
@@ -67,7 +67,7 @@ pub struct Args {
     /// Seed of the simulated world (the same seed always gives the same world).
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Number of servers in the world; default: the scenario's full size (20,000), at which the
+    /// Number of servers in the world; default: the scenario's full size (20,200), at which the
     /// calibration (about 3,300 reachable Mastodon servers on 2022-10-27, 8,400 a month later)
     /// holds. Counts scale with it.
     #[arg(long, value_parser = clap::value_parser!(u32).range(50..=200_000))]
@@ -97,13 +97,23 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(until) = args.until {
         let day = until.date_naive();
         if day < scenario.start() || day > scenario.end() {
-            bail!(
+            crate::usage_error(format!(
                 "--until {day} is outside the simulated period: give a date from {} to {}",
                 scenario.start(),
                 scenario.end()
-            );
+            ));
         }
         dates.retain(|d| d.date_naive() <= day);
+    }
+    if !args.no_serve {
+        // The crawl takes minutes; an address already in use must say so before it, not after.
+        std::net::TcpListener::bind(args.listen).map_err(|err| {
+            anyhow::anyhow!(
+                "the dashboard cannot listen on {}: {err}. Give a free address with --listen \
+                 (e.g. --listen 127.0.0.1:8081), or build the database only with --no-serve",
+                args.listen
+            )
+        })?;
     }
     prepare_database_file(&args.db)?;
     let url = format!("sqlite://{}?mode=rwc", args.db.display());
@@ -122,6 +132,14 @@ pub fn run(args: Args) -> Result<()> {
         args.db.display().to_string(),
         args.listen,
     ))
+    .with_context(|| {
+        format!(
+            "the demo database {} is built and ready, but serving it failed; serve it with: \
+             fedicensus serve --db {} --listen ADDRESS",
+            args.db.display(),
+            args.db.display()
+        )
+    })
 }
 
 /// The simulated instants the demo crawls at (midnight UTC): every six days, every three from
@@ -313,6 +331,7 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
         })?;
         visits += summary.visited;
         inconclusive += summary.inconclusive();
+        let timeouts = summary.by_outcome.get("timeout").copied().unwrap_or(0);
         let lag = summary
             .health
             .as_ref()
@@ -327,11 +346,13 @@ async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &s
             })
             .unwrap_or_default();
         let line = format!(
-            "pass {}/{} as of {}: {} visits, {} new servers, {} inconclusive, in {:.1} s{lag}",
+            "pass {}/{} as of {}: {} visits ({} timed out), {} new servers, {} inconclusive, \
+             in {:.1} s{lag}",
             i + 1,
             dates.len(),
             at.date_naive(),
             summary.visited,
+            timeouts,
             summary.discovered,
             summary.inconclusive(),
             summary.elapsed.as_secs_f64()
@@ -370,12 +391,38 @@ fn overall_bar(passes: u64) -> Option<indicatif::ProgressBar> {
         let bar = indicatif::ProgressBar::new(passes);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
-                "demo {bar:30} {pos}/{len} passes, {elapsed_precise} (eta {eta})",
+                "demo {bar:30} {pos}/{len} passes, {elapsed_precise} (eta {honest_eta})",
             )
+            .map(|style| {
+                style.with_key(
+                    "honest_eta",
+                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = w.write_str(&eta_text(state.elapsed(), state.pos(), state.len()));
+                    },
+                )
+            })
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         bar
     })
+}
+
+/// The time left, from the passes done so far: `?` before the first pass ends (indicatif's own
+/// estimate divides by a rate of zero then, and showed `584942417355y`).
+fn eta_text(elapsed: Duration, done: u64, total: Option<u64>) -> String {
+    let Some(total) = total else {
+        return "?".into();
+    };
+    if done == 0 || done > total {
+        return "?".into();
+    }
+    let left = elapsed.mul_f64((total - done) as f64 / done as f64);
+    let seconds = left.as_secs();
+    if seconds >= 3600 {
+        format!("{}h {:02}m", seconds / 3600, seconds % 3600 / 60)
+    } else {
+        format!("{}m {:02}s", seconds / 60, seconds % 60)
+    }
 }
 
 /// The default seeds that exist in the simulated world.
@@ -451,6 +498,16 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_demo_eta_is_unknown_until_a_pass_ends() {
+        use super::eta_text;
+        use std::time::Duration;
+        assert_eq!(eta_text(Duration::from_secs(5), 0, Some(28)), "?");
+        assert_eq!(eta_text(Duration::from_secs(60), 7, Some(28)), "3m 00s");
+        assert_eq!(eta_text(Duration::from_secs(1800), 1, Some(28)), "13h 30m");
+        assert_eq!(eta_text(Duration::from_secs(1), 1, None), "?");
+    }
+
     use super::*;
 
     /// With room for a single peer name, nearly every finished visit closes the gate until the

@@ -29,7 +29,7 @@ pub struct Args {
 
 /// Runs `fedicensus downsample`.
 pub fn run(args: Args) -> Result<()> {
-    let url = crate::settings::database_url(&args.db);
+    let url = crate::settings::existing_database(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let storage = Storage::connect(&url)

@@ -8,12 +8,14 @@
 //!
 //! `fedicensus migrate` lives here too: it is the other command that only opens a database.
 
+use crate::usage_error;
 use anyhow::{Context, Result};
 use chrono::{NaiveDate, Utc};
 use fedicensus_core::{Host, Software};
 use fedicensus_storage::{
     Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
 };
+use sha2::{Digest, Sha256};
 use std::io::BufWriter;
 use std::path::PathBuf;
 
@@ -96,6 +98,10 @@ pub struct Args {
     /// The file format: csv or parquet (one file per export either way, same names and columns).
     #[arg(long, value_enum, default_value = "csv")]
     format: Format,
+    /// Compress each CSV file with gzip (`NAME.csv.gz`; the manifest lists and hashes the files
+    /// as written). `peer_edges.csv` is most of a whole-census export and shrinks several-fold.
+    #[arg(long)]
+    gzip: bool,
     /// The series to write (repeatable); default: every metric.
     #[arg(long = "metric", value_parser = parse_metric, value_name = "METRIC")]
     metrics: Vec<SeriesMetric>,
@@ -137,8 +143,10 @@ fn parse_server(text: &str) -> Result<Host, String> {
 }
 
 fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("`{text}` is not a date: use YYYY-MM-DD, e.g. 2022-11-27"))?;
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        crate::simulate::missing_day(text)
+            .unwrap_or_else(|| format!("`{text}` is not a date: use YYYY-MM-DD, e.g. 2022-11-27"))
+    })?;
     let last = fedicensus_storage::LAST_DATE;
     if date > last {
         return Err(format!(
@@ -167,12 +175,6 @@ fn parse_software(text: &str) -> Result<Software, String> {
     Ok(Software::from_nodeinfo_name(name))
 }
 
-/// Bad arguments found after parsing: the message says what is accepted, and the exit status is
-/// 2, as for any other bad argument.
-fn usage_error(message: String) -> ! {
-    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{message}\n")).exit()
-}
-
 /// Runs `fedicensus export`.
 pub fn run(args: Args) -> Result<()> {
     if let (Some(from), Some(to)) = (args.from, args.to) {
@@ -195,6 +197,11 @@ pub fn run(args: Args) -> Result<()> {
     if args.at.is_some() && !wants(What::Snapshot) {
         usage_error("--at is the date of a snapshot: use it with --what snapshot or all".into());
     }
+    if args.gzip && args.format == Format::Parquet {
+        usage_error(
+            "--gzip compresses CSV files; Parquet files are compressed already (Snappy)".into(),
+        );
+    }
     if !args.metrics.is_empty() && !wants(What::Series) {
         usage_error("--metric chooses series: use it with --what series or all".into());
     }
@@ -206,7 +213,7 @@ pub fn run(args: Args) -> Result<()> {
             ));
         }
     }
-    let url = crate::settings::database_url(&args.db);
+    let url = crate::settings::existing_database(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let storage = Storage::connect(&url)
@@ -282,15 +289,36 @@ async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result
     let format = ExportFormat::from(args.format);
     let mut files = Vec::new();
     for what in exports {
-        let name = what.file_name_as(format);
+        let mut name = what.file_name_as(format);
+        if args.gzip {
+            name.push_str(".gz");
+        }
         let path = args.out.join(&name);
         // Written under a temporary name and renamed when complete, so that an export killed
         // mid-file never leaves a partial file under the final name.
         let partial = partial_path(&path);
         let file = std::fs::File::create(&partial)
             .with_context(|| format!("creating {}", partial.display()))?;
-        let mut writer = BufWriter::new(file);
-        let exported = match storage.export(what, format, &mut writer).await {
+        let bar = progress_bar(&name);
+        let counted = Counted {
+            inner: file,
+            bar: bar.clone(),
+            bytes: 0,
+            sha256: Sha256::new(),
+        };
+        let mut writer = BufWriter::new(if args.gzip {
+            Sink::Gzip(flate2::write::GzEncoder::new(
+                counted,
+                flate2::Compression::default(),
+            ))
+        } else {
+            Sink::Plain(counted)
+        });
+        let exported = storage.export(what, format, &mut writer).await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let mut exported = match exported {
             Ok(exported) => exported,
             Err(e) => {
                 // A refused or failed export leaves nothing behind (a kill still can: the
@@ -300,10 +328,21 @@ async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result
                 return Err(anyhow::Error::new(e).context(format!("exporting {name}")));
             }
         };
-        let file = writer
+        let counted = writer
             .into_inner()
             .map_err(|e| e.into_error())
+            .and_then(Sink::finish)
             .with_context(|| format!("writing {}", partial.display()))?;
+        // The manifest describes the file as written (compressed or not).
+        exported.name = name.clone();
+        exported.bytes = counted.bytes;
+        exported.sha256 = counted
+            .sha256
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let file = counted.inner;
         file.sync_all()
             .with_context(|| format!("writing {}", partial.display()))?;
         std::fs::rename(&partial, &path)
@@ -328,6 +367,80 @@ async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result
     std::fs::rename(&partial, &path)
         .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
     Ok(manifest)
+}
+
+/// A spinner that counts the bytes of the file being written, on a terminal: a whole-census
+/// export takes minutes, and an export that prints nothing looks hung.
+fn progress_bar(name: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg}: {binary_bytes} written, {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(format!("exporting {name}"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    })
+}
+
+/// A file that counts and hashes what is written to it, and shows the count on a progress bar.
+struct Counted {
+    inner: std::fs::File,
+    bar: Option<indicatif::ProgressBar>,
+    bytes: u64,
+    sha256: Sha256,
+}
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        self.sha256.update(&buf[..n]);
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where an export's bytes go: straight to the file, or through gzip (`--gzip`).
+enum Sink {
+    Plain(Counted),
+    Gzip(flate2::write::GzEncoder<Counted>),
+}
+
+impl Sink {
+    /// Ends the stream (gzip's trailer) and gives the file back.
+    fn finish(self) -> std::io::Result<Counted> {
+        match self {
+            Sink::Plain(counted) => Ok(counted),
+            Sink::Gzip(encoder) => encoder.finish(),
+        }
+    }
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+        }
+    }
 }
 
 /// Where a file is written before it is complete: `.NAME.partial` beside it.

@@ -17,12 +17,13 @@ use std::path::PathBuf;
 /// `fedicensus import`: read a directory written by `export-tables` into an empty database.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The database to fill (a SQLite path, `sqlite://...`, or `postgres://...`); it must be
-    /// new or empty (created and migrated if missing).
+    /// The database to fill (a SQLite path, `sqlite://...`, or `postgres://...`); it must exist
+    /// and be empty (create it with `fedicensus migrate --db ...`).
     #[arg(long)]
     pub db: String,
     /// The directory written by `fedicensus export-tables` (table-*.csv and manifest.json).
-    #[arg(long)]
+    /// `--from` is accepted too.
+    #[arg(long = "dir", alias = "from", value_name = "DIR")]
     pub from: PathBuf,
 }
 
@@ -43,13 +44,15 @@ pub struct CopyArgs {
     /// The database to read (a SQLite path, `sqlite://...`, or `postgres://...`).
     #[arg(long)]
     pub from: String,
-    /// The database to fill; it must be new or empty (created and migrated if missing).
+    /// The database to fill; it must exist and be empty (create it with `fedicensus migrate`).
     #[arg(long)]
     pub to: String,
 }
 
+/// Opens a census that exists already: only `migrate` and `crawl` create one, so a typo in a
+/// path is refused (exit status 2) rather than read as an empty census or filled by mistake.
 fn connect(runtime: &tokio::runtime::Runtime, given: &str) -> Result<Storage> {
-    let url = crate::settings::database_url(given);
+    let url = crate::settings::existing_database(given);
     runtime
         .block_on(Storage::connect(&url))
         .with_context(|| format!("opening the database {given}"))
@@ -100,9 +103,29 @@ pub fn copy(args: CopyArgs) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let source = connect(&runtime, &args.from)?;
     let target = connect(&runtime, &args.to)?;
-    let moved = runtime
-        .block_on(source.copy_to(&target))
-        .with_context(|| format!("copying {} to {}", args.from, args.to))?;
+    // A copy of a large census takes minutes: on a terminal, a spinner says which table and how
+    // many of its rows are done.
+    let bar = {
+        use std::io::IsTerminal;
+        std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} copying {msg}, {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        })
+    };
+    let moved = runtime.block_on(source.copy_to_reporting(&target, |table, rows| {
+        if let Some(bar) = &bar {
+            bar.set_message(format!("{table}: {rows} rows"));
+        }
+    }));
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let moved = moved.with_context(|| format!("copying {} to {}", args.from, args.to))?;
     runtime.block_on(async {
         source.close().await;
         target.close().await;

@@ -96,10 +96,34 @@ fn main() -> ExitCode {
         // The reader has all it wanted (`fedicensus parse ... | head`): not a failure of ours.
         Err(err) if err.is::<output::StdoutClosed>() => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", error_text(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, `: ` between them, leaving out a cause whose text is
+/// already printed: several error types (sqlx's, a migration's) print their source in their own
+/// message too, and `{:#}` then repeated it (`... at line 948: ... at line 948`).
+fn error_text(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if part.is_empty() || text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+/// Bad input found after parsing (a missing database, a range the wrong way round): printed as
+/// clap prints its own errors, exit status 2.
+pub(crate) fn usage_error(message: String) -> ! {
+    clap::Error::raw(clap::error::ErrorKind::InvalidValue, format!("{message}\n")).exit()
 }
 
 /// Logs go to standard error, filtered by `RUST_LOG` (default: info for fedicensus crates).
@@ -113,4 +137,41 @@ fn init_tracing() {
         .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    /// An error that prints its source in its own message, as sqlx's do.
+    #[derive(Debug)]
+    struct Repeats(Inner);
+    impl std::fmt::Display for Repeats {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error returned from database: {}", self.0)
+        }
+    }
+    impl std::error::Error for Repeats {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[derive(Debug)]
+    struct Inner;
+    impl std::fmt::Display for Inner {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("syntax error at line 948")
+        }
+    }
+    impl std::error::Error for Inner {}
+
+    #[test]
+    fn an_error_chain_prints_each_text_once() {
+        let err = anyhow::Error::new(Repeats(Inner)).context("opening the database census.db");
+        assert_eq!(
+            error_text(&err),
+            "opening the database census.db: error returned from database: syntax error at line 948"
+        );
+    }
 }

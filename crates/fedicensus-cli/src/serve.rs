@@ -98,7 +98,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             Some(token)
         }
     };
-    let (url, file) = database_url(&args.db);
+    // A typo in a path must not serve a new, empty census: the database must exist.
+    let url = crate::settings::existing_database(&args.db);
+    let (_, file) = database_url(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let storage = Storage::connect(&url)

@@ -170,9 +170,47 @@ pub fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
     }
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            format!("`{text}` is not a date: use YYYY-MM-DD or an RFC 3339 time such as 2022-11-15T12:00:00Z")
+        .map_err(|_| match missing_day(text) {
+            Some(why) => why,
+            None => format!(
+                "`{text}` is not a date: use YYYY-MM-DD or an RFC 3339 time such as \
+                 2022-11-15T12:00:00Z"
+            ),
         })
+}
+
+/// Why `text`, written as YYYY-MM-DD (alone or before a time), names no day of the calendar:
+/// `2022-11-31` is well formed, and telling its writer to "use YYYY-MM-DD" misleads.
+pub fn missing_day(text: &str) -> Option<String> {
+    let date = text.get(..10)?;
+    let mut parts = date.split('-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (year, month, day) = (
+        y.parse::<i32>().ok()?,
+        m.parse::<u32>().ok()?,
+        d.parse::<u32>().ok()?,
+    );
+    if !(1..=12).contains(&month) {
+        return Some(format!(
+            "`{date}` does not exist: there is no month {month}"
+        ));
+    }
+    let first = NaiveDate::from_ymd_opt(year, month, 1)?;
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let days = (next - first).num_days();
+    (day == 0 || i64::from(day) > days).then(|| {
+        format!(
+            "`{date}` does not exist: {} has {days} days",
+            first.format("%B %Y")
+        )
+    })
 }
 
 fn midnight(day: NaiveDate) -> DateTime<Utc> {
@@ -191,4 +229,22 @@ fn check_in_scenario(flag: &str, at: DateTime<Utc>, scenario: Scenario) -> Resul
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_instant;
+
+    #[test]
+    fn a_well_formed_date_that_does_not_exist_is_told_so() {
+        let error = parse_instant("2022-11-31").expect_err("November has 30 days");
+        assert_eq!(
+            error,
+            "`2022-11-31` does not exist: November 2022 has 30 days"
+        );
+        assert!(parse_instant("2023-02-29").is_err_and(|e| e.contains("February 2023 has 28")));
+        assert!(parse_instant("2022-13-01").is_err_and(|e| e.contains("no month 13")));
+        assert!(parse_instant("2024-02-29").is_ok());
+        assert!(parse_instant("yesterday").is_err_and(|e| e.contains("YYYY-MM-DD")));
+    }
 }

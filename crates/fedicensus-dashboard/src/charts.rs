@@ -353,6 +353,10 @@ pub struct ChartSet {
 /// The definitions shipped with fedicensus (the files in `dashboards/`), embedded at build time.
 const EMBEDDED: &[(&str, &str)] = &[
     (
+        "overview-mastodon.toml",
+        include_str!("../../../dashboards/overview-mastodon.toml"),
+    ),
+    (
         "overview-servers.toml",
         include_str!("../../../dashboards/overview-servers.toml"),
     ),

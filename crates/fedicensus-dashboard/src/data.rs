@@ -30,19 +30,41 @@ pub struct ChartRequest {
 /// The first and last dates the census has data for: from its crawl runs, or the last year
 /// when nothing was crawled yet.
 pub async fn data_range(storage: &Storage) -> Result<(NaiveDate, NaiveDate)> {
+    Ok(match crawl_range(storage).await? {
+        Some(range) => range,
+        None => {
+            let today = Utc::now().date_naive();
+            (today - chrono::Duration::days(365), today)
+        }
+    })
+}
+
+/// The title of the annotation `fedicensus demo` writes into its database: the mark of a census
+/// crawled from the simulated fediverse.
+pub const SIMULATED_MARKER: &str = "fedicensus demo: simulated data";
+
+/// Whether the census was crawled from the simulated fediverse (it carries the demo's mark).
+pub async fn is_simulated(storage: &Storage) -> Result<bool> {
+    let notes = storage
+        .annotations(
+            NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(NaiveDate::MIN),
+            NaiveDate::from_ymd_opt(2999, 12, 31).unwrap_or(NaiveDate::MAX),
+        )
+        .await?;
+    Ok(notes.iter().any(|n| n.title == SIMULATED_MARKER))
+}
+
+/// The days of the first and the last crawl run (`fedicensus export`'s default range), if any.
+pub async fn crawl_range(storage: &Storage) -> Result<Option<(NaiveDate, NaiveDate)>> {
     let runs = storage.runs().await?;
     let first = runs.iter().map(|r| r.started_at).min();
     let last = runs
         .iter()
         .map(|r| r.finished_at.unwrap_or(r.started_at))
         .max();
-    Ok(match (first, last) {
-        (Some(f), Some(l)) => (f.date_naive(), l.date_naive()),
-        _ => {
-            let today = Utc::now().date_naive();
-            (today - chrono::Duration::days(365), today)
-        }
-    })
+    Ok(first
+        .zip(last)
+        .map(|(f, l)| (f.date_naive(), l.date_naive())))
 }
 
 /// The software filter as storage understands it.
@@ -278,6 +300,20 @@ pub async fn headlines(storage: &Storage, date: NaiveDate) -> Result<Vec<Headlin
         view: View::Cleaned,
     };
     let mut out = Vec::new();
+    // Mastodon first: most of the fediverse, and the servers whose jump in November 2022 the
+    // census exists to show; then every software.
+    let mastodon = ChartRequest {
+        software: Some("mastodon".to_owned()),
+        ..request.clone()
+    };
+    let s = series(storage, SeriesMetric::ServersUp, &mastodon, String::new()).await?;
+    let point = s.points.last();
+    out.push(Headline {
+        metric: SeriesMetric::ServersUp.as_str(),
+        label: "Mastodon servers up",
+        value: point.and_then(|p| p.value),
+        servers_reporting: point.map(|p| p.servers_reporting).unwrap_or(0),
+    });
     for metric in [
         SeriesMetric::ServersKnown,
         SeriesMetric::ServersUp,

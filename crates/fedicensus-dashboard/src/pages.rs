@@ -102,10 +102,23 @@ pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
                 p.as_of_day
             )
         });
+    // The latest value of each series, computed from the data rather than written into the
+    // chart's description (where it went stale as soon as the data changed).
+    let latest: Vec<String> = c
+        .series
+        .iter()
+        .filter_map(|s| {
+            let p = s.latest()?;
+            let value = format_value(s.metric, p.value?);
+            Some(format!("{} {value} ({})", s.name, p.as_of_day))
+        })
+        .collect();
+    let latest = (!latest.is_empty()).then(|| format!("Latest: {}.", latest.join("; ")));
     context! {
         id => c.chart.id.clone(),
         title => c.chart.title.clone(),
         description => c.chart.description.clone(),
+        latest => latest,
         svg => Value::from_safe_string(svg),
         svg_phone => Value::from_safe_string(svg_phone),
         phone_width => crate::render::PHONE_WIDTH,

@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 };
 use sqlx::Row as _;
 use sqlx::{AssertSqlSafe, FromRow, PgConnection, PgPool, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions as _, Connection as _};
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
@@ -42,6 +43,29 @@ pub enum Backend {
 enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// Why a first connection to PostgreSQL failed, in an operator's words: the server refused the
+/// connection (not running, or another port), or the database does not exist (`createdb`).
+fn postgres_unreachable(options: &PgConnectOptions, source: sqlx::Error) -> Error {
+    let server = format!("{}:{}", options.get_host(), options.get_port());
+    let database = options.get_database().unwrap_or(options.get_username());
+    let message = match &source {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => format!(
+            "the PostgreSQL server at {server} refused the connection (is it running, and \
+             listening on that address and port?)"
+        ),
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000") => format!(
+            "the database {database:?} does not exist on the PostgreSQL server at {server}: \
+             create it with `createdb -h {} -p {} -U {} {database}`, then run \
+             `fedicensus migrate --db URL`",
+            options.get_host(),
+            options.get_port(),
+            options.get_username(),
+        ),
+        _ => format!("connecting to the PostgreSQL server at {server} failed"),
+    };
+    Error::Connect { message, source }
 }
 
 /// The census database: SQLite (one file, the default) or PostgreSQL. Cheap to clone (a pool).
@@ -86,7 +110,11 @@ impl Storage {
                 // SQLite's default page cache is 2 MiB a connection: a bulk load of one crawl pass
                 // spilled dirty pages mid-transaction and re-read index pages from the OS. A
                 // limit, not an allocation: memory is used only as pages are read.
-                .pragma("cache_size", format!("-{}", sqlite_cache_kib.max(64)));
+                .pragma("cache_size", format!("-{}", sqlite_cache_kib.max(64)))
+                // sqlx logs every statement slower than a second as a warning, its whole SQL
+                // over many lines: an export or a copy is made of such statements by design,
+                // and printed nothing else for minutes. Our own logs say what is slow.
+                .disable_statement_logging();
             // An in-memory database exists once per connection: keep exactly one.
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
             let max = if in_memory { 1 } else { max_connections.max(1) };
@@ -108,7 +136,16 @@ impl Storage {
             SQLITE_MIGRATIONS.run(&pool).await.map_err(Error::Migrate)?;
             Pool::Sqlite(pool)
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url).map_err(|e| bad(e.to_string()))?;
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|e| bad(e.to_string()))?
+                .disable_statement_logging();
+            // One connection first, outside the pool: a pool retries a refused connection until
+            // its acquire timeout (30 s) and then says only "pool timed out", hiding whether the
+            // server is down or the database missing. One attempt says which, at once.
+            let probe = PgConnection::connect_with(&options)
+                .await
+                .map_err(|source| postgres_unreachable(&options, source))?;
+            probe.close().await.ok();
             let pool = PgPoolOptions::new()
                 .max_connections(max_connections.max(1))
                 .connect_with(options)

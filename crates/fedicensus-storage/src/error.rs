@@ -10,6 +10,14 @@ pub enum Error {
     /// The database URL is neither `sqlite:` nor `postgres:`/`postgresql:`, or does not parse.
     #[error("unsupported database URL {url:?}: {reason} (accepted: sqlite://PATH?mode=rwc, sqlite::memory:, postgres://USER@HOST:PORT/DB)")]
     BadUrl { url: String, reason: String },
+    /// The first connection to the database failed; the message says why in an operator's
+    /// words (the server refused the connection, the database does not exist).
+    #[error("{message}")]
+    Connect {
+        message: String,
+        #[source]
+        source: sqlx::Error,
+    },
     /// Running the embedded migrations failed.
     #[error("database migration failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),

@@ -27,7 +27,7 @@ use crate::db::{Backend, Sql, Storage, Value};
 use crate::downsample::Downsampling;
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
-use crate::series::{midnight, SeriesQuery};
+use crate::series::{midnight, SeriesMetric, SeriesQuery};
 use crate::servers::ServerStatus;
 use crate::snapshot::{EdgeRow, ServerHistory, EDGES_SQL};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -100,7 +100,8 @@ impl Export {
     /// The export's columns, in order: the CSV header and the Parquet schema.
     pub(crate) fn columns(&self) -> &'static [Column] {
         match self {
-            Export::Series(_) => SERIES_COLUMNS,
+            Export::Series(query) if is_share(query.metric) => SHARE_SERIES_COLUMNS,
+            Export::Series(_) => COUNT_SERIES_COLUMNS,
             Export::Snapshot(_) => SNAPSHOT_COLUMNS,
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
@@ -153,7 +154,8 @@ impl ExportFormat {
     }
 }
 
-const SERIES_COLUMNS: &[Column] = &[
+/// The columns of a series of a share (the concentration metrics): `value` is a real number.
+const SHARE_SERIES_COLUMNS: &[Column] = &[
     required("date", Kind::Date),
     required("as_of", Kind::Instant),
     required("metric", Kind::Text),
@@ -165,6 +167,28 @@ const SERIES_COLUMNS: &[Column] = &[
     nullable("software", Kind::ServerText),
     required("methodology_version", Kind::Text),
 ];
+
+/// The columns of a series of a count (servers, users, posts, weekly figures): `value` is an
+/// integer (Parquet INT64), as the data dictionary says.
+const COUNT_SERIES_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    required("metric", Kind::Text),
+    nullable("value", Kind::Integer),
+    required("servers_reporting", Kind::Integer),
+    required("flagged", Kind::Integer),
+    required("cleaned", Kind::Boolean),
+    nullable("software", Kind::ServerText),
+    required("methodology_version", Kind::Text),
+];
+
+/// Whether a metric's values are shares (real numbers) rather than counts.
+fn is_share(metric: SeriesMetric) -> bool {
+    matches!(
+        metric,
+        SeriesMetric::ConcentrationTopPercent | SeriesMetric::ConcentrationTopTen
+    )
+}
 
 const SNAPSHOT_COLUMNS: &[Column] = &[
     required("domain", Kind::ServerText),
@@ -203,7 +227,7 @@ const OBSERVATIONS_COLUMNS: &[Column] = &[
 
 const ACTIVITY_COLUMNS: &[Column] = &[
     required("domain", Kind::ServerText),
-    required("week_start", Kind::Instant),
+    required("week_start", Kind::Date),
     required("statuses", Kind::Integer),
     required("logins", Kind::Integer),
     required("registrations", Kind::Integer),
@@ -429,7 +453,12 @@ impl Storage {
                         Cell::Date(p.date),
                         Cell::Instant(p.as_of),
                         Cell::Text(query.metric.as_str()),
-                        Cell::or_null(p.value, Cell::Float),
+                        if is_share(query.metric) {
+                            Cell::or_null(p.value, Cell::Float)
+                        } else {
+                            // A count is a whole number, held as f64 by the series.
+                            Cell::or_null(p.value, |v| Cell::Integer(v.round() as i64))
+                        },
                         Cell::unsigned(p.servers_reporting),
                         Cell::unsigned(p.flagged),
                         Cell::Boolean(query.cleaned),
@@ -479,7 +508,7 @@ impl Storage {
                     .for_each::<ActivityExportRow, Error>(sql, "exporting activity", |r| {
                         out.row(&[
                             Cell::Text(&r.domain),
-                            Cell::Instant(r.week_start),
+                            Cell::Date(r.week_start.date_naive()),
                             Cell::count(r.statuses),
                             Cell::count(r.logins),
                             Cell::count(r.registrations),

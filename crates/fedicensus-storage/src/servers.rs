@@ -131,7 +131,9 @@ pub(crate) struct IdRow {
 }
 
 /// Inserts servers that are not known yet (`ON CONFLICT DO NOTHING`), due at once. Returns how
-/// many were new.
+/// many were new. Rows go in in domain order: two PostgreSQL transactions inserting some of the
+/// same names (two workers adding their seeds together) then wait for each other in one order
+/// instead of deadlocking, each holding a name the other needs.
 ///
 /// The names travel as one JSON array parameter, unpacked by the database (`json_each` on
 /// SQLite, `json_array_elements_text` on PostgreSQL): a peer list can hold 100,000 names, and
@@ -149,7 +151,7 @@ pub(crate) async fn insert_servers(
     let names = serde_json::to_string(domains).expect("a list of strings serialises");
     let sql = Sql::new(format!(
         "INSERT INTO servers (domain, first_seen, revealed_by, next_due) \
-         SELECT DISTINCT j.value, $1, $2, $1 FROM {} WHERE true \
+         SELECT DISTINCT j.value, $1, $2, $1 FROM {} WHERE true ORDER BY 1 \
          ON CONFLICT (domain) DO NOTHING",
         json_names(conn.backend(), "$3")
     ))
@@ -450,6 +452,50 @@ impl Storage {
     pub async fn due_hosts(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<DueHost>> {
         let mut conn = self.acquire().await?;
         due_hosts(&mut conn.conn(), now, limit).await
+    }
+
+    /// How many servers are due at `now` and under no live lease: what the workers still have to
+    /// share in this pass.
+    pub async fn count_due_hosts(&self, now: DateTime<Utc>) -> Result<u64> {
+        #[derive(sqlx::FromRow)]
+        struct Due {
+            n: i64,
+        }
+        let mut conn = self.acquire().await?;
+        let due = conn
+            .conn()
+            .fetch_one::<Due>(
+                Sql::new(format!(
+                    "SELECT COUNT(*) AS n FROM servers WHERE {DUE_CONDITION}"
+                ))
+                .bind(now),
+                "counting due servers",
+            )
+            .await?;
+        Ok(u64::try_from(due.n).unwrap_or(0))
+    }
+
+    /// How many servers other workers than `worker` hold under a live lease at `now`: visits
+    /// under way elsewhere, whose peer lists may yet reveal servers for this worker.
+    pub async fn leased_by_others(&self, worker: &str, now: DateTime<Utc>) -> Result<u64> {
+        #[derive(sqlx::FromRow)]
+        struct Leased {
+            n: i64,
+        }
+        let mut conn = self.acquire().await?;
+        let leased = conn
+            .conn()
+            .fetch_one::<Leased>(
+                Sql::new(
+                    "SELECT COUNT(*) AS n FROM servers \
+                     WHERE lease_expires > $1 AND lease_owner <> $2",
+                )
+                .bind(now)
+                .bind(worker),
+                "counting other workers' leases",
+            )
+            .await?;
+        Ok(u64::try_from(leased.n).unwrap_or(0))
     }
 
     /// [`Transaction::lease_due_hosts`] in its own transaction. Two workers never get the same

@@ -709,6 +709,16 @@ impl Storage {
     /// transaction, so a failed copy leaves it empty; this database is read from one consistent
     /// state. Memory stays constant whatever the size.
     pub async fn copy_to(&self, target: &Storage) -> Result<Moved> {
+        self.copy_to_reporting(target, |_, _| {}).await
+    }
+
+    /// [`Storage::copy_to`], calling `progress` with a table's name and the rows copied of it so
+    /// far after each batch (a copy of a large census takes minutes).
+    pub async fn copy_to_reporting(
+        &self,
+        target: &Storage,
+        mut progress: impl FnMut(&str, u64) + Send,
+    ) -> Result<Moved> {
         let mut source = consistent_read(self).await?;
         let mut tx = target.begin().await?;
         ensure_empty(&mut tx.conn()).await?;
@@ -720,8 +730,12 @@ impl Storage {
             let mut rows = conn.fetch_values(table.select(backend), table.kinds, "copying a table");
             while let Some(row) = rows.try_next().await? {
                 inserter.push(&mut tx.conn(), row).await?;
+                if inserter.rows.is_multiple_of(10_000) {
+                    progress(table.name, inserter.rows);
+                }
             }
             inserter.flush(&mut tx.conn()).await?;
+            progress(table.name, inserter.rows);
             moved.push((table.name.to_owned(), inserter.rows));
         }
         reset_sequences(&mut tx.conn()).await?;

@@ -7,7 +7,9 @@ use crate::charts::ChartDef;
 use crate::csv_out::{Cell, CsvDoc};
 use crate::data::{self, ChartRequest};
 use crate::error::{Error, Result};
-use crate::render::{render_png, render_svg, Size, MAX_WIDTH, MIN_WIDTH, PHONE_WIDTH, WIDTH};
+use crate::render::{
+    render_png_with, render_svg_with, Caption, Size, MAX_WIDTH, MIN_WIDTH, PHONE_WIDTH, WIDTH,
+};
 use crate::series::Series;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
@@ -187,17 +189,30 @@ pub async fn file(
         chart.id,
         request_query(&c.request).replace(['&', '='], "_")
     );
+    // An image file is seen alone: it carries its title, source, date and whether it is
+    // simulated (the page around an inline chart says those).
+    let caption = if matches!(format.as_str(), "svg" | "png") {
+        Some(Caption {
+            source: format!(
+                "fedicensus, methodology {}",
+                fedicensus_storage::METHODOLOGY_VERSION
+            ),
+            simulated: data::is_simulated(&state.storage).await?,
+        })
+    } else {
+        None
+    };
     Ok(match format.as_str() {
         "svg" => (
             [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
-            render_svg(chart, &c.series, &c.annotations, size),
+            render_svg_with(chart, &c.series, &c.annotations, size, caption.as_ref()),
         )
             .into_response(),
         "png" => {
             let (chart, series, annotations) = (c.chart.clone(), c.series, c.annotations);
             // Rasterising takes a few milliseconds of CPU: keep it off the async workers.
             let png = tokio::task::spawn_blocking(move || {
-                render_png(&chart, &series, &annotations, size)
+                render_png_with(&chart, &series, &annotations, size, caption.as_ref())
             })
             .await
             .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?

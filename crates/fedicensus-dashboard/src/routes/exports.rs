@@ -30,22 +30,32 @@ use tokio::sync::mpsc;
 type QueryMap = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// The files, as named in the URL.
-pub const FILES: &str = "observations.csv, activity.csv, peer-edges.csv, snapshot.csv";
+pub const FILES: &str = "observations.csv, activity.csv, peer_edges.csv, snapshot.csv";
 /// Bytes per chunk handed to the response.
 const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the export and the client.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
-/// `GET /api/v1/exports/{file}` with `from` and `to` (observations, activity; default the whole
-/// census) or `date` (snapshot; default the last crawled day).
+/// `GET /api/v1/exports/{file}` with `from` and `to` (observations, activity; default the first
+/// and the last crawl, as `fedicensus export`) or `date` (snapshot; default the last crawled day).
 pub async fn export(
     State(state): State<AppState>,
     Path(file): Path<String>,
     query: QueryMap,
 ) -> Result<Response> {
     let params = Params::new(query, &["from", "to", "date"])?;
-    let from = params.date("from")?.unwrap_or(EARLIEST);
-    let to = params.date("to")?.unwrap_or(LATEST);
+    let (from, to) = match (params.date("from")?, params.date("to")?) {
+        (Some(from), Some(to)) => (from, to),
+        // The defaults of `fedicensus export`: the first and the last crawl, so that the same
+        // file name gives the same rows from either.
+        (from, to) if file == "observations.csv" || file == "activity.csv" => {
+            match crate::data::crawl_range(&state.storage).await? {
+                Some((first, last)) => (from.unwrap_or(first), to.unwrap_or(last)),
+                None => (from.unwrap_or(EARLIEST), to.unwrap_or(LATEST)),
+            }
+        }
+        (from, to) => (from.unwrap_or(EARLIEST), to.unwrap_or(LATEST)),
+    };
     if from > to {
         return Err(Error::bad(
             "from",
@@ -56,7 +66,8 @@ pub async fn export(
     let what = match file.as_str() {
         "observations.csv" => Export::Observations { from, to },
         "activity.csv" => Export::Activity { from, to },
-        "peer-edges.csv" => Export::PeerEdges,
+        // `peer-edges.csv` is the name this URL had before it took the file's own name.
+        "peer_edges.csv" | "peer-edges.csv" => Export::PeerEdges,
         "snapshot.csv" => Export::Snapshot(match params.date("date")? {
             Some(date) => date,
             None => crate::data::data_range(&state.storage).await?.1,

@@ -34,7 +34,9 @@ fn screenshot(url: &str, width: u32, height: u32, out: &Path, profile: &Path) ->
 #[tokio::test(flavor = "multi_thread")]
 async fn the_overview_renders_at_phone_and_desktop_widths() -> Result<()> {
     if !Path::new(CHROMIUM).exists() {
-        println!("skipped: {CHROMIUM} is not installed (apt-get install -y chromium)");
+        crate::skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install -y chromium)"
+        ));
         return Ok(());
     }
     let app = spawn_app(false).await?;
@@ -58,6 +60,91 @@ async fn the_overview_renders_at_phone_and_desktop_widths() -> Result<()> {
             std::fs::create_dir_all(keep)?;
             std::fs::copy(&out, keep.join(format!("overview-{name}.png")))?;
         }
+    }
+    Ok(())
+}
+
+/// What Chromium reports, laid out at `width` px, for `html` with a script that measures every
+/// table's box and the page: `none`, or what overflows (`table N: content>box`, `page: ...`).
+fn measured_overflow(html: &str, width: u32, dir: &Path, name: &str) -> Result<String> {
+    const MEASURE: &str = r#"<script>
+const over = [];
+document.querySelectorAll('.table-wrap, .prose table').forEach((box, i) => {
+  if (box.scrollWidth > box.clientWidth + 1) over.push('table ' + i + ': ' + box.scrollWidth + '>' + box.clientWidth);
+});
+const page = document.documentElement;
+if (page.scrollWidth > window.innerWidth + 1) over.push('page: ' + page.scrollWidth + '>' + window.innerWidth);
+document.body.setAttribute('data-overflow', over.join('; ') || 'none');
+</script>"#;
+    let file = dir.join(format!("{name}-{width}.html"));
+    std::fs::write(&file, html.replace("</body>", &format!("{MEASURE}</body>")))?;
+    let output = std::process::Command::new(CHROMIUM)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--no-first-run",
+            "--hide-scrollbars",
+            "--dump-dom",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.join(format!("profile-{name}-{width}")).display()
+        ))
+        .arg(format!("--window-size={width},900"))
+        .arg(format!("file://{}", file.display()))
+        .stderr(std::process::Stdio::null())
+        .output()?;
+    ensure!(
+        output.status.success(),
+        "chromium failed: {}",
+        output.status
+    );
+    let dom = String::from_utf8_lossy(&output.stdout);
+    let found = dom
+        .split("data-overflow=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("{name}: the measuring script did not run"))?;
+    Ok(found.to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tables_fit_their_boxes_at_1280_px_and_no_page_overflows_a_phone() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        crate::skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install -y chromium)"
+        ));
+        return Ok(());
+    }
+    let app = spawn_app(false).await?;
+    let dir = TempDir::new("overflow");
+    for (name, path) in [
+        ("crawl", "/crawl"),
+        ("methodology", "/methodology"),
+        ("servers", "/servers"),
+        ("overview", "/"),
+    ] {
+        let html = app.get(path).await?.body;
+        let (html, root) = (html.clone(), dir.0.clone());
+        let (desktop, phone) = tokio::task::spawn_blocking(move || {
+            anyhow::Ok((
+                measured_overflow(&html, 1280, &root, name)?,
+                measured_overflow(&html, 390, &root, name)?,
+            ))
+        })
+        .await??;
+        // At 1280 px every table fits its box: nothing hidden to the right.
+        if name == "crawl" || name == "methodology" {
+            ensure!(desktop == "none", "{path} at 1280 px: {desktop}");
+        }
+        // On a phone a wide table may scroll inside its box, but the page never runs wider
+        // than the screen.
+        ensure!(
+            !desktop.contains("page") && !phone.contains("page"),
+            "{path}: the page overflows: 1280 px {desktop}; 390 px {phone}"
+        );
     }
     Ok(())
 }

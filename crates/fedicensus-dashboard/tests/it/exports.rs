@@ -45,7 +45,11 @@ async fn exports_stream_the_files_storage_writes() -> Result<()> {
     }
     app.storage.ingest_bulk(&visits, None).await?;
 
-    let r = app.get("/api/v1/exports/observations.csv").await?;
+    // The whole census, asked for (by default the range is the first to the last crawl, as
+    // for `fedicensus export`; checked below).
+    let r = app
+        .get("/api/v1/exports/observations.csv?from=1990-01-01&to=2999-12-31")
+        .await?;
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(
         r.headers.contains("transfer-encoding: chunked"),
@@ -78,6 +82,18 @@ async fn exports_stream_the_files_storage_writes() -> Result<()> {
     );
     assert!(chunks >= 4, "{chunks} chunks");
 
+    // By default, the rows `fedicensus export` writes: the first to the last crawl.
+    let (from, to) = fedicensus_dashboard::data::crawl_range(&app.storage)
+        .await?
+        .context("the test census has crawl runs")?;
+    let mut expected = Vec::new();
+    app.storage
+        .export_csv(&Export::Activity { from, to }, &mut expected)
+        .await?;
+    let r = app.get("/api/v1/exports/activity.csv").await?;
+    let (body, _) = dechunk(&r.body)?;
+    assert_eq!(body.as_bytes(), expected.as_slice(), "activity by default");
+
     // A range, and the other files.
     let r = app
         .get("/api/v1/exports/observations.csv?from=2022-09-02&to=2022-09-02")
@@ -88,7 +104,12 @@ async fn exports_stream_the_files_storage_writes() -> Result<()> {
         1 + 40 * 4,
         "a header and four visits a server"
     );
-    for file in ["activity.csv", "peer-edges.csv", "snapshot.csv"] {
+    for file in [
+        "activity.csv",
+        "peer_edges.csv",
+        "peer-edges.csv",
+        "snapshot.csv",
+    ] {
         let r = app.get(&format!("/api/v1/exports/{file}")).await?;
         assert_eq!(r.status, 200, "{file}: {}", r.body);
         let (body, _) = dechunk(&r.body)?;

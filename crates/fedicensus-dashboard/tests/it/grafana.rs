@@ -117,7 +117,9 @@ fn every_macro_in_the_grafana_dashboards_is_one_the_test_expands() -> Result<()>
 #[tokio::test(flavor = "multi_thread")]
 async fn the_grafana_dashboards_sql_runs_on_postgresql() -> Result<()> {
     let Ok(url) = std::env::var(POSTGRES_VAR) else {
-        println!("skipped: {POSTGRES_VAR} not set (the Grafana dashboard's SQL needs PostgreSQL)");
+        crate::skipped(&format!(
+            "{POSTGRES_VAR} not set (the Grafana dashboard's SQL needs PostgreSQL)"
+        ));
         return Ok(());
     };
     // A database of its own, so tests running at the same time cannot collide.

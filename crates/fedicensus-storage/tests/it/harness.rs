@@ -58,7 +58,7 @@ where
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     let Ok(url) = std::env::var(POSTGRES_VAR) else {
-        eprintln!("skipped: {POSTGRES_VAR} not set");
+        crate::skipped(&format!("{POSTGRES_VAR} not set"));
         return Ok(());
     };
     let name = format!("fedicensus_test_{}", unique_suffix());

@@ -18,3 +18,24 @@ mod peers;
 mod requests;
 mod rollup;
 mod transfer;
+
+/// Says that a test (or its PostgreSQL half) did not run and why, visibly: on standard error,
+/// and as a line in the file `FEDICENSUS_SKIPPED_LOG` names when set, which `.ci/run` counts as
+/// skipped rather than passed.
+pub fn skipped(why: &str) {
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    eprintln!("SKIPPED {test}: {why}");
+    if let Ok(log) = std::env::var("FEDICENSUS_SKIPPED_LOG") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(file, "{test}: {why}");
+        }
+    }
+}

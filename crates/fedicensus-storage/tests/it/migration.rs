@@ -118,7 +118,7 @@ async fn migration_0005_converts_a_sqlite_census_written_before_it() -> anyhow::
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migration_0005_converts_a_postgresql_census_written_before_it() -> anyhow::Result<()> {
     let Ok(url) = std::env::var("FEDICENSUS_TEST_POSTGRES_URL") else {
-        eprintln!("skipped: FEDICENSUS_TEST_POSTGRES_URL not set");
+        crate::skipped("FEDICENSUS_TEST_POSTGRES_URL not set");
         return Ok(());
     };
     let dir = std::env::temp_dir().join(format!("fedicensus_migration_{}", unique_suffix()));
