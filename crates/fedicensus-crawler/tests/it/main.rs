@@ -2,5 +2,6 @@
 //! real sockets to the simulator on loopback, through its DNS, trusting its CA.
 
 mod crawl;
+mod learned;
 mod outcomes;
 mod support;
