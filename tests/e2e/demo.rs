@@ -109,13 +109,16 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
         let truth = truth_summary(&world, at).software("mastodon");
         let census_up = up.get(date).copied().unwrap_or(0.0);
         let census_users = users.get(date).copied().unwrap_or(0.0);
-        let up_error = (census_up - truth.reachable as f64).abs() / truth.reachable as f64;
+        // Up: reachable, or answering with a robots.txt that refuses fedicensus (methodology
+        // v3: an opt-out is alive; the truth's `opted_out`).
+        let truth_up = truth.reachable + truth.opted_out;
+        let up_error = (census_up - truth_up as f64).abs() / truth_up as f64;
         let users_error = (census_users - truth.users as f64).abs() / truth.users as f64;
         worst = worst.max(up_error).max(users_error);
         report.push_str(&format!(
             "{date}: up {census_up} / truth {} ({:.2} %), users {census_users} / truth {} \
              ({:.2} %)\n",
-            truth.reachable,
+            truth_up,
             up_error * 100.0,
             truth.users,
             users_error * 100.0

@@ -30,6 +30,9 @@ fn simulate_truth_writes_one_csv_row_per_server_born_by_the_date() {
         "software",
         "users",
         "failure",
+        "robots_opted_out",
+        "serves_peers",
+        "sibling_of",
     ] {
         assert!(
             headers.iter().any(|h| h == column),

@@ -77,6 +77,7 @@ fn hostile_mix() -> FailureMix {
         quirks: Quirk::ALL.iter().map(|q| (*q, 0.06)).collect(),
         peer_junk: 0.0,
         flood_subdomains: 0,
+        robots_opt_outs: 0.0,
     }
 }
 
@@ -164,7 +165,8 @@ async fn hostile_servers_get_their_outcomes_within_bounds_and_healthy_ones_are_c
         entry.1 = entry.1.max(*elapsed);
 
         let want = server.failure.map_or(Outcome::Ok, expected);
-        // GoToSocial in its default stats mode disallows NodeInfo in robots.txt (70 % of them).
+        // GoToSocial's built-in robots.txt refuses every crawler NodeInfo in every 2022 release
+        // (fedicensus_sim::World::robots_refuses_us).
         let gts_robots = server.failure.is_none()
             && server.software == fedicensus_core::Software::Gotosocial
             && obs.outcome == Outcome::RobotsDisallowed;

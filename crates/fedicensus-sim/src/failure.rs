@@ -360,6 +360,10 @@ pub struct FailureMix {
     pub peer_junk: f64,
     /// How many subdomains of one registrable domain flood the peer lists (0 for none).
     pub flood_subdomains: usize,
+    /// Share of servers whose robots.txt starts refusing fedicensus on a day inside the scenario
+    /// (and for one in five stops again later): see `World::robots_refuses_us`.
+    #[serde(default)]
+    pub robots_opt_outs: f64,
 }
 
 impl FailureMix {
@@ -370,6 +374,7 @@ impl FailureMix {
             quirks: Vec::new(),
             peer_junk: 0.0,
             flood_subdomains: 0,
+            robots_opt_outs: 0.0,
         }
     }
 
@@ -434,6 +439,9 @@ impl Default for FailureMix {
             ],
             peer_junk: 0.004,
             flood_subdomains: 200,
+            // No census measured opt-outs that start mid-history; 0.6 % sits between the
+            // static robots refusals above (0.3 % fedicensus only, 0.6 % every crawler).
+            robots_opt_outs: 0.006,
         }
     }
 }

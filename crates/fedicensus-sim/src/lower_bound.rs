@@ -9,12 +9,19 @@
 //!   ([`World::discoverable_from`]), dead and failing ones included (it cannot know they are dead
 //!   before trying). Junk entries of peer lists cost nothing (a crawler can reject them unseen).
 //! * **Which requests.** A complete crawl of a healthy host asks `robots.txt`,
-//!   `/.well-known/nodeinfo` and the NodeInfo document, then by software: Mastodon
-//!   `/api/v1/instance`, `/api/v2/instance`, peers and activity (4); the other Mastodon-API
-//!   software (Pleroma, Akkoma, Friendica, GoToSocial, Pixelfed, Takahe, BookWyrm) v1 instance
-//!   and peers (2); Lemmy site and `federated_instances` (2); the Misskey family `api/meta`,
-//!   `api/stats` and peers (3); PeerTube server stats (1); anything else nothing more. Quirks do
-//!   not change the count (a disabled endpoint still costs its request).
+//!   `/.well-known/nodeinfo` and the NodeInfo document (on a second Takahē domain, whose link
+//!   names the main domain, the same path on the host itself), then by what the server serves:
+//!   Mastodon `/api/v2/instance`, `/api/v1/instance`, activity and peers (4); Lemmy site and
+//!   `federated_instances` (2); PeerTube server stats (1); the Misskey family `api/meta`,
+//!   `api/stats` and peers (3); any other server is asked `/api/v1/instance`, and if that
+//!   answers an instance document (decided from the simulator's own answer, not from the
+//!   software's name: Mitra answers it, Takahē before 0.6.0 does not) also v2, activity and
+//!   peers (4); if it does not, a server of a family core says speaks the Mastodon API (or one
+//!   that answered 401) is still asked activity and peers (3), any other nothing more (1). Quirks
+//!   do not change the count (a disabled endpoint still costs its request).
+//! * **robots.txt refusals stop after `robots.txt`** (1 request): the robots failures, an
+//!   opt-out window that covers the day, GoToSocial's built-in robots.txt
+//!   ([`World::robots_refuses_us`]).
 //! * **Failures stop early.** NXDOMAIN (unknown, unborn, lapsed, `NoSuchDomain`), SSRF bait
 //!   (never connected to) and refused connections cost no request and no time (the refusal of a
 //!   loopback address is immediate). `Hang` costs one request of `request_timeout`; `BadTls`
@@ -112,16 +119,73 @@ impl HostCost {
     }
 }
 
-/// Requests a complete crawl of a healthy host of `software` makes after the three NodeInfo
+/// What a crawler learns from a server's `/api/v1/instance` (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MastodonApi {
+    /// Not asked (Mastodon, Lemmy, PeerTube, the Misskey family have their own plans).
+    NotAsked,
+    /// An instance document: v2, activity and peers follow.
+    Answers,
+    /// No document, but the family speaks the API (or it answered 401): activity and peers follow.
+    Assumed,
+    /// No document: nothing more.
+    Absent,
+}
+
+/// How `server` answers `/api/v1/instance` at `at`, from the simulator's own answer.
+pub fn mastodon_api(world: &World, server: &Server, at: DateTime<Utc>) -> MastodonApi {
+    let software = &server.software;
+    if *software == Software::Mastodon
+        || *software == Software::Lemmy
+        || *software == Software::Peertube
+        || software.is_misskey_family()
+    {
+        return MastodonApi::NotAsked;
+    }
+    let response = answer(
+        world,
+        &HandlerConfig::default(),
+        &RateLimits::default(),
+        &SimRequest {
+            method: "GET".into(),
+            host: server.domain.clone(),
+            path: "/api/v1/instance".into(),
+            query: None,
+            https: true,
+            user_agent: None,
+            accept: Some("application/json".into()),
+        },
+        at,
+    );
+    let body: &[u8] = match &response.body {
+        SimBody::Full(bytes) => bytes,
+        SimBody::Drip { body, .. } => body,
+        _ => &[],
+    };
+    let document = (200..300).contains(&response.status)
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| v.is_object());
+    if document {
+        MastodonApi::Answers
+    } else if software.speaks_mastodon_api() || response.status == 401 {
+        MastodonApi::Assumed
+    } else {
+        MastodonApi::Absent
+    }
+}
+
+/// Requests a complete crawl of a healthy `server` makes at `at` after the three NodeInfo
 /// requests (robots.txt, well-known, document).
-pub fn api_requests(software: &Software) -> usize {
-    match software {
+pub fn api_requests(world: &World, server: &Server, at: DateTime<Utc>) -> usize {
+    match &server.software {
         Software::Mastodon => 4,
         Software::Lemmy => 2,
         Software::Peertube => 1,
         s if s.is_misskey_family() => 3,
-        s if s.speaks_mastodon_api() => 2,
-        _ => 0,
+        _ => match mastodon_api(world, server, at) {
+            MastodonApi::Answers => 4,
+            MastodonApi::Assumed => 3,
+            MastodonApi::Absent | MastodonApi::NotAsked => 1,
+        },
     }
 }
 
@@ -153,7 +217,11 @@ pub fn host_cost(
             _ => none,
         };
     }
-    let full = 3 + api_requests(&server.software);
+    let full = if world.robots_refuses_us(id, at) {
+        1
+    } else {
+        3 + api_requests(world, server, at)
+    };
     match server.failure {
         None | Some(Failure::RateLimitedRetryAfter | Failure::RateLimitedReset) => answered(full),
         Some(Failure::Drip) => dripping(world, server, at, params, full),
@@ -205,18 +273,31 @@ pub fn host_cost(
     }
 }
 
-/// The paths a crawler asks a healthy host of `software` for after robots.txt, the well-known
-/// document and the NodeInfo document, where the bound knows them (see the module doc).
-fn api_paths(software: &Software) -> &'static [&'static str] {
-    match software {
+/// The paths a crawler asks a healthy host for after robots.txt, the well-known document and
+/// the NodeInfo document, where the bound knows them (see the module doc).
+fn api_paths(world: &World, server: &Server, at: DateTime<Utc>) -> &'static [&'static str] {
+    match &server.software {
         Software::Mastodon => &[
             "/api/v2/instance",
             "/api/v1/instance",
             "/api/v1/instance/activity",
             "/api/v1/instance/peers",
         ],
-        s if s.speaks_mastodon_api() => &["/api/v1/instance", "/api/v1/instance/peers"],
-        _ => &[],
+        _ => match mastodon_api(world, server, at) {
+            MastodonApi::Answers => &[
+                "/api/v1/instance",
+                "/api/v2/instance",
+                "/api/v1/instance/activity",
+                "/api/v1/instance/peers",
+            ],
+            MastodonApi::Assumed => &[
+                "/api/v1/instance",
+                "/api/v1/instance/activity",
+                "/api/v1/instance/peers",
+            ],
+            MastodonApi::Absent => &["/api/v1/instance"],
+            MastodonApi::NotAsked => &[],
+        },
     }
 }
 
@@ -242,7 +323,7 @@ fn dripping(
         document,
     ];
     paths.extend(
-        api_paths(&server.software)
+        api_paths(world, server, at)
             .iter()
             .map(|p| Some(p.to_string())),
     );
@@ -374,8 +455,10 @@ mod tests {
                 } else {
                     0
                 }
+            } else if world.robots_refuses_us(id, at) {
+                1
             } else {
-                3 + api_requests(&server.software)
+                3 + api_requests(&world, server, at)
             };
             requests += n;
             if n > 0 {

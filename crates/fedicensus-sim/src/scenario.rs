@@ -450,6 +450,12 @@ pub(crate) const RELEASES: &[Release] = &[
     ("pleroma", "2.4.5", (2022, 11, 8), "2.4.4"),
     ("wordpress", "6.1", (2022, 11, 1), "6.0.3"),
     ("lemmy", "0.16.7", (2022, 9, 14), "0.16.6"),
+    // Tag dates of jointakahe/takahe and of Mitra (codeberg.org/silverpill/mitra).
+    ("takahe", "0.6.0", (2022, 12, 24), "0.5.0"),
+    ("takahe", "0.5.0", (2022, 12, 4), "0.4.0"),
+    ("takahe", "0.4.0", (2022, 11, 27), "0.3.0"),
+    ("mitra", "1.7.0", (2022, 12, 14), "1.6.0"),
+    ("mitra", "1.3.0", (2022, 10, 28), "1.2.0"),
 ];
 
 /// A realistic version string for `software` on a server born on `born`, as reported in late
@@ -659,7 +665,17 @@ pub(crate) fn version<R: Rng>(rng: &mut R, software: &Software, born: NaiveDate)
             pick(rng, &[("2.1.0", 0.4), ("3.0.4", 0.4), ("2.0.2", 0.2)]).to_string()
         }
         Software::Takahe => {
-            pick(rng, &[("0.5.0", 0.5), ("0.4.0", 0.3), ("0.3.0", 0.2)]).to_string()
+            // 0.6.0 (2022-12-24) is the first with a Mastodon client API (`api/views/instance.py`).
+            pick(
+                rng,
+                &[
+                    ("0.6.0", 0.3),
+                    ("0.5.0", 0.35),
+                    ("0.4.0", 0.2),
+                    ("0.3.0", 0.15),
+                ],
+            )
+            .to_string()
         }
         Software::Other(name) => OTHER_SOFTWARE
             .iter()

@@ -4,8 +4,21 @@
 //! (never from what the servers serve): one CSV row per server born by the moment, with its true
 //! figures, whether it was alive and reachable, and the trouble it was given; and a
 //! [`TruthSummary`] of counts by software. "Reachable" is [`crate::Failure::leaves_reachable`]'s
-//! definition, the one the scenario is calibrated against; flood hosts are counted apart, never
-//! in the software totals.
+//! definition, the one the scenario is calibrated against, on a day its robots.txt lets
+//! fedicensus read NodeInfo; flood hosts are counted apart, never in the software totals.
+//!
+//! How the kinds the real servers taught must be counted (issue 19):
+//! * `robots_opted_out`: alive, and its robots.txt refuses fedicensus its NodeInfo on the date
+//!   ([`World::robots_refuses_us`]: the robots failures, an opt-out that started inside the
+//!   scenario, GoToSocial's built-in robots.txt). The server answered: it is up, never dead; it
+//!   has opted out, so it is never listed by name and its figures are not counted (it is not
+//!   `reachable`). Its `users`, `active_month`, ... columns still say what it truly has.
+//! * `serves_peers`: a polite crawler reads a peer list from it on the date
+//!   ([`World::serves_peers`]), whatever its software is called (Mitra from 1.18.0).
+//! * `sibling_of`: a second local domain of a Takahē installation names its main domain. It is a
+//!   server of its own with its own true figures (these columns); what it *reports* (NodeInfo
+//!   before Takahē 0.10.0 and the instance API) counts the whole installation, as the main
+//!   domain's does, so a census that adds both counts the installation twice.
 
 use crate::world::{ServerId, World};
 use chrono::{DateTime, Utc};
@@ -39,6 +52,9 @@ pub const COLUMNS: &[&str] = &[
     "died",
     "flood",
     "target",
+    "robots_opted_out",
+    "serves_peers",
+    "sibling_of",
 ];
 
 /// Writes one row per server born by `at` (ids in order), true figures as of `at`. `died` is
@@ -60,6 +76,10 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             .target
             .map(|t| world.server(t).domain.clone())
             .unwrap_or_default();
+        let sibling_of = server
+            .sibling_of
+            .map(|t| world.server(t).domain.clone())
+            .unwrap_or_default();
         writer.write_record([
             server.domain.as_str(),
             bool_str(state.alive),
@@ -77,10 +97,18 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             &died,
             bool_str(server.flood),
             &target,
+            bool_str(opted_out(world, server.id, at)),
+            bool_str(world.serves_peers(server.id, at)),
+            &sibling_of,
         ])?;
     }
     writer.flush()?;
     Ok(())
+}
+
+/// Whether `id` is alive at `at` and its robots.txt refuses fedicensus (see the module doc).
+pub fn opted_out(world: &World, id: ServerId, at: DateTime<Utc>) -> bool {
+    world.state(id, at).alive && world.robots_refuses_us(id, at)
 }
 
 fn bool_str(b: bool) -> &'static str {
@@ -98,6 +126,8 @@ pub struct SoftwareTruth {
     pub known: u64,
     pub alive: u64,
     pub reachable: u64,
+    /// Alive and opted out by robots.txt on the date: up, never dead, figures not counted.
+    pub opted_out: u64,
     /// Registered users summed over reachable servers.
     pub users: u64,
     /// Monthly actives summed over reachable servers.
@@ -111,6 +141,7 @@ impl SoftwareTruth {
         self.known += other.known;
         self.alive += other.alive;
         self.reachable += other.reachable;
+        self.opted_out += other.opted_out;
         self.users += other.users;
         self.active_month += other.active_month;
         self.local_posts += other.local_posts;
@@ -173,6 +204,7 @@ fn server_truth(world: &World, id: ServerId, at: DateTime<Utc>) -> SoftwareTruth
         known: 1,
         alive: u64::from(state.alive),
         reachable,
+        opted_out: u64::from(opted_out(world, id, at)),
         users: reachable * state.figures.users,
         active_month: reachable * state.figures.active_month,
         local_posts: reachable * state.figures.local_posts,

@@ -153,6 +153,27 @@ pub struct Server {
     pub target: Option<ServerId>,
     /// Whether it is one of the fake subdomains flooding the peer lists.
     pub flood: bool,
+    /// When its robots.txt refuses fedicensus for part of its history (an opt-out that starts,
+    /// and sometimes ends, inside the scenario): see [`World::robots_refuses_us`].
+    pub opt_out: Option<OptOut>,
+    /// For a second local domain of a Takahē installation: the installation's main domain, the
+    /// one its `/.well-known/nodeinfo` links to (see [`World::siblings`]).
+    pub sibling_of: Option<ServerId>,
+}
+
+/// A time window in which a server's robots.txt refuses fedicensus: from `from` (inclusive)
+/// until `until` (exclusive; `None` for the rest of the scenario).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OptOut {
+    pub from: NaiveDate,
+    pub until: Option<NaiveDate>,
+}
+
+impl OptOut {
+    /// Whether the window covers `day`.
+    pub fn covers(&self, day: NaiveDate) -> bool {
+        day >= self.from && self.until.is_none_or(|until| day < until)
+    }
 }
 
 /// What a server is at one moment: whether it exists and answers, and its true figures.
@@ -325,6 +346,11 @@ const TAG_JUNK: u64 = 0x6a75_6e6b;
 const TAG_BAFFLE: u64 = 0x6261_6666;
 const TAG_CALCKEY: u64 = 0x6361_6c63;
 const TAG_PRIVATE: u64 = 0x7072_6976;
+/// The RNG streams of the scenario kinds added after the calibrated world (2026-12): drawn from
+/// their own generators, after every other draw, so that every server generated before them
+/// stays exactly what it was.
+const TAG_SIBLINGS: u64 = 0x7369_626c;
+const TAG_OPT_OUTS: u64 = 0x6f70_746f;
 
 /// Rounds `x` up or down at random so that tiny worlds still get rates right on average.
 fn stochastic_round<R: Rng>(rng: &mut R, x: f64) -> usize {
@@ -371,18 +397,44 @@ fn shows_hostile_strings(server: &Server) -> bool {
 /// Whether `software` serves a peer list a crawler can read: the Mastodon API's
 /// `/api/v1/instance/peers` (Mastodon, Pleroma, Akkoma, Friendica, Takahe, BookWyrm and the
 /// Misskey family) or Lemmy's `federated_instances`. GoToSocial hides its peers by default;
-/// PeerTube, Pixelfed, diaspora, WordPress and the rest have none.
+/// PeerTube, Pixelfed, diaspora, WordPress and the rest have none. Mitra has one in its later
+/// releases. Which releases: [`software_serves_peers_at`].
 pub fn software_serves_peers(software: &Software) -> bool {
-    matches!(
-        software,
-        Software::Mastodon
-            | Software::Pleroma
-            | Software::Akkoma
-            | Software::Friendica
-            | Software::Takahe
-            | Software::Bookwyrm
-            | Software::Lemmy
-    ) || software.is_misskey_family()
+    is_mitra(software)
+        || matches!(
+            software,
+            Software::Mastodon
+                | Software::Pleroma
+                | Software::Akkoma
+                | Software::Friendica
+                | Software::Takahe
+                | Software::Bookwyrm
+                | Software::Lemmy
+        )
+        || software.is_misskey_family()
+}
+
+/// Share of Takahē installations that serve a second local domain (see
+/// [`World::installation`]): an assumption, no census measured it.
+pub const TAKAHE_SIBLING_SHARE: f64 = 0.25;
+
+/// Whether `software` is Mitra (core has no family for it: `Software::Other("mitra")`).
+pub fn is_mitra(software: &Software) -> bool {
+    matches!(software, Software::Other(name) if name == "mitra")
+}
+
+/// Whether `software` running `version` serves a readable peer list: [`software_serves_peers`],
+/// with the releases that first had one. Takahē: `v1/instance/peers` in `api/urls.py` from
+/// 0.9.0 (commit 3bd01b2, 2023-03-09; 0.3.0 to 0.8.0 have none). Mitra: `/api/v1/instance/peers`
+/// from 1.18.0 (2023-03-21, `src/mastodon_api/instance/views.rs`; live fixture
+/// `mitra-5.9.1/api_v1_instance_peers.body`). So in 2022 neither served one.
+pub fn software_serves_peers_at(software: &Software, version: &str) -> bool {
+    let v = crate::endpoints::version_triple(version);
+    match software {
+        Software::Takahe => v >= (0, 9, 0),
+        s if is_mitra(s) => v >= (1, 18, 0),
+        s => software_serves_peers(s),
+    }
 }
 
 /// The generated world.
@@ -402,6 +454,8 @@ pub struct World {
     /// then a filter of this list by birth date instead of a scan of the whole world: a crawl
     /// reads thousands of lists a pass, and the instance API counts the list on every visit.
     knowable: Vec<OnceLock<Box<[ServerId]>>>,
+    /// Per Takahē main domain with second domains, its installation's domains (main first).
+    installations: HashMap<ServerId, Vec<ServerId>>,
 }
 
 impl World {
@@ -480,6 +534,7 @@ impl World {
             kp: 1.0,
             kq: 1.0,
             knowable: Vec::new(),
+            installations: HashMap::new(),
         };
         let mut used: HashSet<String> = NAMED.iter().map(|n| n.domain.to_string()).collect();
         if World::flood_size(&config) > 0 {
@@ -504,12 +559,24 @@ impl World {
         world.assign_failures(&mut rng);
         world.assign_quirks(&mut rng);
         world.calibrate(n as f64 / full as f64);
+        // Added after calibration, from their own streams: no earlier server changes.
+        world.add_takahe_siblings(&mut used);
+        world.assign_opt_outs();
         world.by_domain = world
             .servers
             .iter()
             .map(|s| (s.domain.clone(), s.id))
             .collect();
         world.knowable = (0..world.servers.len()).map(|_| OnceLock::new()).collect();
+        for server in &world.servers {
+            if let Some(main) = server.sibling_of {
+                world
+                    .installations
+                    .entry(main)
+                    .or_insert_with(|| vec![main])
+                    .push(server.id);
+            }
+        }
         world
     }
 
@@ -688,6 +755,8 @@ impl World {
             latency_ms,
             target: None,
             flood: false,
+            opt_out: None,
+            sibling_of: None,
         });
         self.profiles.push(profile);
     }
@@ -722,6 +791,8 @@ impl World {
                 latency_ms: (latency.median_ms * (latency.sigma * normal(rng)).exp()) as f32,
                 target: None,
                 flood: true,
+                opt_out: None,
+                sibling_of: None,
             });
             self.profiles.push(Profile {
                 born_day: born,
@@ -738,6 +809,127 @@ impl World {
                 inflation: 10.0,
                 named: false,
                 lists_flood: false,
+            });
+        }
+    }
+
+    /// Second local domains of Takahē installations, each a server of its own.
+    ///
+    /// Takahē serves several local domains from one installation (`users.models.Domain`; "multiple
+    /// domain support" heads its README), and on every one of them `/.well-known/nodeinfo` links
+    /// to the main domain over https: `users/views/activitypub.py` reads
+    /// `request.META.get("HOST", settings.MAIN_DOMAIN)`, a key Django never sets, in every
+    /// release from 0.3.0 to 0.11.0 (live fixture `takahe-0.11.0/second-domain/`). A second
+    /// domain is born after its installation, dies with it, runs its version and its machine
+    /// (latency), and has users of its own. No census measured how many installations use a
+    /// second domain: [`TAKAHE_SIBLING_SHARE`] is an assumption, with at least one sibling in any
+    /// world that has a Takahē server, so every world shows the behaviour.
+    fn add_takahe_siblings(&mut self, used: &mut HashSet<String>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ TAG_SIBLINGS);
+        let mains: Vec<ServerId> = self
+            .servers
+            .iter()
+            .filter(|s| s.software == Software::Takahe && !s.flood && s.failure.is_none())
+            .map(|s| s.id)
+            .collect();
+        if mains.is_empty() {
+            return;
+        }
+        let count = stochastic_round(&mut rng, TAKAHE_SIBLING_SHARE * mains.len() as f64).max(1);
+        let mut pool = mains;
+        pool.shuffle(&mut rng);
+        let last = day_index(self.config.scenario.end());
+        for main in pool.into_iter().take(count) {
+            let (main_born, main_died) = {
+                let p = &self.profiles[main as usize];
+                (p.born_day, p.died_day)
+            };
+            let latest = last.min(main_died.saturating_sub(1)).max(main_born);
+            let born = rng.random_range(main_born..=latest);
+            let size = if rng.random::<f64>() < 0.2 {
+                1.0
+            } else {
+                (3.0 * (1.5 * normal(&mut rng)).exp()).clamp(1.0, 5_000.0)
+            };
+            self.push_server(
+                &mut rng,
+                used,
+                Proto {
+                    software: Software::Takahe,
+                    born,
+                    died: (main_died != i64::MAX).then_some(main_died),
+                    size,
+                    named: None,
+                },
+            );
+            let id = self.servers.len() - 1;
+            let (version, latency_ms) = {
+                let m = &self.servers[main as usize];
+                (m.version.clone(), m.latency_ms)
+            };
+            let sibling = &mut self.servers[id];
+            sibling.sibling_of = Some(main);
+            sibling.version = version;
+            sibling.latency_ms = latency_ms;
+        }
+    }
+
+    /// Opt-outs that start in the middle of a server's history: the admin adds a
+    /// `User-agent: fedicensus` / `Disallow: /` group to robots.txt on a day inside the scenario
+    /// (Takahē has a setting that writes exactly that, live fixture
+    /// `takahe-0.11.0/robots.txt-with-fedicensus-opt-out`), and one in five removes it again
+    /// later. A share `failures.robots_opt_outs` of all servers, weighted four to one towards
+    /// small ones (20 users or fewer in December 2022): single admins opt out, big servers rarely
+    /// do. Eligible: answering servers without a failure, the named ones and flood hosts
+    /// excepted, and neither GoToSocial (whose robots.txt already refuses every crawler, see
+    /// [`World::robots_refuses_us`]) nor Mitra (whose robots.txt is an HTML page).
+    fn assign_opt_outs(&mut self) {
+        let rate = self.config.failures.robots_opt_outs.clamp(0.0, 1.0);
+        if rate <= 0.0 {
+            return;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ TAG_OPT_OUTS);
+        let first = day_index(self.config.scenario.start());
+        let last = day_index(self.config.scenario.end());
+        let december = day_index(early_december()) as f64;
+        let real = self.servers.iter().filter(|s| !s.flood).count();
+        let mut keyed: Vec<(f64, ServerId)> = self
+            .servers
+            .iter()
+            .filter(|s| {
+                let p = &self.profiles[s.id as usize];
+                !s.flood
+                    && !p.named
+                    && s.failure.is_none()
+                    && s.software != Software::Gotosocial
+                    && !is_mitra(&s.software)
+                    && p.born_day < last - 21
+                    && p.died_day > first + 21
+            })
+            .map(|s| {
+                let small = self.figures_at(s.id as usize, december).users <= 20;
+                let weight: f64 = if small { 4.0 } else { 1.0 };
+                // Weighted sampling without replacement (Efraimidis and Spirakis): the largest
+                // keys u^(1/w) win.
+                let u: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+                (u.powf(1.0 / weight), s.id)
+            })
+            .collect();
+        keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let count = stochastic_round(&mut rng, rate * real as f64);
+        for (_, id) in keyed.into_iter().take(count) {
+            let p = self.profiles[id as usize];
+            let from_first = first.max(p.born_day) + 7;
+            let from_last = (last - 14).min(p.died_day - 7).max(from_first);
+            let from = rng.random_range(from_first..=from_last);
+            let until = if rng.random::<f64>() < 0.2 && from + 14 < last {
+                Some(date_of(rng.random_range(from + 14..=last)))
+            } else {
+                None
+            };
+            self.servers[id as usize].opt_out = Some(OptOut {
+                from: date_of(from),
+                until,
             });
         }
     }
@@ -979,8 +1171,12 @@ impl World {
     /// of the scenario; before a release existed the server still ran the previous one (a
     /// crawl at 2022-09-01 sees no Mastodon 4.0, released 2022-11-14). Serve this one.
     pub fn version_at(&self, id: ServerId, at: DateTime<Utc>) -> &str {
-        let server = &self.servers[id as usize];
-        let today = date_of(day_of(at).floor() as i64);
+        self.version_on(id as usize, date_of(day_of(at).floor() as i64))
+    }
+
+    /// [`World::version_at`] on a day.
+    fn version_on(&self, i: usize, today: NaiveDate) -> &str {
+        let server = &self.servers[i];
         for (software, prefix, released, before) in scenario::RELEASES {
             if server.software.as_str() == *software
                 && server.version.starts_with(prefix)
@@ -990,6 +1186,16 @@ impl World {
             }
         }
         &server.version
+    }
+
+    /// The domains of `id`'s Takahē installation (main domain first) when it has several, or
+    /// just `id`.
+    pub fn installation(&self, id: ServerId) -> Vec<ServerId> {
+        let main = self.servers[id as usize].sibling_of.unwrap_or(id);
+        self.installations
+            .get(&main)
+            .cloned()
+            .unwrap_or_else(|| vec![id])
     }
 
     /// The registrable domain the flood subdomains live under, if the world has a flood.
@@ -1021,7 +1227,34 @@ impl World {
     }
 
     fn reachable_at(&self, i: usize, day: f64) -> bool {
-        self.alive_at(i, day) && self.servers[i].failure.is_none_or(|f| f.leaves_reachable())
+        self.alive_at(i, day)
+            && self.servers[i].failure.is_none_or(|f| f.leaves_reachable())
+            && !self.refuses_on(i, date_of(day.floor() as i64))
+    }
+
+    /// Whether `id`'s robots.txt refuses fedicensus its NodeInfo at `at`: the robots failures
+    /// (always), an [`OptOut`] window that covers the day, or GoToSocial's own robots.txt, which
+    /// refuses every crawler `/.well-known/` (or `/`) in every release before 0.18.0 and NodeInfo
+    /// after it unless the stats mode is "serve" (see `endpoints::robots`). Such a server is
+    /// alive and has opted out: a polite crawler reads robots.txt and nothing more, so it is not
+    /// "reachable" (its figures cannot be counted) and its peer list is not read.
+    pub fn robots_refuses_us(&self, id: ServerId, at: DateTime<Utc>) -> bool {
+        self.refuses_on(id as usize, date_of(day_of(at).floor() as i64))
+    }
+
+    fn refuses_on(&self, i: usize, day: NaiveDate) -> bool {
+        let server = &self.servers[i];
+        matches!(
+            server.failure,
+            Some(Failure::RobotsDisallowUs | Failure::RobotsDisallowAll)
+        ) || server.opt_out.is_some_and(|o| o.covers(day))
+            || (server.software == Software::Gotosocial
+                && server.failure.is_none_or(|f| f.leaves_reachable())
+                && crate::endpoints::robots::gotosocial_refuses_nodeinfo(
+                    self.config.seed,
+                    &server.domain,
+                    self.version_on(i, day),
+                ))
     }
 
     /// The secular and wave parts of the registered users at `day` (frozen at death).
@@ -1112,6 +1345,23 @@ impl World {
             };
         }
         let mut reported = truth;
+        if self.servers[i].software == Software::Takahe {
+            // Takahē counts every local identity and post of the installation, whichever of its
+            // domains is asked: its instance API in every release, its NodeInfo until 0.10.0
+            // (`users/views/activitypub.py`, per-domain counts from commit 1262c61, 2023-08-11),
+            // so in 2022 both.
+            let members = self.installation(id);
+            if members.len() > 1 && day >= self.profiles[i].born_day as f64 {
+                reported = Figures::default();
+                for m in members {
+                    let f = self.figures_at(m as usize, day);
+                    reported.users += f.users;
+                    reported.active_month += f.active_month;
+                    reported.active_halfyear += f.active_halfyear;
+                    reported.local_posts += f.local_posts;
+                }
+            }
+        }
         if quirks.has(Quirk::LemmyRemoteInflation) {
             // Lemmy counts the remote users it has seen as its own.
             let p = &self.profiles[i];
@@ -1273,7 +1523,7 @@ impl World {
     pub fn serves_peers(&self, id: ServerId, at: DateTime<Utc>) -> bool {
         let s = &self.servers[id as usize];
         self.reachable_at(id as usize, day_of(at))
-            && software_serves_peers(&s.software)
+            && software_serves_peers_at(&s.software, self.version_at(id, at))
             && !s.quirks.has(Quirk::PeersDisabled)
             && !s.quirks.has(Quirk::LimitedFederation)
     }

@@ -9,6 +9,7 @@
 use super::{json_ordered, json_status, nodeinfo, to_json, version_triple, Ctx, KeyOrder, Kind};
 use crate::failure::Quirk;
 use crate::response::SimResponse;
+use crate::world::is_mitra;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Timelike, Utc};
 use fedicensus_core::Software;
 use serde_json::{json, Value};
@@ -89,12 +90,35 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Option<(Kind, SimResponse)> {
     }
     let software = &ctx.server.software;
     let mastodon = *software == Software::Mastodon;
+    let mitra = is_mitra(software);
     let limited = ctx.quirk(Quirk::LimitedFederation);
+    let v = ctx.version();
+    if *software == Software::Takahe && v < (0, 6, 0) {
+        // Takahē's client API starts with 0.6.0 (2022-12-24): before it, `/api/` is Django's 404.
+        return None;
+    }
     let response = match path {
         "/api/v1/instance" if limited => json_status(401, LIMITED_FEDERATION_401),
+        "/api/v1/instance" if mitra => mitra_v1(ctx),
         "/api/v1/instance" => instance_v1(ctx),
-        "/api/v2/instance" if mastodon && ctx.version() >= (4, 0, 0) => instance_v2(ctx),
+        "/api/v2/instance" if mastodon && v >= (4, 0, 0) => instance_v2(ctx),
         "/api/v2/instance" if *software == Software::Friendica => friendica_v2(ctx),
+        // `instance_info_v2` from Takahē 0.8.0 (2023-02-19), whose `active_month` counts every
+        // local identity (`api/views/instance.py`; live fixture takahe-0.11.0/api_v2_instance).
+        "/api/v2/instance" if *software == Software::Takahe && v >= (0, 8, 0) => takahe_v2(ctx),
+        // Mitra's `/api/v2/instance` from 2.18.0 (commit d3a2f598, 2024-05-05).
+        "/api/v2/instance" if mitra && v >= (2, 18, 0) => mitra_v2(ctx),
+        // Takahē's weekly activity from 0.10.0 (commit 11e3ca1, 2023-07-15): integers, logins 0.
+        "/api/v1/instance/activity" if *software == Software::Takahe && v >= (0, 10, 0) => {
+            takahe_activity(ctx)
+        }
+        "/api/v1/instance/peers"
+            if (mitra || *software == Software::Takahe)
+                && crate::world::software_serves_peers_at(software, ctx.version_str()) =>
+        {
+            peers(ctx)
+        }
+        "/api/v1/instance/peers" if mitra || *software == Software::Takahe => return None,
         "/api/v1/instance/peers" => match software {
             Software::Mastodon
             | Software::Pleroma
@@ -519,6 +543,149 @@ fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
     });
     json_ordered(&doc, KeyOrder::Ranked(V2_KEY_ORDER))
         .header("cache-control", "max-age=180, public")
+}
+
+/// Takahē's `/api/v2/instance` (0.8.0 on), in the shape of the live fixture
+/// `takahe-0.11.0/api_v2_instance.body`: `usage.users.active_month` is the count of every local
+/// identity of the installation, not of monthly actives.
+fn takahe_v2(ctx: &Ctx<'_>) -> SimResponse {
+    let server = ctx.server;
+    let doc = json!({
+        "domain": server.domain,
+        "title": ctx.title(),
+        "version": format!("takahe/{}", ctx.version_str()),
+        "source_url": "https://github.com/jointakahe/takahe",
+        "description": "",
+        "email": "",
+        "urls": {},
+        "usage": {"users": {"active_month": ctx.figures.users}},
+        "thumbnail": {"url": "/static/img/fjords-banner-600.fa337a5055b6.jpg"},
+        "languages": ["en"],
+        "configuration": {"urls": {}, "accounts": {"max_featured_tags": 0}, "statuses": {"max_characters": 500, "max_media_attachments": 4, "characters_reserved_per_url": 23}, "media_attachments": {"supported_mime_types": ["image/apng", "image/avif", "image/gif", "image/jpeg", "image/png", "image/webp"], "image_size_limit": 10485760, "image_matrix_limit": 4000000, "video_size_limit": 0, "video_frame_rate_limit": 60, "video_matrix_limit": 4000000}, "polls": {"max_options": 4, "max_characters_per_option": 50, "min_expiration": 300, "max_expiration": 2629746}, "translation": {"enabled": false}},
+        "registrations": {"enabled": server.open_registrations, "approval_required": false, "message": Value::Null},
+        "contact": {"email": "", "account": Value::Null},
+        "rules": []
+    });
+    SimResponse::with_type(
+        200,
+        "application/json",
+        to_json(&doc, KeyOrder::Ranked(TAKAHE_V2_ORDER)),
+    )
+}
+
+/// Takahē's key order (Django's `JsonResponse` keeps the view's dict order).
+const TAKAHE_V2_ORDER: &[&str] = &[
+    "domain",
+    "title",
+    "version",
+    "source_url",
+    "description",
+    "email",
+    "urls",
+    "usage",
+    "thumbnail",
+    "languages",
+    "configuration",
+    "registrations",
+    "contact",
+    "rules",
+    "users",
+    "active_month",
+    "enabled",
+    "approval_required",
+    "message",
+    "account",
+];
+
+/// Takahē's weekly activity (0.10.0 on; live fixture takahe-0.11.0/api_v1_instance_activity):
+/// integer fields, `logins` always 0 ("TODO: Populate when we have identity activity tracking").
+fn takahe_activity(ctx: &Ctx<'_>) -> SimResponse {
+    let weeks: Vec<Value> = ctx
+        .world
+        .activity(ctx.server.id, ctx.now)
+        .iter()
+        .map(|w| {
+            json!({
+                "week": w.week,
+                "statuses": w.statuses,
+                "logins": 0,
+                "registrations": w.registrations,
+            })
+        })
+        .collect();
+    SimResponse::with_type(
+        200,
+        "application/json",
+        to_json(
+            &Value::Array(weeks),
+            KeyOrder::Ranked(&["week", "statuses", "logins", "registrations"]),
+        ),
+    )
+}
+
+/// Mitra's `/api/v1/instance` as 1.x served it (`src/mastodon_api/instance/types.rs` at v1.7.0:
+/// `MASTODON_API_VERSION` "3.0.0", the struct's field order, the blockchain fields of its
+/// Ethereum integration); from 2.x on its key set grew to the live fixture's
+/// (`mitra-5.9.1/api_v1_instance.body`, "4.0.0 (compatible; Mitra 5.9.1)").
+fn mitra_v1(ctx: &Ctx<'_>) -> SimResponse {
+    let server = ctx.server;
+    let f = ctx.figures;
+    let title = ctx.title();
+    let peers = ctx.world.peer_count(server.id, ctx.now) as u64;
+    let mastodon = if ctx.version() >= (2, 0, 0) {
+        "4.0.0"
+    } else {
+        "3.0.0"
+    };
+    let doc = json!({
+        "uri": server.domain,
+        "title": title,
+        "short_description": "",
+        "description": "",
+        "description_html": "",
+        "version": compatible_version(ctx, mastodon, "Mitra"),
+        "registrations": server.open_registrations,
+        "stats": {"user_count": f.users, "status_count": f.local_posts, "domain_count": peers},
+        "login_message": "",
+        "post_character_limit": 2000,
+        "blockchains": [],
+        "ipfs_gateway_url": Value::Null
+    });
+    SimResponse::json(to_json(&doc, KeyOrder::Ranked(MITRA_V1_ORDER)))
+}
+
+const MITRA_V1_ORDER: &[&str] = &[
+    "uri",
+    "title",
+    "short_description",
+    "description",
+    "description_html",
+    "version",
+    "registrations",
+    "stats",
+    "user_count",
+    "status_count",
+    "domain_count",
+    "login_message",
+    "post_character_limit",
+    "blockchains",
+    "ipfs_gateway_url",
+];
+
+/// Mitra's `/api/v2/instance` (2.18.0 on; live fixture `mitra-5.9.1/api_v2_instance.body`,
+/// shortened to the keys a census reads).
+fn mitra_v2(ctx: &Ctx<'_>) -> SimResponse {
+    let server = ctx.server;
+    let doc = json!({
+        "domain": server.domain,
+        "title": ctx.title(),
+        "description": "",
+        "version": compatible_version(ctx, "4.0.0", "Mitra"),
+        "source_url": "https://codeberg.org/silverpill/mitra",
+        "usage": {"users": {"active_month": ctx.figures.active_month}},
+        "registrations": {"enabled": server.open_registrations, "approval_required": false}
+    });
+    SimResponse::json(to_json(&doc, KeyOrder::Ranked(V2_KEY_ORDER)))
 }
 
 /// The key order of `/api/v2/instance` (Mastodon's serializer; Friendica copies it).

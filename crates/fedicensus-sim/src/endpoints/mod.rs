@@ -29,7 +29,7 @@ mod mastodon;
 mod misskey;
 pub(crate) mod nodeinfo;
 mod peertube;
-mod robots;
+pub(crate) mod robots;
 
 use crate::clock::SimClock;
 use crate::failure::Quirk;
@@ -279,7 +279,7 @@ fn route(ctx: &Ctx<'_>) -> (Kind, SimResponse) {
         return answer;
     }
     let software = &ctx.server.software;
-    let family = if software.speaks_mastodon_api() {
+    let family = if software.speaks_mastodon_api() || crate::world::is_mitra(software) {
         mastodon::route(ctx)
     } else if software.is_misskey_family() {
         misskey::route(ctx)
@@ -301,6 +301,11 @@ pub(crate) fn not_found(ctx: &Ctx<'_>) -> SimResponse {
         }
         Software::Lemmy if ctx.req.path.starts_with("/api/") => {
             json_status(404, r#"{"error":"couldnt_find_object"}"#)
+        }
+        // actix-web's default 404: no body, no type (live fixture
+        // mitra-5.9.1/api_v1_instance_activity.headers).
+        ref s if crate::world::is_mitra(s) && ctx.req.path.starts_with("/api/") => {
+            SimResponse::empty(404)
         }
         _ => html(404, "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1><p>The page you are looking for isn't here.</p></body></html>\n"),
     }

@@ -309,6 +309,15 @@ fn well_known(ctx: &Ctx<'_>) -> SimResponse {
             }
         }
     }
+    if let Some(main) = server.sibling_of {
+        // A second domain of a Takahē installation links to the main domain over https, the
+        // same path (live fixture takahe-0.11.0/second-domain/takahe2.probe.example.com.wellknown.json).
+        let main = ctx.world.server(main);
+        links = served(ctx.world, server)
+            .iter()
+            .map(|s| (s.version.rel(), href_for(main, &s.path)))
+            .collect();
+    }
     let mut extra = Vec::new();
     let v = ctx.version();
     let as_app = "https://www.w3.org/ns/activitystreams#Application".to_string();

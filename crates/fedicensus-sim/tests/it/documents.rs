@@ -732,7 +732,16 @@ fn every_served_api_document_parses_like_the_real_ones_with_the_reported_numbers
         let peers = || world.peers(server.id, handler.clock().now());
         let software = &server.software;
 
-        if software.speaks_mastodon_api() {
+        // Takahē's client API starts with 0.6.0 (api/views/instance.py): before it, a 404.
+        let takahe_without_api = *software == Software::Takahe
+            && !world
+                .version_at(server.id, handler.clock().now())
+                .starts_with("0.6");
+        if takahe_without_api {
+            let answer = ask(&handler, &server, "GET", "/api/v1/instance");
+            assert_eq!(answer.response.status, 404, "{}", what("/api/v1/instance"));
+        }
+        if software.speaks_mastodon_api() && !takahe_without_api {
             let answer = ask(&handler, &server, "GET", "/api/v1/instance");
             assert_eq!(answer.response.status, 200, "{}", what("/api/v1/instance"));
             let doc: InstanceV1 = answer.parse("/api/v1/instance");

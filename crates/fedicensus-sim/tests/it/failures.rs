@@ -842,7 +842,7 @@ async fn pleroma_akkoma_and_gotosocial_refuse_an_activity_json_only_accept_with_
 }
 
 #[tokio::test]
-async fn gotosocial_hides_its_peers_behind_401_and_its_robots_txt_disallows_the_api() {
+async fn gotosocial_hides_its_peers_behind_401_and_its_robots_txt_refuses_nodeinfo() {
     let sim = spawn_sim(
         WorldConfig {
             servers: Some(400),
@@ -866,11 +866,16 @@ async fn gotosocial_hides_its_peers_behind_401_and_its_robots_txt_disallows_the_
         .text()
         .await
         .expect("text");
+    // Every GoToSocial release of 2022 refuses every crawler NodeInfo: `Disallow: /` before
+    // 0.6.0, `Disallow: /.well-known/` and `/api/` in 0.6 (see endpoints::robots).
     assert!(
-        robots.contains("User-agent: *\nCrawl-delay: 500"),
+        robots == "User-agent: *\nDisallow: /\n"
+            || (robots.starts_with("User-agent: *\nCrawl-delay: 500\n")
+                && robots.contains("Disallow: /api/\n")
+                && robots.contains("Disallow: /.well-known/\n")),
         "{robots}"
     );
-    assert!(robots.contains("Disallow: /api/"), "{robots}");
+    assert!(sim.world.robots_refuses_us(server.id, mid_migration()));
 }
 
 #[tokio::test]

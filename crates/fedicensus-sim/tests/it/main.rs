@@ -1,6 +1,7 @@
 //! Integration tests of the simulated fediverse.
 mod documents;
 mod failures;
+mod learned;
 mod support;
 mod transport;
 mod truth;
