@@ -537,8 +537,10 @@ fn workers_started_together_on_postgresql_add_the_seeds_and_share_the_pass() {
     let stored = Stored::read(&pg.url);
     assert_complete_and_single(&expected, &stored);
     let by: Vec<u64> = outputs.iter().map(|o| visits_recorded(o)).collect();
+    // Shared: no worker holds the whole pass. (A third worker that starts after the other two
+    // have leased what is due may find nothing left: a pass of this world takes seconds.)
     assert!(
-        by.iter().all(|&n| n > 0),
+        by.iter().filter(|&&n| n > 0).count() >= 2,
         "visits by worker {by:?}: not shared"
     );
     assert_eq!(by.iter().sum::<u64>(), stored.total_observations() as u64);

@@ -107,7 +107,8 @@ fn a_postgres_database_that_does_not_exist_says_createdb() {
     assert!(stderr.contains("createdb"), "{stderr}");
     // Each part of the message once: no cause repeated after its parent.
     let first = stderr.lines().next().unwrap_or_default();
-    for part in first.split(": ") {
+    // (The leading `error` label is a word the driver's own text may also use.)
+    for part in first.split(": ").skip(1) {
         assert_eq!(
             first.matches(part).count(),
             1,

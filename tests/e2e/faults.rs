@@ -159,7 +159,12 @@ fn a_crawl_killed_at_twenty_random_moments_loses_and_doubles_nothing() {
             break;
         }
         let wait = moments.next_ms(300, 2500);
+        // One request slot (16 visits in flight at most): the crawler's own visit limit grows
+        // to what the machine sustains, and with the default slots a whole pass of this world
+        // takes about 3 s, shorter than most kill moments; one slot makes the pass last long
+        // enough to be killed twenty times.
         let mut child = crawl(&sim, &url, now)
+            .env("FEDICENSUS__CRAWLER__CONCURRENCY", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -98,8 +98,12 @@ async fn ten_slow_export_readers_leave_the_api_and_healthz_answering() -> Result
             other => panic!("an export answered {other}: {head}"),
         }
     }
-    assert_eq!(streaming, MAX_CONCURRENT_EXPORTS);
-    assert_eq!(refused, 10 - MAX_CONCURRENT_EXPORTS);
+    // At most MAX_CONCURRENT_EXPORTS stream at once; one that ends (its whole file fitted in
+    // the socket buffers) frees its place for a later request, so more may have streamed in
+    // turn, but the limit refused the others.
+    assert!(streaming >= MAX_CONCURRENT_EXPORTS, "{streaming} streamed");
+    assert!(refused >= 1, "none refused: the limit did not hold");
+    assert_eq!(streaming + refused, 10);
     Ok(())
 }
 
