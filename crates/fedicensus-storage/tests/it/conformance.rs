@@ -4,8 +4,8 @@ use crate::support::*;
 use chrono::Duration;
 use fedicensus_core::{Metric, Outcome, Software};
 use fedicensus_storage::{
-    Export, Granularity, Manifest, QualityKind, RunStart, Series, SeriesMetric, SeriesQuery,
-    ServerStatus, Storage,
+    Export, Granularity, Manifest, QualityKind, RunStart, SeriesMetric, SeriesQuery, ServerStatus,
+    Storage,
 };
 use std::collections::HashMap;
 
@@ -35,25 +35,6 @@ crate::conformance!(
     a_peer_list_of_twenty_thousand_names_is_recorded_in_one_visit,
     a_series_past_the_last_crawl_has_no_data_rather_than_zero_servers_up,
 );
-
-async fn series(
-    s: &Storage,
-    metric: SeriesMetric,
-    from: (u32, u32),
-    to: (u32, u32),
-) -> anyhow::Result<Series> {
-    Ok(s.series(&SeriesQuery::new(
-        metric,
-        Granularity::Day,
-        date(from.0, from.1),
-        date(to.0, to.1),
-    ))
-    .await?)
-}
-
-fn values(series: &Series) -> Vec<Option<f64>> {
-    series.points.iter().map(|p| p.value).collect()
-}
 
 /// Two Mastodon servers: a.example answers every day of November; b.example answers until
 /// 10 November, then never again (tried daily until the 30th).

@@ -5,9 +5,7 @@
 use crate::support::*;
 use chrono::{DateTime, Utc};
 use fedicensus_core::{Observation, Outcome, Software};
-use fedicensus_storage::{
-    Export, Granularity, Series, SeriesMetric, SeriesQuery, ServerStatus, Storage,
-};
+use fedicensus_storage::{Export, Granularity, SeriesMetric, SeriesQuery, ServerStatus, Storage};
 
 crate::conformance!(
     a_server_whose_robots_txt_refuses_us_is_up_and_never_dies,
@@ -25,25 +23,6 @@ fn refused(name: &str, at: DateTime<Utc>) -> Observation {
 
 fn inconclusive(name: &str, at: DateTime<Utc>) -> Observation {
     Observation::failed(host(name), at, Outcome::Inconclusive, 15_000)
-}
-
-async fn series(
-    s: &Storage,
-    metric: SeriesMetric,
-    from: (u32, u32),
-    to: (u32, u32),
-) -> anyhow::Result<Series> {
-    Ok(s.series(&SeriesQuery::new(
-        metric,
-        Granularity::Day,
-        date(from.0, from.1),
-        date(to.0, to.1),
-    ))
-    .await?)
-}
-
-fn values(series: &Series) -> Vec<Option<f64>> {
-    series.points.iter().map(|p| p.value).collect()
 }
 
 /// a.example answers every day of November; o.example answers until 10 November, then its

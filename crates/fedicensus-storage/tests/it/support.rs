@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use fedicensus_core::{
     Host, Measurement, Metric, Observation, Outcome, Software, SoftwareReport, Source, WeekActivity,
 };
+use fedicensus_storage::{Granularity, Series, SeriesMetric, SeriesQuery, Storage};
 
 /// Noon UTC on a day of a month of 2022.
 pub fn day(month: u32, day: u32) -> DateTime<Utc> {
@@ -77,4 +78,25 @@ pub fn week(start: DateTime<Utc>, registrations: u64, logins: u64) -> WeekActivi
 pub fn days(from: DateTime<Utc>, to: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> {
     let n = (to - from).num_days();
     (0..=n).map(move |i| from + Duration::days(i))
+}
+
+/// A daily series of `metric` between two November/December 2022 dates.
+pub async fn series(
+    s: &Storage,
+    metric: SeriesMetric,
+    from: (u32, u32),
+    to: (u32, u32),
+) -> anyhow::Result<Series> {
+    Ok(s.series(&SeriesQuery::new(
+        metric,
+        Granularity::Day,
+        date(from.0, from.1),
+        date(to.0, to.1),
+    ))
+    .await?)
+}
+
+/// A series' values, point by point.
+pub fn values(series: &Series) -> Vec<Option<f64>> {
+    series.points.iter().map(|p| p.value).collect()
 }
