@@ -8,7 +8,7 @@
 //! 27 October instead of 3,300).
 
 use crate::fedicensus;
-use crate::support::{http_get as get, Served};
+use crate::support::{mastodon_series, Served};
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_sim::{truth::truth_summary, LatencyModel, Scenario, World, WorldConfig};
 use sha2::{Digest, Sha256};
@@ -39,26 +39,6 @@ fn run_export(db: &std::path::Path, out: &std::path::Path, args: &[&str]) -> ser
         .expect("JSON")
 }
 
-/// A series CSV from the dashboard as date -> value.
-fn series(addr: &str, metric: &str) -> BTreeMap<NaiveDate, f64> {
-    let body = get(
-        addr,
-        &format!(
-            "/api/v1/series/{metric}?software=mastodon&from=2022-09-01&to={UNTIL}\
-             &granularity=day&format=csv"
-        ),
-    );
-    csv::Reader::from_reader(body.as_bytes())
-        .records()
-        .map(|r| r.expect("a CSV row"))
-        .filter(|r| !r[1].is_empty())
-        .map(|r| {
-            let date = r[0].parse().expect("a date");
-            (date, r[1].parse::<f64>().expect("a number"))
-        })
-        .collect()
-}
-
 #[test]
 fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what_its_manifest_says()
 {
@@ -87,8 +67,8 @@ fn the_demo_shows_what_the_simulator_says_at_every_crawled_date_and_exports_what
 
     let serve = Served::start(&db);
     let addr = serve.addr.clone();
-    let up = series(&addr, "servers_up");
-    let users = series(&addr, "users_total");
+    let up = mastodon_series(&addr, UNTIL, "servers_up");
+    let users = mastodon_series(&addr, UNTIL, "users_total");
     drop(serve);
 
     // Every date the demo crawled, the first included: a pass goes on until nothing is due, so

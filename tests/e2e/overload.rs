@@ -7,10 +7,9 @@
 //! servers' failures (RELIABILITY.md, "The crawler's own overload").
 
 use crate::fedicensus;
-use crate::support::{http_get as get, Served};
+use crate::support::{http_get as get, mastodon_series, Served};
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_sim::{truth::truth_summary, LatencyModel, Scenario, World, WorldConfig};
-use std::collections::BTreeMap;
 use std::process::{Child, Command, Stdio};
 
 const SERVERS: u32 = 400;
@@ -47,26 +46,6 @@ impl Drop for Spinners {
             let _ = child.wait();
         }
     }
-}
-
-/// A mastodon series CSV from the dashboard as date -> value.
-fn series(addr: &str, metric: &str) -> BTreeMap<NaiveDate, f64> {
-    let body = get(
-        addr,
-        &format!(
-            "/api/v1/series/{metric}?software=mastodon&from=2022-09-01&to={UNTIL}\
-             &granularity=day&format=csv"
-        ),
-    );
-    csv::Reader::from_reader(body.as_bytes())
-        .records()
-        .map(|r| r.expect("a CSV row"))
-        .filter(|r| !r[1].is_empty())
-        .map(|r| {
-            let date = r[0].parse().expect("a date");
-            (date, r[1].parse::<f64>().expect("a number"))
-        })
-        .collect()
 }
 
 #[test]
@@ -108,8 +87,8 @@ fn a_census_crawled_on_a_machine_kept_busy_still_matches_the_truth_at_every_pass
 
     let serve = Served::start(&db);
     let addr = serve.addr.clone();
-    let up = series(&addr, "servers_up");
-    let users = series(&addr, "users_total");
+    let up = mastodon_series(&addr, UNTIL, "servers_up");
+    let users = mastodon_series(&addr, UNTIL, "users_total");
     let runs: serde_json::Value =
         serde_json::from_str(&get(&addr, "/api/v1/runs")).expect("runs as JSON");
     let crawl_page = get(&addr, "/crawl");

@@ -308,3 +308,28 @@ impl Drop for Served {
         let _ = self.child.wait();
     }
 }
+
+/// A Mastodon daily series CSV from a served dashboard, from 2022-09-01 to `until`, as
+/// date -> value (days without a value left out).
+pub fn mastodon_series(
+    addr: &str,
+    until: &str,
+    metric: &str,
+) -> std::collections::BTreeMap<chrono::NaiveDate, f64> {
+    let body = http_get(
+        addr,
+        &format!(
+            "/api/v1/series/{metric}?software=mastodon&from=2022-09-01&to={until}\
+             &granularity=day&format=csv"
+        ),
+    );
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.expect("a CSV row"))
+        .filter(|r| !r[1].is_empty())
+        .map(|r| {
+            let date = r[0].parse().expect("a date");
+            (date, r[1].parse::<f64>().expect("a number"))
+        })
+        .collect()
+}
