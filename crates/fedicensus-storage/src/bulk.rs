@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::observations::{default_next_due, record_observation, status_after, Recorded, RunId};
 use crate::peers::record_peer_list;
 use crate::quality::{self, metric_column, Previous, QualityFlag};
-use crate::servers::{insert_servers, json_names, IdRow, ServerStatus, SEED};
+use crate::servers::{insert_servers, json_names, record_sibling, IdRow, ServerStatus, SEED};
 use chrono::{DateTime, SecondsFormat, Utc};
 use fedicensus_core::{Host, Metric, Observation};
 use std::collections::{HashMap, HashSet};
@@ -532,6 +532,9 @@ pub(crate) async fn ingest_bulk(
         }
         if let Some(other) = &obs.nodeinfo_elsewhere {
             found += insert_servers(conn, &[other.as_str()], at_of[i], host).await?;
+            if let Some(state) = fast.get(host) {
+                record_sibling(conn, state.id, other, at_of[i]).await?;
+            }
         }
         if let (Some(peers), Some(state)) = (&obs.peers, fast.get(host)) {
             found += record_peer_list(conn, state.id, host, peers, at_of[i]).await?;

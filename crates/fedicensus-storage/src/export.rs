@@ -370,7 +370,7 @@ struct ActivityExportRow {
 /// row (the database evaluates it once per statement and looks every row's server up in it),
 /// not by a correlated subquery per exported row: a full export reads millions of rows but
 /// only one latest visit per server.
-fn listable(s: &str) -> String {
+pub(crate) fn listable(s: &str) -> String {
     format!(
         "{s}.id NOT IN (SELECT u.id FROM servers u WHERE u.status = 'opted_out' \
          OR (u.last_answered_at IS NOT NULL \

@@ -68,7 +68,8 @@ pub use runs::{Run, RunHealth, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};
 pub use servers::{DueHost, ServerStatus, StatusSchedule, Unlisted};
 pub use snapshot::{
-    PeerEdge, ServerHistory, ServerSnapshot, StoredAlias, StoredObservation, StoredWeek,
+    PeerEdge, ServerHistory, ServerSnapshot, StoredAlias, StoredObservation, StoredSibling,
+    StoredWeek,
 };
 pub use transfer::{Moved, MANIFEST_FILE};
 pub use version::DataVersion;

@@ -12,7 +12,7 @@ use crate::error::Result;
 use crate::methodology::DEATH_AFTER;
 use crate::peers::record_peer_list;
 use crate::quality::{self, metric_column, Previous, QualityFlag};
-use crate::servers::{insert_servers, ServerStatus, SEED};
+use crate::servers::{insert_servers, record_sibling, ServerStatus, SEED};
 use chrono::{DateTime, Duration, Utc};
 use fedicensus_core::{Metric, Observation, Outcome};
 
@@ -252,6 +252,7 @@ pub(crate) async fn record_observation(
     // server in its own right, revealed by this one.
     if let Some(other) = &obs.nodeinfo_elsewhere {
         discovered += insert_servers(conn, &[other.as_str()], at, host).await?;
+        record_sibling(conn, server.id, other, at).await?;
     }
     if let Some(peers) = &obs.peers {
         discovered += record_peer_list(conn, server.id, host, peers, at).await?;

@@ -353,6 +353,44 @@ pub(crate) async fn add_alias(
     Ok(())
 }
 
+/// Records that the server `server_id` is a sibling of `main` (its NodeInfo link names `main`'s
+/// document; see migration 0030): both stay servers in their own right. `main` must be stored.
+/// Widens the relation's first and last sighting to `at`.
+pub(crate) async fn record_sibling(
+    conn: &mut Conn<'_>,
+    server_id: i64,
+    main: &Host,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let Some(main_id) = self::server_id(conn, main).await? else {
+        return Err(Error::UnknownServer {
+            host: main.to_string(),
+        });
+    };
+    if main_id == server_id {
+        return Ok(());
+    }
+    let at = crate::db::stored_instant(at);
+    conn.execute(
+        Sql::new(
+            "INSERT INTO siblings (server_id, main_id, first_seen, last_seen) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (server_id, main_id) DO UPDATE SET \
+             first_seen = CASE WHEN excluded.first_seen < siblings.first_seen \
+                 THEN excluded.first_seen ELSE siblings.first_seen END, \
+             last_seen = CASE WHEN excluded.last_seen > siblings.last_seen \
+                 THEN excluded.last_seen ELSE siblings.last_seen END",
+        )
+        .bind(server_id)
+        .bind(main_id)
+        .bind(at)
+        .bind(at),
+        "recording a sibling",
+    )
+    .await?;
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct DomainRow {
     domain: String,

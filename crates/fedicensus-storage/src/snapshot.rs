@@ -307,6 +307,20 @@ pub struct ServerHistory {
     /// Other names of this server (case or `www.` variants, an old name after a move), oldest
     /// first.
     pub aliases: Vec<StoredAlias>,
+    /// Other servers of the same installation (see migration 0030), oldest sighting first. Only
+    /// servers that may be named are listed.
+    pub siblings: Vec<StoredSibling>,
+}
+
+/// Another server of the same installation: each has its own figures, nothing is merged.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredSibling {
+    pub domain: String,
+    /// True when this server's NodeInfo link names `domain` (the installation's main domain);
+    /// false when `domain`'s link names this server.
+    pub is_main: bool,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
 }
 
 /// Another name of a server, and why it is one.
@@ -447,6 +461,21 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
             "reading a server's aliases",
         )
         .await?;
+    let siblings = conn
+        .fetch_all::<StoredSibling>(
+            Sql::new(format!(
+                "SELECT s.domain AS domain, TRUE AS is_main, x.first_seen AS first_seen, \
+                 x.last_seen AS last_seen FROM siblings x JOIN servers s ON s.id = x.main_id WHERE x.server_id = $1 AND {listed} \
+                 UNION ALL \
+                 SELECT s.domain, FALSE AS is_main, x.first_seen, x.last_seen FROM siblings x \
+                 JOIN servers s ON s.id = x.server_id WHERE x.main_id = $1 AND {listed} \
+                 ORDER BY first_seen, domain",
+                listed = crate::export::listable("s"),
+            ))
+            .bind(id),
+            "reading a server's siblings",
+        )
+        .await?;
     Ok(ServerHistory {
         host: host.clone(),
         first_seen: server.first_seen,
@@ -456,6 +485,7 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
         observations,
         activity,
         aliases,
+        siblings,
     })
 }
 

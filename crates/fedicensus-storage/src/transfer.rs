@@ -232,11 +232,19 @@ const TABLES: &[Table] = &[
         identity: true,
         added_later: 0,
     },
+    Table {
+        name: "siblings",
+        columns: &["server_id", "main_id", "first_seen", "last_seen"],
+        kinds: &[I, I, Tm, Tm],
+        key: &["server_id", "main_id"],
+        identity: false,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
 /// and imports them empty.
-const TABLES_ADDED_LATER: &[&str] = &["downsamplings", "crawl_requests"];
+const TABLES_ADDED_LATER: &[&str] = &["downsamplings", "crawl_requests", "siblings"];
 
 impl Table {
     fn file_name(&self) -> String {

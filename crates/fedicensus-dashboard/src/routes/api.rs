@@ -267,6 +267,12 @@ pub async fn server(
             "reason": a.reason,
             "first_seen": a.first_seen,
         })).collect::<Vec<_>>(),
+        "siblings": h.siblings.iter().map(|s| json!({
+            "domain": s.domain,
+            "relation": if s.is_main { "main_domain" } else { "other_domain" },
+            "first_seen": s.first_seen,
+            "last_seen": s.last_seen,
+        })).collect::<Vec<_>>(),
     })))
 }
 

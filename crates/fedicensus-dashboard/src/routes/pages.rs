@@ -233,6 +233,11 @@ pub async fn server(
         .iter()
         .map(|a| json!({"alias": a.alias, "reason": a.reason, "first_seen": a.first_seen.format("%Y-%m-%d").to_string()}))
         .collect();
+    let siblings: Vec<serde_json::Value> = h
+        .siblings
+        .iter()
+        .map(|s| json!({"domain": s.domain, "url": format!("/servers/{}", url_escape(&s.domain)), "is_main": s.is_main, "first_seen": s.first_seen.format("%Y-%m-%d").to_string(), "last_seen": s.last_seen.format("%Y-%m-%d").to_string()}))
+        .collect();
     let charts = server_charts(&h);
     let escaped = url_escape(h.host.as_str());
     render(
@@ -249,6 +254,7 @@ pub async fn server(
             observations => Value::from(minijinja::value::Serde(&observations)),
             activity => Value::from(minijinja::value::Serde(&activity)),
             aliases => Value::from(minijinja::value::Serde(&aliases)),
+            siblings => Value::from(minijinja::value::Serde(&siblings)),
             charts => Value::from(minijinja::value::Serde(&charts)),
             csv_url => format!("/api/v1/servers/{escaped}/history.csv"),
             json_url => format!("/api/v1/servers/{escaped}"),

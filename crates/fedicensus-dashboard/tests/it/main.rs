@@ -529,6 +529,42 @@ async fn a_server_page_charts_its_history_and_names_its_aliases() -> Result<()> 
     // A server that failed once and never answered after keeps its one chart point.
     let page = app.get("/servers/dead.example").await?;
     assert!(page.body.contains("data-points=\"1\""));
+    assert!(!page.body.contains("Other servers of this installation"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_server_page_lists_the_other_domains_of_its_installation() -> Result<()> {
+    let app = spawn_app(false).await?;
+    // Takahē's second domain: its NodeInfo link named big.example's document.
+    let mut second = ok(
+        "two.big.example",
+        at(11, 20),
+        Software::Takahe,
+        "takahe",
+        4,
+        None,
+    );
+    second.nodeinfo_elsewhere = Some(Host::from_normalised("big.example"));
+    app.storage.ingest_bulk(&[second], None).await?;
+    let page = app.get("/servers/big.example").await?;
+    assert!(page.body.contains("Other servers of this installation"));
+    assert!(
+        page.body.contains(
+            "<td><a href=\"/servers/two.big.example\">two.big.example</a></td>\
+             <td>its NodeInfo links to this server</td><td>2022-11-20</td><td>2022-11-20</td>"
+        ),
+        "{}",
+        page.body
+    );
+    let page = app.get("/servers/two.big.example").await?;
+    assert!(page
+        .body
+        .contains("this server's NodeInfo links to it (the main domain)"));
+    let r = app.get("/api/v1/servers/two.big.example").await?;
+    let v: serde_json::Value = serde_json::from_str(&r.body)?;
+    assert_eq!(v["siblings"][0]["domain"], "big.example");
+    assert_eq!(v["siblings"][0]["relation"], "main_domain");
     Ok(())
 }
 

@@ -17,6 +17,7 @@ mod parquet;
 mod peers;
 mod requests;
 mod rollup;
+mod siblings;
 mod transfer;
 
 /// Says that a test (or its PostgreSQL half) did not run and why, visibly: on standard error,
