@@ -551,7 +551,7 @@ async fn a_server_page_lists_the_other_domains_of_its_installation() -> Result<(
     assert!(page.body.contains("Other servers of this installation"));
     assert!(
         page.body.contains(
-            "<td><a href=\"/servers/two.big.example\">two.big.example</a></td>\
+            "<td><a href=\"&#x2f;servers&#x2f;two.big.example\">two.big.example</a></td>\
              <td>its NodeInfo links to this server</td><td>2022-11-20</td><td>2022-11-20</td>"
         ),
         "{}",
