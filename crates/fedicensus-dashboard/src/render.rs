@@ -162,6 +162,31 @@ pub fn format_value(metric: SeriesMetric, value: f64) -> String {
     }
 }
 
+/// What a chart's y axis counts, written above the axis: the unit of `metric`'s values, and for
+/// counts per period (servers new or died, weekly activity) the period.
+pub fn axis_unit(metric: SeriesMetric, granularity: Option<Granularity>) -> String {
+    let per = match granularity {
+        Some(Granularity::Day) => "a day",
+        Some(Granularity::Week) | None => "a week",
+        Some(Granularity::Month) => "a month",
+    };
+    match metric {
+        SeriesMetric::ServersKnown => "servers known".into(),
+        SeriesMetric::ServersUp => "servers up".into(),
+        SeriesMetric::ServersNew => format!("servers first seen {per}"),
+        SeriesMetric::ServersDied => format!("servers died {per}"),
+        SeriesMetric::UsersTotal => "registered users".into(),
+        SeriesMetric::UsersActiveMonth => "monthly active users".into(),
+        SeriesMetric::LocalPosts => "posts (all time)".into(),
+        SeriesMetric::WeeklyRegistrations => "registrations a week".into(),
+        SeriesMetric::WeeklyLogins => "logins a week".into(),
+        SeriesMetric::WeeklyStatuses => "posts a week".into(),
+        SeriesMetric::ConcentrationTopPercent | SeriesMetric::ConcentrationTopTen => {
+            "share of all users".into()
+        }
+    }
+}
+
 /// Escapes text for XML (SVG) content and attributes.
 pub fn escape_xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -555,8 +580,18 @@ fn draw<DB: DrawingBackend>(
         .0
         .saturating_sub(PLOT_MARGIN_LEFT + PLOT_MARGIN_RIGHT + y_label_area);
     let ticks = date_ticks(first, x_max, plot_width, date_w, monthly);
+    // The y axis's unit in a band of its own above the plot, left-aligned over the labels:
+    // horizontal, so it needs no width a phone's plot would lose.
+    let unit_font = (FONT, text).into_font().color(&NO_DATA_TEXT);
+    let unit_band = text;
+    root.draw(&Text::new(
+        axis_unit(metric, granularity),
+        (PLOT_MARGIN_LEFT as i32, 2),
+        unit_font.pos(Pos::new(HPos::Left, VPos::Top)),
+    ))
+    .map_err(err)?;
     let mut ctx = ChartBuilder::on(root)
-        .margin_top(PLOT_MARGIN_TOP)
+        .margin_top(PLOT_MARGIN_TOP + unit_band)
         .margin_right(PLOT_MARGIN_RIGHT)
         .margin_left(PLOT_MARGIN_LEFT)
         .x_label_area_size(X_LABEL_AREA)
@@ -1157,6 +1192,34 @@ mod tests {
         }
         let plain = render_svg(&def, &[s], &[], Size::DESKTOP);
         assert!(!plain.contains("SIMULATED"));
+    }
+
+    #[test]
+    fn the_y_axis_says_what_it_counts_and_per_what_period() {
+        let s = months(&[3_200.0, 3_300.0, 8_400.0, 9_100.0]);
+        for (metric, unit) in [
+            ("servers_up", "servers up"),
+            ("servers_died", "servers died a month"),
+            ("users_active_month", "monthly active users"),
+            ("concentration_top_10", "share of all users"),
+        ] {
+            let def = chart("line", &format!("\"{metric}\""));
+            for size in [Size::DESKTOP, Size::PHONE] {
+                let svg = render_svg(&def, std::slice::from_ref(&s), &[], size);
+                assert!(
+                    svg.contains(&format!("\n{unit}\n</text>")),
+                    "{metric}: {svg}"
+                );
+            }
+        }
+        assert_eq!(
+            axis_unit(SeriesMetric::WeeklyLogins, Some(Granularity::Day)),
+            "logins a week"
+        );
+        assert_eq!(
+            axis_unit(SeriesMetric::ServersNew, Some(Granularity::Day)),
+            "servers first seen a day"
+        );
     }
 
     #[test]
