@@ -28,8 +28,7 @@ use crate::downsample::Downsampling;
 use crate::error::{Error, Result};
 use crate::methodology::METHODOLOGY_VERSION;
 use crate::series::{midnight, SeriesMetric, SeriesQuery};
-use crate::servers::ServerStatus;
-use crate::snapshot::{EdgeRow, ServerHistory, EDGES_SQL};
+use crate::snapshot::{EdgeRow, EDGES_SQL};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use csv_file::CsvOut;
 use fedicensus_core::Host;
@@ -364,7 +363,7 @@ struct ActivityExportRow {
 /// SQL condition: the server aliased `s` may be named (not opted out, by an operator or by its
 /// robots.txt: its latest answer is not a refusal; and its latest successful visit was neither
 /// private nor noindex: a failed visit reports no flags, so a private server that is down stays
-/// private). The same rule as the snapshot's and [`history_is_listable`]. `s` is one of our own fixed aliases.
+/// private). The same rule as the snapshot's and [`crate::ServerHistory::listable`]. `s` is one of our own fixed aliases.
 ///
 /// The servers that may not be named are found once, by a subquery that does not depend on the
 /// row (the database evaluates it once per statement and looks every row's server up in it),
@@ -541,7 +540,7 @@ impl Storage {
                 // One server's visits are bounded (four a day for years is thousands of rows):
                 // read whole, through the same history the dashboard shows.
                 let history = self.server_history(host).await?;
-                if !history_is_listable(&history) {
+                if !history.listable {
                     return Err(Error::InvalidQuery(format!(
                         "{host} asked not to be listed (opted out, or its latest visit was \
                          private or noindex): it counts in aggregates but is not exported on its own"
@@ -829,24 +828,6 @@ fn text_or_null(text: &str) -> Cell<'_> {
     }
 }
 
-/// Whether a server may be named on its own: the rule of [`listable`], applied to a history
-/// (not opted out, by an operator or by its robots.txt, and its latest successful visit was
-/// neither private nor noindex).
-pub fn history_is_listable(history: &ServerHistory) -> bool {
-    let latest_answer = history
-        .observations
-        .iter()
-        .rev()
-        .find(|o| o.outcome == "ok" || o.outcome == "robots_disallowed");
-    history.status != ServerStatus::OptedOut
-        && latest_answer.is_none_or(|o| o.outcome == "ok")
-        && !history
-            .observations
-            .iter()
-            .rev()
-            .find(|o| o.outcome == "ok")
-            .is_some_and(|o| o.private || o.noindex)
-}
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,9 +57,7 @@ pub use annotations::{Annotation, AnnotationKind};
 pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};
-pub use export::{
-    history_is_listable, Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION,
-};
+pub use export::{Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION};
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};

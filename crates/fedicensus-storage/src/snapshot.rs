@@ -310,6 +310,15 @@ pub struct ServerHistory {
     /// Other servers of the same installation (see migration 0030), oldest sighting first. Only
     /// servers that may be named are listed.
     pub siblings: Vec<StoredSibling>,
+    /// Whether the server may be named on its own (not opted out, by an operator or by its
+    /// robots.txt, and its latest successful visit neither private nor noindex): the rule the
+    /// exports apply, read by the same SQL.
+    pub listable: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListableRow {
+    listable: i32,
 }
 
 /// Another server of the same installation: each has its own figures, nothing is merged.
@@ -476,6 +485,18 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
             "reading a server's siblings",
         )
         .await?;
+    let listable = conn
+        .fetch_one::<ListableRow>(
+            Sql::new(format!(
+                "SELECT CASE WHEN {} THEN 1 ELSE 0 END AS listable FROM servers s WHERE s.id = $1",
+                crate::export::listable("s"),
+            ))
+            .bind(id),
+            "reading whether a server may be named",
+        )
+        .await?
+        .listable
+        != 0;
     Ok(ServerHistory {
         host: host.clone(),
         first_seen: server.first_seen,
@@ -486,6 +507,7 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
         activity,
         aliases,
         siblings,
+        listable,
     })
 }
 

@@ -15,9 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use fedicensus_core::Host;
-use fedicensus_storage::{
-    history_is_listable, Export, ExportFormat, ServerHistory, ServerSnapshot, ServerStatus,
-};
+use fedicensus_storage::{Export, ExportFormat, ServerHistory, ServerSnapshot, ServerStatus};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 
@@ -224,7 +222,7 @@ pub async fn history(state: &AppState, host: &str) -> Result<ServerHistory> {
         Err(fedicensus_storage::Error::UnknownServer { .. }) => return Err(not_found()),
         other => other?,
     };
-    if !history_is_listable(&history) {
+    if !history.listable {
         return Err(not_found());
     }
     Ok(history)

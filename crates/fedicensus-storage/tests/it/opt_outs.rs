@@ -138,7 +138,7 @@ async fn a_robots_opted_out_server_is_never_listed_by_name(s: Storage) -> anyhow
         assert!(!text.contains("o.example"), "{text}");
     }
     let history = s.server_history(&host("o.example")).await?;
-    assert!(!fedicensus_storage::history_is_listable(&history));
+    assert!(!history.listable);
     // When it lets us read it again, it is listed again.
     s.record_observation(
         &ok("o.example", day(12, 1), Software::Takahe, 8, Some(3)),
