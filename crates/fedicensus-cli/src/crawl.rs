@@ -1005,6 +1005,8 @@ fn config_hash(config: &CrawlerConfig) -> String {
     config.concurrency.hash(&mut hasher);
     config.per_ip_concurrency.hash(&mut hasher);
     config.min_interval.hash(&mut hasher);
+    (config.requests_per_second).inspect(|n| n.hash(&mut hasher));
+    (config.requests_per_second_per_address).inspect(|n| n.hash(&mut hasher));
     config.request_timeout.hash(&mut hasher);
     config.connect_timeout.hash(&mut hasher);
     config.visit_timeout.hash(&mut hasher);

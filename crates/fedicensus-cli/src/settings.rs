@@ -11,6 +11,7 @@ use fedicensus_crawler::CrawlerConfig;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -62,6 +63,10 @@ pub struct CrawlerSettings {
     pub per_ip_concurrency: usize,
     #[serde(with = "humantime_serde")]
     pub min_interval: Duration,
+    /// Requests a second for the whole crawl; 0: no limit.
+    pub requests_per_second: u32,
+    /// Requests a second to one IP address, across all its hosts; 0: no limit.
+    pub requests_per_second_per_address: u32,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
     #[serde(with = "humantime_serde")]
@@ -113,6 +118,10 @@ impl Default for CrawlerSettings {
             concurrency: crawler_defaults::DEFAULT_CONCURRENCY,
             per_ip_concurrency: crawler_defaults::DEFAULT_PER_IP_CONCURRENCY,
             min_interval: crawler_defaults::DEFAULT_MIN_INTERVAL,
+            requests_per_second: crawler_defaults::DEFAULT_REQUESTS_PER_SECOND
+                .map_or(0, NonZeroU32::get),
+            requests_per_second_per_address:
+                crawler_defaults::DEFAULT_REQUESTS_PER_SECOND_PER_ADDRESS.map_or(0, NonZeroU32::get),
             connect_timeout: crawler_defaults::DEFAULT_CONNECT_TIMEOUT,
             request_timeout: crawler_defaults::DEFAULT_REQUEST_TIMEOUT,
             visit_timeout: crawler_defaults::DEFAULT_VISIT_TIMEOUT,
@@ -172,6 +181,8 @@ impl Settings {
         config.concurrency = c.concurrency;
         config.per_ip_concurrency = c.per_ip_concurrency;
         config.min_interval = c.min_interval;
+        config.requests_per_second = NonZeroU32::new(c.requests_per_second);
+        config.requests_per_second_per_address = NonZeroU32::new(c.requests_per_second_per_address);
         config.connect_timeout = c.connect_timeout;
         config.request_timeout = c.request_timeout;
         config.visit_timeout = c.visit_timeout;
@@ -224,6 +235,7 @@ mod tests {
                 "[crawler]\ncontact_url = \"https://example.org/bot\"\nconcurrency = 8\nmin_interval = \"2s\"\n",
             )?;
             jail.set_env("FEDICENSUS__CRAWLER__CONCURRENCY", "16");
+            jail.set_env("FEDICENSUS__CRAWLER__REQUESTS_PER_SECOND_PER_ADDRESS", "3");
             jail.set_env("FEDICENSUS__DATABASE__URL", "postgres://db/fedicensus");
             let settings = Settings::load(Some(Path::new("custom.toml"))).expect("loads");
             assert_eq!(settings.crawler.concurrency, 16);
@@ -231,6 +243,8 @@ mod tests {
             assert_eq!(settings.database.url, "postgres://db/fedicensus");
             let config = settings.crawler_config().expect("valid");
             assert_eq!(config.concurrency, 16);
+            assert_eq!(config.requests_per_second, None, "0 is no limit");
+            assert_eq!(config.requests_per_second_per_address, NonZeroU32::new(3));
             Ok(())
         });
     }

@@ -158,6 +158,14 @@ impl Host {
     /// Normalises and validates a name from outside (a seed, a peer list entry, a URL); see the
     /// module documentation for the rules.
     pub fn parse(raw: &str) -> Result<Host, HostError> {
+        match parse_plain(raw) {
+            Some(result) => result,
+            None => Host::parse_general(raw),
+        }
+    }
+
+    /// [`Host::parse`] without the fast path for plain names: every rule, in order.
+    fn parse_general(raw: &str) -> Result<Host, HostError> {
         let authority = strip_to_authority(raw)?;
         let name = strip_port(authority)?;
         let lower = name.to_ascii_lowercase();
@@ -244,6 +252,52 @@ impl std::str::FromStr for Host {
     }
 }
 
+/// The fast path of [`Host::parse`], for the names nearly every peer list entry is: lowercase
+/// ASCII labels of `a-z 0-9 - _`, none empty and none punycode (`xn--`), no trailing dot. For
+/// such a name every step of the general path but the last checks is the identity: nothing to
+/// trim or strip (no space, `:`, `/`, `@`), nothing to lowercase, no `*`, no IPv6 literal, and
+/// IDNA (UTS 46) maps these characters to themselves and has no punycode to decode. So only
+/// the IPv4 check, [`validate_ascii`] and the suffix check remain, without the allocations of
+/// lowercasing and IDNA, which were most of the cost of a peer list (BENCHMARKS.md, "Peer
+/// lists"). `None` for any other name, which takes the general path; a test compares both paths
+/// over every entry of mastodon.social's real list and a set of tricky names.
+fn parse_plain(raw: &str) -> Option<Result<Host, HostError>> {
+    let bytes = raw.as_bytes();
+    if bytes.is_empty() || bytes.last() == Some(&b'.') {
+        return None;
+    }
+    let mut label_start = true;
+    let mut dots = 0usize;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'.' => {
+                if label_start {
+                    return None;
+                }
+                label_start = true;
+                dots += 1;
+            }
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' => {
+                if label_start && bytes[i..].starts_with(b"xn--") {
+                    return None;
+                }
+                label_start = false;
+            }
+            _ => return None,
+        }
+    }
+    if dots == 3 && raw.parse::<Ipv4Addr>().is_ok() {
+        return Some(Err(HostError::IpLiteral));
+    }
+    Some(validate_ascii(raw).and_then(|()| {
+        let host = Host(raw.into());
+        if host.kind() == HostKind::Public {
+            check_suffix(host.as_str())?;
+        }
+        Ok(host)
+    }))
+}
+
 /// Trims and removes the scheme, path, query, fragment and userinfo, leaving `host[:port]`.
 fn strip_to_authority(raw: &str) -> Result<&str, HostError> {
     let mut rest = raw.trim();
@@ -306,22 +360,28 @@ fn validate_ascii(name: &str) -> Result<(), HostError> {
     {
         return Err(HostError::InvalidCharacter);
     }
-    let labels: Vec<&str> = name.split('.').collect();
-    if labels.iter().any(|l| l.is_empty()) {
+    // One pass over the labels (no vector of them: this runs for every peer list entry); the
+    // refusals keep their order of precedence.
+    let (mut labels, mut empty, mut long) = (0usize, false, false);
+    let mut last = "";
+    for label in name.split('.') {
+        labels += 1;
+        empty |= label.is_empty();
+        long |= label.len() > MAX_LABEL_LEN;
+        last = label;
+    }
+    if empty {
         return Err(HostError::EmptyLabel);
     }
-    if labels.iter().any(|l| l.len() > MAX_LABEL_LEN) {
+    if long {
         return Err(HostError::LabelTooLong);
     }
     if name.len() > MAX_NAME_LEN {
         return Err(HostError::NameTooLong);
     }
-    if labels.len() < 2 {
+    if labels < 2 {
         return Err(HostError::SingleLabel);
     }
-    let last = labels
-        .last()
-        .expect("split always yields at least one label");
     // WHATWG URL parsing reads a numeric last label (`1.2.3`, `0x7f.1`) as an IPv4 address.
     if last.bytes().all(|b| b.is_ascii_digit())
         || (last.starts_with("0x") && last[2..].bytes().all(|b| b.is_ascii_hexdigit()))
@@ -353,6 +413,106 @@ mod tests {
             Host::parse("https://user@Example.com:443/path?q#f").map(|h| h.as_str().to_owned()),
             Ok("example.com".to_owned())
         );
+    }
+
+    /// The fast path must be invisible: the same name or the same refusal as the general path.
+    fn assert_both_paths_agree(raw: &str) -> bool {
+        let general = Host::parse_general(raw);
+        match parse_plain(raw) {
+            Some(fast) => {
+                assert_eq!(fast, general, "{raw:?}");
+                true
+            }
+            None => {
+                assert_eq!(Host::parse(raw), general, "{raw:?}");
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one_on_every_entry_of_a_real_peer_list() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/real/mastodon/api-v1-instance-peers-mastodon.social-2026-08-full.json"
+        );
+        let body = std::fs::read(path).expect("the real peer list is in fixtures/");
+        let list = crate::parse::parse_peers(&body).expect("a peer list");
+        assert_eq!(list.entries.len(), 121_644);
+        let fast = list
+            .entries
+            .iter()
+            .filter(|e| assert_both_paths_agree(e))
+            .count();
+        // Nearly every entry takes the fast path, or it would not be worth having.
+        assert!(fast > 120_000, "{fast} entries took the fast path");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one_on_tricky_names() {
+        let long_label = format!("{}.example.com", "a".repeat(64));
+        let label_63 = format!("{}.example.com", "a".repeat(63));
+        let long_name = format!("{}example.com", "abcdefghi.".repeat(25));
+        let tricky = [
+            "",
+            ".",
+            "a",
+            "com",
+            "co.uk",
+            "example.co.uk",
+            "github.io",
+            "alice.github.io",
+            "8.8.8.8",
+            "1.2.3.4.example.com",
+            "1.2.3",
+            "1.2.3.4.5",
+            "0x7f.1",
+            "a.0x1f",
+            "a.0xg",
+            "example.123",
+            "localhost",
+            "a.localhost",
+            "localhost.com",
+            "a..example.com",
+            ".example.com",
+            "example.com.",
+            "example.com..",
+            "a_b.example.com",
+            "_.example.com",
+            "-a-.example.com",
+            "ab--cd.example.com",
+            "xn--.example.com",
+            "xn--a.example.com",
+            "xn--wxa.zone",
+            "social.xn--wxa.zone",
+            "xn--bcher-kva.example.de",
+            "axn--b.example.com",
+            "a.xn--p1ai",
+            "a.xn-p1ai",
+            "xn--zz.com",
+            "abc.onion",
+            "x.i2p",
+            "onion",
+            "a.invalidtld",
+            "a.bbs",
+            "a.zone",
+            "a.ZONE",
+            "Example.com",
+            "a.b.c.d.e.f.g.h.example.com",
+            &long_label,
+            &label_63,
+            &long_name,
+            "ex ample.com",
+            "example.com:443",
+            "example.com/",
+            "*.example.com",
+            "social.λ.zone",
+            "a.example.com\u{0}",
+            "a.example.com\t",
+        ];
+        for name in tricky {
+            assert_both_paths_agree(name);
+        }
     }
 
     #[test]

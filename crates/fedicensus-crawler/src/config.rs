@@ -7,9 +7,12 @@
 //! The defaults are chosen from what the field does (PROTOCOL.md §4.2, FIELD.md): body caps like
 //! Firefish's 1 MiB read of the well-known document (peer lists get 16 MiB: mastodon.social's
 //! list is 2.9 MB and growing), 3 redirects, fediverse.space's 15 s request timeout, one request
-//! in flight per host and a second between two requests to it.
+//! in flight per host and a second between two requests to it. Request rates (governor) are
+//! off by default: the caps on requests in flight and each host's interval bound a crawl, and
+//! an operator who needs a ceiling sets one.
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
@@ -34,6 +37,14 @@ pub const DEFAULT_CONCURRENCY: usize = 64;
 pub const DEFAULT_PER_IP_CONCURRENCY: usize = 4;
 /// The least time between the starts of two requests to one host.
 pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Requests a second for the whole crawl: no limit by default (the request slots,
+/// `concurrency`, bound it). For an operator whose link or provider wants a ceiling.
+pub const DEFAULT_REQUESTS_PER_SECOND: Option<NonZeroU32> = None;
+/// Requests a second to one IP address, whichever of its hosts they go to: no limit by default
+/// (`per_ip_concurrency` and each host's interval bound it). Shared hosting puts thousands of
+/// servers on one address; an operator who wants to spare such providers more than the caps do
+/// sets one.
+pub const DEFAULT_REQUESTS_PER_SECOND_PER_ADDRESS: Option<NonZeroU32> = None;
 /// The longest `Crawl-delay` honoured; longer ones are cut to this (GoToSocial asks for 500 s,
 /// which would make a four-request visit last half an hour).
 pub const DEFAULT_MAX_CRAWL_DELAY: Duration = Duration::from_secs(20);
@@ -67,6 +78,12 @@ pub struct CrawlerConfig {
     pub concurrency: usize,
     pub per_ip_concurrency: usize,
     pub min_interval: Duration,
+    /// At most this many requests a second in all (`None`: no limit); see
+    /// [`crate::politeness`].
+    pub requests_per_second: Option<NonZeroU32>,
+    /// At most this many requests a second to one IP address, across all its hosts (`None`: no
+    /// limit).
+    pub requests_per_second_per_address: Option<NonZeroU32>,
     pub max_crawl_delay: Duration,
     pub max_rate_limit_wait: Duration,
     pub domain_budget: usize,
@@ -145,6 +162,8 @@ impl CrawlerConfig {
             concurrency: DEFAULT_CONCURRENCY,
             per_ip_concurrency: DEFAULT_PER_IP_CONCURRENCY,
             min_interval: DEFAULT_MIN_INTERVAL,
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            requests_per_second_per_address: DEFAULT_REQUESTS_PER_SECOND_PER_ADDRESS,
             max_crawl_delay: DEFAULT_MAX_CRAWL_DELAY,
             max_rate_limit_wait: DEFAULT_MAX_RATE_LIMIT_WAIT,
             domain_budget: DEFAULT_DOMAIN_BUDGET,

@@ -87,6 +87,10 @@ impl Crawler {
             config.per_ip_concurrency,
             config.min_interval,
             config.max_crawl_delay,
+        )
+        .with_rates(
+            config.requests_per_second,
+            config.requests_per_second_per_address,
         );
         let deny = config
             .deny
@@ -125,6 +129,10 @@ impl Crawler {
                         shared.config.per_ip_concurrency,
                         shared.config.min_interval,
                         shared.config.max_crawl_delay,
+                    )
+                    .with_rates(
+                        shared.config.requests_per_second,
+                        shared.config.requests_per_second_per_address,
                     ),
                     clock,
                     deny: shared.deny.clone(),

@@ -14,7 +14,8 @@
 //!   ours (`inconclusive`), and the adaptive limit on visits in flight.
 //! - [`http`]: the one `reqwest::Client` of a crawl; capped, timed requests; errors as outcomes.
 //! - [`robots`]: robots.txt rules for our token.
-//! - [`politeness`]: per-host turns and intervals, per-IP and global caps, rate-limit holds.
+//! - [`politeness`]: per-host turns and intervals, per-IP and global caps, request rates
+//!   (governor), rate-limit holds.
 //! - [`visit`]: one visit of one host, from its name to an `Observation` (the outcome table).
 //! - [`discovery`]: the [`Frontier`] trait and [`MemoryFrontier`]: queue, provenance, peer edges,
 //!   per-domain budgets.

@@ -55,6 +55,7 @@
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -261,13 +262,29 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
                     observation,
                     plan,
                     server_timed_out: false,
+                    paced: Arc::new(AtomicU64::new(0)),
                 };
                 // The deadline is also checked between requests; this guard only catches a
-                // request that overstays it.
-                let limit = ctx.config.visit_timeout + Duration::from_secs(1);
-                let outcome = tokio::time::timeout(limit, visit.run())
-                    .await
-                    .unwrap_or(Outcome::Timeout);
+                // request that overstays it. Like the deadline, it moves by the time the crawl's
+                // request rates held the visit back.
+                let paced = visit.paced.clone();
+                let guard =
+                    tokio::time::Instant::now() + ctx.config.visit_timeout + Duration::from_secs(1);
+                let guard = move || guard + Duration::from_nanos(paced.load(Ordering::Relaxed));
+                let outcome = {
+                    let run = visit.run();
+                    tokio::pin!(run);
+                    loop {
+                        tokio::select! {
+                            outcome = &mut run => break outcome,
+                            () = tokio::time::sleep_until(guard()) => {
+                                if guard() <= tokio::time::Instant::now() {
+                                    break Outcome::Timeout;
+                                }
+                            }
+                        }
+                    }
+                };
                 observation = visit.observation;
                 requests = visit.requests;
                 server_timed_out = visit.server_timed_out;
@@ -320,6 +337,9 @@ struct Visit<'a> {
     scheme: &'static str,
     robots: RobotsPolicy,
     deadline: tokio::time::Instant,
+    /// Nanoseconds the crawl's request rates held this visit back, each hold added before it
+    /// starts (the guard around the visit reads it).
+    paced: Arc<AtomicU64>,
     requests: Vec<RequestRecord>,
     observation: Observation,
     plan: VisitPlan,
@@ -756,6 +776,16 @@ impl Visit<'_> {
                 let mut turn = tokio::time::timeout(remaining, turn)
                     .await
                     .map_err(|_| Stop::Deadline)?;
+                // The crawl's own request rates hold the request back without using the visit's
+                // time (see `crate::politeness`); the guard in `visit` learns of each hold before
+                // it starts.
+                let paced = &self.paced;
+                self.deadline += turn
+                    .pace(|hold| {
+                        let nanos = u64::try_from(hold.as_nanos()).unwrap_or(u64::MAX);
+                        paced.fetch_add(nanos, Ordering::Relaxed);
+                    })
+                    .await;
                 // Timed from the turn on (waiting for the turn is politeness, not the request),
                 // so a request that fails (a timeout, a reset) still reports the time it took.
                 sent_at = Instant::now();

@@ -58,6 +58,20 @@ impl PeerList {
 
 /// Parses a peer list in any of the shapes above.
 pub fn parse_peers(bytes: &[u8]) -> Result<PeerList, ParseError> {
+    // The common shape, an array of strings, is read straight into strings: building a
+    // `Value` for each of 100,000 entries and copying its string out cost as much as
+    // normalising them. Anything else (objects, a null among the strings, Lemmy, an error)
+    // fails this read and takes the general one below, which gives the same list.
+    let unmarked = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(entries) = serde_json::from_slice::<Vec<String>>(unmarked) {
+        return Ok(PeerList {
+            shape: PeerListShape::Strings,
+            entries,
+            allowed: Vec::new(),
+            blocked: Vec::new(),
+            skipped: 0,
+        });
+    }
     match read_json(bytes)? {
         Value::Array(items) => {
             let shape = if items.iter().any(Value::is_object) {
@@ -160,21 +174,25 @@ impl NormalisedPeers {
 /// Normalises raw peer entries with [`Host::parse`], dropping duplicates and counting refusals.
 pub fn normalise_peers<S: AsRef<str>>(raw: &[S]) -> NormalisedPeers {
     let mut out = NormalisedPeers::default();
-    let mut seen = HashSet::with_capacity(raw.len());
+    let mut hosts = Vec::with_capacity(raw.len());
     for entry in raw {
         match Host::parse(entry.as_ref()) {
-            Ok(host) => {
-                if seen.insert(host.clone()) {
-                    out.hosts.push(host);
-                } else {
-                    out.duplicates += 1;
-                }
-            }
+            Ok(host) => hosts.push(host),
             Err(e) => *out.rejected.entry(e).or_default() += 1,
         }
     }
-    // The list is held until the writer stores it; growth's spare capacity (up to half) is
-    // given back.
+    // Duplicates go after the names are made, keeping each first appearance: the set borrows
+    // the names instead of holding a copy of each.
+    let keep: Vec<bool> = {
+        let mut seen = HashSet::with_capacity(hosts.len());
+        hosts.iter().map(|h| seen.insert(h.as_str())).collect()
+    };
+    let mut keep = keep.into_iter();
+    hosts.retain(|_| keep.next().expect("one flag a name"));
+    // What is neither refused nor kept repeated a name.
+    out.duplicates = raw.len() - out.rejected_total() - hosts.len();
+    out.hosts = hosts;
+    // The list is held until the writer stores it; the spare capacity is given back.
     out.hosts.shrink_to_fit();
     out
 }

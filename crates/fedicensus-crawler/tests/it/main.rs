@@ -6,4 +6,5 @@ mod crawl;
 mod learned;
 mod outcomes;
 mod overload;
+mod rates;
 mod support;
