@@ -73,11 +73,16 @@ fn crawl_and_compare(sim: &Sim, url: &str) {
         .iter()
         .filter(|(_, k)| *k == Adversary::InflatedSubdomain)
         .count();
-    assert_eq!(inflated, 24, "every inflated subdomain is found: {adversaries:?}");
+    assert_eq!(
+        inflated, 24,
+        "every inflated subdomain is found: {adversaries:?}"
+    );
     assert!(adversaries
         .iter()
         .any(|(_, k)| *k == Adversary::JumpBeyondTotal));
-    assert!(adversaries.iter().any(|(_, k)| *k == Adversary::InventedPeers));
+    assert!(adversaries
+        .iter()
+        .any(|(_, k)| *k == Adversary::InventedPeers));
 
     block_on(async {
         let storage = Storage::connect(url).await.expect("the database opens");
@@ -87,11 +92,7 @@ fn crawl_and_compare(sim: &Sim, url: &str) {
             query.cleaned = cleaned;
             let storage = storage.clone();
             async move {
-                storage
-                    .series(&query)
-                    .await
-                    .expect("a series")
-                    .points[0]
+                storage.series(&query).await.expect("a series").points[0]
                     .value
                     .expect("a value")
             }

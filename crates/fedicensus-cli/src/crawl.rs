@@ -493,7 +493,7 @@ impl Pipeline {
         // Claims recorded while the census was too young to measure them (its first batches)
         // are checked against the census the pass built (docs/METHODOLOGY.md, "Data quality").
         let rechecked = reconnecting("checking large claims against the census", || {
-            self.storage.recheck_claims(finished_at)
+            self.storage.recheck_claims(finished_at, run)
         })
         .await
         .context("checking large claims against the census")?;

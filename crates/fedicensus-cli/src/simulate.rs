@@ -7,7 +7,9 @@
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use fedicensus_sim::serve::{self, ServeConfig};
-use fedicensus_sim::{Adversaries, FailureMix, LatencyModel, Scenario, SimClock, World, WorldConfig};
+use fedicensus_sim::{
+    Adversaries, FailureMix, LatencyModel, Scenario, SimClock, World, WorldConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -1490,7 +1490,9 @@ impl World {
                 reported.users = adversaries.inflated_users;
                 reported.active_month = adversaries.inflated_users / 10;
             }
-            Some(Adversary::JumpBeyondTotal) if day >= day_index(ymd(JUMP_DAY.0, JUMP_DAY.1, JUMP_DAY.2)) as f64 => {
+            Some(Adversary::JumpBeyondTotal)
+                if day >= day_index(ymd(JUMP_DAY.0, JUMP_DAY.1, JUMP_DAY.2)) as f64 =>
+            {
                 reported.users = adversaries.jump_users;
                 reported.active_month = adversaries.jump_users / 10;
             }

@@ -632,6 +632,7 @@ pub(crate) async fn ingest_bulk(
                         host,
                         observed_at: at_of[i],
                         users_total: users_total.unwrap_or(0),
+                        run: run.map(|r| r.0),
                     },
                 ));
             }
@@ -643,7 +644,12 @@ pub(crate) async fn ingest_bulk(
             if let Some((i, _)) = claims.iter().find(|(_, c)| c.observation_id == id) {
                 flags_of.entry(*i).or_default().push(flag.clone());
             }
-            let row = (id, flag.kind.as_str(), metric_column(flag.metric), flag.reason);
+            let row = (
+                id,
+                flag.kind.as_str(),
+                metric_column(flag.metric),
+                flag.reason,
+            );
             if !flag_rows
                 .iter()
                 .any(|r| r.0 == row.0 && r.1 == row.1 && r.2 == row.2)

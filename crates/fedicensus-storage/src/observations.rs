@@ -270,6 +270,7 @@ pub(crate) async fn record_observation(
             host,
             observed_at: obs.observed_at,
             users_total: users_total.unwrap_or(0),
+            run: run.map(|r| r.0),
         };
         for (id, flag) in plausibility::check_claims(conn, &[claim]).await? {
             if id == observation_id {

@@ -17,6 +17,7 @@
 use crate::db::{count_of, stored_instant, Conn, Sql, Storage};
 use crate::error::Result;
 use crate::methodology::CARRY_FORWARD;
+use crate::observations::RunId;
 use crate::quality::{
     check_beyond_total, check_siblings, metric_column, CensusTotal, QualityFlag,
     BEYOND_TOTAL_MIN_USERS, SIBLING_LARGE_USERS,
@@ -32,6 +33,8 @@ pub(crate) struct Claim<'a> {
     pub(crate) host: &'a str,
     pub(crate) observed_at: DateTime<Utc>,
     pub(crate) users_total: u64,
+    /// The crawl run recording it: only claims of the same run are flagged after the fact.
+    pub(crate) run: Option<i64>,
 }
 
 /// Whether a claim is large enough for the census-wide checks to read anything.
@@ -43,6 +46,7 @@ pub(crate) fn is_large(users_total: Option<u64>) -> bool {
 struct SiblingRow {
     domain: String,
     id: i64,
+    crawl_run_id: Option<i64>,
     observed_at: DateTime<Utc>,
     users_total: i64,
 }
@@ -53,6 +57,7 @@ struct LatestRow {
     id: i64,
     domain: String,
     users_total: i64,
+    crawl_run_id: Option<i64>,
 }
 
 /// Every confirmed server's latest successful visit with an unflagged user count in the
@@ -63,7 +68,7 @@ async fn latest_claims(conn: &mut Conn<'_>, at: DateTime<Utc>) -> Result<Vec<Lat
     let at = stored_instant(at);
     conn.fetch_all::<LatestRow>(
         Sql::new(
-            "SELECT o.id, s.domain, o.users_total FROM servers s \
+            "SELECT o.id, s.domain, o.users_total, o.crawl_run_id FROM servers s \
              JOIN observations o ON o.id = ( \
                SELECT p.id FROM observations p \
                WHERE p.server_id = s.id AND p.outcome = 'ok' AND p.users_total IS NOT NULL \
@@ -85,8 +90,11 @@ async fn latest_claims(conn: &mut Conn<'_>, at: DateTime<Utc>) -> Result<Vec<Lat
 /// counts are taken smallest first, and one that is flagged does not count towards the next: two
 /// parties claiming tens of millions each cannot vouch for each other.
 fn beyond_total_flags(latest: &[LatestRow]) -> Vec<(i64, QualityFlag)> {
-    let registrable =
-        |row: &LatestRow| Host::from_normalised(row.domain.as_str()).registrable_domain().to_owned();
+    let registrable = |row: &LatestRow| {
+        Host::from_normalised(row.domain.as_str())
+            .registrable_domain()
+            .to_owned()
+    };
     let mut by_domain: HashMap<String, (u64, u64)> = HashMap::new();
     let (mut users, mut servers) = (0u64, 0u64);
     let mut large: Vec<&LatestRow> = Vec::new();
@@ -163,7 +171,7 @@ pub(crate) async fn check_claims(
         let rows = conn
             .fetch_all::<SiblingRow>(
                 Sql::new(
-                    "SELECT s.domain, o.id, o.observed_at, o.users_total FROM servers s \
+                    "SELECT s.domain, o.id, o.crawl_run_id, o.observed_at, o.users_total FROM servers s \
                      JOIN observations o ON o.server_id = s.id \
                      WHERE (s.domain = $1 OR s.domain LIKE $2 ESCAPE '\\') \
                      AND o.outcome = 'ok' AND o.users_total IS NOT NULL \
@@ -176,22 +184,33 @@ pub(crate) async fn check_claims(
                 "reading the claims of a registrable domain's hosts",
             )
             .await?;
-        let mut latest: HashMap<String, (DateTime<Utc>, i64, u64)> = HashMap::new();
+        let mut latest: HashMap<String, (DateTime<Utc>, i64, u64, Option<i64>)> = HashMap::new();
         for row in rows {
-            let entry = latest
-                .entry(row.domain)
-                .or_insert((row.observed_at, row.id, count_of(row.users_total)));
+            let value = (
+                row.observed_at,
+                row.id,
+                count_of(row.users_total),
+                row.crawl_run_id,
+            );
+            let entry = latest.entry(row.domain).or_insert(value);
             if row.observed_at > entry.0 {
-                *entry = (row.observed_at, row.id, count_of(row.users_total));
+                *entry = value;
             }
         }
-        let large: Vec<i64> = latest
+        let large: Vec<(i64, Option<i64>)> = latest
             .values()
-            .filter(|(_, _, users)| *users >= SIBLING_LARGE_USERS)
-            .map(|(_, id, _)| *id)
+            .filter(|(_, _, users, _)| *users >= SIBLING_LARGE_USERS)
+            .map(|(_, id, _, run)| (*id, *run))
             .collect();
         if let Some(flag) = check_siblings(&registrable, claim.users_total, large.len()) {
-            for id in large.iter().copied().chain([claim.observation_id]) {
+            // The claim, and its siblings' latest claims recorded by the same crawl run: a pass
+            // is final when it ends, and recording later visits never changes an earlier pass's
+            // figures (their next visits are flagged instead).
+            let same_run = large
+                .iter()
+                .filter(|(_, run)| run.is_some() && *run == claim.run)
+                .map(|(id, _)| *id);
+            for id in same_run.chain([claim.observation_id]) {
                 if !flags.iter().any(|(i, f)| *i == id && f.kind == flag.kind) {
                     flags.push((id, flag.clone()));
                 }
@@ -206,6 +225,7 @@ pub(crate) async fn check_claims(
                 id: claim.observation_id,
                 domain: claim.host.to_owned(),
                 users_total: i64::try_from(claim.users_total).unwrap_or(i64::MAX),
+                crawl_run_id: claim.run,
             });
             // Only the claim itself: while a first pass is under way the census is young, and a
             // large server it has measured against few others is checked again at the pass's
@@ -223,14 +243,22 @@ pub(crate) async fn check_claims(
 impl Storage {
     /// Checks every server's latest user count of the carry-forward window ending at `at`
     /// against the rest of the census as it stands, flagging (`beyond_census_total`) the counts
-    /// far beyond it. A claim recorded while the census knew too few servers to measure it
-    /// (the first batches of a first pass) is checked here, so the crawl calls this at the end
-    /// of each pass. Returns how many flags were added.
-    pub async fn recheck_claims(&self, at: DateTime<Utc>) -> Result<u64> {
+    /// far beyond it that crawl run `run` recorded. A claim recorded while the census knew too
+    /// few servers to measure it (the first batches of a first pass) is checked here, so the
+    /// crawl calls this at the end of each pass; claims of earlier passes are left as they were
+    /// (an earlier pass's figures never change). Returns how many flags were added.
+    pub async fn recheck_claims(&self, at: DateTime<Utc>, run: RunId) -> Result<u64> {
         let mut tx = self.begin().await?;
         let mut conn = tx.conn();
         let latest = latest_claims(&mut conn, at).await?;
-        let flags = beyond_total_flags(&latest);
+        let flags: Vec<(i64, QualityFlag)> = beyond_total_flags(&latest)
+            .into_iter()
+            .filter(|(id, _)| {
+                latest
+                    .iter()
+                    .any(|r| r.id == *id && r.crawl_run_id == Some(run.0))
+            })
+            .collect();
         for (id, flag) in &flags {
             conn.execute(
                 Sql::new(
@@ -260,6 +288,7 @@ mod tests {
             id,
             domain: domain.to_owned(),
             users_total,
+            crawl_run_id: None,
         }
     }
 
@@ -271,7 +300,10 @@ mod tests {
         latest.push(row(1_000, "mastodon.social", 2_000_000));
         latest.push(row(1_001, "one.example", 40_000_000));
         latest.push(row(1_002, "other.example", 45_000_000));
-        let flagged: Vec<i64> = beyond_total_flags(&latest).iter().map(|(id, _)| *id).collect();
+        let flagged: Vec<i64> = beyond_total_flags(&latest)
+            .iter()
+            .map(|(id, _)| *id)
+            .collect();
         // 8 million users on 200 servers: mastodon.social is a quarter of them, the two claims
         // five times all of them.
         assert_eq!(flagged, [1_001, 1_002]);

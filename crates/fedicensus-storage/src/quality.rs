@@ -312,7 +312,11 @@ pub fn check(obs: &Observation, previous: &Previous) -> Vec<QualityFlag> {
 /// Flags a large claim when its registrable domain has too many hosts making large claims.
 /// `large_hosts` counts the hosts of `registrable` (this one included) whose latest user count
 /// is at least [`SIBLING_LARGE_USERS`].
-pub fn check_siblings(registrable: &str, users_total: u64, large_hosts: usize) -> Option<QualityFlag> {
+pub fn check_siblings(
+    registrable: &str,
+    users_total: u64,
+    large_hosts: usize,
+) -> Option<QualityFlag> {
     (users_total >= SIBLING_LARGE_USERS && large_hosts > SIBLINGS_MAX_LARGE).then(|| QualityFlag {
         kind: QualityKind::SiblingClaims,
         metric: None,
@@ -529,7 +533,10 @@ mod tests {
         assert_eq!(check_siblings("two.example", 2_000_000, 2), None);
         assert!(check_siblings("three.example", SIBLING_LARGE_USERS, 3).is_some());
         // A family of 30 small servers under one domain: none of their claims is large.
-        assert_eq!(check_siblings("family.example", SIBLING_LARGE_USERS - 1, 0), None);
+        assert_eq!(
+            check_siblings("family.example", SIBLING_LARGE_USERS - 1, 0),
+            None
+        );
         assert_eq!(check_siblings("family.example", 120, 0), None);
         // A lone large server.
         assert_eq!(check_siblings("mastodon.social", 2_000_000, 1), None);
@@ -543,8 +550,16 @@ mod tests {
         };
         let flag = check_beyond_total(40_000_000, fediverse).expect("5 times the fediverse");
         assert_eq!(flag.kind, QualityKind::BeyondCensusTotal);
-        assert_eq!(check_beyond_total(2_000_000, fediverse), None, "mastodon.social");
-        assert_eq!(check_beyond_total(16_000_000, fediverse), None, "exactly twice");
+        assert_eq!(
+            check_beyond_total(2_000_000, fediverse),
+            None,
+            "mastodon.social"
+        );
+        assert_eq!(
+            check_beyond_total(16_000_000, fediverse),
+            None,
+            "exactly twice"
+        );
         assert!(check_beyond_total(16_000_001, fediverse).is_some());
         // A census that has found few servers yet (the seeds' first visits) is no measure.
         let young = CensusTotal {
