@@ -273,7 +273,6 @@ impl Storage {
             )
             .await?;
         }
-        drop(conn);
         tx.commit().await?;
         Ok(flags.len() as u64)
     }
