@@ -398,14 +398,14 @@ fn a_crawl_killed_with_sigkill_again_and_again_resumes_and_records_every_visit_o
 
 /// A fresh PostgreSQL database on the server of `FEDICENSUS_TEST_POSTGRES_URL`, dropped at the
 /// end; `None` (and a printed `skipped:`) when the variable is absent.
-struct PgDatabase {
+pub(crate) struct PgDatabase {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PgDatabase {
-    fn create(test: &str) -> Option<PgDatabase> {
+    pub(crate) fn create(test: &str) -> Option<PgDatabase> {
         let Ok(admin) = std::env::var("FEDICENSUS_TEST_POSTGRES_URL") else {
             crate::skipped(&format!("{test}: FEDICENSUS_TEST_POSTGRES_URL is not set"));
             return None;

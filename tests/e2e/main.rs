@@ -5,6 +5,7 @@ mod dashboard;
 mod databases;
 mod demo;
 mod faults;
+mod inflation;
 mod live;
 mod overload;
 mod parse;

@@ -5,7 +5,7 @@
 
 use crate::fedicensus;
 use chrono::{DateTime, NaiveDate, Utc};
-use fedicensus_sim::{FailureMix, LatencyModel, Scenario, World, WorldConfig};
+use fedicensus_sim::{Adversaries, FailureMix, LatencyModel, Scenario, World, WorldConfig};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -63,6 +63,8 @@ pub struct Sim {
     pub ca: PathBuf,
     pub dir: PathBuf,
     pub servers: u32,
+    /// Whether the world has the parties that try to inflate the census (`--adversaries`).
+    pub adversaries: bool,
     /// When the simulator's clock read [`AT`] (it then runs at wall-clock speed).
     pub started: Instant,
 }
@@ -70,6 +72,15 @@ pub struct Sim {
 impl Sim {
     /// Starts a world of `servers` servers; `name` keeps the test's directory apart.
     pub fn start(name: &str, servers: u32) -> Sim {
+        Sim::start_world(name, servers, false)
+    }
+
+    /// [`Sim::start`] of the world with the adversaries of `fedicensus simulate --adversaries`.
+    pub fn start_with_adversaries(name: &str, servers: u32) -> Sim {
+        Sim::start_world(name, servers, true)
+    }
+
+    fn start_world(name: &str, servers: u32, adversaries: bool) -> Sim {
         let dir =
             std::env::temp_dir().join(format!("fedicensus-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -80,6 +91,7 @@ impl Sim {
             .args(["--seed", &WORLD_SEED.to_string(), "--latency-ms", "0"])
             .args(["--at", AT, "--listen", "127.0.0.1:0", "--ca-file"])
             .arg(&ca)
+            .args(adversaries.then_some("--adversaries"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -99,6 +111,7 @@ impl Sim {
             ca,
             dir,
             servers,
+            adversaries,
             started,
         }
     }
@@ -107,7 +120,14 @@ impl Sim {
     pub fn world(&self) -> World {
         World::generate(WorldConfig {
             servers: Some(self.servers as usize),
-            failures: FailureMix::default(),
+            failures: FailureMix {
+                adversaries: if self.adversaries {
+                    Adversaries::standard()
+                } else {
+                    Adversaries::NONE
+                },
+                ..FailureMix::default()
+            },
             latency: LatencyModel::ZERO,
             ..WorldConfig::new(Scenario::Migration2022, WORLD_SEED)
         })

@@ -490,6 +490,16 @@ impl Pipeline {
         summary.cancelled = self.cancel.is_cancelled();
         summary.elapsed = started.elapsed();
         let finished_at = (self.clock)();
+        // Claims recorded while the census was too young to measure them (its first batches)
+        // are checked against the census the pass built (docs/METHODOLOGY.md, "Data quality").
+        let rechecked = reconnecting("checking large claims against the census", || {
+            self.storage.recheck_claims(finished_at, run)
+        })
+        .await
+        .context("checking large claims against the census")?;
+        if rechecked > 0 {
+            tracing::info!(flags = rechecked, "claims far beyond the census flagged");
+        }
         let counts = reconnecting("finishing the crawl run", || {
             self.storage.finish_run(run, finished_at)
         })

@@ -7,7 +7,9 @@
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use fedicensus_sim::serve::{self, ServeConfig};
-use fedicensus_sim::{FailureMix, LatencyModel, Scenario, SimClock, World, WorldConfig};
+use fedicensus_sim::{
+    Adversaries, FailureMix, LatencyModel, Scenario, SimClock, World, WorldConfig,
+};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +73,12 @@ pub struct Args {
     #[arg(long, default_value = "default", value_parser = ["default", "none"])]
     failures: String,
 
+    /// Add the parties that try to inflate the census: 24 subdomains of one domain claiming 30
+    /// million users each, a server whose claim jumps to 40 million on 2022-11-10, and a peer
+    /// list of 2,000 invented names (the truth CSV's `adversary` column names them).
+    #[arg(long)]
+    adversaries: bool,
+
     /// Median round trip of a simulated server, in milliseconds (0 turns latency off).
     #[arg(long, default_value_t = LatencyModel::default().median_ms)]
     latency_ms: f64,
@@ -96,9 +104,16 @@ pub fn run(args: Args) -> Result<()> {
     }
     let config = WorldConfig {
         servers: args.servers.map(|n| n as usize),
-        failures: match args.failures.as_str() {
-            "none" => FailureMix::none(),
-            _ => FailureMix::default(),
+        failures: FailureMix {
+            adversaries: if args.adversaries {
+                Adversaries::standard()
+            } else {
+                Adversaries::NONE
+            },
+            ..match args.failures.as_str() {
+                "none" => FailureMix::none(),
+                _ => FailureMix::default(),
+            }
         },
         latency: if args.latency_ms == 0.0 {
             LatencyModel::ZERO

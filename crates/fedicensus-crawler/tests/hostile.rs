@@ -78,6 +78,7 @@ fn hostile_mix() -> FailureMix {
         peer_junk: 0.0,
         flood_subdomains: 0,
         robots_opt_outs: 0.0,
+        ..FailureMix::none()
     }
 }
 

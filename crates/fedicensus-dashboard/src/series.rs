@@ -16,6 +16,7 @@ pub use fedicensus_storage::SeriesMetric;
 pub fn metric_label(metric: SeriesMetric) -> &'static str {
     match metric {
         SeriesMetric::ServersKnown => "servers known",
+        SeriesMetric::ServersMentioned => "servers mentioned",
         SeriesMetric::ServersUp => "servers up",
         SeriesMetric::ServersNew => "new servers",
         SeriesMetric::ServersDied => "dead servers",

@@ -364,6 +364,60 @@ pub struct FailureMix {
     /// (and for one in five stops again later): see `World::robots_refuses_us`.
     #[serde(default)]
     pub robots_opt_outs: f64,
+    /// Parties that try to inflate the census (none by default): see [`Adversaries`].
+    #[serde(default)]
+    pub adversaries: Adversaries,
+}
+
+/// Parties that try to inflate a census, each of one kind (issue 25): the world's truth says what
+/// an honest census shows of them (their claims left out, invented names not servers).
+///
+/// None are in the default mix: they are added after calibration, from their own random stream,
+/// so no other server changes, but their claims and their servers would change the default
+/// scenario's calibrated census figures (24 Mastodon servers claiming 30 million users each).
+/// [`Adversaries::standard`] turns every kind on (`fedicensus simulate --adversaries`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adversaries {
+    /// Subdomains of one registrable domain, each a small Mastodon server claiming
+    /// `inflated_users` registered users (0 for none).
+    pub inflated_subdomains: usize,
+    /// What each of those subdomains claims.
+    pub inflated_users: u64,
+    /// Small Mastodon servers whose claim jumps to `jump_users` on 10 November 2022 (0 for none).
+    pub jumpers: usize,
+    /// What a jumper claims from its jump on, beyond the whole fediverse's users.
+    pub jump_users: u64,
+    /// Invented names in the peer list of one small Mastodon server (0 for none): names of no
+    /// server, which do not resolve.
+    pub invented_peers: usize,
+}
+
+impl Adversaries {
+    /// No adversary.
+    pub const NONE: Adversaries = Adversaries {
+        inflated_subdomains: 0,
+        inflated_users: 0,
+        jumpers: 0,
+        jump_users: 0,
+        invented_peers: 0,
+    };
+
+    /// One of each kind, as the attacks of issue 25 tried them: 24 subdomains claiming 30 million
+    /// users each, one server jumping to 40 million, one peer list of 2,000 invented names.
+    pub fn standard() -> Adversaries {
+        Adversaries {
+            inflated_subdomains: 24,
+            inflated_users: 30_000_000,
+            jumpers: 1,
+            jump_users: 40_000_000,
+            invented_peers: 2_000,
+        }
+    }
+
+    /// Whether any adversary is on.
+    pub fn any(&self) -> bool {
+        self.inflated_subdomains > 0 || self.jumpers > 0 || self.invented_peers > 0
+    }
 }
 
 impl FailureMix {
@@ -375,6 +429,7 @@ impl FailureMix {
             peer_junk: 0.0,
             flood_subdomains: 0,
             robots_opt_outs: 0.0,
+            adversaries: Adversaries::NONE,
         }
     }
 
@@ -442,6 +497,7 @@ impl Default for FailureMix {
             // No census measured opt-outs that start mid-history; 0.6 % sits between the
             // static robots refusals above (0.3 % fedicensus only, 0.6 % every crawler).
             robots_opt_outs: 0.006,
+            adversaries: Adversaries::NONE,
         }
     }
 }

@@ -28,8 +28,8 @@ pub mod truth;
 pub mod world;
 
 pub use clock::SimClock;
-pub use failure::{Failure, FailureMix, Quirk, Quirks};
+pub use failure::{Adversaries, Failure, FailureMix, Quirk, Quirks};
 pub use response::{SimBody, SimRequest, SimResponse};
 pub use world::{
-    Figures, LatencyModel, Scenario, Server, ServerId, ServerState, World, WorldConfig,
+    Adversary, Figures, LatencyModel, Scenario, Server, ServerId, ServerState, World, WorldConfig,
 };

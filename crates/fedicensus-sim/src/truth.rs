@@ -7,6 +7,11 @@
 //! definition, the one the scenario is calibrated against, on a day its robots.txt lets
 //! fedicensus read NodeInfo; flood hosts are counted apart, never in the software totals.
 //!
+//! Adversaries ([`crate::Adversaries`], column `adversary`) are what an honest census shows of
+//! them: servers that answer, so known; those claiming users they do not have are counted apart
+//! from the software totals like flood hosts (their rows carry their true, small figures, never
+//! their claims); the invented names of a peer list are no servers at all, so they have no row.
+//!
 //! How the kinds the real servers taught must be counted (issue 19):
 //! * `robots_opted_out`: alive, and its robots.txt refuses fedicensus its NodeInfo on the date
 //!   ([`World::robots_refuses_us`]: the robots failures, an opt-out that started inside the
@@ -55,6 +60,7 @@ pub const COLUMNS: &[&str] = &[
     "robots_opted_out",
     "serves_peers",
     "sibling_of",
+    "adversary",
 ];
 
 /// Writes one row per server born by `at` (ids in order), true figures as of `at`. `died` is
@@ -100,6 +106,7 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             bool_str(opted_out(world, server.id, at)),
             bool_str(world.serves_peers(server.id, at)),
             &sibling_of,
+            server.adversary.map_or("", |a| a.name()),
         ])?;
     }
     writer.flush()?;
@@ -158,6 +165,11 @@ pub struct TruthSummary {
     pub total: SoftwareTruth,
     /// Flood hosts born by the moment.
     pub flood: u64,
+    /// Adversary servers claiming users they do not have, born by the moment
+    /// ([`crate::Adversaries`]), counted apart: servers an honest census knows (they answer),
+    /// whose claims it leaves out. The server publishing invented peers is counted with its
+    /// software: its own figures are honest.
+    pub adversaries: u64,
 }
 
 impl TruthSummary {
@@ -172,12 +184,20 @@ impl TruthSummary {
 pub fn truth_summary(world: &World, at: DateTime<Utc>) -> TruthSummary {
     let mut by_software: BTreeMap<String, SoftwareTruth> = BTreeMap::new();
     let mut flood = 0;
+    let mut adversaries = 0;
     for server in world.servers() {
         if !world.is_born(server.id, at) {
             continue;
         }
         if server.flood {
             flood += 1;
+            continue;
+        }
+        if server
+            .adversary
+            .is_some_and(|a| a != crate::world::Adversary::InventedPeers)
+        {
+            adversaries += 1;
             continue;
         }
         let row = by_software
@@ -194,6 +214,7 @@ pub fn truth_summary(world: &World, at: DateTime<Utc>) -> TruthSummary {
         by_software,
         total,
         flood,
+        adversaries,
     }
 }
 

@@ -159,7 +159,34 @@ pub struct Server {
     /// For a second local domain of a Takahē installation: the installation's main domain, the
     /// one its `/.well-known/nodeinfo` links to (see [`World::siblings`]).
     pub sibling_of: Option<ServerId>,
+    /// For a party trying to inflate the census: how ([`crate::Adversaries`]).
+    pub adversary: Option<Adversary>,
 }
+
+/// How an adversary server tries to inflate a census (see [`crate::Adversaries`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Adversary {
+    /// One of many subdomains of one registrable domain, each claiming tens of millions of users.
+    InflatedSubdomain,
+    /// A small server whose claim jumps beyond the fediverse's total on [`JUMP_DAY`].
+    JumpBeyondTotal,
+    /// A small server whose peer list names many invented servers.
+    InventedPeers,
+}
+
+impl Adversary {
+    /// The stable name used in the truth CSV.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Adversary::InflatedSubdomain => "inflated-subdomain",
+            Adversary::JumpBeyondTotal => "jump-beyond-total",
+            Adversary::InventedPeers => "invented-peers",
+        }
+    }
+}
+
+/// The day a [`Adversary::JumpBeyondTotal`] server starts claiming its jump (mid-migration).
+pub const JUMP_DAY: (i32, u32, u32) = (2022, 11, 10);
 
 /// A time window in which a server's robots.txt refuses fedicensus: from `from` (inclusive)
 /// until `until` (exclusive; `None` for the rest of the scenario).
@@ -351,6 +378,7 @@ const TAG_PRIVATE: u64 = 0x7072_6976;
 /// stays exactly what it was.
 const TAG_SIBLINGS: u64 = 0x7369_626c;
 const TAG_OPT_OUTS: u64 = 0x6f70_746f;
+const TAG_ADVERSARIES: u64 = 0x6164_7673;
 
 /// Rounds `x` up or down at random so that tiny worlds still get rates right on average.
 fn stochastic_round<R: Rng>(rng: &mut R, x: f64) -> usize {
@@ -562,6 +590,7 @@ impl World {
         // Added after calibration, from their own streams: no earlier server changes.
         world.add_takahe_siblings(&mut used);
         world.assign_opt_outs();
+        world.add_adversaries(&mut used);
         world.by_domain = world
             .servers
             .iter()
@@ -757,6 +786,7 @@ impl World {
             flood: false,
             opt_out: None,
             sibling_of: None,
+            adversary: None,
         });
         self.profiles.push(profile);
     }
@@ -793,6 +823,7 @@ impl World {
                 flood: true,
                 opt_out: None,
                 sibling_of: None,
+                adversary: None,
             });
             self.profiles.push(Profile {
                 born_day: born,
@@ -872,6 +903,90 @@ impl World {
             sibling.version = version;
             sibling.latency_ms = latency_ms;
         }
+    }
+
+    /// The parties that try to inflate the census ([`crate::Adversaries`]): small Mastodon
+    /// servers born in 2021, never dying, without failures or quirks, added last from their own
+    /// random stream (no earlier server changes). They are known to the servers that list the
+    /// flood (the named big ones among them), so a crawl from the usual seeds finds them.
+    fn add_adversaries(&mut self, used: &mut HashSet<String>) {
+        let adversaries = self.config.failures.adversaries;
+        if !adversaries.any() {
+            return;
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ TAG_ADVERSARIES);
+        let born = day_index(ymd(2021, 6, 1));
+        let mut kinds = Vec::new();
+        kinds.extend(std::iter::repeat_n(
+            Adversary::InflatedSubdomain,
+            adversaries.inflated_subdomains,
+        ));
+        kinds.extend(std::iter::repeat_n(
+            Adversary::JumpBeyondTotal,
+            adversaries.jumpers,
+        ));
+        if adversaries.invented_peers > 0 {
+            kinds.push(Adversary::InventedPeers);
+        }
+        let vocabulary = names::vocabulary();
+        let parent = loop {
+            let parent = format!(
+                "{}{}.{}",
+                vocabulary.word(&mut rng),
+                rng.random_range(10..100),
+                vocabulary.tld(&mut rng)
+            );
+            if !used.contains(&parent) {
+                break parent;
+            }
+        };
+        for kind in kinds {
+            self.push_server(
+                &mut rng,
+                used,
+                Proto {
+                    software: Software::Mastodon,
+                    born,
+                    died: None,
+                    size: 40.0,
+                    named: None,
+                },
+            );
+            let id = self.servers.len() - 1;
+            if kind == Adversary::InflatedSubdomain {
+                let domain = loop {
+                    let candidate = format!("{}.{parent}", names::random_label(&mut rng));
+                    if used.insert(candidate.clone()) {
+                        break candidate;
+                    }
+                };
+                self.servers[id].domain = domain;
+            }
+            self.servers[id].adversary = Some(kind);
+            self.servers[id].version = "4.0.2".to_string();
+            let profile = &mut self.profiles[id];
+            profile.died_day = i64::MAX;
+            profile.visibility = 0.0;
+        }
+    }
+
+    /// The invented names in an [`Adversary::InventedPeers`] server's peer list: random labels
+    /// under random words and top-level domains, none of them a server of the world.
+    fn invented_peers(&self, id: ServerId) -> Vec<String> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ TAG_ADVERSARIES ^ u64::from(id));
+        let vocabulary = names::vocabulary();
+        (0..self.config.failures.adversaries.invented_peers)
+            .map(|_| {
+                format!(
+                    "{}.{}{}.{}",
+                    names::random_label(&mut rng),
+                    vocabulary.word(&mut rng),
+                    rng.random_range(10..1000),
+                    vocabulary.tld(&mut rng)
+                )
+            })
+            .filter(|name| self.lookup(name).is_none())
+            .collect()
     }
 
     /// Opt-outs that start in the middle of a server's history: the admin adds a
@@ -1379,6 +1494,20 @@ impl World {
             let remote = (200.0 + 40.0 * days) as u64;
             reported.users = (truth.users as f64 * p.inflation) as u64 + remote;
         }
+        let adversaries = &self.config.failures.adversaries;
+        match self.servers[i].adversary {
+            Some(Adversary::InflatedSubdomain) => {
+                reported.users = adversaries.inflated_users;
+                reported.active_month = adversaries.inflated_users / 10;
+            }
+            Some(Adversary::JumpBeyondTotal)
+                if day >= day_index(ymd(JUMP_DAY.0, JUMP_DAY.1, JUMP_DAY.2)) as f64 =>
+            {
+                reported.users = adversaries.jump_users;
+                reported.active_month = adversaries.jump_users / 10;
+            }
+            _ => {}
+        }
         if quirks.has(Quirk::CalckeyInflation) {
             // Some days the API counts every known user: 2 one day, 10,000 the next.
             let today = day.floor() as i64 as u64;
@@ -1443,7 +1572,7 @@ impl World {
         if pj.died_day < pi.born_day {
             return false;
         }
-        if self.servers[j].flood {
+        if self.servers[j].flood || self.servers[j].adversary.is_some() {
             return pi.lists_flood;
         }
         unit(hash3(self.config.seed, i as u64, j as u64)) < pi.reach * pj.visibility
@@ -1481,7 +1610,12 @@ impl World {
             return 0;
         }
         let known = self.known_at(i, day).count();
-        known + self.junk_count(id, known)
+        let invented = if self.servers[i].adversary == Some(Adversary::InventedPeers) {
+            self.invented_peers(id).len()
+        } else {
+            0
+        };
+        known + self.junk_count(id, known) + invented
     }
 
     /// The peer list `id` serves at `at`, junk included.
@@ -1523,6 +1657,9 @@ impl World {
             };
             let position = (mix(h ^ 9) % (peers.len() as u64 + 1)) as usize;
             peers.insert(position, entry);
+        }
+        if self.servers[i].adversary == Some(Adversary::InventedPeers) {
+            peers.extend(self.invented_peers(id));
         }
         peers
     }

@@ -19,8 +19,10 @@ use crate::db::{
     count_of, json_rows_sql, stored_count, stored_instant, Backend, Conn, Sql, Storage, Transaction,
 };
 use crate::error::Result;
+use crate::methodology::{confirms, CONFIRMING_OUTCOMES_EXCLUDED};
 use crate::observations::{default_next_due, record_observation, status_after, Recorded, RunId};
 use crate::peers::record_peer_list;
+use crate::plausibility::{self, Claim};
 use crate::quality::{self, metric_column, Previous, QualityFlag};
 use crate::servers::{insert_servers, json_names, record_sibling, IdRow, ServerStatus, SEED};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -70,6 +72,7 @@ struct StateRow {
     last_observed_at: Option<DateTime<Utc>>,
     last_success_at: Option<DateTime<Utc>>,
     last_answered_at: Option<DateTime<Utc>>,
+    first_confirmed_at: Option<DateTime<Utc>>,
     last_outcome: Option<String>,
     consecutive_failures: i64,
     /// The figures of the latest successful visit.
@@ -579,6 +582,85 @@ pub(crate) async fn ingest_bulk(
             updates.push(update);
         }
     }
+    // When each server was first confirmed: every visit here is newer than the server's stored
+    // history, so only a server not confirmed yet can change, to its earliest confirming visit.
+    let mut confirmed: Vec<i64> = by_host
+        .iter()
+        .filter_map(|(host, visits)| {
+            let state = fast.get(host)?;
+            let any = visits.iter().any(|&i| confirms(&batch[i].outcome));
+            (any && state.first_confirmed_at.is_none()).then_some(state.id)
+        })
+        .collect();
+    confirmed.sort_unstable();
+    for chunk in confirmed.chunks(NARROW_ROWS) {
+        let list: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+        let excluded: Vec<String> = CONFIRMING_OUTCOMES_EXCLUDED
+            .iter()
+            .map(|o| format!("'{o}'"))
+            .collect();
+        let text = format!(
+            "UPDATE servers SET first_confirmed_at = (SELECT MIN(o.observed_at) FROM observations o \
+             WHERE o.server_id = servers.id AND o.outcome NOT IN ({})) \
+             WHERE first_confirmed_at IS NULL AND id IN ({})",
+            excluded.join(", "),
+            list.join(", ")
+        );
+        let mut sql = Sql::new(text);
+        for id in chunk {
+            sql = sql.bind(*id);
+        }
+        conn.execute(sql, "recording when servers were confirmed in bulk")
+            .await?;
+    }
+
+    // The census-wide rules, on the batch's large claims (stored above, so siblings recorded in
+    // this batch see each other); they may flag a sibling's earlier claim too.
+    let mut claims = Vec::new();
+    for (host, visits) in &by_host {
+        if !fast.contains_key(host) {
+            continue;
+        }
+        for &i in visits {
+            let obs = batch[i];
+            let users_total = stored_figure(obs, Metric::UsersTotal);
+            if !obs.outcome.is_ok() || !plausibility::is_large(users_total) {
+                continue;
+            }
+            if let Some(id) = id_of(i) {
+                claims.push((
+                    i,
+                    Claim {
+                        observation_id: id,
+                        host,
+                        observed_at: at_of[i],
+                        users_total: users_total.unwrap_or(0),
+                        run: run.map(|r| r.0),
+                    },
+                ));
+            }
+        }
+    }
+    if !claims.is_empty() {
+        let only: Vec<Claim<'_>> = claims.iter().map(|(_, c)| c.clone()).collect();
+        for (id, flag) in plausibility::check_claims(conn, &only).await? {
+            if let Some((i, _)) = claims.iter().find(|(_, c)| c.observation_id == id) {
+                flags_of.entry(*i).or_default().push(flag.clone());
+            }
+            let row = (
+                id,
+                flag.kind.as_str(),
+                metric_column(flag.metric),
+                flag.reason,
+            );
+            if !flag_rows
+                .iter()
+                .any(|r| r.0 == row.0 && r.1 == row.1 && r.2 == row.2)
+            {
+                flag_rows.push(row);
+            }
+        }
+    }
     for chunk in flag_rows.chunks(NARROW_ROWS) {
         let text = format!(
             "INSERT INTO quality_flags (observation_id, kind, metric, reason) VALUES {} \
@@ -680,6 +762,7 @@ async fn read_states<'h>(
                 ("last_observed_at", "s.last_observed_at"),
                 ("last_success_at", "s.last_success_at"),
                 ("last_answered_at", "s.last_answered_at"),
+                ("first_confirmed_at", "s.first_confirmed_at"),
                 ("last_outcome", "s.last_outcome"),
                 ("consecutive_failures", "s.consecutive_failures"),
                 ("previous_users_total", "o.users_total"),

@@ -23,6 +23,8 @@
 //! - [`runs`]: crawl runs.
 //! - [`requests`]: "start a crawl now", asked on the dashboard and honoured by crawl daemons.
 //! - [`quality`]: data-quality flags attached at record time.
+//! - [`plausibility`]: the flags that read the rest of the census (many large claims under one
+//!   registrable domain, a claim far beyond the census' total).
 //! - [`series`]: time series by day, week or month, with their denominators.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
@@ -43,6 +45,7 @@ pub mod export;
 pub mod methodology;
 pub mod observations;
 pub mod peers;
+pub mod plausibility;
 pub mod quality;
 pub mod requests;
 pub mod rollup;

@@ -6,7 +6,7 @@ use chrono::Duration;
 
 /// The version of the definitions below. Bump it with any change to them or to how series are
 /// computed, and describe the change in `docs/METHODOLOGY.md`.
-pub const METHODOLOGY_VERSION: &str = "3";
+pub const METHODOLOGY_VERSION: &str = "4";
 
 /// A server is "up" on a date if it answered (outcome `ok`, or a robots.txt that refuses
 /// fedicensus: [`ANSWERED`]) at least once in this many days ending with that date.
@@ -27,6 +27,18 @@ pub(crate) const ANSWERED: &str = "outcome IN ('ok', 'robots_disallowed')";
 /// SQL condition on `outcome`: the visit says something about the server (not `inconclusive`,
 /// the crawler's own overload; [`fedicensus_core::Outcome::is_conclusive`]).
 pub(crate) const CONCLUSIVE: &str = "outcome <> 'inconclusive'";
+
+/// The outcomes of a visit that confirms a server exists: any conclusive visit that reached it
+/// (not a name that does not resolve, nor one resolving only to refused addresses). A server is
+/// counted in `servers_known` from its first such visit (`servers.first_confirmed_at`, migration
+/// 0031); a name merely mentioned in a peer list counts in `servers_mentioned` only.
+pub(crate) const CONFIRMING_OUTCOMES_EXCLUDED: [&str; 3] =
+    ["no_such_domain", "forbidden_address", "inconclusive"];
+
+/// Whether a visit with this outcome confirms its server ([`CONFIRMING_OUTCOMES_EXCLUDED`]).
+pub(crate) fn confirms(outcome: &fedicensus_core::Outcome) -> bool {
+    !CONFIRMING_OUTCOMES_EXCLUDED.contains(&outcome.as_str().as_str())
+}
 
 /// Share of servers (the largest ones) in the "largest 1 %" concentration measure.
 pub const TOP_SHARE: f64 = 0.01;

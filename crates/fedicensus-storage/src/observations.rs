@@ -9,8 +9,9 @@
 
 use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Transaction};
 use crate::error::Result;
-use crate::methodology::DEATH_AFTER;
+use crate::methodology::{confirms, DEATH_AFTER};
 use crate::peers::record_peer_list;
+use crate::plausibility::{self, Claim};
 use crate::quality::{self, metric_column, Previous, QualityFlag};
 use crate::servers::{insert_servers, record_sibling, ServerStatus, SEED};
 use chrono::{DateTime, Duration, Utc};
@@ -258,14 +259,34 @@ pub(crate) async fn record_observation(
         discovered += record_peer_list(conn, server.id, host, peers, at).await?;
     }
 
-    let flags = quality::check(obs, &previous);
-    for flag in &flags {
+    let mut flags = quality::check(obs, &previous);
+    let mut flag_rows: Vec<(i64, QualityFlag)> =
+        flags.iter().map(|f| (observation_id, f.clone())).collect();
+    // The census-wide rules: this claim beside its registrable domain's other hosts and the rest
+    // of the census (they may also flag a sibling's earlier claim).
+    let users_total = obs.best(Metric::UsersTotal);
+    if obs.outcome.is_ok() && plausibility::is_large(users_total) {
+        let claim = Claim {
+            observation_id,
+            host,
+            observed_at: obs.observed_at,
+            users_total: users_total.unwrap_or(0),
+            run: run.map(|r| r.0),
+        };
+        for (id, flag) in plausibility::check_claims(conn, &[claim]).await? {
+            if id == observation_id {
+                flags.push(flag.clone());
+            }
+            flag_rows.push((id, flag));
+        }
+    }
+    for (id, flag) in &flag_rows {
         conn.execute(
             Sql::new(
                 "INSERT INTO quality_flags (observation_id, kind, metric, reason) \
                  VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
-            .bind(observation_id)
+            .bind(*id)
             .bind(flag.kind.as_str())
             .bind(metric_column(flag.metric))
             .bind(flag.reason.clone()),
@@ -326,6 +347,19 @@ async fn update_server(
     let ok = obs.outcome.is_ok();
     let answered = obs.outcome.answered();
     let newest = server.last_observed_at.is_none_or(|last| at >= last);
+    if confirms(&obs.outcome) {
+        // The earliest confirming visit, whatever order visits are recorded in.
+        conn.execute(
+            Sql::new(
+                "UPDATE servers SET first_confirmed_at = $1 WHERE id = $2 \
+                 AND (first_confirmed_at IS NULL OR first_confirmed_at > $1)",
+            )
+            .bind(at)
+            .bind(server.id),
+            "recording when a server was confirmed",
+        )
+        .await?;
+    }
     if !obs.outcome.is_conclusive() {
         if newest {
             let next_due = stored_instant(default_next_due(&obs.outcome, at, 0));

@@ -31,6 +31,26 @@ pub const GOTOSOCIAL_MAX_PLAUSIBLE_USERS: u64 = 5_000;
 pub const LEMMY_REMOTE_RATIO: u64 = 200;
 /// ... on a server reporting at least this many users.
 pub const LEMMY_REMOTE_MIN_USERS: u64 = 1_000;
+/// A change of at least this factor (two orders of magnitude) against the server's previous
+/// successful visit, however long ago, is a sudden jump beyond the server's own history ...
+pub const HISTORY_JUMP_FACTOR: f64 = 100.0;
+/// ... when the larger value reaches this many (a new server's first hundred users are growth).
+pub const HISTORY_JUMP_MIN_VALUE: u64 = 100_000;
+/// A user count this large is a *large claim* when its host shares a registrable domain (Public
+/// Suffix List) with other hosts ...
+pub const SIBLING_LARGE_USERS: u64 = 10_000;
+/// ... and one registrable domain may have at most this many hosts making large claims at once:
+/// with more, every large claim among them is flagged (24 subdomains of one domain each claiming
+/// millions is one party inflating the census; a family of small servers never reaches this).
+pub const SIBLINGS_MAX_LARGE: usize = 2;
+/// A user count above this many times the users of every other registrable domain of the census
+/// together is far beyond the fediverse's total ...
+pub const BEYOND_TOTAL_FACTOR: f64 = 2.0;
+/// ... when it is at least this large (a small census is no measure of a large server) ...
+pub const BEYOND_TOTAL_MIN_USERS: u64 = 1_000_000;
+/// ... and that total rests on at least this many servers (the first visits of a new census,
+/// made before it knows the fediverse, never flag the seeds).
+pub const BEYOND_TOTAL_MIN_SERVERS: u64 = 100;
 
 /// What kind of doubt a flag expresses. Stable names are stored and exported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -49,11 +69,15 @@ pub enum QualityKind {
     InflatedUsers,
     /// Lemmy counting remote users as registered users.
     RemoteUsersCounted,
+    /// More than [`SIBLINGS_MAX_LARGE`] hosts of one registrable domain claim large user counts.
+    SiblingClaims,
+    /// A user count far beyond the rest of the census together ([`BEYOND_TOTAL_FACTOR`]).
+    BeyondCensusTotal,
 }
 
 impl QualityKind {
     /// Every kind, in a stable order.
-    pub const ALL: [QualityKind; 7] = [
+    pub const ALL: [QualityKind; 9] = [
         QualityKind::ImplausibleJump,
         QualityKind::ActiveExceedsTotal,
         QualityKind::AbsurdValue,
@@ -61,6 +85,8 @@ impl QualityKind {
         QualityKind::RandomisedCounts,
         QualityKind::InflatedUsers,
         QualityKind::RemoteUsersCounted,
+        QualityKind::SiblingClaims,
+        QualityKind::BeyondCensusTotal,
     ];
 
     /// The stable name stored and exported.
@@ -73,6 +99,8 @@ impl QualityKind {
             QualityKind::RandomisedCounts => "randomised_counts",
             QualityKind::InflatedUsers => "inflated_users",
             QualityKind::RemoteUsersCounted => "remote_users_counted",
+            QualityKind::SiblingClaims => "sibling_claims",
+            QualityKind::BeyondCensusTotal => "beyond_census_total",
         }
     }
 
@@ -117,13 +145,13 @@ fn value_of(obs: &Observation, metric: Metric, source: Source) -> Option<u64> {
         .map(|m| m.value)
 }
 
-fn jump(before: u64, after: u64) -> bool {
+fn jump(before: u64, after: u64, factor: f64, min_value: u64) -> bool {
     let (lo, hi) = if before <= after {
         (before, after)
     } else {
         (after, before)
     };
-    hi >= JUMP_MIN_VALUE && (hi as f64) >= JUMP_FACTOR * (lo.max(1) as f64)
+    hi >= min_value && (hi as f64) >= factor * (lo.max(1) as f64)
 }
 
 /// Every flag for `obs`, given the server's previous successful visit.
@@ -165,32 +193,43 @@ pub fn check(obs: &Observation, previous: &Previous) -> Vec<QualityFlag> {
     let recent = previous
         .observed_at
         .is_some_and(|t| obs.observed_at > t && obs.observed_at - t <= JUMP_WINDOW);
+    let earlier = previous.observed_at.is_some_and(|t| obs.observed_at > t);
     let mut users_jumped = false;
-    if recent {
-        for (metric, before, after) in [
-            (Metric::UsersTotal, previous.users_total, total),
-            (
-                Metric::UsersActiveMonth,
-                previous.users_active_month,
-                active,
-            ),
-            (Metric::LocalPosts, previous.local_posts, posts),
-        ] {
-            if let (Some(b), Some(a)) = (before, after) {
-                if jump(b, a) {
-                    users_jumped |= metric == Metric::UsersTotal;
-                    flags.push(QualityFlag {
-                        kind: QualityKind::ImplausibleJump,
-                        metric: Some(metric),
-                        reason: format!(
-                            "{} went from {b} to {a} within {} hours",
-                            metric.as_str(),
-                            JUMP_WINDOW.num_hours()
-                        ),
-                    });
-                }
-            }
-        }
+    for (metric, before, after) in [
+        (Metric::UsersTotal, previous.users_total, total),
+        (
+            Metric::UsersActiveMonth,
+            previous.users_active_month,
+            active,
+        ),
+        (Metric::LocalPosts, previous.local_posts, posts),
+    ] {
+        let (Some(b), Some(a)) = (before, after) else {
+            continue;
+        };
+        // Tenfold within two days, or a hundredfold against the server's history however long
+        // ago (a server silent for a month does not come back a hundred times larger).
+        let reason = if recent && jump(b, a, JUMP_FACTOR, JUMP_MIN_VALUE) {
+            format!(
+                "{} went from {b} to {a} within {} hours",
+                metric.as_str(),
+                JUMP_WINDOW.num_hours()
+            )
+        } else if earlier && jump(b, a, HISTORY_JUMP_FACTOR, HISTORY_JUMP_MIN_VALUE) {
+            format!(
+                "{} went from {b} to {a} since the previous successful visit (a factor of \
+                 {HISTORY_JUMP_FACTOR:.0} or more)",
+                metric.as_str()
+            )
+        } else {
+            continue;
+        };
+        users_jumped |= metric == Metric::UsersTotal;
+        flags.push(QualityFlag {
+            kind: QualityKind::ImplausibleJump,
+            metric: Some(metric),
+            reason,
+        });
     }
 
     let mut disagreeing_users = false;
@@ -268,6 +307,50 @@ pub fn check(obs: &Observation, previous: &Previous) -> Vec<QualityFlag> {
         _ => {}
     }
     flags
+}
+
+/// Flags a large claim when its registrable domain has too many hosts making large claims.
+/// `large_hosts` counts the hosts of `registrable` (this one included) whose latest user count
+/// is at least [`SIBLING_LARGE_USERS`].
+pub fn check_siblings(
+    registrable: &str,
+    users_total: u64,
+    large_hosts: usize,
+) -> Option<QualityFlag> {
+    (users_total >= SIBLING_LARGE_USERS && large_hosts > SIBLINGS_MAX_LARGE).then(|| QualityFlag {
+        kind: QualityKind::SiblingClaims,
+        metric: None,
+        reason: format!(
+            "{large_hosts} hosts of {registrable} claim {SIBLING_LARGE_USERS} users or more \
+             each (at most {SIBLINGS_MAX_LARGE} are plausible)"
+        ),
+    })
+}
+
+/// The users of the rest of the census, as its cleaned series would count them at the instant
+/// of a claim: every other registrable domain's latest unflagged count in the carry-forward
+/// window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CensusTotal {
+    pub users: u64,
+    pub servers: u64,
+}
+
+/// Flags a user count far beyond the rest of the census together. Without a census of at least
+/// [`BEYOND_TOTAL_MIN_SERVERS`] servers there is no measure, and nothing is flagged.
+pub fn check_beyond_total(users_total: u64, others: CensusTotal) -> Option<QualityFlag> {
+    let beyond = users_total >= BEYOND_TOTAL_MIN_USERS
+        && others.servers >= BEYOND_TOTAL_MIN_SERVERS
+        && users_total as f64 > BEYOND_TOTAL_FACTOR * others.users as f64;
+    beyond.then(|| QualityFlag {
+        kind: QualityKind::BeyondCensusTotal,
+        metric: None,
+        reason: format!(
+            "users_total = {users_total} is more than {BEYOND_TOTAL_FACTOR:.0} times the {} users \
+             of the {} other servers counted",
+            others.users, others.servers
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -402,6 +485,94 @@ mod tests {
             kinds(&check(&calckey, &Previous::default())),
             [QualityKind::SourcesDisagree, QualityKind::InflatedUsers]
         );
+    }
+
+    #[test]
+    fn a_hundredfold_jump_is_flagged_however_long_ago_the_previous_visit_was() {
+        let previous = Previous {
+            observed_at: Some(at(1)),
+            users_total: Some(500),
+            ..Previous::default()
+        };
+        let jumped = obs(
+            Software::Mastodon,
+            25,
+            &[(Metric::UsersTotal, Source::NodeInfo, 40_000_000)],
+        );
+        assert_eq!(
+            kinds(&check(&jumped, &previous)),
+            [QualityKind::ImplausibleJump]
+        );
+        // Growth of a small server, even fast, stays under the history rule's floor.
+        let grew = obs(
+            Software::Mastodon,
+            25,
+            &[(Metric::UsersTotal, Source::NodeInfo, 50_000)],
+        );
+        assert!(check(&grew, &previous).is_empty());
+        // mastodon.social growing by half in a month is no jump.
+        let large = Previous {
+            observed_at: Some(at(1)),
+            users_total: Some(1_400_000),
+            ..Previous::default()
+        };
+        let social = obs(
+            Software::Mastodon,
+            25,
+            &[(Metric::UsersTotal, Source::NodeInfo, 2_000_000)],
+        );
+        assert!(check(&social, &large).is_empty());
+    }
+
+    #[test]
+    fn many_hosts_of_one_domain_with_large_claims_are_flagged_and_a_family_of_small_ones_is_not() {
+        let flag = check_siblings("inflate.example", 30_000_000, 24).expect("24 large siblings");
+        assert_eq!(flag.kind, QualityKind::SiblingClaims);
+        assert_eq!(flag.metric, None, "every figure of such a visit is doubted");
+        // Exactly at the limit: two large hosts of one domain (a main server and its twin).
+        assert_eq!(check_siblings("two.example", 2_000_000, 2), None);
+        assert!(check_siblings("three.example", SIBLING_LARGE_USERS, 3).is_some());
+        // A family of 30 small servers under one domain: none of their claims is large.
+        assert_eq!(
+            check_siblings("family.example", SIBLING_LARGE_USERS - 1, 0),
+            None
+        );
+        assert_eq!(check_siblings("family.example", 120, 0), None);
+        // A lone large server.
+        assert_eq!(check_siblings("mastodon.social", 2_000_000, 1), None);
+    }
+
+    #[test]
+    fn a_claim_far_beyond_the_rest_of_the_census_is_flagged_and_mastodon_social_is_not() {
+        let fediverse = CensusTotal {
+            users: 8_000_000,
+            servers: 12_000,
+        };
+        let flag = check_beyond_total(40_000_000, fediverse).expect("5 times the fediverse");
+        assert_eq!(flag.kind, QualityKind::BeyondCensusTotal);
+        assert_eq!(
+            check_beyond_total(2_000_000, fediverse),
+            None,
+            "mastodon.social"
+        );
+        assert_eq!(
+            check_beyond_total(16_000_000, fediverse),
+            None,
+            "exactly twice"
+        );
+        assert!(check_beyond_total(16_000_001, fediverse).is_some());
+        // A census that has found few servers yet (the seeds' first visits) is no measure.
+        let young = CensusTotal {
+            users: 1_000,
+            servers: BEYOND_TOTAL_MIN_SERVERS - 1,
+        };
+        assert_eq!(check_beyond_total(2_000_000, young), None);
+        // A small world's largest server is below the floor, whatever its share.
+        let small = CensusTotal {
+            users: 100_000,
+            servers: 500,
+        };
+        assert_eq!(check_beyond_total(BEYOND_TOTAL_MIN_USERS - 1, small), None);
     }
 
     #[test]

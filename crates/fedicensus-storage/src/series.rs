@@ -60,8 +60,11 @@ impl Granularity {
 /// What a series counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SeriesMetric {
-    /// Servers discovered on or before the date (dead ones included: the census' reach).
+    /// Servers confirmed on or before the date: a visit reached them (dead ones included: the
+    /// census' reach). A name merely mentioned in a peer list is not known.
     ServersKnown,
+    /// Names first seen on or before the date, confirmed or merely mentioned in a peer list.
+    ServersMentioned,
     /// Servers that answered at least once in the [`UP_WINDOW`] ending with the date.
     ServersUp,
     /// Servers whose first successful visit falls in the bucket.
@@ -88,8 +91,9 @@ pub enum SeriesMetric {
 
 impl SeriesMetric {
     /// Every metric, in a stable order.
-    pub const ALL: [SeriesMetric; 12] = [
+    pub const ALL: [SeriesMetric; 13] = [
         SeriesMetric::ServersKnown,
+        SeriesMetric::ServersMentioned,
         SeriesMetric::ServersUp,
         SeriesMetric::ServersNew,
         SeriesMetric::ServersDied,
@@ -107,6 +111,7 @@ impl SeriesMetric {
     pub fn as_str(&self) -> &'static str {
         match self {
             SeriesMetric::ServersKnown => "servers_known",
+            SeriesMetric::ServersMentioned => "servers_mentioned",
             SeriesMetric::ServersUp => "servers_up",
             SeriesMetric::ServersNew => "servers_new",
             SeriesMetric::ServersDied => "servers_died",
@@ -500,19 +505,31 @@ async fn figure_series(
     Ok(acc)
 }
 
-/// Servers known at each bucket's end (by the family of their latest successful visit).
+/// Servers known at each bucket's end (by the family of their latest successful visit): those
+/// confirmed by then, or with `mentioned` every name first seen by then.
 async fn known_at(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
     buckets: &[Bucket],
+    mentioned: bool,
 ) -> Result<Vec<u64>> {
-    let sql = match &query.software {
-        Some(s) => {
-            Sql::new("SELECT first_seen FROM servers WHERE software = $1 ORDER BY first_seen")
-                .bind(s.as_str())
-        }
-        None => Sql::new("SELECT first_seen FROM servers ORDER BY first_seen"),
+    let column = if mentioned {
+        "first_seen"
+    } else {
+        "first_confirmed_at"
     };
+    let filter = match &query.software {
+        Some(_) => "software = $1",
+        None => "TRUE",
+    };
+    // `column` is one of two fixed names, never user input.
+    let mut sql = Sql::new(format!(
+        "SELECT {column} AS first_seen FROM servers \
+         WHERE {column} IS NOT NULL AND {filter} ORDER BY {column}"
+    ));
+    if let Some(s) = &query.software {
+        sql = sql.bind(s.as_str());
+    }
     let seen = conn
         .fetch_all::<FirstSeenRow>(sql, "reading when servers were found")
         .await?;
@@ -722,7 +739,7 @@ async fn rolled_up(
     )
     .await?;
     if query.metric == SeriesMetric::ServersUp {
-        let known = known_at(conn, query, buckets).await?;
+        let known = known_at(conn, query, buckets, false).await?;
         let values = buckets
             .iter()
             .map(|b| Some(rows.get(&last_day(b)).map_or(0.0, |r| r.value)))
@@ -802,8 +819,9 @@ pub(crate) async fn series(
         metric if use_rollup && rollup::covers(metric) => {
             rolled_up(conn, query, &buckets, &mut flagged, &mut flagged_by_kind).await?
         }
-        SeriesMetric::ServersKnown => {
-            let known = known_at(conn, query, &buckets).await?;
+        SeriesMetric::ServersKnown | SeriesMetric::ServersMentioned => {
+            let mentioned = query.metric == SeriesMetric::ServersMentioned;
+            let known = known_at(conn, query, &buckets, mentioned).await?;
             (known.iter().map(|k| Some(*k as f64)).collect(), known)
         }
         SeriesMetric::ServersUp | SeriesMetric::ServersNew | SeriesMetric::ServersDied => {
@@ -812,7 +830,7 @@ pub(crate) async fn series(
                 SeriesMetric::ServersNew => new_series(conn, query, &buckets).await?,
                 _ => died_series(conn, query, &buckets).await?,
             };
-            let known = known_at(conn, query, &buckets).await?;
+            let known = known_at(conn, query, &buckets, false).await?;
             (counts.iter().map(|c| Some(*c as f64)).collect(), known)
         }
         SeriesMetric::WeeklyRegistrations

@@ -78,12 +78,14 @@ const TABLES: &[Table] = &[
             "peers_read_at",
             "peers_hash",
             "last_answered_at",
+            "first_confirmed_at",
         ],
-        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm, Tm, T, Tm],
+        kinds: &[I, T, Tm, T, T, T, T, Tm, Tm, T, I, Tm, T, Tm, Tm, T, Tm, Tm],
         key: &["id"],
         identity: true,
-        // Migration 0005: peer lists recorded when they change; 0009: the latest answer.
-        added_later: 3,
+        // Migration 0005: peer lists recorded when they change; 0009: the latest answer; 0031:
+        // when the server was first confirmed.
+        added_later: 4,
     },
     Table {
         name: "aliases",

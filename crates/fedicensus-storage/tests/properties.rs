@@ -189,8 +189,9 @@ const FIGURES: [SeriesMetric; 3] = [
 ];
 
 /// Series that describe a date from the visits before it, and so must never change later.
-const STOCKS: [SeriesMetric; 7] = [
+const STOCKS: [SeriesMetric; 8] = [
     SeriesMetric::ServersKnown,
+    SeriesMetric::ServersMentioned,
     SeriesMetric::ServersUp,
     SeriesMetric::UsersTotal,
     SeriesMetric::UsersActiveMonth,

@@ -584,3 +584,108 @@ fn versions_are_not_reported_before_their_release() {
     }
     assert!(upgraded > 1_000, "{upgraded}");
 }
+
+/// The world with every adversary of `fedicensus simulate --adversaries`.
+fn with_adversaries(servers: usize) -> World {
+    small(
+        servers,
+        7,
+        FailureMix {
+            adversaries: fedicensus_sim::Adversaries::standard(),
+            ..FailureMix::default()
+        },
+    )
+}
+
+#[test]
+fn adversaries_are_added_without_changing_any_other_server() {
+    let plain = small(400, 7, FailureMix::default());
+    let hostile = with_adversaries(400);
+    assert!(plain.servers().iter().all(|s| s.adversary.is_none()));
+    assert_eq!(hostile.servers().len(), plain.servers().len() + 26);
+    let at = day(2022, 11, 15);
+    for server in plain.servers() {
+        let same = hostile.server(server.id);
+        assert_eq!(same.domain, server.domain);
+        assert_eq!(
+            hostile.reported(server.id, at),
+            plain.reported(server.id, at)
+        );
+    }
+    // The truth's software totals are those of the world without them.
+    let (a, b) = (truth_summary(&plain, at), truth_summary(&hostile, at));
+    assert_eq!(b.adversaries, 25);
+    let mastodon = |s: &fedicensus_sim::truth::TruthSummary| s.software("mastodon");
+    assert_eq!(
+        mastodon(&b).known,
+        mastodon(&a).known + 1,
+        "the invented-peers server"
+    );
+    assert_eq!(
+        b.total.users - a.total.users,
+        hostile
+            .state(hostile.servers().last().expect("a server").id, at)
+            .figures
+            .users
+    );
+}
+
+#[test]
+fn adversaries_claim_what_issue_25_tried_and_invent_names_that_do_not_resolve() {
+    use fedicensus_sim::Adversary;
+    let world = with_adversaries(400);
+    let at = day(2022, 11, 15);
+    let before_jump = day(2022, 11, 9);
+    let of = |kind: Adversary| -> Vec<&fedicensus_sim::Server> {
+        world
+            .servers()
+            .iter()
+            .filter(|s| s.adversary == Some(kind))
+            .collect()
+    };
+    let inflated = of(Adversary::InflatedSubdomain);
+    assert_eq!(inflated.len(), 24);
+    let parent = inflated[0].domain.split_once('.').expect("a subdomain").1;
+    for server in &inflated {
+        assert!(
+            server.domain.ends_with(&format!(".{parent}")),
+            "{}",
+            server.domain
+        );
+        assert_eq!(world.reported(server.id, at).users, 30_000_000);
+        assert!(
+            world.state(server.id, at).figures.users < 1_000,
+            "true figures are small"
+        );
+        assert!(world.state(server.id, at).reachable);
+    }
+    let jumper = of(Adversary::JumpBeyondTotal)[0];
+    assert_eq!(world.reported(jumper.id, at).users, 40_000_000);
+    assert_eq!(
+        world.reported(jumper.id, before_jump).users,
+        world.state(jumper.id, before_jump).figures.users
+    );
+    let lister = of(Adversary::InventedPeers)[0];
+    let peers = world.peers(lister.id, at);
+    assert_eq!(peers.len(), world.peer_count(lister.id, at));
+    let invented: Vec<&String> = peers.iter().filter(|p| world.lookup(p).is_none()).collect();
+    assert!(invented.len() >= 1_990, "{} invented", invented.len());
+    for name in invented.iter().take(50) {
+        assert_eq!(world.resolve(name, at, LISTEN), Resolution::NoSuchDomain);
+    }
+    // The named big servers list them, so a crawl from the usual seeds finds them.
+    let social = world.lookup("mastodon.social").expect("mastodon.social").id;
+    let found = world.discoverable_from(&[social], at);
+    for server in inflated.iter().chain([&jumper, &lister]) {
+        assert!(found.contains(&server.id), "{}", server.domain);
+    }
+    // The truth CSV names each adversary and has no row for an invented name.
+    let text = String::from_utf8(csv(&world, at)).expect("UTF-8");
+    assert!(text
+        .lines()
+        .next()
+        .expect("a header")
+        .ends_with(",adversary"));
+    assert_eq!(text.matches(",inflated-subdomain\n").count(), 24);
+    assert!(!text.contains(invented[0].as_str()));
+}

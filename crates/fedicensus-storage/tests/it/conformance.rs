@@ -72,8 +72,11 @@ async fn recording_the_same_observation_twice_stores_it_once(s: Storage) -> anyh
     assert_eq!(history.observations[0].measurements.len(), 3);
     assert_eq!(history.activity.len(), 1);
     assert_eq!(s.peers_of(&host("a.example")).await?.len(), 2);
+    // Two peers named, never visited: mentioned, not known.
     let known = series(&s, SeriesMetric::ServersKnown, (11, 1), (11, 1)).await?;
-    assert_eq!(values(&known), [Some(3.0)]);
+    assert_eq!(values(&known), [Some(1.0)]);
+    let mentioned = series(&s, SeriesMetric::ServersMentioned, (11, 1), (11, 1)).await?;
+    assert_eq!(values(&mentioned), [Some(3.0)]);
     Ok(())
 }
 
@@ -376,10 +379,13 @@ async fn every_point_says_how_many_servers_it_rests_on(s: Storage) -> anyhow::Re
     let reporting: Vec<u64> = users.points.iter().map(|p| p.servers_reporting).collect();
     assert_eq!(reporting, [1, 2]);
     assert_eq!(values(&users), [Some(100.0), Some(107.0)]);
+    // The seed c.example is never visited: mentioned (a seed is a name), not known.
     let known = series(&s, SeriesMetric::ServersKnown, (11, 1), (11, 2)).await?;
-    assert_eq!(values(&known), [Some(2.0), Some(3.0)]);
+    assert_eq!(values(&known), [Some(1.0), Some(2.0)]);
+    let mentioned = series(&s, SeriesMetric::ServersMentioned, (11, 1), (11, 2)).await?;
+    assert_eq!(values(&mentioned), [Some(2.0), Some(3.0)]);
     let up = series(&s, SeriesMetric::ServersUp, (11, 2), (11, 2)).await?;
-    assert_eq!(up.points[0].servers_reporting, 3, "up of the known servers");
+    assert_eq!(up.points[0].servers_reporting, 2, "up of the known servers");
     let mut by_family = SeriesQuery::new(
         SeriesMetric::UsersTotal,
         Granularity::Day,

@@ -11,6 +11,7 @@ mod bulk;
 mod conformance;
 mod downsample;
 mod horizon;
+mod inflation;
 mod migration;
 mod opt_outs;
 mod parquet;
