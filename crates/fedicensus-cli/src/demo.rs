@@ -1,21 +1,24 @@
 //! `fedicensus demo`: checks the flags, then runs the census runner's demo
-//! ([`fedicensus_runner::demo`]): the simulated fediverse of autumn 2022 crawled into a SQLite
-//! file, then the dashboard over it.
+//! ([`fedicensus_runner::demo`]): the dashboard served at once, and the simulated fediverse of
+//! autumn 2022 crawled into a SQLite file under it.
 
 use crate::simulate::parse_instant;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
-use fedicensus_runner::demo::{self, Demo};
+use fedicensus_dashboard::ChartSet;
+use fedicensus_runner::demo::{self, Demo, DemoServe};
+use fedicensus_runner::serve::ServeOptions;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-/// Build a census of the simulated fediverse of autumn 2022, then serve its dashboard.
+/// Serve the dashboard at once while building a census of the simulated fediverse of 2022.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fedicensus demo
-      The full-size world (20,200 servers): crawl September to December 2022, then serve the
-      dashboard on http://127.0.0.1:8080/.
+      The full-size world (20,200 servers): the dashboard on http://127.0.0.1:8080/ within
+      seconds, filling in as the demo crawls September to December 2022; it keeps serving the
+      complete census until Ctrl-C.
   fedicensus demo --servers 1500 --no-serve --db small.db
       A small world, database only (for tests and a quick look).
 
@@ -61,16 +64,6 @@ pub fn run(args: Args) -> Result<()> {
             ));
         }
     }
-    if !args.no_serve {
-        // The crawl takes minutes; an address already in use must say so before it, not after.
-        std::net::TcpListener::bind(args.listen).map_err(|err| {
-            anyhow::anyhow!(
-                "the dashboard cannot listen on {}: {err}. Give a free address with --listen \
-                 (e.g. --listen 127.0.0.1:8081), or build the database only with --no-serve",
-                args.listen
-            )
-        })?;
-    }
     let demo = Demo {
         seed: args.seed,
         servers: args.servers,
@@ -80,38 +73,49 @@ pub fn run(args: Args) -> Result<()> {
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
+        // Bound first: a taken address must say so before anything is crawled or replaced.
+        let serve = if args.no_serve {
+            None
+        } else {
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .map_err(|err| {
+                    anyhow::anyhow!(
+                        "the dashboard cannot listen on {}: {err}. Give a free address with \
+                         --listen (e.g. --listen 127.0.0.1:8081), or build the database only \
+                         with --no-serve",
+                        args.listen
+                    )
+                })?;
+            let options = ServeOptions {
+                charts: ChartSet::embedded().context("loading the built-in chart definitions")?,
+                admin_token: None,
+                contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
+                db_file: Some(args.db.clone()),
+                limits: crate::serve::serve_limits(),
+            };
+            Some(DemoServe { listener, options })
+        };
         let cancel = CancellationToken::new();
         {
             let cancel = cancel.clone();
             tokio::spawn(async move {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    tracing::warn!("Ctrl-C: stopping the demo crawl");
+                    tracing::warn!("Ctrl-C: stopping the demo");
                     cancel.cancel();
                 }
             });
         }
         demo::prepare_database_file(&demo.db, |line| println!("{line}")).await?;
-        demo::build(&demo, cancel, |line| println!("{line}")).await
+        demo::run(&demo, serve, cancel, |line| println!("{line}")).await?;
+        anyhow::Ok(())
     })?;
-    drop(runtime);
     if args.no_serve {
         println!(
             "the demo database is {}; serve it with: fedicensus serve --db {}",
             args.db.display(),
             args.db.display()
         );
-        return Ok(());
     }
-    crate::serve::run(crate::serve::Args::for_database(
-        args.db.display().to_string(),
-        args.listen,
-    ))
-    .with_context(|| {
-        format!(
-            "the demo database {} is built and ready, but serving it failed; serve it with: \
-             fedicensus serve --db {} --listen ADDRESS",
-            args.db.display(),
-            args.db.display()
-        )
-    })
+    Ok(())
 }

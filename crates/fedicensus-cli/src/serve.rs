@@ -36,20 +36,6 @@ pub struct Args {
     contact_url: String,
 }
 
-impl Args {
-    /// The options `fedicensus demo` serves its database with: the built-in charts, no admin
-    /// actions, the example contact URL.
-    pub fn for_database(db: String, listen: SocketAddr) -> Args {
-        Args {
-            db,
-            listen,
-            admin_token_file: None,
-            dashboards: None,
-            contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
-        }
-    }
-}
-
 /// The SQLite file behind a database argument, if it names one (for its size).
 pub fn sqlite_file(db: &str) -> Option<PathBuf> {
     if db.starts_with("postgres:") || db.starts_with("postgresql:") {

@@ -1,10 +1,14 @@
 //! The demo (`fedicensus demo`): the whole census on one machine without internet.
 //!
-//! It starts the simulated fediverse of autumn 2022 in-process, crawls it with the real pipeline
-//! (the same leasing, recording and scheduling as `fedicensus crawl`) at simulated dates from
-//! September to December, then serves the dashboard over the database it built. Someone who has
-//! just cloned the repository thus sees the November 2022 migration appear on the overview from
-//! data the crawler gathered itself, not from a fixture.
+//! It serves the dashboard at once, then starts the simulated fediverse of autumn 2022
+//! in-process and crawls it with the real pipeline (the same leasing, recording and scheduling as
+//! `fedicensus crawl`) at simulated dates from September to December, into the database the
+//! dashboard reads. Every page carries a banner ([`LiveCensus`]) with the simulated date reached,
+//! the pass, the visits and the time left, and the charts grow as each pass lands (the
+//! dashboard's cache is keyed by the data's version, which each written batch moves); at the end
+//! the banner puts the census beside the simulator's truth. Someone who has just cloned the
+//! repository thus watches the November 2022 migration appear on the overview from data the
+//! crawler gathers itself, not from a fixture.
 //!
 //! Two things make it both fast and faithful:
 //! - **Simulated time moves between passes, and the crawler's clock follows it.** Before each
@@ -26,14 +30,17 @@
 
 use crate::error::{Context, Error, Result};
 use crate::pipeline::{offset_clock, Pipeline, Progress, DEFAULT_SEEDS, HELD_PEERS};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
-use fedicensus_core::Host;
+use crate::serve::ServeOptions;
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
+use fedicensus_core::{Host, Software};
 use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
 use fedicensus_crawler::CrawlerConfig;
+use fedicensus_dashboard::{LiveCensus, TruthCheck};
 use fedicensus_sim::endpoints::HandlerConfig;
 use fedicensus_sim::serve::{self, ServeConfig};
+use fedicensus_sim::truth::truth_summary;
 use fedicensus_sim::{LatencyModel, Scenario, SimClock, World, WorldConfig};
-use fedicensus_storage::Storage;
+use fedicensus_storage::{Granularity, SeriesMetric, SeriesQuery, Storage};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -176,18 +183,92 @@ pub async fn prepare_database_file(path: &Path, say: impl FnOnce(&str)) -> Resul
     Ok(())
 }
 
-/// Starts the simulator, crawls it at every date of `demo` into its database (which
-/// [`prepare_database_file`] has made room for), and closes both. What it does is given to `say`
-/// a line at a time; `cancel` stops the crawl (an error then says so).
-pub async fn build(
+/// Where the demo's dashboard serves while it crawls.
+#[derive(Debug)]
+pub struct DemoServe {
+    /// The bound listener (bound by the caller, so that a taken address fails before anything).
+    pub listener: tokio::net::TcpListener,
+    pub options: ServeOptions,
+}
+
+/// Runs the demo: starts the dashboard at once when `serve` is given (its URL is the first thing
+/// said), then the simulator, and crawls it at every date of `demo` into its database (which
+/// [`prepare_database_file`] has made room for), every page showing the census as it stands.
+/// Without `serve` it builds the database and returns; with it, the dashboard keeps serving the
+/// complete census until `cancel`. What it does is given to `say` a line at a time; `cancel`
+/// during the crawl stops it (an error then says so).
+pub async fn run(
     demo: &Demo,
+    serve: Option<DemoServe>,
     cancel: CancellationToken,
     mut say: impl FnMut(&str),
 ) -> Result<()> {
+    let dates = demo.dates();
+    let storage = Storage::connect(&demo.url())
+        .await
+        .with_context(|| format!("opening the database {}", demo.db.display()))?;
+    let live = Arc::new(LiveCensus::new(dates.len()));
+    live.update(|p| p.activity = Some("generating the simulated world".into()));
+    let dashboard = match serve {
+        None => None,
+        Some(DemoServe { listener, options }) => {
+            // Its own pool: the dashboard's reads never wait for a connection the crawl holds.
+            let reader = Storage::connect(&demo.url())
+                .await
+                .with_context(|| format!("opening the database {}", demo.db.display()))?;
+            let state = crate::serve::state(reader.clone(), &options)?.with_live(live.clone());
+            let addr = listener
+                .local_addr()
+                .context("reading the dashboard's address")?;
+            say(&format!(
+                "fedicensus dashboard: http://{addr}/ (the census fills in as the demo crawls)"
+            ));
+            let stop = cancel.clone();
+            let task = tokio::spawn(crate::serve::serve(
+                listener,
+                state,
+                options.limits,
+                async move { stop.cancelled().await },
+            ));
+            Some((task, reader, addr))
+        }
+    };
+    let crawled = crawl(demo, &dates, &storage, &live, &cancel, &mut say).await;
+    storage.close().await;
+    let Some((task, reader, addr)) = dashboard else {
+        return crawled;
+    };
+    if crawled.is_ok() {
+        say(&format!(
+            "the census is complete; the dashboard serves it at http://{addr}/ until Ctrl-C"
+        ));
+    }
+    let served = task.await.context("the dashboard's task failed");
+    reader.close().await;
+    crawled?;
+    served?
+}
+
+/// The dates the completed banner compares with the truth: before the migration (27 October)
+/// and at its height (27 November), the calibration dates the README states.
+pub const HEADLINE_DATES: [(u32, u32); 2] = [(10, 27), (11, 27)];
+
+/// How often the banner's visits and time left are brought up to date during a pass.
+const LIVE_EVERY: Duration = Duration::from_millis(500);
+
+/// Generates the world, starts the simulator and crawls it at every one of `dates` into
+/// `storage`, keeping `live` up to date; at the end puts the census beside the truth at the
+/// [`HEADLINE_DATES`] crawled. Closes the simulator.
+async fn crawl(
+    demo: &Demo,
+    dates: &[DateTime<Utc>],
+    storage: &Storage,
+    live: &LiveCensus,
+    cancel: &CancellationToken,
+    say: &mut impl FnMut(&str),
+) -> Result<()> {
     let args = demo;
     let scenario = SCENARIO;
-    let dates = &demo.dates()[..];
-    let url = &demo.url();
     let generated = Instant::now();
     let world = World::generate(WorldConfig {
         servers: args.servers.map(|n| n as usize),
@@ -223,9 +304,6 @@ pub async fn build(
             .map(|d| d.date_naive())
             .unwrap_or(first.date_naive()),
     ));
-    let storage = Storage::connect(url)
-        .await
-        .with_context(|| format!("opening the database {}", args.db.display()))?;
     storage
         .add_annotation(
             scenario.start(),
@@ -262,6 +340,12 @@ pub async fn build(
             break;
         }
         sim.clock().set(*at);
+        live.update(|p| {
+            p.activity = None;
+            p.reached = Some(at.date_naive());
+            p.pass = i + 1;
+        });
+        let progress = Progress::new();
         let pipeline = Pipeline {
             storage: storage.clone(),
             config: config.clone(),
@@ -269,14 +353,31 @@ pub async fn build(
             worker: "demo".into(),
             batch: DEMO_BATCH,
             cancel: cancel.clone(),
-            progress: Progress::new(),
+            progress: progress.clone(),
             staggered_peers: true,
             held_peers: HELD_PEERS,
         };
-        let summary = pipeline.pass(&seeds).await.with_context(|| {
+        let pass_began = Instant::now();
+        let pass = pipeline.pass(&seeds);
+        tokio::pin!(pass);
+        let mut tick = tokio::time::interval(LIVE_EVERY);
+        let summary = loop {
+            tokio::select! {
+                summary = &mut pass => break summary,
+                _ = tick.tick() => live.update(|p| {
+                    p.visits = visits + progress.visited();
+                    p.seconds_left = time_left(started.elapsed(), pass_began.elapsed(), i, dates.len());
+                }),
+            }
+        };
+        let summary = summary.with_context(|| {
             format!("crawling the simulated fediverse as of {}", at.date_naive())
         })?;
         visits += summary.visited;
+        live.update(|p| {
+            p.visits = visits;
+            p.seconds_left = time_left(started.elapsed(), Duration::ZERO, i + 1, dates.len());
+        });
         inconclusive += summary.inconclusive();
         let timeouts = summary.by_outcome.get("timeout").copied().unwrap_or(0);
         let lag = summary
@@ -323,14 +424,89 @@ pub async fn build(
         inconclusive,
         elapsed.as_secs_f64()
     ));
-    storage.close().await;
-    sim.shutdown().await;
     if cancel.is_cancelled() {
+        sim.shutdown().await;
         return Err(Error::Refused(
             "the demo crawl was stopped; the database holds what was crawled before".into(),
         ));
     }
+    let crawled: Vec<NaiveDate> = dates.iter().map(|d| d.date_naive()).collect();
+    let checks = truth_checks(storage, sim.world(), &crawled).await?;
+    sim.shutdown().await;
+    for check in &checks {
+        say(&format!(
+            "{} on {}: census {}, truth {} (fedicensus simulate --truth)",
+            check.what,
+            check.date,
+            check
+                .census
+                .map_or_else(|| "none".to_owned(), |c| c.to_string()),
+            check.truth
+        ));
+    }
+    live.update(|p| {
+        p.complete = true;
+        p.seconds_left = Some(0);
+        p.seconds_taken = Some(elapsed.as_secs());
+        p.truth = checks;
+    });
     Ok(())
+}
+
+/// The time left, in seconds, when `done` passes of `passes` took `elapsed` in all (the pass
+/// under way included, `into_pass` of it): the passes left at the average pass's time, less
+/// what the pass under way has already taken. `None` before the first pass ends.
+fn time_left(elapsed: Duration, into_pass: Duration, done: usize, passes: usize) -> Option<u64> {
+    if done == 0 {
+        return None;
+    }
+    let finished = elapsed.saturating_sub(into_pass);
+    let average = finished / u32::try_from(done).unwrap_or(u32::MAX);
+    let left = average * u32::try_from(passes.saturating_sub(done)).unwrap_or(u32::MAX);
+    Some(left.saturating_sub(into_pass).as_secs())
+}
+
+/// The census's reachable Mastodon servers (its daily `servers_up` series of Mastodon) beside
+/// the simulator's truth at midnight, on each of the [`HEADLINE_DATES`] within `crawled`.
+async fn truth_checks(
+    storage: &Storage,
+    world: &World,
+    crawled: &[NaiveDate],
+) -> Result<Vec<TruthCheck>> {
+    let (Some(first), Some(last)) = (crawled.first(), crawled.last()) else {
+        return Ok(Vec::new());
+    };
+    let mut checks = Vec::new();
+    for (month, day) in HEADLINE_DATES {
+        let Some(date) = NaiveDate::from_ymd_opt(first.year(), month, day) else {
+            continue;
+        };
+        if date < *first || date > *last {
+            continue;
+        }
+        let series = storage
+            .series(&SeriesQuery {
+                software: Some(Software::Mastodon),
+                ..SeriesQuery::new(SeriesMetric::ServersUp, Granularity::Day, date, date)
+            })
+            .await
+            .with_context(|| format!("reading the census of {date}"))?;
+        let census = series
+            .points
+            .iter()
+            .find(|p| p.date == date)
+            .and_then(|p| p.value);
+        let truth = truth_summary(world, midnight(date))
+            .software(Software::Mastodon.as_str())
+            .reachable;
+        checks.push(TruthCheck {
+            date,
+            what: "Reachable Mastodon servers".into(),
+            census,
+            truth,
+        });
+    }
+    Ok(checks)
 }
 
 /// The pass counter on a terminal (each pass shows its own spinner of visits below it).
@@ -518,7 +694,7 @@ mod tests {
     fn crawl_dates_are_denser_around_the_migration() {
         let dates = crawl_dates(SCENARIO);
         let in_month = |m: u32| dates.iter().filter(|d| d.date_naive().month() == m).count();
-        use chrono::Datelike;
+
         assert!(in_month(11) > in_month(9), "{dates:?}");
     }
 

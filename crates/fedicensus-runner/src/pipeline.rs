@@ -913,6 +913,8 @@ fn config_hash(config: &CrawlerConfig) -> String {
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,
     last_line: Arc<std::sync::Mutex<Instant>>,
+    /// Visits written so far in the pass (read by the demo's banner).
+    visited: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Progress {
@@ -932,10 +934,17 @@ impl Progress {
         Progress {
             bar,
             last_line: Arc::new(std::sync::Mutex::new(Instant::now())),
+            visited: Arc::default(),
         }
     }
 
+    /// Visits written so far in the pass this progress follows.
+    pub fn visited(&self) -> u64 {
+        self.visited.load(Ordering::Relaxed)
+    }
+
     fn update(&self, summary: &PassSummary, outcome: &Outcome) {
+        self.visited.store(summary.visited, Ordering::Relaxed);
         if let Some(bar) = &self.bar {
             bar.set_position(summary.visited);
             bar.set_message(format!(
