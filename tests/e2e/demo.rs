@@ -1,6 +1,8 @@
 //! `fedicensus demo` end to end: the real binary builds a census of a small simulated world, the
 //! real dashboard serves it, and what the overview shows is checked against the simulator's
 //! ground truth; then `fedicensus export` writes files whose manifest is checked byte for byte.
+//! Served as it crawls, the demo's pages show the census growing pass by pass and, at the end,
+//! beside the truth.
 //!
 //! The world has 1,000 servers and the demo crawls until 1 December (32 passes, the whole jump
 //! of November 2022 included) so that the test stays near two minutes in a debug build on two
@@ -8,7 +10,7 @@
 //! 27 October instead of 3,300).
 
 use crate::fedicensus;
-use crate::support::{mastodon_series, Served};
+use crate::support::{http_get, mastodon_series, Served};
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_sim::{truth::truth_summary, LatencyModel, Scenario, World, WorldConfig};
 use sha2::{Digest, Sha256};
@@ -256,4 +258,165 @@ fn the_demo_says_a_date_out_of_range_or_impossible_is_bad_input() {
         stderr.contains("`2022-11-31` does not exist: November 2022 has 30 days"),
         "{stderr}"
     );
+}
+
+/// The value of `attribute="..."` in the first census banner of a page.
+fn banner_attribute(page: &str, attribute: &str) -> Option<String> {
+    let banner = &page[page.find("class=\"census-banner")?..];
+    let banner = &banner[..banner.find('>')?];
+    let rest = &banner[banner.find(&format!("{attribute}=\""))? + attribute.len() + 2..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+#[test]
+fn the_demo_serves_at_once_and_its_figures_grow_pass_by_pass_up_to_the_truth() {
+    const SERVERS: u32 = 500;
+    const UNTIL: &str = "2022-11-28";
+    let dir = std::env::temp_dir().join(format!("fedicensus-e2e-demo-live-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let db = dir.join("demo.db");
+    // Built (when out of date) before the clock starts.
+    let mut command = fedicensus();
+    let started = std::time::Instant::now();
+    let mut demo = command
+        .args([
+            "demo",
+            "--servers",
+            &SERVERS.to_string(),
+            "--seed",
+            &SEED.to_string(),
+        ])
+        .args(["--until", UNTIL, "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the demo starts");
+    let mut lines =
+        std::io::BufRead::lines(std::io::BufReader::new(demo.stdout.take().expect("piped")));
+    let mut printed = String::new();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("the demo prints its URL")
+            .expect("a line");
+        printed.push_str(&line);
+        printed.push('\n');
+        assert!(
+            !line.starts_with("pass "),
+            "a pass before the URL:\n{printed}"
+        );
+        if let Some(url) = line.split("http://").nth(1) {
+            break url.split('/').next().expect("host:port").to_owned();
+        }
+    };
+    let url_after = started.elapsed();
+    assert!(
+        url_after < std::time::Duration::from_secs(10),
+        "the URL after {url_after:?}:\n{printed}"
+    );
+    // The rest of standard output is read (and kept) on its own thread, so the demo never
+    // blocks on a full pipe.
+    let rest = std::thread::spawn(move || {
+        lines
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+            .join("\n")
+    });
+
+    // Read the overview and a series while the crawl runs, until the banner says it is done.
+    let mut seen: Vec<(u64, u64, usize)> = Vec::new();
+    let complete_page = loop {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(600),
+            "the demo never completed; seen (pass, visits, days with data): {seen:?}"
+        );
+        let page = http_get(&addr, "/");
+        let complete = banner_attribute(&page, "data-complete").expect("a banner on /");
+        if complete == "true" {
+            break page;
+        }
+        let pass: u64 = banner_attribute(&page, "data-pass")
+            .and_then(|p| p.parse().ok())
+            .expect("the pass in the banner");
+        let visits: u64 = banner_attribute(&page, "data-visits")
+            .and_then(|v| v.parse().ok())
+            .expect("the visits in the banner");
+        let days = mastodon_series(&addr, UNTIL, "servers_up").len();
+        if seen.last() != Some(&(pass, visits, days)) {
+            seen.push((pass, visits, days));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    // Other pages carry the banner too, escaped like everything else.
+    for page in ["/growth", "/software", "/servers", "/crawl", "/methodology"] {
+        let body = http_get(&addr, page);
+        assert_eq!(
+            banner_attribute(&body, "data-complete").as_deref(),
+            Some("true"),
+            "{page}"
+        );
+    }
+    let mastodon_up = mastodon_series(&addr, UNTIL, "servers_up");
+    let _ = demo.kill();
+    let _ = demo.wait();
+    let printed = printed + &rest.join().expect("the reader thread");
+
+    // The figures grew pass by pass: the passes seen moved forward, the visits never went back,
+    // and the days the series has a value for grew over at least three passes.
+    let passes: std::collections::BTreeSet<u64> = seen.iter().map(|s| s.0).collect();
+    assert!(passes.len() >= 3, "{seen:?}");
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].0 <= w[1].0 && w[0].1 <= w[1].1),
+        "{seen:?}"
+    );
+    let days: std::collections::BTreeSet<usize> = seen.iter().map(|s| s.2).collect();
+    assert!(
+        days.len() >= 3,
+        "the series did not grow while the demo crawled: {seen:?}"
+    );
+    assert!(
+        mastodon_up.len() > *days.iter().next().unwrap_or(&0),
+        "{seen:?}"
+    );
+
+    // The completed banner puts the census beside the truth at the headline dates: its census
+    // figure is the dashboard's own series, its truth the simulator's, within 2 % of each other.
+    let world = World::generate(WorldConfig {
+        servers: Some(SERVERS as usize),
+        latency: LatencyModel::ZERO,
+        ..WorldConfig::new(Scenario::Migration2022, SEED)
+    });
+    let mut compared = 0;
+    for check in complete_page.split("class=\"truth-check\"").skip(1) {
+        let tag = &check[..check.find('>').expect("a tag")];
+        let value = |name: &str| -> String {
+            let rest = &tag[tag.find(&format!("{name}=\"")).expect(name) + name.len() + 2..];
+            rest[..rest.find('"').expect("a closing quote")].to_owned()
+        };
+        let date: NaiveDate = value("data-date").parse().expect("a date");
+        let census: f64 = value("data-census").parse().expect("a number");
+        let truth: u64 = value("data-truth").parse().expect("a number");
+        let at: DateTime<Utc> = date.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        assert_eq!(
+            truth,
+            truth_summary(&world, at).software("mastodon").reachable,
+            "{date}"
+        );
+        assert_eq!(Some(&census), mastodon_up.get(&date), "{date}");
+        let error = (census - truth as f64).abs() / truth as f64;
+        assert!(error <= 0.02, "{date}: census {census}, truth {truth}");
+        compared += 1;
+    }
+    assert_eq!(compared, 2, "both headline dates:\n{complete_page}");
+    assert!(printed.contains("pass 1/"), "{printed}");
+
+    // A plain `serve` of the same database, a census like any other now, has no banner.
+    let served = Served::start(&db);
+    let page = http_get(&served.addr, "/");
+    assert!(!page.contains("class=\"census-banner"), "{page}");
+    drop(served);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,63 +1,24 @@
-//! `fedicensus demo`: the whole census on one machine without internet, in a few minutes.
-//!
-//! It starts the simulated fediverse of autumn 2022 in-process, crawls it with the real pipeline
-//! (the same leasing, recording and scheduling as `fedicensus crawl`) at simulated dates from
-//! September to December, then serves the dashboard over the database it built. Someone who has
-//! just cloned the repository thus sees the November 2022 migration appear on the overview from
-//! data the crawler gathered itself, not from a fixture.
-//!
-//! Two things make it both fast and faithful:
-//! - **Simulated time moves between passes, and the crawler's clock follows it.** Before each
-//!   pass the simulator's clock is set to the pass's date and the pipeline gets a clock anchored
-//!   at the same instant, so observations are dated in 2022, `next_due` is computed in simulated
-//!   time, and a rate limit's `X-RateLimit-Reset` means the same instant to both sides. Each pass
-//!   re-visits only the hosts whose `next_due` has come: live servers (due again 6 hours after a
-//!   visit) every pass, failing ones as their back-off allows, exactly as a long-running crawl
-//!   would.
-//! - **Politeness is tuned for a loopback simulator.** Every simulated server has the address
-//!   127.0.0.1, so the per-address limit is lifted to the global one; intervals between requests
-//!   are near zero; timeouts are seconds, not tens of seconds; and the simulator's hanging and
-//!   dripping servers are shortened to match. A real crawl must never use these settings, which
-//!   is why they live here and not in `fedicensus.toml`.
-//!
-//! The passes are every six days, every three around the migration (25 October to 1 December):
-//! always closer than the 7-day window in which a server counts as up, so every date's
-//! `servers_up` rests on a visit of every live server.
+//! `fedicensus demo`: checks the flags, then runs the census runner's demo
+//! ([`fedicensus_runner::demo`]): the dashboard served at once, and the simulated fediverse of
+//! autumn 2022 crawled into a SQLite file under it.
 
-use crate::crawl::{offset_clock, Pipeline, Progress};
 use crate::simulate::parse_instant;
-use anyhow::{bail, Context, Result};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
-use fedicensus_core::Host;
-use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
-use fedicensus_crawler::CrawlerConfig;
-use fedicensus_sim::endpoints::HandlerConfig;
-use fedicensus_sim::serve::{self, ServeConfig};
-use fedicensus_sim::{LatencyModel, Scenario, SimClock, World, WorldConfig};
-use fedicensus_storage::Storage;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
+use fedicensus_dashboard::ChartSet;
+use fedicensus_runner::demo::{self, Demo, DemoServe};
+use fedicensus_runner::serve::ServeOptions;
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-/// The title of the annotation that marks a database as the demo's. Only a file carrying it is
-/// replaced by a new demo run; any other existing file is left alone.
-pub const DEMO_MARKER: &str = fedicensus_dashboard::data::SIMULATED_MARKER;
-
-/// Hosts leased at once by the demo. Large batches keep the 2 cores busy; a batch waits for its
-/// slowest host, which the short timeouts below bound.
-const DEMO_BATCH: u32 = 2_000;
-
-/// How often the demo reads a server's peer list (see [`crawler_config`]).
-const DEMO_PEERS_EVERY: Duration = Duration::from_secs(30 * 86_400);
-
-/// Build a census of the simulated fediverse of autumn 2022, then serve its dashboard.
+/// Serve the dashboard at once while building a census of the simulated fediverse of 2022.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   fedicensus demo
-      The full-size world (20,200 servers): crawl September to December 2022, then serve the
-      dashboard on http://127.0.0.1:8080/.
+      The full-size world (20,200 servers): the dashboard on http://127.0.0.1:8080/ within
+      seconds, filling in as the demo crawls September to December 2022; it keeps serving the
+      complete census until Ctrl-C.
   fedicensus demo --servers 1500 --no-serve --db small.db
       A small world, database only (for tests and a quick look).
 
@@ -92,10 +53,9 @@ pub struct Args {
 
 /// Runs `fedicensus demo`.
 pub fn run(args: Args) -> Result<()> {
-    let scenario = Scenario::Migration2022;
-    let mut dates = crawl_dates(scenario);
-    if let Some(until) = args.until {
-        let day = until.date_naive();
+    let scenario = demo::SCENARIO;
+    let until = args.until.map(|until| until.date_naive());
+    if let Some(day) = until {
         if day < scenario.start() || day > scenario.end() {
             crate::usage_error(format!(
                 "--until {day} is outside the simulated period: give a date from {} to {}",
@@ -103,491 +63,59 @@ pub fn run(args: Args) -> Result<()> {
                 scenario.end()
             ));
         }
-        dates.retain(|d| d.date_naive() <= day);
     }
-    if !args.no_serve {
-        // The crawl takes minutes; an address already in use must say so before it, not after.
-        std::net::TcpListener::bind(args.listen).map_err(|err| {
-            anyhow::anyhow!(
-                "the dashboard cannot listen on {}: {err}. Give a free address with --listen \
-                 (e.g. --listen 127.0.0.1:8081), or build the database only with --no-serve",
-                args.listen
-            )
-        })?;
-    }
-    prepare_database_file(&args.db)?;
-    let url = format!("sqlite://{}?mode=rwc", args.db.display());
+    let demo = Demo {
+        seed: args.seed,
+        servers: args.servers,
+        db: args.db.clone(),
+        until,
+        concurrency: args.concurrency,
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    runtime.block_on(build(&args, scenario, &dates, &url))?;
-    drop(runtime);
+    runtime.block_on(async {
+        // Bound first: a taken address must say so before anything is crawled or replaced.
+        let serve = if args.no_serve {
+            None
+        } else {
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .map_err(|err| {
+                    anyhow::anyhow!(
+                        "the dashboard cannot listen on {}: {err}. Give a free address with \
+                         --listen (e.g. --listen 127.0.0.1:8081), or build the database only \
+                         with --no-serve",
+                        args.listen
+                    )
+                })?;
+            let options = ServeOptions {
+                charts: ChartSet::embedded().context("loading the built-in chart definitions")?,
+                admin_token: None,
+                contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
+                db_file: Some(args.db.clone()),
+                limits: crate::serve::serve_limits(),
+            };
+            Some(DemoServe { listener, options })
+        };
+        let cancel = CancellationToken::new();
+        {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    tracing::warn!("Ctrl-C: stopping the demo");
+                    cancel.cancel();
+                }
+            });
+        }
+        demo::prepare_database_file(&demo.db, |line| println!("{line}")).await?;
+        demo::run(&demo, serve, cancel, |line| println!("{line}")).await?;
+        anyhow::Ok(())
+    })?;
     if args.no_serve {
         println!(
             "the demo database is {}; serve it with: fedicensus serve --db {}",
             args.db.display(),
             args.db.display()
         );
-        return Ok(());
-    }
-    crate::serve::run(crate::serve::Args::for_database(
-        args.db.display().to_string(),
-        args.listen,
-    ))
-    .with_context(|| {
-        format!(
-            "the demo database {} is built and ready, but serving it failed; serve it with: \
-             fedicensus serve --db {} --listen ADDRESS",
-            args.db.display(),
-            args.db.display()
-        )
-    })
-}
-
-/// The simulated instants the demo crawls at (midnight UTC): every six days, every three from
-/// 25 October to 1 December (the migration), and the scenario's last day. Six days stay inside
-/// the 7-day window in which a server counts as up; the weekly activity each Mastodon server
-/// reports fills in the weeks between passes.
-pub fn crawl_dates(scenario: Scenario) -> Vec<DateTime<Utc>> {
-    let dense_from = NaiveDate::from_ymd_opt(2022, 10, 25).unwrap_or(scenario.start());
-    let dense_to = NaiveDate::from_ymd_opt(2022, 12, 1).unwrap_or(scenario.end());
-    let mut dates = Vec::new();
-    let mut day = scenario.start();
-    while day <= scenario.end() {
-        dates.push(midnight(day));
-        let step = if day >= dense_from && day < dense_to {
-            3
-        } else {
-            6
-        };
-        day += TimeDelta::days(step);
-    }
-    if dates.last().map(|d| d.date_naive()) != Some(scenario.end()) {
-        dates.push(midnight(scenario.end()));
-    }
-    dates
-}
-
-fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc()
-}
-
-/// Makes room for the demo database: nothing to do if `path` does not exist; an earlier demo's
-/// database (and its WAL files) is removed; anything else is refused, untouched.
-fn prepare_database_file(path: &Path) -> Result<()> {
-    if !path.exists() {
-        return Ok(());
-    }
-    if !path.is_file() {
-        bail!(
-            "--db {} exists and is not a file; give the path of a new file or of an earlier \
-             demo database",
-            path.display()
-        );
-    }
-    let header = {
-        use std::io::Read;
-        let mut buf = [0u8; 16];
-        let mut file = std::fs::File::open(path)
-            .with_context(|| format!("opening {} to see what it is", path.display()))?;
-        let n = file.read(&mut buf).unwrap_or(0);
-        buf[..n].to_vec()
-    };
-    let refuse = || {
-        anyhow::anyhow!(
-            "{} exists and is not a database an earlier `fedicensus demo` wrote; refusing to \
-             replace it. Remove it yourself or give another file with --db",
-            path.display()
-        )
-    };
-    if header.as_slice() != b"SQLite format 3\0" {
-        return Err(refuse());
-    }
-    // Read-only: a file that is not ours must not be migrated or changed in any way.
-    let url = format!("sqlite://{}?mode=ro", path.display());
-    let scenario = Scenario::Migration2022;
-    let is_demo = tokio::runtime::Runtime::new()
-        .context("starting the async runtime")?
-        .block_on(async {
-            let storage = Storage::connect(&url).await.ok()?;
-            let notes = storage
-                .annotations(scenario.start(), scenario.end())
-                .await
-                .ok();
-            storage.close().await;
-            notes
-        })
-        .is_some_and(|notes| notes.iter().any(|n| n.title == DEMO_MARKER));
-    if !is_demo {
-        return Err(refuse());
-    }
-    for suffix in ["", "-wal", "-shm"] {
-        let file = PathBuf::from(format!("{}{suffix}", path.display()));
-        if file.exists() {
-            std::fs::remove_file(&file).with_context(|| {
-                format!("removing the earlier demo database {}", file.display())
-            })?;
-        }
-    }
-    println!("replacing the earlier demo database {}", path.display());
-    Ok(())
-}
-
-/// Starts the simulator, crawls it at every date, and closes both.
-async fn build(args: &Args, scenario: Scenario, dates: &[DateTime<Utc>], url: &str) -> Result<()> {
-    let generated = Instant::now();
-    let world = World::generate(WorldConfig {
-        servers: args.servers.map(|n| n as usize),
-        // Latency costs wall time and changes no count; the demo's world answers at once.
-        latency: LatencyModel::ZERO,
-        ..WorldConfig::new(scenario, args.seed)
-    });
-    let servers = world.servers().len();
-    let seeds = demo_seeds(&world);
-    if seeds.is_empty() {
-        bail!("the simulated world has none of the default seed servers; try another --seed");
-    }
-    let first = dates
-        .first()
-        .copied()
-        .unwrap_or_else(|| midnight(scenario.start()));
-    let sim = serve::start(Arc::new(world), SimClock::starting_at(first), sim_config())
-        .await
-        .context("starting the simulated fediverse")?;
-    println!(
-        "simulated fediverse: {} servers ({} scenario, seed {}), generated in {:.1} s; crawling \
-         {} dates from {} to {}",
-        servers,
-        scenario.name(),
-        args.seed,
-        generated.elapsed().as_secs_f64(),
-        dates.len(),
-        first.date_naive(),
-        dates
-            .last()
-            .map(|d| d.date_naive())
-            .unwrap_or(first.date_naive()),
-    );
-    let storage = Storage::connect(url)
-        .await
-        .with_context(|| format!("opening the database {}", args.db.display()))?;
-    storage
-        .add_annotation(
-            scenario.start(),
-            DEMO_MARKER,
-            &format!(
-                "Everything in this database was crawled from the simulated fediverse \
-                 (fedicensus-sim, {} scenario, seed {}, {} servers), not from real servers.",
-                scenario.name(),
-                args.seed,
-                servers
-            ),
-            None,
-        )
-        .await
-        .context("marking the database as the demo's")?;
-    let mut config = crawler_config(&sim)?;
-    if let Some(slots) = args.concurrency {
-        config.concurrency = slots as usize;
-        config.per_ip_concurrency = config.concurrency;
-    }
-    // The world's subdomain flood (fake `*.<parent>` Mastodon servers in the peer lists, like
-    // the `*.gab.best` flood of 2019) is denied, as the operator of a real census denies a flood
-    // once it shows: the domain budget only slows it down (25 hosts a pass), and every flood
-    // host it lets through would count as an up Mastodon server, which the truth says it is not.
-    if let Some(parent) = sim.world().flood_parent() {
-        config.deny.push(parent.to_owned());
-    }
-    let cancel = CancellationToken::new();
-    {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::warn!("Ctrl-C: stopping the demo crawl");
-                cancel.cancel();
-            }
-        });
-    }
-    let started = Instant::now();
-    let overall = overall_bar(dates.len() as u64);
-    let mut visits = 0;
-    let mut inconclusive = 0;
-    for (i, at) in dates.iter().enumerate() {
-        if cancel.is_cancelled() {
-            break;
-        }
-        sim.clock().set(*at);
-        let pipeline = Pipeline {
-            storage: storage.clone(),
-            config: config.clone(),
-            clock: offset_clock(*at),
-            worker: "demo".into(),
-            batch: DEMO_BATCH,
-            cancel: cancel.clone(),
-            progress: Progress::new(),
-            staggered_peers: true,
-            held_peers: crate::crawl::HELD_PEERS,
-        };
-        let summary = pipeline.pass(&seeds).await.with_context(|| {
-            format!("crawling the simulated fediverse as of {}", at.date_naive())
-        })?;
-        visits += summary.visited;
-        inconclusive += summary.inconclusive();
-        let timeouts = summary.by_outcome.get("timeout").copied().unwrap_or(0);
-        let lag = summary
-            .health
-            .as_ref()
-            .map(|h| {
-                format!(
-                    "; crawler lag p99 {} ms, max {} ms, visits in flight {}-{}",
-                    h.lag_p99.as_millis(),
-                    h.lag_max.as_millis(),
-                    h.visit_limit_min,
-                    h.visit_limit_max
-                )
-            })
-            .unwrap_or_default();
-        let line = format!(
-            "pass {}/{} as of {}: {} visits ({} timed out), {} new servers, {} inconclusive, \
-             in {:.1} s{lag}",
-            i + 1,
-            dates.len(),
-            at.date_naive(),
-            summary.visited,
-            timeouts,
-            summary.discovered,
-            summary.inconclusive(),
-            summary.elapsed.as_secs_f64()
-        );
-        match &overall {
-            Some(bar) => {
-                bar.println(&line);
-                bar.inc(1);
-            }
-            None => println!("{line}"),
-        }
-    }
-    if let Some(bar) = &overall {
-        bar.finish_and_clear();
-    }
-    let elapsed = started.elapsed();
-    println!(
-        "crawled {} dates ({} visits, {} inconclusive) in {:.1} s",
-        dates.len(),
-        visits,
-        inconclusive,
-        elapsed.as_secs_f64()
-    );
-    storage.close().await;
-    sim.shutdown().await;
-    if cancel.is_cancelled() {
-        bail!("the demo crawl was stopped; the database holds what was crawled before");
     }
     Ok(())
-}
-
-/// The pass counter on a terminal (each pass shows its own spinner of visits below it).
-fn overall_bar(passes: u64) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(passes);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "demo {bar:30} {pos}/{len} passes, {elapsed_precise} (eta {honest_eta})",
-            )
-            .map(|style| {
-                style.with_key(
-                    "honest_eta",
-                    |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
-                        let _ = w.write_str(&eta_text(state.elapsed(), state.pos(), state.len()));
-                    },
-                )
-            })
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar
-    })
-}
-
-/// The time left, from the passes done so far: `?` before the first pass ends (indicatif's own
-/// estimate divides by a rate of zero then, and showed `584942417355y`).
-fn eta_text(elapsed: Duration, done: u64, total: Option<u64>) -> String {
-    let Some(total) = total else {
-        return "?".into();
-    };
-    if done == 0 || done > total {
-        return "?".into();
-    }
-    let left = elapsed.mul_f64((total - done) as f64 / done as f64);
-    let seconds = left.as_secs();
-    if seconds >= 3600 {
-        format!("{}h {:02}m", seconds / 3600, seconds % 3600 / 60)
-    } else {
-        format!("{}m {:02}s", seconds / 60, seconds % 60)
-    }
-}
-
-/// The default seeds that exist in the simulated world.
-fn demo_seeds(world: &World) -> Vec<Host> {
-    crate::settings::DEFAULT_SEEDS
-        .iter()
-        .filter(|name| world.lookup(name).is_some())
-        .filter_map(|name| Host::parse(name).ok())
-        .collect()
-}
-
-/// The simulator's misbehaviour, shortened to fit the demo's timeouts: hanging servers hang for a
-/// second, drips finish within half a second, rate-limit windows last a second. What each server
-/// does is unchanged (a hanging server still never answers, a rate-limited one still says 429).
-fn sim_config() -> ServeConfig {
-    ServeConfig {
-        listen: IpAddr::V4(Ipv4Addr::LOCALHOST),
-        bait: false,
-        apply_latency: false,
-        hang_for: Duration::from_secs(1),
-        max_drip: Duration::from_millis(500),
-        // The request log only serves politeness checks in tests; the demo keeps a little.
-        log_limit: 10_000,
-        handler: HandlerConfig {
-            hang: Duration::from_secs(1),
-            drip_every: Duration::from_millis(5),
-            rate_window: Duration::from_secs(1),
-            ..HandlerConfig::default()
-        },
-        ..ServeConfig::default()
-    }
-}
-
-/// The crawler pointed at the in-process simulator, with politeness for loopback.
-fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
-    let mut config = CrawlerConfig::new(EXAMPLE_CONTACT_URL);
-    // Request slots; the pipeline keeps `VISITS_PER_SLOT` (16) visits in flight per slot, so
-    // 64 slots mean 1,024 visits at once. 256 slots (4,096 visits, since that constant went from
-    // 2 to 16) overran the simulator: connect timeouts on half the visits and, in December, more
-    // sockets than the process may open.
-    config.concurrency = 64;
-    // Every simulated server is 127.0.0.1: a per-address limit would serialise the whole world.
-    config.per_ip_concurrency = config.concurrency;
-    config.min_interval = Duration::ZERO;
-    config.max_crawl_delay = Duration::from_millis(50);
-    config.max_rate_limit_wait = Duration::from_secs(2);
-    config.connect_timeout = Duration::from_secs(2);
-    config.request_timeout = Duration::from_secs(3);
-    config.visit_timeout = Duration::from_secs(10);
-    // Peer lists serve discovery, and each one read costs the simulator, the crawler and storage
-    // a row per entry (hundreds of thousands a list at this size). Read about monthly, each at a
-    // phase of its own (the pipeline's `staggered_peers`), a pass still reads about a tenth of
-    // the lists, among them enough big ones to find every new server the day it appears; a new
-    // server's own list is read on its first visit.
-    config.peers_every = DEMO_PEERS_EVERY;
-    // A live server is revisited at every pass: `alive_every` keeps its 6-hour default, shorter
-    // than any gap between passes. Revisiting every other pass in the 3-day weeks was tried: it
-    // cut the full demo from 638 s to 511 s, but the passes in between then lagged the truth by
-    // up to 10 % (fewer peer lists read, figures not refreshed), which defeats the dense weeks.
-    config.network.nameserver = Some(sim.dns_addr());
-    config.network.port = Some(sim.addr().port());
-    config.network.extra_ca_pem = Some(sim.ca_pem().to_owned());
-    config.network.allow_addresses = vec![
-        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
-        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
-    ];
-    config.network.only_allowed_addresses = true;
-    config
-        .validate()
-        .context("checking the demo's crawler settings")?;
-    Ok(config)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_demo_eta_is_unknown_until_a_pass_ends() {
-        use super::eta_text;
-        use std::time::Duration;
-        assert_eq!(eta_text(Duration::from_secs(5), 0, Some(28)), "?");
-        assert_eq!(eta_text(Duration::from_secs(60), 7, Some(28)), "3m 00s");
-        assert_eq!(eta_text(Duration::from_secs(1800), 1, Some(28)), "13h 30m");
-        assert_eq!(eta_text(Duration::from_secs(1), 1, None), "?");
-    }
-
-    use super::*;
-
-    /// With room for a single peer name, nearly every finished visit closes the gate until the
-    /// writer has stored it: the pass must still end, having visited every server it found.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_pass_whose_peer_lists_overflow_the_held_limit_still_visits_every_server(
-    ) -> Result<()> {
-        let at = midnight(NaiveDate::from_ymd_opt(2022, 11, 15).expect("a date"));
-        let world = World::generate(WorldConfig {
-            servers: Some(300),
-            latency: LatencyModel::ZERO,
-            ..WorldConfig::new(Scenario::Migration2022, 7)
-        });
-        let seeds = demo_seeds(&world);
-        let sim = serve::start(Arc::new(world), SimClock::starting_at(at), sim_config()).await?;
-        let dir = std::env::temp_dir().join(format!("fedicensus-held-{}", std::process::id()));
-        std::fs::create_dir_all(&dir)?;
-        let url = format!("sqlite://{}?mode=rwc", dir.join("census.db").display());
-        let storage = Storage::connect(&url).await?;
-        let pipeline = Pipeline {
-            storage: storage.clone(),
-            config: crawler_config(&sim)?,
-            clock: offset_clock(at),
-            worker: "test".into(),
-            batch: 25,
-            cancel: CancellationToken::new(),
-            progress: Progress::new(),
-            staggered_peers: false,
-            held_peers: 1,
-        };
-        let summary = tokio::time::timeout(Duration::from_secs(120), pipeline.pass(&seeds))
-            .await
-            .context("the pass never ended")??;
-        let known = storage.snapshot(at.date_naive()).await?.len() as u64;
-        assert!(summary.discovered > 100, "{summary}");
-        assert_eq!(summary.visited, known, "{summary}");
-        assert!(storage.due_hosts(at, 10).await?.is_empty());
-        storage.close().await;
-        sim.shutdown().await;
-        let _ = std::fs::remove_dir_all(&dir);
-        Ok(())
-    }
-
-    #[test]
-    fn crawl_dates_are_never_further_apart_than_the_up_window() {
-        let dates = crawl_dates(Scenario::Migration2022);
-        assert_eq!(dates[0].date_naive(), Scenario::Migration2022.start());
-        assert_eq!(
-            dates.last().map(|d| d.date_naive()),
-            Some(Scenario::Migration2022.end())
-        );
-        for pair in dates.windows(2) {
-            let gap = pair[1] - pair[0];
-            assert!(
-                gap > TimeDelta::zero() && gap < TimeDelta::days(7),
-                "{pair:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn crawl_dates_are_denser_around_the_migration() {
-        let dates = crawl_dates(Scenario::Migration2022);
-        let in_month = |m: u32| dates.iter().filter(|d| d.date_naive().month() == m).count();
-        use chrono::Datelike;
-        assert!(in_month(11) > in_month(9), "{dates:?}");
-    }
-
-    #[test]
-    fn a_file_that_is_not_a_demo_database_is_refused_untouched() {
-        let dir = std::env::temp_dir().join(format!("fedicensus-demo-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let file = dir.join("notes.txt");
-        std::fs::write(&file, "my precious notes").expect("write");
-        let error = prepare_database_file(&file).expect_err("refused");
-        assert!(error.to_string().contains("refusing"), "{error}");
-        assert_eq!(
-            std::fs::read_to_string(&file).expect("still there"),
-            "my precious notes"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-    }
 }

@@ -1,26 +1,15 @@
-//! `fedicensus export`: the census as CSV or Parquet files with a manifest, for researchers.
-//!
-//! Storage streams each file in the chosen format and hashes it while writing
-//! ([`Storage::export`]); this command only decides which files a request means, writes them
-//! into one directory, and writes `manifest.json` beside them (row counts, SHA-256, fedicensus
-//! and methodology versions, the dates covered), so a figure in a paper can be traced to the
-//! exact files it came from.
+//! `fedicensus export`: checks the flags, then has the census runner write the files
+//! ([`fedicensus_runner::export`]: CSV or Parquet with a manifest of row counts and SHA-256).
 //!
 //! `fedicensus migrate` lives here too: it is the other command that only opens a database.
 
 use crate::usage_error;
 use anyhow::{Context, Result};
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use fedicensus_core::{Host, Software};
-use fedicensus_storage::{
-    Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
-};
-use sha2::{Digest, Sha256};
-use std::io::BufWriter;
+use fedicensus_runner::export::{self, ExportRequest, MANIFEST};
+use fedicensus_storage::{ExportFormat, Granularity, SeriesMetric, Storage};
 use std::path::PathBuf;
-
-/// The manifest's file name in the output directory.
-pub const MANIFEST: &str = "manifest.json";
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -40,6 +29,20 @@ pub enum What {
     Server,
     /// All of the above except `server`.
     All,
+}
+
+impl From<What> for export::What {
+    fn from(what: What) -> export::What {
+        match what {
+            What::Series => export::What::Series,
+            What::Snapshot => export::What::Snapshot,
+            What::Observations => export::What::Observations,
+            What::Activity => export::What::Activity,
+            What::Peers => export::What::Peers,
+            What::Server => export::What::Server,
+            What::All => export::What::All,
+        }
+    }
 }
 
 /// The file format.
@@ -206,7 +209,7 @@ pub fn run(args: Args) -> Result<()> {
         usage_error("--metric chooses series: use it with --what series or all".into());
     }
     if args.granularity == Granularity::Day {
-        if let Some(weekly) = args.metrics.iter().find(|m| is_weekly(**m)) {
+        if let Some(weekly) = args.metrics.iter().find(|m| export::is_weekly(**m)) {
             usage_error(format!(
                 "{} is reported weekly: give --granularity week or month",
                 weekly.as_str()
@@ -214,14 +217,32 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     let url = crate::settings::existing_database(&args.db);
+    let request = ExportRequest {
+        database: args.db.clone(),
+        out: args.out.clone(),
+        from: args.from,
+        to: args.to,
+        what: args.what.into(),
+        format: args.format.into(),
+        gzip: args.gzip,
+        metrics: args.metrics.clone(),
+        granularity: args.granularity,
+        software: args.software.clone(),
+        cleaned: args.cleaned,
+        at: args.at,
+        server: args.server.clone(),
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let storage = Storage::connect(&url)
             .await
             .with_context(|| format!("opening the database {}", args.db))?;
-        let result = export(&storage, &args).await;
+        let result = export::write(&storage, &request).await;
         storage.close().await;
-        let manifest = result?;
+        let manifest = match result {
+            Err(fedicensus_runner::Error::BadInput(message)) => usage_error(message),
+            other => other?,
+        };
         for file in &manifest.files {
             println!("{}: {} rows, {} bytes", file.name, file.rows, file.bytes);
         }
@@ -232,264 +253,6 @@ pub fn run(args: Args) -> Result<()> {
         );
         Ok(())
     })
-}
-
-async fn export(storage: &Storage, args: &Args) -> Result<Manifest> {
-    let mut exports = Vec::new();
-    if let (What::Server, Some(host)) = (args.what, &args.server) {
-        // A history has no range: it is every visit ever made.
-        exports.push(Export::ServerHistory(host.clone()));
-        return write_all(storage, args, &exports).await;
-    }
-    let (from, to) = range(storage, args).await?;
-    let wants = |w: What| args.what == w || args.what == What::All;
-    if wants(What::Series) {
-        let metrics = if args.metrics.is_empty() {
-            SeriesMetric::ALL.to_vec()
-        } else {
-            args.metrics.clone()
-        };
-        for metric in metrics {
-            // Weekly activity has no daily values: by default those series come by week.
-            let granularity = if is_weekly(metric)
-                && args.granularity == Granularity::Day
-                && args.metrics.is_empty()
-            {
-                Granularity::Week
-            } else {
-                args.granularity
-            };
-            exports.push(Export::Series(SeriesQuery {
-                software: args.software.clone(),
-                cleaned: args.cleaned,
-                ..SeriesQuery::new(metric, granularity, from, to)
-            }));
-        }
-    }
-    if wants(What::Snapshot) {
-        exports.push(Export::Snapshot(args.at.unwrap_or(to)));
-    }
-    if wants(What::Observations) {
-        exports.push(Export::Observations { from, to });
-    }
-    if wants(What::Activity) {
-        exports.push(Export::Activity { from, to });
-    }
-    if wants(What::Peers) {
-        exports.push(Export::PeerEdges);
-    }
-    write_all(storage, args, &exports).await
-}
-
-/// Writes `exports` into the output directory, each under a temporary name renamed when
-/// complete, then the manifest.
-async fn write_all(storage: &Storage, args: &Args, exports: &[Export]) -> Result<Manifest> {
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating the output directory {}", args.out.display()))?;
-    let format = ExportFormat::from(args.format);
-    let mut files = Vec::new();
-    for what in exports {
-        let mut name = what.file_name_as(format);
-        if args.gzip {
-            name.push_str(".gz");
-        }
-        let path = args.out.join(&name);
-        // Written under a temporary name and renamed when complete, so that an export killed
-        // mid-file never leaves a partial file under the final name.
-        let partial = partial_path(&path);
-        let file = std::fs::File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?;
-        let bar = progress_bar(&name);
-        let counted = Counted {
-            inner: file,
-            bar: bar.clone(),
-            bytes: 0,
-            sha256: Sha256::new(),
-        };
-        let mut writer = BufWriter::new(if args.gzip {
-            Sink::Gzip(flate2::write::GzEncoder::new(
-                counted,
-                flate2::Compression::default(),
-            ))
-        } else {
-            Sink::Plain(counted)
-        });
-        let exported = storage.export(what, format, &mut writer).await;
-        if let Some(bar) = &bar {
-            bar.finish_and_clear();
-        }
-        let mut exported = match exported {
-            Ok(exported) => exported,
-            Err(e) => {
-                // A refused or failed export leaves nothing behind (a kill still can: the
-                // partial file's name says what it is).
-                drop(writer);
-                let _ = std::fs::remove_file(&partial);
-                return Err(anyhow::Error::new(e).context(format!("exporting {name}")));
-            }
-        };
-        let counted = writer
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(Sink::finish)
-            .with_context(|| format!("writing {}", partial.display()))?;
-        // The manifest describes the file as written (compressed or not).
-        exported.name = name.clone();
-        exported.bytes = counted.bytes;
-        exported.sha256 = counted
-            .sha256
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let file = counted.inner;
-        file.sync_all()
-            .with_context(|| format!("writing {}", partial.display()))?;
-        std::fs::rename(&partial, &path)
-            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
-        files.push(exported);
-    }
-    let downsampled = storage
-        .downsamplings()
-        .await
-        .context("reading which downsamplings the database has had")?;
-    let unlisted = storage
-        .unlisted()
-        .await
-        .context("counting the servers exports leave out")?;
-    let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files)
-        .with_downsamplings(downsampled)
-        .with_unlisted(unlisted);
-    let path = args.out.join(MANIFEST);
-    let partial = partial_path(&path);
-    std::fs::write(&partial, manifest.to_json() + "\n")
-        .with_context(|| format!("writing {}", partial.display()))?;
-    std::fs::rename(&partial, &path)
-        .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
-    Ok(manifest)
-}
-
-/// A spinner that counts the bytes of the file being written, on a terminal: a whole-census
-/// export takes minutes, and an export that prints nothing looks hung.
-fn progress_bar(name: &str) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {msg}: {binary_bytes} written, {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.set_message(format!("exporting {name}"));
-        bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        bar
-    })
-}
-
-/// A file that counts and hashes what is written to it, and shows the count on a progress bar.
-struct Counted {
-    inner: std::fs::File,
-    bar: Option<indicatif::ProgressBar>,
-    bytes: u64,
-    sha256: Sha256,
-}
-
-impl std::io::Write for Counted {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        self.sha256.update(&buf[..n]);
-        if let Some(bar) = &self.bar {
-            bar.inc(n as u64);
-        }
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Where an export's bytes go: straight to the file, or through gzip (`--gzip`).
-enum Sink {
-    Plain(Counted),
-    Gzip(flate2::write::GzEncoder<Counted>),
-}
-
-impl Sink {
-    /// Ends the stream (gzip's trailer) and gives the file back.
-    fn finish(self) -> std::io::Result<Counted> {
-        match self {
-            Sink::Plain(counted) => Ok(counted),
-            Sink::Gzip(encoder) => encoder.finish(),
-        }
-    }
-}
-
-impl std::io::Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        match self {
-            Sink::Plain(w) => w.write(buf),
-            Sink::Gzip(w) => w.write(buf),
-        }
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        match self {
-            Sink::Plain(w) => w.flush(),
-            Sink::Gzip(w) => w.flush(),
-        }
-    }
-}
-
-/// Where a file is written before it is complete: `.NAME.partial` beside it.
-fn partial_path(path: &std::path::Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.partial"))
-}
-
-fn is_weekly(metric: SeriesMetric) -> bool {
-    matches!(
-        metric,
-        SeriesMetric::WeeklyRegistrations
-            | SeriesMetric::WeeklyLogins
-            | SeriesMetric::WeeklyStatuses
-    )
-}
-
-/// The date range: the flags, or else the first and last crawl of the database.
-async fn range(storage: &Storage, args: &Args) -> Result<(NaiveDate, NaiveDate)> {
-    if let (Some(from), Some(to)) = (args.from, args.to) {
-        return Ok((from, to));
-    }
-    let runs = storage.runs().await.context("reading the crawl runs")?;
-    let first = runs.iter().map(|r| r.started_at).min();
-    let last = runs
-        .iter()
-        .map(|r| r.finished_at.unwrap_or(r.started_at))
-        .max();
-    let (Some(first), Some(last)) = (first, last) else {
-        anyhow::bail!(
-            "the database {} holds no crawl yet, so there is no default range: give --from and \
-             --to, or crawl first",
-            args.db
-        );
-    };
-    let from = args.from.unwrap_or(first.date_naive());
-    let to = args.to.unwrap_or(last.date_naive());
-    if from > to {
-        usage_error(format!(
-            "the range {from} to {to} is empty (the database's crawls run from {} to {}): give \
-             --from on or before --to",
-            first.date_naive(),
-            last.date_naive()
-        ));
-    }
-    Ok((from, to))
 }
 
 /// Run the database migrations and exit.

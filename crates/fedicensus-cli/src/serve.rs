@@ -2,17 +2,18 @@
 //!
 //! Opens storage (running its migrations), loads the chart definitions (the ones embedded in the
 //! binary, or `--dashboards DIR`), reads the admin token from a file if one is given (a token on
-//! the command line would show in `ps`), serves, prints its URL, and stops gracefully on Ctrl-C.
-//! Connections are capped below the open-files limit (raised to the hard limit at start) and
-//! timed out when their headers are slow or they sit idle ([`fedicensus_dashboard::ServeLimits`]).
+//! the command line would show in `ps`), serves through the census runner
+//! ([`fedicensus_runner::serve`]), prints its URL, and stops gracefully on Ctrl-C. Connections
+//! are capped below the open-files limit (raised to the hard limit at start) and timed out when
+//! their headers are slow or they sit idle ([`fedicensus_dashboard::ServeLimits`]).
 
 use anyhow::{bail, Context};
 use clap::Args as ClapArgs;
-use fedicensus_dashboard::{AppState, ChartSet, DashboardConfig, Etiquette};
+use fedicensus_dashboard::ChartSet;
+use fedicensus_runner::serve::ServeOptions;
 use fedicensus_storage::Storage;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 /// Options of `fedicensus serve`.
 #[derive(Debug, ClapArgs)]
@@ -35,38 +36,24 @@ pub struct Args {
     contact_url: String,
 }
 
-impl Args {
-    /// The options `fedicensus demo` serves its database with: the built-in charts, no admin
-    /// actions, the example contact URL.
-    pub fn for_database(db: String, listen: SocketAddr) -> Args {
-        Args {
-            db,
-            listen,
-            admin_token_file: None,
-            dashboards: None,
-            contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
-        }
-    }
-}
-
-/// A database argument as a storage URL, and the SQLite file behind it (for its size).
-fn database_url(db: &str) -> (String, Option<PathBuf>) {
+/// The SQLite file behind a database argument, if it names one (for its size).
+pub fn sqlite_file(db: &str) -> Option<PathBuf> {
     if db.starts_with("postgres:") || db.starts_with("postgresql:") {
-        return (db.to_owned(), None);
+        return None;
     }
     if let Some(rest) = db.strip_prefix("sqlite://") {
         let path = rest.split('?').next().unwrap_or(rest);
-        return (db.to_owned(), Some(PathBuf::from(path)));
+        return Some(PathBuf::from(path));
     }
     if db.starts_with("sqlite:") {
-        return (db.to_owned(), None);
+        return None;
     }
-    (format!("sqlite://{db}?mode=rwc"), Some(PathBuf::from(db)))
+    Some(PathBuf::from(db))
 }
 
 /// The dashboard's connection limits: the cap below the open-files limit, which `main` has
 /// already raised to the hard limit where the system allows.
-fn serve_limits() -> fedicensus_dashboard::ServeLimits {
+pub fn serve_limits() -> fedicensus_dashboard::ServeLimits {
     match rlimit::Resource::NOFILE.get() {
         Ok((soft, _)) => fedicensus_dashboard::ServeLimits::for_descriptor_limit(soft),
         Err(err) => {
@@ -100,52 +87,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     // A typo in a path must not serve a new, empty census: the database must exist.
     let url = crate::settings::existing_database(&args.db);
-    let (_, file) = database_url(&args.db);
+    let options = ServeOptions {
+        charts,
+        admin_token,
+        contact_url: args.contact_url.clone(),
+        db_file: sqlite_file(&args.db),
+        limits: serve_limits(),
+    };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let storage = Storage::connect(&url)
             .await
             .with_context(|| format!("opening the database {}", args.db))?;
-        let config = DashboardConfig {
-            charts,
-            admin_token,
-            etiquette: Etiquette {
-                user_agent: format!(
-                    "fedicensus/{} (+{})",
-                    env!("CARGO_PKG_VERSION"),
-                    args.contact_url
-                ),
-                robots_token: "fedicensus".into(),
-                contact_url: args.contact_url.clone(),
-            },
-            db_size: file.map(|path| {
-                Arc::new(move || std::fs::metadata(&path).ok().map(|m| m.len()))
-                    as fedicensus_dashboard::state::DbSizeFn
-            }),
-        };
-        let state = AppState::new(storage.clone(), config).context("preparing the dashboard")?;
+        let state = fedicensus_runner::serve::state(storage.clone(), &options)?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         println!("fedicensus dashboard: http://{addr}/");
-        tracing::info!(%addr, admin = state.config.admin_token.is_some(), "serving the dashboard");
-        // The first pages are computed while the server already listens.
-        tokio::spawn(fedicensus_dashboard::warm_up(state.clone()));
-        let limits = serve_limits();
-        tracing::info!(
-            max_connections = limits.max_connections,
-            header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
-            idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
-            "connection limits"
-        );
-        let app = fedicensus_dashboard::router(state);
-        fedicensus_dashboard::serve_with(listener, app, limits, async {
+        fedicensus_runner::serve::serve(listener, state, options.limits, async {
             let _ = tokio::signal::ctrl_c().await;
             tracing::info!("Ctrl-C: finishing requests in flight, then stopping");
         })
-        .await
-        .context("serving the dashboard")?;
+        .await?;
         storage.close().await;
         anyhow::Ok(())
     })

@@ -18,19 +18,7 @@ use std::time::Duration;
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "fedicensus.toml";
 
-/// Large servers of several kinds of software, from which a real crawl discovers the rest.
-pub const DEFAULT_SEEDS: &[&str] = &[
-    "mastodon.social",
-    "mstdn.jp",
-    "pawoo.net",
-    "misskey.io",
-    "lemmy.world",
-    "pixelfed.social",
-    "framatube.org",
-    "mastodon.online",
-    "fosstodon.org",
-    "akko.wtf",
-];
+pub use fedicensus_runner::pipeline::DEFAULT_SEEDS;
 
 /// Everything fedicensus can be configured with.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

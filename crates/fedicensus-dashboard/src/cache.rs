@@ -250,6 +250,12 @@ pub async fn cache_responses(
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    // A census being built shows its progress on every page: a page computed under an older
+    // progress is another version, never served for the current one.
+    let version: Arc<str> = match &state.live {
+        Some(live) => Arc::from(format!("{version}p{}", live.revision())),
+        None => version,
+    };
     let Ok(etag) = HeaderValue::from_str(&format!("\"{version}\"")) else {
         return Error::Internal("a data version that is not a header value".into()).into_response();
     };

@@ -15,6 +15,8 @@
 //! - [`pages`]: templates (escaping by default) and view models.
 //! - [`csv_out`]: CSV with spreadsheet-formula neutralisation.
 //! - [`state`]: [`AppState`] and [`DashboardConfig`].
+//! - [`live`]: [`LiveCensus`], the progress of a census built while it is served (the demo's
+//!   banner).
 //! - [`server`]: [`serve_with`], HTTP/1 connections under [`ServeLimits`] (header-read and
 //!   idle timeouts, a cap on connections).
 //! - [`error`]: the one error type and how it answers over HTTP.
@@ -24,6 +26,7 @@ pub mod charts;
 pub mod csv_out;
 pub mod data;
 pub mod error;
+pub mod live;
 pub mod pages;
 pub mod render;
 pub mod router;
@@ -34,6 +37,7 @@ pub mod state;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};
 pub use error::{Error, Result};
+pub use live::{CensusProgress, LiveCensus, TruthCheck};
 pub use render::render_svg;
 pub use router::router;
 pub use series::{Granularity, Point, Series, SeriesMetric, View};

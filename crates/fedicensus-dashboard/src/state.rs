@@ -7,6 +7,7 @@
 use crate::cache::{ResponseCache, DEFAULT_VERSION_REFRESH};
 use crate::charts::ChartSet;
 use crate::error::Result;
+use crate::live::LiveCensus;
 use crate::pages::templates;
 use fedicensus_storage::Storage;
 use std::collections::BTreeMap;
@@ -100,6 +101,9 @@ pub struct AppState {
     pub cache: Arc<ResponseCache>,
     /// One permit per whole-census export under way ([`MAX_CONCURRENT_EXPORTS`]).
     pub exports: Arc<tokio::sync::Semaphore>,
+    /// The census being built while it is served (the demo), shown as a banner on every page;
+    /// `None` for a census served as it is.
+    pub live: Option<Arc<LiveCensus>>,
 }
 
 /// How many whole-census exports may stream at once. Each holds a database connection (a read
@@ -129,7 +133,14 @@ impl AppState {
             metrics: Arc::new(RequestMetrics::default()),
             cache: Arc::new(ResponseCache::new(DEFAULT_VERSION_REFRESH)),
             exports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
+            live: None,
         })
+    }
+
+    /// The same state showing `live`, a census being built, on every page.
+    pub fn with_live(mut self, live: Arc<LiveCensus>) -> AppState {
+        self.live = Some(live);
+        self
     }
 
     /// The same state with the data's version read at most once per `refresh` (tests use

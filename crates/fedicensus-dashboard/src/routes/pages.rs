@@ -22,7 +22,13 @@ use std::collections::{BTreeMap, HashMap};
 type QueryMap = Result<Query<HashMap<String, String>>, QueryRejection>;
 
 fn render(state: &AppState, template: &str, current: &str, ctx: Value) -> Result<Html<String>> {
-    let page = context! { current => current, methodology_version => METHODOLOGY_VERSION, ..ctx };
+    let census = state.live.as_ref().map(|live| live.progress().banner());
+    let page = context! {
+        current => current,
+        methodology_version => METHODOLOGY_VERSION,
+        census => census.map(|b| Value::from(minijinja::value::Serde(&b))),
+        ..ctx
+    };
     Ok(Html(state.templates.get_template(template)?.render(page)?))
 }
 

@@ -8,6 +8,7 @@ mod exports;
 mod grafana;
 mod incomplete;
 mod last_crawl;
+mod live;
 mod phone;
 mod png;
 

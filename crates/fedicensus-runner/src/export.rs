@@ -1,0 +1,332 @@
+//! Exports: the census as CSV or Parquet files with a manifest, for researchers.
+//!
+//! Storage streams each file in the chosen format and hashes it while writing
+//! ([`Storage::export`]); this module decides which files a request means, writes them into one
+//! directory (each under a temporary name renamed when complete), and writes `manifest.json`
+//! beside them (row counts, SHA-256, fedicensus and methodology versions, the dates covered), so
+//! a figure in a paper can be traced to the exact files it came from.
+
+use crate::error::{Context, Error, Result};
+use chrono::{NaiveDate, Utc};
+use fedicensus_core::{Host, Software};
+use fedicensus_storage::{
+    Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
+};
+use sha2::{Digest, Sha256};
+use std::io::BufWriter;
+use std::path::PathBuf;
+
+/// The manifest's file name in the output directory.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Which files to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum What {
+    /// Time series (one file per metric).
+    Series,
+    /// Every listable server as of a date.
+    Snapshot,
+    /// Every visit in the range, with its headline figures.
+    Observations,
+    /// Weekly activity for weeks starting in the range.
+    Activity,
+    /// Every peer edge.
+    Peers,
+    /// One server's every visit (not part of `All`).
+    Server,
+    /// All of the above except `Server`.
+    All,
+}
+
+/// What to export, and where: the request `fedicensus export` makes of its flags.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    /// The database as the user named it (for messages).
+    pub database: String,
+    /// The directory to write into (created if missing; files of the same names are replaced).
+    pub out: PathBuf,
+    /// The first date; `None`: the first crawl's.
+    pub from: Option<NaiveDate>,
+    /// The last date, included; `None`: the last crawl's.
+    pub to: Option<NaiveDate>,
+    pub what: What,
+    pub format: ExportFormat,
+    /// Compress each CSV file with gzip (`NAME.csv.gz`).
+    pub gzip: bool,
+    /// The series to write; empty: every metric.
+    pub metrics: Vec<SeriesMetric>,
+    pub granularity: Granularity,
+    /// Only servers of this software.
+    pub software: Option<Software>,
+    /// Leave values with quality flags out of the series.
+    pub cleaned: bool,
+    /// The date of the snapshot; `None`: the last date.
+    pub at: Option<NaiveDate>,
+    /// The server of [`What::Server`].
+    pub server: Option<Host>,
+}
+
+/// Writes the files `args` asks for and their manifest, and returns the manifest. A range that
+/// the database makes empty is [`Error::BadInput`].
+pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> {
+    let mut exports = Vec::new();
+    if let (What::Server, Some(host)) = (args.what, &args.server) {
+        // A history has no range: it is every visit ever made.
+        exports.push(Export::ServerHistory(host.clone()));
+        return write_all(storage, args, &exports).await;
+    }
+    let (from, to) = range(storage, args).await?;
+    let wants = |w: What| args.what == w || args.what == What::All;
+    if wants(What::Series) {
+        let metrics = if args.metrics.is_empty() {
+            SeriesMetric::ALL.to_vec()
+        } else {
+            args.metrics.clone()
+        };
+        for metric in metrics {
+            // Weekly activity has no daily values: by default those series come by week.
+            let granularity = if is_weekly(metric)
+                && args.granularity == Granularity::Day
+                && args.metrics.is_empty()
+            {
+                Granularity::Week
+            } else {
+                args.granularity
+            };
+            exports.push(Export::Series(SeriesQuery {
+                software: args.software.clone(),
+                cleaned: args.cleaned,
+                ..SeriesQuery::new(metric, granularity, from, to)
+            }));
+        }
+    }
+    if wants(What::Snapshot) {
+        exports.push(Export::Snapshot(args.at.unwrap_or(to)));
+    }
+    if wants(What::Observations) {
+        exports.push(Export::Observations { from, to });
+    }
+    if wants(What::Activity) {
+        exports.push(Export::Activity { from, to });
+    }
+    if wants(What::Peers) {
+        exports.push(Export::PeerEdges);
+    }
+    write_all(storage, args, &exports).await
+}
+
+/// Writes `exports` into the output directory, each under a temporary name renamed when
+/// complete, then the manifest.
+async fn write_all(
+    storage: &Storage,
+    args: &ExportRequest,
+    exports: &[Export],
+) -> Result<Manifest> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating the output directory {}", args.out.display()))?;
+    let format = args.format;
+    let mut files = Vec::new();
+    for what in exports {
+        let mut name = what.file_name_as(format);
+        if args.gzip {
+            name.push_str(".gz");
+        }
+        let path = args.out.join(&name);
+        // Written under a temporary name and renamed when complete, so that an export killed
+        // mid-file never leaves a partial file under the final name.
+        let partial = partial_path(&path);
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        let bar = progress_bar(&name);
+        let counted = Counted {
+            inner: file,
+            bar: bar.clone(),
+            bytes: 0,
+            sha256: Sha256::new(),
+        };
+        let mut writer = BufWriter::new(if args.gzip {
+            Sink::Gzip(flate2::write::GzEncoder::new(
+                counted,
+                flate2::Compression::default(),
+            ))
+        } else {
+            Sink::Plain(counted)
+        });
+        let exported = storage.export(what, format, &mut writer).await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
+        let mut exported = match exported {
+            Ok(exported) => exported,
+            Err(e) => {
+                // A refused or failed export leaves nothing behind (a kill still can: the
+                // partial file's name says what it is).
+                drop(writer);
+                let _ = std::fs::remove_file(&partial);
+                return Err(e).context(format!("exporting {name}"));
+            }
+        };
+        let counted = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(Sink::finish)
+            .with_context(|| format!("writing {}", partial.display()))?;
+        // The manifest describes the file as written (compressed or not).
+        exported.name = name.clone();
+        exported.bytes = counted.bytes;
+        exported.sha256 = counted
+            .sha256
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let file = counted.inner;
+        file.sync_all()
+            .with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, &path)
+            .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+        files.push(exported);
+    }
+    let downsampled = storage
+        .downsamplings()
+        .await
+        .context("reading which downsamplings the database has had")?;
+    let unlisted = storage
+        .unlisted()
+        .await
+        .context("counting the servers exports leave out")?;
+    let manifest = Manifest::new(Utc::now(), exports.iter().filter_map(Export::range), files)
+        .with_downsamplings(downsampled)
+        .with_unlisted(unlisted);
+    let path = args.out.join(MANIFEST);
+    let partial = partial_path(&path);
+    std::fs::write(&partial, manifest.to_json() + "\n")
+        .with_context(|| format!("writing {}", partial.display()))?;
+    std::fs::rename(&partial, &path)
+        .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+    Ok(manifest)
+}
+
+/// A spinner that counts the bytes of the file being written, on a terminal: a whole-census
+/// export takes minutes, and an export that prints nothing looks hung.
+fn progress_bar(name: &str) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {msg}: {binary_bytes} written, {elapsed}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.set_message(format!("exporting {name}"));
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    })
+}
+
+/// A file that counts and hashes what is written to it, and shows the count on a progress bar.
+struct Counted {
+    inner: std::fs::File,
+    bar: Option<indicatif::ProgressBar>,
+    bytes: u64,
+    sha256: Sha256,
+}
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        self.sha256.update(&buf[..n]);
+        if let Some(bar) = &self.bar {
+            bar.inc(n as u64);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Where an export's bytes go: straight to the file, or through gzip (`--gzip`).
+enum Sink {
+    Plain(Counted),
+    Gzip(flate2::write::GzEncoder<Counted>),
+}
+
+impl Sink {
+    /// Ends the stream (gzip's trailer) and gives the file back.
+    fn finish(self) -> std::io::Result<Counted> {
+        match self {
+            Sink::Plain(counted) => Ok(counted),
+            Sink::Gzip(encoder) => encoder.finish(),
+        }
+    }
+}
+
+impl std::io::Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Plain(w) => w.write(buf),
+            Sink::Gzip(w) => w.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Plain(w) => w.flush(),
+            Sink::Gzip(w) => w.flush(),
+        }
+    }
+}
+
+/// Where a file is written before it is complete: `.NAME.partial` beside it.
+fn partial_path(path: &std::path::Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.partial"))
+}
+
+/// Whether `metric` is reported weekly (it has no daily values).
+pub fn is_weekly(metric: SeriesMetric) -> bool {
+    matches!(
+        metric,
+        SeriesMetric::WeeklyRegistrations
+            | SeriesMetric::WeeklyLogins
+            | SeriesMetric::WeeklyStatuses
+    )
+}
+
+/// The date range: the flags, or else the first and last crawl of the database.
+async fn range(storage: &Storage, args: &ExportRequest) -> Result<(NaiveDate, NaiveDate)> {
+    if let (Some(from), Some(to)) = (args.from, args.to) {
+        return Ok((from, to));
+    }
+    let runs = storage.runs().await.context("reading the crawl runs")?;
+    let first = runs.iter().map(|r| r.started_at).min();
+    let last = runs
+        .iter()
+        .map(|r| r.finished_at.unwrap_or(r.started_at))
+        .max();
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(Error::Refused(format!(
+            "the database {} holds no crawl yet, so there is no default range: give --from and \
+             --to, or crawl first",
+            args.database
+        )));
+    };
+    let from = args.from.unwrap_or(first.date_naive());
+    let to = args.to.unwrap_or(last.date_naive());
+    if from > to {
+        return Err(Error::BadInput(format!(
+            "the range {from} to {to} is empty (the database's crawls run from {} to {}): give \
+             --from on or before --to",
+            first.date_naive(),
+            last.date_naive()
+        )));
+    }
+    Ok((from, to))
+}
