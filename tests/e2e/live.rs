@@ -351,7 +351,7 @@ async fn month_of(replay: Replay, host: &str) -> anyhow::Result<Month> {
         .find(|s| s.host == host)
         .expect("the visited server is in the snapshot");
     let history = storage.server_history(&host).await?;
-    let listable = fedicensus_storage::history_is_listable(&history);
+    let listable = history.listable;
     storage.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     let log = running.log.lock().expect("the log's lock").clone();

@@ -172,6 +172,7 @@ pub fn axis_unit(metric: SeriesMetric, granularity: Option<Granularity>) -> Stri
     };
     match metric {
         SeriesMetric::ServersKnown => "servers known".into(),
+        SeriesMetric::ServersMentioned => "servers named anywhere".into(),
         SeriesMetric::ServersUp => "servers up".into(),
         SeriesMetric::ServersNew => format!("servers first seen {per}"),
         SeriesMetric::ServersDied => format!("servers died {per}"),
