@@ -90,7 +90,7 @@ fn exports() -> Vec<Export> {
 }
 
 /// The Parquet type every column of the file `name` must have: physical and logical type, `?`
-/// when OPTIONAL (README's data dictionary: counts INT64, shares DOUBLE, dates DATE).
+/// when OPTIONAL (docs/exports.md, the data dictionary: counts INT64, shares DOUBLE, dates DATE).
 fn expected_type(name: &str, column: &str) -> &'static str {
     match column {
         "date" | "week_start" => "DATE",
