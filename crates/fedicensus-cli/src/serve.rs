@@ -34,6 +34,38 @@ pub struct Args {
     /// The contact URL the crawler's User-Agent names (shown on the etiquette page).
     #[arg(long, default_value = "https://example.invalid/fedicensus")]
     contact_url: String,
+    /// The address other sites reach the dashboard at (e.g. https://census.example.org), written
+    /// into the embed snippets under every chart; by default `http://` and the listening address,
+    /// unless that is 0.0.0.0 or [::] (then the snippets give paths only).
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+/// The public address `--public-url` gives (http or https, no path, trailing `/` dropped), or
+/// the listening address when it can be reached as it is.
+pub fn public_url(given: Option<&str>, listen: SocketAddr) -> anyhow::Result<Option<String>> {
+    match given {
+        Some(url) => {
+            let url = url.trim().trim_end_matches('/');
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            match rest {
+                Some(host)
+                    if !host.is_empty()
+                        && !host.contains(['/', '?', '#', '"', '<', '>', ' ', '\\']) =>
+                {
+                    Ok(Some(url.to_owned()))
+                }
+                _ => bail!(
+                    "--public-url {url:?} is not an address such as https://census.example.org \
+                     (http or https, a host and maybe a port, no path)"
+                ),
+            }
+        }
+        None if listen.ip().is_unspecified() => Ok(None),
+        None => Ok(Some(format!("http://{listen}"))),
+    }
 }
 
 /// The SQLite file behind a database argument, if it names one (for its size).
@@ -93,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         contact_url: args.contact_url.clone(),
         db_file: sqlite_file(&args.db),
         limits: serve_limits(),
+        public_url: public_url(args.public_url.as_deref(), args.listen)?,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

@@ -212,6 +212,50 @@ pub struct Caption {
     pub source: String,
     /// Whether the database was crawled from the simulated fediverse (`fedicensus demo`).
     pub simulated: bool,
+    /// Where the plotted points are published (the chart's CSV), written under the chart so
+    /// that a reader of the image alone can find its data.
+    pub data_url: Option<String>,
+}
+
+/// The width, in pixels, of `text` set in the embedded DejaVu Sans at `size` pixels (for
+/// drawings outside plotters, such as badges).
+pub fn text_width(text: &str, size: u32) -> Result<u32, String> {
+    register_fonts()?;
+    FontDesc::new(FontFamily::Name(FONT), f64::from(size), FontStyle::Normal)
+        .box_size(text)
+        .map(|(w, _)| w)
+        .map_err(|e| format!("measuring text: {e:?}"))
+}
+
+/// What the latest points of `series` rest on, in words: "3 servers reporting", or per series
+/// when there are several ("Mastodon 3, Misskey 1 servers reporting"); `None` without data.
+pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
+    let latest: Vec<(&str, u64)> = series
+        .iter()
+        .filter_map(|s| s.latest().map(|p| (s.name.as_str(), p.servers_reporting)))
+        .collect();
+    let one = |n: u64| if n == 1 { "server" } else { "servers" };
+    match latest.as_slice() {
+        [] => None,
+        [(_, n)] => Some(format!("{} {} reporting", thousands(*n as f64), one(*n))),
+        several => Some(format!(
+            "servers reporting: {}",
+            several
+                .iter()
+                .map(|(name, n)| format!("{name} {}", thousands(*n as f64)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The last day the data of `series` covers (the latest plotted point's).
+pub fn data_as_of(series: &[Series]) -> Option<NaiveDate> {
+    series
+        .iter()
+        .filter_map(|s| s.latest())
+        .map(|p| p.as_of_day)
+        .max()
 }
 
 /// Draws `series` as `chart` says, at `size`, with `annotations` as dated vertical markers (when
@@ -344,17 +388,17 @@ fn draw_captioned<DB: DrawingBackend>(
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let text = size.text();
-    let as_of = series
-        .iter()
-        .filter_map(|s| s.latest())
-        .map(|p| p.as_of_day)
-        .max();
     let mut lines = vec![format!("Source: {}", caption.source)];
-    if let Some(day) = as_of {
-        lines.push(format!("Data as of {day}"));
+    match (data_as_of(series), servers_reporting_text(series)) {
+        (Some(day), Some(reporting)) => lines.push(format!("Data as of {day}, {reporting}")),
+        (Some(day), None) => lines.push(format!("Data as of {day}")),
+        _ => {}
     }
     if caption.simulated {
         lines.push("SIMULATED DATA, not real servers".to_owned());
+    }
+    if let Some(url) = &caption.data_url {
+        lines.push(format!("Data: {url}"));
     }
     let line_h = text + 4;
     let title_h = text + 18;
@@ -1181,18 +1225,50 @@ mod tests {
         let caption = Caption {
             source: "fedicensus, methodology 3".into(),
             simulated: true,
+            data_url: Some("/api/v1/charts/x/csv?a=1&b=2".into()),
         };
         for size in [Size::DESKTOP, Size::PHONE] {
             let svg = render_svg_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(svg.contains("A &lt;b&gt;chart"), "the title");
             assert!(svg.contains("Source: fedicensus, methodology 3"), "{svg}");
-            assert!(svg.contains("Data as of 2022-12-31"), "{svg}");
+            assert!(
+                svg.contains("Data as of 2022-12-31, 10 servers reporting"),
+                "{svg}"
+            );
+            assert!(svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"), "{svg}");
             assert!(svg.contains("SIMULATED DATA"), "{svg}");
             let png = render_png_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(png.is_ok_and(|p| p.starts_with(b"\x89PNG")));
         }
         let plain = render_svg(&def, &[s], &[], Size::DESKTOP);
         assert!(!plain.contains("SIMULATED"));
+    }
+
+    #[test]
+    fn servers_reporting_are_said_once_for_one_series_and_per_series_for_several() {
+        let mut a = months(&[1.0, 2.0]);
+        assert_eq!(
+            servers_reporting_text(std::slice::from_ref(&a)).as_deref(),
+            Some("10 servers reporting")
+        );
+        let mut b = months(&[3.0]);
+        b.name = "Misskey".into();
+        b.points[0].servers_reporting = 1;
+        a.name = "Mastodon".into();
+        assert_eq!(
+            servers_reporting_text(&[a, b]).as_deref(),
+            Some("servers reporting: Mastodon 10, Misskey 1")
+        );
+        assert_eq!(servers_reporting_text(&[]), None);
+    }
+
+    #[test]
+    fn text_is_measured_wider_for_longer_text_and_larger_type() -> Result<(), String> {
+        let short = text_width("users", 11)?;
+        let long = text_width("monthly actives", 11)?;
+        assert!(short > 10 && long > short, "{short} {long}");
+        assert!(text_width("users", 22)? > short);
+        Ok(())
     }
 
     #[test]
