@@ -228,7 +228,8 @@ pub fn text_width(text: &str, size: u32) -> Result<u32, String> {
 }
 
 /// What the latest points of `series` rest on, in words: "3 servers reporting", or per series
-/// when there are several ("Mastodon 3, Misskey 1 servers reporting"); `None` without data.
+/// when there are several ("servers reporting: 3 (mastodon), 1 (misskey)"); `None` without
+/// data.
 pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
     let latest: Vec<(&str, u64)> = series
         .iter()
@@ -242,7 +243,7 @@ pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
             "servers reporting: {}",
             several
                 .iter()
-                .map(|(name, n)| format!("{name} {}", thousands(*n as f64)))
+                .map(|(name, n)| format!("{} ({name})", thousands(*n as f64)))
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
@@ -388,25 +389,49 @@ fn draw_captioned<DB: DrawingBackend>(
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let text = size.text();
-    let mut lines = vec![format!("Source: {}", caption.source)];
-    match (data_as_of(series), servers_reporting_text(series)) {
-        (Some(day), Some(reporting)) => lines.push(format!("Data as of {day}, {reporting}")),
-        (Some(day), None) => lines.push(format!("Data as of {day}")),
-        _ => {}
+    let caption_font = (FONT, text - 2).into_font().color(&NO_DATA_TEXT);
+    let room = size.width.saturating_sub(2 * LEGEND_MARGIN as u32);
+    let mut rows = vec![fit(
+        root,
+        format!("Source: {}", caption.source),
+        &caption_font,
+        room,
+    )?];
+    let as_of = match (data_as_of(series), servers_reporting_text(series)) {
+        (Some(day), Some(reporting)) => Some(format!("Data as of {day}, {reporting}")),
+        (Some(day), None) => Some(format!("Data as of {day}")),
+        _ => None,
+    };
+    if let Some(line) = as_of {
+        rows.extend(wrap(root, &line, &caption_font, room, CAPTION_ROWS)?);
     }
     if caption.simulated {
-        lines.push("SIMULATED DATA, not real servers".to_owned());
+        rows.push("SIMULATED DATA, not real servers".to_owned());
     }
     if let Some(url) = &caption.data_url {
-        lines.push(format!("Data: {url}"));
+        // The CSV's whole address when it fits in its rows, else without its query (the chart's
+        // CSV over its default range, which holds the plotted dates), cut short if need be.
+        let whole = wrap(root, &format!("Data: {url}"), &caption_font, room, CAPTION_ROWS)?;
+        let short = url.split('?').next().unwrap_or(url);
+        if whole.last().is_some_and(|r| r.ends_with('…')) && short != url {
+            rows.extend(wrap(
+                root,
+                &format!("Data: {short}"),
+                &caption_font,
+                room,
+                CAPTION_ROWS,
+            )?);
+        } else {
+            rows.extend(whole);
+        }
     }
+    let lines = rows;
     let line_h = text + 4;
     let title_h = text + 18;
     let foot_h = lines.len() as u32 * line_h + 10;
     let (head, rest) = root.split_vertically(title_h);
     let body_h = size.height.saturating_sub(title_h + foot_h);
     let (body, foot) = rest.split_vertically(body_h);
-    let room = size.width.saturating_sub(2 * LEGEND_MARGIN as u32);
     let title_font = (FONT, text + 2, FontStyle::Bold).into_font().color(&BLACK);
     let title = fit(root, chart.title.clone(), &title_font, room)?;
     head.draw(&Text::new(
@@ -415,9 +440,7 @@ fn draw_captioned<DB: DrawingBackend>(
         title_font.pos(Pos::new(HPos::Left, VPos::Center)),
     ))
     .map_err(err)?;
-    let caption_font = (FONT, text - 2).into_font().color(&NO_DATA_TEXT);
     for (i, line) in lines.into_iter().enumerate() {
-        let line = fit(root, line, &caption_font, room)?;
         foot.draw(&Text::new(
             line,
             (LEGEND_MARGIN, 4 + i as i32 * line_h as i32),
@@ -1060,6 +1083,62 @@ const MAX_MARKER_CHARS: usize = 120;
 
 /// `text`, shortened with an ellipsis to at most `max` pixels in `font` (a marker's label runs
 /// down the plot, and a low chart has less room; the page lists every marker in full).
+/// The most rows a caption's line is wrapped onto.
+const CAPTION_ROWS: usize = 2;
+
+/// `text` broken into at most `rows` rows of at most `max` pixels, after a space, `/`, `?`, `&`
+/// or `,` where one falls in the second half of a row (an address breaks between its parts),
+/// the last row cut short with "…" when the text does not fit.
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle<'_>,
+    max: u32,
+    rows: usize,
+) -> Result<Vec<String>, String> {
+    let width = |t: &str| {
+        area.estimate_text_size(t, font)
+            .map(|(w, _)| w)
+            .map_err(|e| e.to_string())
+    };
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = text.chars().take(4 * MAX_MARKER_CHARS).collect();
+    while !rest.is_empty() && out.len() + 1 < rows {
+        let whole: String = rest.iter().collect();
+        if width(&whole)? <= max {
+            out.push(whole);
+            return Ok(out);
+        }
+        // The longest start that fits (widths grow with the characters taken).
+        let (mut lo, mut hi, mut best) = (1, rest.len(), 0);
+        while lo <= hi {
+            let mid = (lo + hi) / 2;
+            if width(&rest[..mid].iter().collect::<String>())? <= max {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if best == 0 {
+            break;
+        }
+        let cut = (best / 2 + 1..=best)
+            .rev()
+            .find(|&i| " /?&,".contains(rest[i - 1]))
+            .unwrap_or(best);
+        out.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
+        rest.drain(..cut);
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+    }
+    if !rest.is_empty() {
+        out.push(fit(area, rest.iter().collect(), font, max)?);
+    }
+    Ok(out)
+}
+
 fn fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: String,
@@ -1231,11 +1310,15 @@ mod tests {
             let svg = render_svg_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(svg.contains("A &lt;b&gt;chart"), "the title");
             assert!(svg.contains("Source: fedicensus, methodology 3"), "{svg}");
-            assert!(
-                svg.contains("Data as of 2022-12-31, 10 servers reporting"),
-                "{svg}"
-            );
-            assert!(svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"), "{svg}");
+            // Wrapped on a phone's width, whole on a desktop's.
+            assert!(svg.contains("Data as of 2022-12-31,"), "{svg}");
+            assert!(svg.contains("10 servers reporting"), "{svg}");
+            assert!(svg.contains("Data: /api/v1/"), "{svg}");
+            assert!(svg.contains("b=2"), "{svg}");
+            if size == Size::DESKTOP {
+                assert!(svg.contains("Data as of 2022-12-31, 10 servers reporting"));
+                assert!(svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"), "{svg}");
+            }
             assert!(svg.contains("SIMULATED DATA"), "{svg}");
             let png = render_png_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(png.is_ok_and(|p| p.starts_with(b"\x89PNG")));
@@ -1257,7 +1340,7 @@ mod tests {
         a.name = "Mastodon".into();
         assert_eq!(
             servers_reporting_text(&[a, b]).as_deref(),
-            Some("servers reporting: Mastodon 10, Misskey 1")
+            Some("servers reporting: 10 (Mastodon), 1 (Misskey)")
         );
         assert_eq!(servers_reporting_text(&[]), None);
     }

@@ -43,7 +43,7 @@ async fn the_embed_page_carries_title_date_servers_reporting_source_and_a_csv_li
         "{b}"
     );
     assert!(
-        b.contains("servers reporting: Servers known "),
+        b.contains("servers reporting: ") && b.contains(" (servers known), "),
         "two series, each with its servers: {b}"
     );
     assert!(b.contains("Source: fedicensus, methodology "), "{b}");
@@ -123,6 +123,11 @@ async fn embed_parameters_are_validated_as_the_charts_files_are() -> Result<()> 
             "an error is not cached as public"
         );
     }
+    // A software's name from a hostile server is escaped wherever the embed names it.
+    let r = app.get("/embed/charts/software-share").await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("&lt;script&gt;alert(1)"), "the hostile name is shown");
+    assert!(!r.body.contains("<script>alert(1)") && !r.body.contains("\"onload="));
     let r = app.get("/embed/charts/no-such-chart").await?;
     assert_eq!(r.status, 404);
     let r = app
@@ -176,13 +181,32 @@ async fn every_chart_offers_iframe_code_and_image_urls_in_two_sizes() -> Result<
 #[tokio::test]
 async fn chart_images_carry_their_servers_reporting_and_csv_address() -> Result<()> {
     let app = spawn_app(false).await?;
-    let r = app
-        .get(&format!("/api/v1/charts/{CHART}/svg?width=360"))
-        .await?;
+    // The servers each series' latest point rests on, as the chart's JSON gives them.
+    let json: serde_json::Value =
+        serde_json::from_str(&app.get(&format!("/api/v1/charts/{CHART}/json")).await?.body)?;
+    let mut reporting = Vec::new();
+    for s in json["series"].as_array().context("series")? {
+        let latest = s["points"]
+            .as_array()
+            .context("points")?
+            .iter()
+            .rev()
+            .find(|p| !p["value"].is_null())
+            .context("a latest point")?;
+        reporting.push(format!("{} ({})", latest["servers_reporting"], s["name"].as_str().unwrap_or("")));
+    }
+    let r = app.get(&format!("/api/v1/charts/{CHART}/svg")).await?;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("Data as of 2022-11-20, servers reporting: Servers known"), "{}", r.body);
-    let csv = format!("Data: {}/api/v1/charts/{CHART}/csv?from=", app.url(""));
+    let line = format!("Data as of 2022-11-20, servers reporting: {}", reporting.join(", "));
+    assert!(r.body.contains(&line), "{line}: {}", r.body);
+    // The CSV's whole address, on two rows (broken after one of its `&`).
+    let csv = format!("Data: {}/api/v1/charts/{CHART}/csv?from=2022-10-15&amp;", app.url(""));
     assert!(r.body.contains(&csv), "{}", r.body);
+    assert!(r.body.contains("view=cleaned</text>"), "{}", r.body);
+    // A column's image has room for the CSV's address without its query only.
+    let narrow = app.get(&format!("/api/v1/charts/{CHART}/svg?width=360")).await?;
+    assert!(narrow.body.contains("overview-servers/csv</text>"), "{}", narrow.body);
+    assert!(!narrow.body.contains("csv?from"), "{}", narrow.body);
     assert_eq!(header(&r, "access-control-allow-origin"), Some("*"));
     assert_eq!(header(&r, "cross-origin-resource-policy"), Some("cross-origin"));
     assert!(header(&r, "cache-control").is_some_and(|v| v.starts_with("public, max-age=600")));
@@ -468,7 +492,12 @@ window.addEventListener('load', () => document.body.setAttribute('data-loaded', 
         format!("{badge_width}x20"),
         "the badge renders at its own size"
     );
-    assert_eq!(attr("chart"), "360x340", "the chart image loads across origins");
+    // A chart SVG scales to its box (width 100%, a viewBox): loaded is what counts here.
+    ensure!(
+        attr("chart") != "failed" && attr("chart") != "(missing)",
+        "the chart image did not load across origins: {}",
+        attr("chart")
+    );
     ensure!(
         standalone_dom.contains(&format!("<h1 id=\"chart-title\">{TITLE}</h1>")),
         "the embed page's title: {standalone_dom}"
