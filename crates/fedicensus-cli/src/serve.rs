@@ -147,3 +147,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         anyhow::Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn the_public_url_is_an_http_address_or_the_reachable_listening_one() {
+        let local: SocketAddr = "127.0.0.1:8080".parse().expect("an address");
+        let any: SocketAddr = "0.0.0.0:8080".parse().expect("an address");
+        let given = |url: &str| public_url(Some(url), any).ok().flatten();
+        assert_eq!(
+            given("https://census.example.org/").as_deref(),
+            Some("https://census.example.org")
+        );
+        assert_eq!(
+            given("http://10.0.0.2:8080").as_deref(),
+            Some("http://10.0.0.2:8080")
+        );
+        for bad in [
+            "census.example.org",
+            "ftp://x.example",
+            "https://",
+            "https://x.example/census",
+            "https://x.example\"><script>",
+        ] {
+            assert!(public_url(Some(bad), any).is_err(), "{bad}");
+        }
+        assert_eq!(
+            public_url(None, local).ok().flatten().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(public_url(None, any).ok().flatten(), None);
+    }
+}

@@ -62,7 +62,12 @@ pub fn badge_svg(label: &str, value: &str, color: &str, title: &str) -> Result<S
 
 /// The width a badge's `width` attribute says (for tests and for callers that lay badges out).
 pub fn badge_width(svg: &str) -> Option<u32> {
-    svg.split("width=\"").nth(1)?.split('"').next()?.parse().ok()
+    svg.split("width=\"")
+        .nth(1)?
+        .split('"')
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -72,7 +77,12 @@ mod tests {
     #[test]
     fn a_badge_is_as_wide_as_its_texts_and_escapes_them() -> Result<(), String> {
         let short = badge_svg("a.example", "5 users", VALUE_COLOR, "t")?;
-        let long = badge_svg("a-much-longer-name.example", "1,500 users", VALUE_COLOR, "t")?;
+        let long = badge_svg(
+            "a-much-longer-name.example",
+            "1,500 users",
+            VALUE_COLOR,
+            "t",
+        )?;
         let (ws, wl) = (
             badge_width(&short).ok_or("a width")?,
             badge_width(&long).ok_or("a width")?,

@@ -411,7 +411,13 @@ fn draw_captioned<DB: DrawingBackend>(
     if let Some(url) = &caption.data_url {
         // The CSV's whole address when it fits in its rows, else without its query (the chart's
         // CSV over its default range, which holds the plotted dates), cut short if need be.
-        let whole = wrap(root, &format!("Data: {url}"), &caption_font, room, CAPTION_ROWS)?;
+        let whole = wrap(
+            root,
+            &format!("Data: {url}"),
+            &caption_font,
+            room,
+            CAPTION_ROWS,
+        )?;
         let short = url.split('?').next().unwrap_or(url);
         if whole.last().is_some_and(|r| r.ends_with('…')) && short != url {
             rows.extend(wrap(
@@ -1317,7 +1323,10 @@ mod tests {
             assert!(svg.contains("b=2"), "{svg}");
             if size == Size::DESKTOP {
                 assert!(svg.contains("Data as of 2022-12-31, 10 servers reporting"));
-                assert!(svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"), "{svg}");
+                assert!(
+                    svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"),
+                    "{svg}"
+                );
             }
             assert!(svg.contains("SIMULATED DATA"), "{svg}");
             let png = render_png_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));

@@ -55,10 +55,7 @@ fn badge_kind(file: &str, accepted: &'static [Kind]) -> Result<&'static Kind> {
         .and_then(|stem| accepted.iter().find(|k| k.0 == stem))
         .ok_or_else(|| {
             let names: Vec<String> = accepted.iter().map(|k| format!("{}.svg", k.0)).collect();
-            Error::NotFound(format!(
-                "no badge {file:?} (badges: {})",
-                names.join(", ")
-            ))
+            Error::NotFound(format!("no badge {file:?} (badges: {})", names.join(", ")))
         })
 }
 
@@ -137,15 +134,22 @@ pub async fn software(
         software: Some(name.clone()),
         view: View::Cleaned,
     };
-    let known = data::series(&state.storage, SeriesMetric::ServersKnown, &request, String::new())
-        .await?;
+    let known = data::series(
+        &state.storage,
+        SeriesMetric::ServersKnown,
+        &request,
+        String::new(),
+    )
+    .await?;
     if !known
         .points
         .last()
         .and_then(|p| p.value)
         .is_some_and(|v| v > 0.0)
     {
-        return Err(Error::NotFound(format!("no server of software {name:?} known")));
+        return Err(Error::NotFound(format!(
+            "no server of software {name:?} known"
+        )));
     }
     let s = data::series(&state.storage, metric, &request, String::new()).await?;
     let point = s.points.last();
@@ -156,7 +160,11 @@ pub async fn software(
             "{name}: {} {} (fedicensus, as of {day}, {} reporting)",
             thousands(v),
             words(kind, v),
-            if reporting == 1 { "1 server".to_owned() } else { format!("{} servers", thousands(reporting as f64)) },
+            if reporting == 1 {
+                "1 server".to_owned()
+            } else {
+                format!("{} servers", thousands(reporting as f64))
+            },
         ),
         None => format!("{name}: no {} reported (fedicensus, as of {day})", kind.2),
     };

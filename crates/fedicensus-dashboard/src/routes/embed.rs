@@ -15,9 +15,7 @@ use super::charts::{compute, image_size, FILE_PARAMS};
 use super::{request_query, Params};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::render::{
-    data_as_of, escape_xml, render_svg, servers_reporting_text, Size, WIDTH,
-};
+use crate::render::{data_as_of, escape_xml, render_svg, servers_reporting_text, Size, WIDTH};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};

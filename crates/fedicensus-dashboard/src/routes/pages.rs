@@ -42,7 +42,11 @@ async fn charts_of(state: &AppState, page: ChartPage, params: &Params) -> Result
     let mut out = Vec::new();
     for chart in state.config.charts.page(page) {
         let c = compute(state, chart, params, range).await?;
-        out.push(chart_view(&c, images(&c), state.config.public_url.as_deref()));
+        out.push(chart_view(
+            &c,
+            images(&c),
+            state.config.public_url.as_deref(),
+        ));
     }
     Ok(out)
 }
