@@ -93,6 +93,10 @@ pub fn run(args: Args) -> Result<()> {
                 contact_url: fedicensus_crawler::config::EXAMPLE_CONTACT_URL.into(),
                 db_file: Some(args.db.clone()),
                 limits: crate::serve::serve_limits(),
+                public_url: listener
+                    .local_addr()
+                    .ok()
+                    .and_then(|addr| crate::serve::public_url(None, addr).ok().flatten()),
             };
             Some(DemoServe { listener, options })
         };

@@ -34,6 +34,38 @@ pub struct Args {
     /// The contact URL the crawler's User-Agent names (shown on the etiquette page).
     #[arg(long, default_value = "https://example.invalid/fedicensus")]
     contact_url: String,
+    /// The address other sites reach the dashboard at (e.g. https://census.example.org), written
+    /// into the embed snippets under every chart; by default `http://` and the listening address,
+    /// unless that is 0.0.0.0 or [::] (then the snippets give paths only).
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+/// The public address `--public-url` gives (http or https, no path, trailing `/` dropped), or
+/// the listening address when it can be reached as it is.
+pub fn public_url(given: Option<&str>, listen: SocketAddr) -> anyhow::Result<Option<String>> {
+    match given {
+        Some(url) => {
+            let url = url.trim().trim_end_matches('/');
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"));
+            match rest {
+                Some(host)
+                    if !host.is_empty()
+                        && !host.contains(['/', '?', '#', '"', '<', '>', ' ', '\\']) =>
+                {
+                    Ok(Some(url.to_owned()))
+                }
+                _ => bail!(
+                    "--public-url {url:?} is not an address such as https://census.example.org \
+                     (http or https, a host and maybe a port, no path)"
+                ),
+            }
+        }
+        None if listen.ip().is_unspecified() => Ok(None),
+        None => Ok(Some(format!("http://{listen}"))),
+    }
 }
 
 /// The SQLite file behind a database argument, if it names one (for its size).
@@ -93,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         contact_url: args.contact_url.clone(),
         db_file: sqlite_file(&args.db),
         limits: serve_limits(),
+        public_url: public_url(args.public_url.as_deref(), args.listen)?,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
@@ -113,4 +146,39 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         storage.close().await;
         anyhow::Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::public_url;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn the_public_url_is_an_http_address_or_the_reachable_listening_one() {
+        let local: SocketAddr = "127.0.0.1:8080".parse().expect("an address");
+        let any: SocketAddr = "0.0.0.0:8080".parse().expect("an address");
+        let given = |url: &str| public_url(Some(url), any).ok().flatten();
+        assert_eq!(
+            given("https://census.example.org/").as_deref(),
+            Some("https://census.example.org")
+        );
+        assert_eq!(
+            given("http://10.0.0.2:8080").as_deref(),
+            Some("http://10.0.0.2:8080")
+        );
+        for bad in [
+            "census.example.org",
+            "ftp://x.example",
+            "https://",
+            "https://x.example/census",
+            "https://x.example\"><script>",
+        ] {
+            assert!(public_url(Some(bad), any).is_err(), "{bad}");
+        }
+        assert_eq!(
+            public_url(None, local).ok().flatten().as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(public_url(None, any).ok().flatten(), None);
+    }
 }

@@ -75,6 +75,9 @@ pub const CACHED_ROUTES: &[&str] = &[
     "/api/v1/runs",
     "/api/v1/charts",
     "/api/v1/charts/{id}/{format}",
+    "/embed/charts/{id}",
+    "/badges/servers/{host}/{file}",
+    "/badges/software/{name}/{file}",
 ];
 
 /// Headers a cached response keeps (everything else is recomputed).

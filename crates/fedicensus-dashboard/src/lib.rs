@@ -6,6 +6,7 @@
 //! growth honestly, denominators and method changes included.
 //!
 //! Modules:
+//! - [`badge`]: label | value badges as SVG, sized by their text.
 //! - [`cache`]: rendered responses keyed by the data's version; `ETag`s and 304s.
 //! - [`charts`]: chart definitions as data (`dashboards/*.toml`), loaded and validated at start.
 //! - [`series`]: the numbers a chart plots, with their denominators.
@@ -21,6 +22,7 @@
 //!   idle timeouts, a cap on connections).
 //! - [`error`]: the one error type and how it answers over HTTP.
 
+pub mod badge;
 pub mod cache;
 pub mod charts;
 pub mod csv_out;

@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("servers.html", include_str!("../templates/servers.html")),
     ("server.html", include_str!("../templates/server.html")),
     ("crawl.html", include_str!("../templates/crawl.html")),
+    ("embed.html", include_str!("../templates/embed.html")),
     (
         "methodology.html",
         include_str!("../templates/methodology.html"),
@@ -52,8 +53,13 @@ pub fn methodology_html() -> String {
 }
 
 /// A chart as the templates show it: its SVG drawn for wide screens and for phones, its
-/// controls, links to its data, and the table of exactly the plotted points.
-pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
+/// controls, links to its data, its embed snippets (absolute under `public_url`, the
+/// dashboard's public address, when it is known) and the table of exactly the plotted points.
+pub fn chart_view(
+    c: &Computed<'_>,
+    [svg, svg_phone]: [String; 2],
+    public_url: Option<&str>,
+) -> Value {
     let query = request_query(&c.request);
     let metric = c.chart.metrics[0];
     let headers: Vec<Value> = c
@@ -128,6 +134,8 @@ pub fn chart_view(c: &Computed<'_>, [svg, svg_phone]: [String; 2]) -> Value {
         csv_url => format!("/api/v1/charts/{}/csv?{query}", c.chart.id),
         json_url => format!("/api/v1/charts/{}/json?{query}", c.chart.id),
         page_url => format!("/charts/{}?{query}", c.chart.id),
+        embeds => crate::routes::embed::embed_snippets(public_url.unwrap_or(""), &c.chart.id, &query, &c.chart.title),
+        embeds_relative => public_url.is_none(),
         from => c.request.from.to_string(),
         to => c.request.to.to_string(),
         granularity => c.request.granularity.as_str(),

@@ -212,6 +212,51 @@ pub struct Caption {
     pub source: String,
     /// Whether the database was crawled from the simulated fediverse (`fedicensus demo`).
     pub simulated: bool,
+    /// Where the plotted points are published (the chart's CSV), written under the chart so
+    /// that a reader of the image alone can find its data.
+    pub data_url: Option<String>,
+}
+
+/// The width, in pixels, of `text` set in the embedded DejaVu Sans at `size` pixels (for
+/// drawings outside plotters, such as badges).
+pub fn text_width(text: &str, size: u32) -> Result<u32, String> {
+    register_fonts()?;
+    FontDesc::new(FontFamily::Name(FONT), f64::from(size), FontStyle::Normal)
+        .box_size(text)
+        .map(|(w, _)| w)
+        .map_err(|e| format!("measuring text: {e:?}"))
+}
+
+/// What the latest points of `series` rest on, in words: "3 servers reporting", or per series
+/// when there are several ("servers reporting: 3 (mastodon), 1 (misskey)"); `None` without
+/// data.
+pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
+    let latest: Vec<(&str, u64)> = series
+        .iter()
+        .filter_map(|s| s.latest().map(|p| (s.name.as_str(), p.servers_reporting)))
+        .collect();
+    let one = |n: u64| if n == 1 { "server" } else { "servers" };
+    match latest.as_slice() {
+        [] => None,
+        [(_, n)] => Some(format!("{} {} reporting", thousands(*n as f64), one(*n))),
+        several => Some(format!(
+            "servers reporting: {}",
+            several
+                .iter()
+                .map(|(name, n)| format!("{} ({name})", thousands(*n as f64)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The last day the data of `series` covers (the latest plotted point's).
+pub fn data_as_of(series: &[Series]) -> Option<NaiveDate> {
+    series
+        .iter()
+        .filter_map(|s| s.latest())
+        .map(|p| p.as_of_day)
+        .max()
 }
 
 /// Draws `series` as `chart` says, at `size`, with `annotations` as dated vertical markers (when
@@ -344,25 +389,55 @@ fn draw_captioned<DB: DrawingBackend>(
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     root.fill(&WHITE).map_err(err)?;
     let text = size.text();
-    let as_of = series
-        .iter()
-        .filter_map(|s| s.latest())
-        .map(|p| p.as_of_day)
-        .max();
-    let mut lines = vec![format!("Source: {}", caption.source)];
-    if let Some(day) = as_of {
-        lines.push(format!("Data as of {day}"));
+    let caption_font = (FONT, text - 2).into_font().color(&NO_DATA_TEXT);
+    let room = size.width.saturating_sub(2 * LEGEND_MARGIN as u32);
+    let mut rows = vec![fit(
+        root,
+        format!("Source: {}", caption.source),
+        &caption_font,
+        room,
+    )?];
+    let as_of = match (data_as_of(series), servers_reporting_text(series)) {
+        (Some(day), Some(reporting)) => Some(format!("Data as of {day}, {reporting}")),
+        (Some(day), None) => Some(format!("Data as of {day}")),
+        _ => None,
+    };
+    if let Some(line) = as_of {
+        rows.extend(wrap(root, &line, &caption_font, room, CAPTION_ROWS)?);
     }
     if caption.simulated {
-        lines.push("SIMULATED DATA, not real servers".to_owned());
+        rows.push("SIMULATED DATA, not real servers".to_owned());
     }
+    if let Some(url) = &caption.data_url {
+        // The CSV's whole address when it fits in its rows, else without its query (the chart's
+        // CSV over its default range, which holds the plotted dates), cut short if need be.
+        let whole = wrap(
+            root,
+            &format!("Data: {url}"),
+            &caption_font,
+            room,
+            CAPTION_ROWS,
+        )?;
+        let short = url.split('?').next().unwrap_or(url);
+        if whole.last().is_some_and(|r| r.ends_with('…')) && short != url {
+            rows.extend(wrap(
+                root,
+                &format!("Data: {short}"),
+                &caption_font,
+                room,
+                CAPTION_ROWS,
+            )?);
+        } else {
+            rows.extend(whole);
+        }
+    }
+    let lines = rows;
     let line_h = text + 4;
     let title_h = text + 18;
     let foot_h = lines.len() as u32 * line_h + 10;
     let (head, rest) = root.split_vertically(title_h);
     let body_h = size.height.saturating_sub(title_h + foot_h);
     let (body, foot) = rest.split_vertically(body_h);
-    let room = size.width.saturating_sub(2 * LEGEND_MARGIN as u32);
     let title_font = (FONT, text + 2, FontStyle::Bold).into_font().color(&BLACK);
     let title = fit(root, chart.title.clone(), &title_font, room)?;
     head.draw(&Text::new(
@@ -371,9 +446,7 @@ fn draw_captioned<DB: DrawingBackend>(
         title_font.pos(Pos::new(HPos::Left, VPos::Center)),
     ))
     .map_err(err)?;
-    let caption_font = (FONT, text - 2).into_font().color(&NO_DATA_TEXT);
     for (i, line) in lines.into_iter().enumerate() {
-        let line = fit(root, line, &caption_font, room)?;
         foot.draw(&Text::new(
             line,
             (LEGEND_MARGIN, 4 + i as i32 * line_h as i32),
@@ -1016,6 +1089,62 @@ const MAX_MARKER_CHARS: usize = 120;
 
 /// `text`, shortened with an ellipsis to at most `max` pixels in `font` (a marker's label runs
 /// down the plot, and a low chart has less room; the page lists every marker in full).
+/// The most rows a caption's line is wrapped onto.
+const CAPTION_ROWS: usize = 2;
+
+/// `text` broken into at most `rows` rows of at most `max` pixels, after a space, `/`, `?`, `&`
+/// or `,` where one falls in the second half of a row (an address breaks between its parts),
+/// the last row cut short with "…" when the text does not fit.
+fn wrap<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+    font: &TextStyle<'_>,
+    max: u32,
+    rows: usize,
+) -> Result<Vec<String>, String> {
+    let width = |t: &str| {
+        area.estimate_text_size(t, font)
+            .map(|(w, _)| w)
+            .map_err(|e| e.to_string())
+    };
+    let mut out = Vec::new();
+    let mut rest: Vec<char> = text.chars().take(4 * MAX_MARKER_CHARS).collect();
+    while !rest.is_empty() && out.len() + 1 < rows {
+        let whole: String = rest.iter().collect();
+        if width(&whole)? <= max {
+            out.push(whole);
+            return Ok(out);
+        }
+        // The longest start that fits (widths grow with the characters taken).
+        let (mut lo, mut hi, mut best) = (1, rest.len(), 0);
+        while lo <= hi {
+            let mid = (lo + hi) / 2;
+            if width(&rest[..mid].iter().collect::<String>())? <= max {
+                best = mid;
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        if best == 0 {
+            break;
+        }
+        let cut = (best / 2 + 1..=best)
+            .rev()
+            .find(|&i| " /?&,".contains(rest[i - 1]))
+            .unwrap_or(best);
+        out.push(rest[..cut].iter().collect::<String>().trim_end().to_owned());
+        rest.drain(..cut);
+        while rest.first() == Some(&' ') {
+            rest.remove(0);
+        }
+    }
+    if !rest.is_empty() {
+        out.push(fit(area, rest.iter().collect(), font, max)?);
+    }
+    Ok(out)
+}
+
 fn fit<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     text: String,
@@ -1181,18 +1310,57 @@ mod tests {
         let caption = Caption {
             source: "fedicensus, methodology 3".into(),
             simulated: true,
+            data_url: Some("/api/v1/charts/x/csv?a=1&b=2".into()),
         };
         for size in [Size::DESKTOP, Size::PHONE] {
             let svg = render_svg_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(svg.contains("A &lt;b&gt;chart"), "the title");
             assert!(svg.contains("Source: fedicensus, methodology 3"), "{svg}");
-            assert!(svg.contains("Data as of 2022-12-31"), "{svg}");
+            // Wrapped on a phone's width, whole on a desktop's.
+            assert!(svg.contains("Data as of 2022-12-31,"), "{svg}");
+            assert!(svg.contains("10 servers reporting"), "{svg}");
+            assert!(svg.contains("Data: /api/v1/"), "{svg}");
+            assert!(svg.contains("b=2"), "{svg}");
+            if size == Size::DESKTOP {
+                assert!(svg.contains("Data as of 2022-12-31, 10 servers reporting"));
+                assert!(
+                    svg.contains("Data: /api/v1/charts/x/csv?a=1&amp;b=2"),
+                    "{svg}"
+                );
+            }
             assert!(svg.contains("SIMULATED DATA"), "{svg}");
             let png = render_png_with(&def, std::slice::from_ref(&s), &[], size, Some(&caption));
             assert!(png.is_ok_and(|p| p.starts_with(b"\x89PNG")));
         }
         let plain = render_svg(&def, &[s], &[], Size::DESKTOP);
         assert!(!plain.contains("SIMULATED"));
+    }
+
+    #[test]
+    fn servers_reporting_are_said_once_for_one_series_and_per_series_for_several() {
+        let mut a = months(&[1.0, 2.0]);
+        assert_eq!(
+            servers_reporting_text(std::slice::from_ref(&a)).as_deref(),
+            Some("10 servers reporting")
+        );
+        let mut b = months(&[3.0]);
+        b.name = "Misskey".into();
+        b.points[0].servers_reporting = 1;
+        a.name = "Mastodon".into();
+        assert_eq!(
+            servers_reporting_text(&[a, b]).as_deref(),
+            Some("servers reporting: 10 (Mastodon), 1 (Misskey)")
+        );
+        assert_eq!(servers_reporting_text(&[]), None);
+    }
+
+    #[test]
+    fn text_is_measured_wider_for_longer_text_and_larger_type() -> Result<(), String> {
+        let short = text_width("users", 11)?;
+        let long = text_width("monthly actives", 11)?;
+        assert!(short > 10 && long > short, "{short} {long}");
+        assert!(text_width("users", 22)? > short);
+        Ok(())
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Every route of the dashboard, in one place: pages, chart files, the JSON/CSV API under
-//! `/api/v1`, admin actions and operations endpoints. Handlers live in [`crate::routes`], one
+//! `/api/v1`, embeds and badges for other sites, admin actions and operations endpoints. Handlers live in [`crate::routes`], one
 //! module per page or API family.
 
-use crate::routes::{admin, api, charts, exports, ops, pages};
+use crate::routes::{admin, api, badges, charts, embed, exports, ops, pages};
 use crate::state::AppState;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::middleware::{self, Next};
@@ -24,6 +24,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/charts/{id}/{format}"),
     ("get", "/api/v1/exports/{file}"),
     ("get", "/api/v1/openapi.json"),
+    ("get", "/embed/charts/{id}"),
+    ("get", "/badges/servers/{host}/{file}"),
+    ("get", "/badges/software/{name}/{file}"),
     ("post", "/api/v1/admin/seeds"),
     ("post", "/api/v1/admin/opt-out"),
     ("post", "/api/v1/admin/annotations"),
@@ -54,6 +57,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/charts/{id}/{format}", get(charts::file))
         .route("/api/v1/exports/{file}", get(exports::export))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route("/embed/charts/{id}", get(embed::chart))
+        .route("/badges/servers/{host}/{file}", get(badges::server))
+        .route("/badges/software/{name}/{file}", get(badges::software))
         .route(
             "/api/v1/admin/seeds",
             post(admin::add_seeds).layer(DefaultBodyLimit::max(admin::SEEDS_BODY_LIMIT)),
@@ -77,6 +83,8 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::cache::cache_responses,
         ))
+        // Outside the cache, so that answers from it (and 304s) get these headers too.
+        .layer(middleware::from_fn(embed::public_headers))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             count_requests,

@@ -49,6 +49,9 @@ pub struct DashboardConfig {
     pub admin_token: Option<String>,
     pub etiquette: Etiquette,
     pub db_size: Option<DbSizeFn>,
+    /// The address other sites reach the dashboard at (`https://census.example.org`, no
+    /// trailing slash): embed snippets are written with it. `None`: they give paths only.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for DashboardConfig {
@@ -57,6 +60,7 @@ impl std::fmt::Debug for DashboardConfig {
             .field("charts", &self.charts.all().len())
             .field("admin_token", &self.admin_token.as_ref().map(|_| "(set)"))
             .field("etiquette", &self.etiquette)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

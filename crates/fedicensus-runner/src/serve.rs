@@ -23,6 +23,8 @@ pub struct ServeOptions {
     pub db_file: Option<PathBuf>,
     /// Connection limits.
     pub limits: ServeLimits,
+    /// The address other sites reach the dashboard at (embed snippets are written with it).
+    pub public_url: Option<String>,
 }
 
 impl ServeOptions {
@@ -44,6 +46,7 @@ impl ServeOptions {
                 Arc::new(move || std::fs::metadata(&path).ok().map(|m| m.len()))
                     as fedicensus_dashboard::state::DbSizeFn
             }),
+            public_url: self.public_url.clone(),
         }
     }
 }

@@ -126,6 +126,7 @@ pub async fn list(State(state): State<AppState>) -> Json<Value> {
                 "svg_phone": format!("/api/v1/charts/{}/svg?width={PHONE_WIDTH}", c.id),
                 "csv": format!("/api/v1/charts/{}/csv", c.id),
                 "json": format!("/api/v1/charts/{}/json", c.id),
+                "embed": format!("/embed/charts/{}", c.id),
             },
         })).collect::<Vec<_>>(),
     }))
@@ -198,6 +199,12 @@ pub async fn file(
                 fedicensus_storage::METHODOLOGY_VERSION
             ),
             simulated: data::is_simulated(&state.storage).await?,
+            data_url: Some(format!(
+                "{}/api/v1/charts/{}/csv?{}",
+                state.config.public_url.as_deref().unwrap_or(""),
+                chart.id,
+                request_query(&c.request)
+            )),
         })
     } else {
         None

@@ -4,7 +4,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod badges;
 pub mod charts;
+pub mod embed;
 pub mod exports;
 pub mod ops;
 pub mod pages;
@@ -103,20 +105,23 @@ impl Params {
 
     /// A software family name, lowercased.
     pub fn software(&self) -> Result<Option<String>> {
-        match self.get("software") {
-            None => Ok(None),
-            Some(s)
-                if s.len() <= 64
-                    && s.chars().all(|c| c.is_alphanumeric() || " -_.".contains(c)) =>
-            {
-                Ok(Some(s.trim().to_lowercase()))
-            }
-            Some(s) => Err(Error::bad(
-                "software",
-                format!("{s:?} is not a software name"),
-                "a software family such as mastodon, misskey, lemmy (letters, digits, - _ .)",
-            )),
-        }
+        self.get("software")
+            .map(|s| software_name("software", s))
+            .transpose()
+    }
+}
+
+/// A software family name (letters, digits, `- _ .` and spaces, up to 64 bytes), lowercased;
+/// `param` names it in the error.
+pub fn software_name(param: &str, s: &str) -> Result<String> {
+    if s.len() <= 64 && s.chars().all(|c| c.is_alphanumeric() || " -_.".contains(c)) {
+        Ok(s.trim().to_lowercase())
+    } else {
+        Err(Error::bad(
+            param,
+            format!("{s:?} is not a software name"),
+            "a software family such as mastodon, misskey, lemmy (letters, digits, - _ .)",
+        ))
     }
 }
 

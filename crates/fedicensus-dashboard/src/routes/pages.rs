@@ -42,7 +42,11 @@ async fn charts_of(state: &AppState, page: ChartPage, params: &Params) -> Result
     let mut out = Vec::new();
     for chart in state.config.charts.page(page) {
         let c = compute(state, chart, params, range).await?;
-        out.push(chart_view(&c, images(&c)));
+        out.push(chart_view(
+            &c,
+            images(&c),
+            state.config.public_url.as_deref(),
+        ));
     }
     Ok(out)
 }
@@ -128,7 +132,7 @@ pub async fn chart(
         .ok_or_else(|| Error::NotFound(format!("no chart {id:?}")))?;
     let range = data::data_range(&state.storage).await?;
     let c = compute(&state, chart, &params, range).await?;
-    let view = chart_view(&c, images(&c));
+    let view = chart_view(&c, images(&c), state.config.public_url.as_deref());
     render(
         &state,
         "charts.html",

@@ -30,6 +30,7 @@ async fn a_census_being_built_shows_its_progress_escaped_on_every_page_and_a_ser
         admin_token: None,
         etiquette: Etiquette::default(),
         db_size: None,
+        public_url: None,
     };
     let state = AppState::new(storage.clone(), config)?.with_live(live.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

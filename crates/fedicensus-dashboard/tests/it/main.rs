@@ -4,6 +4,7 @@
 mod attacks;
 mod browser;
 mod cache;
+mod embed;
 mod exports;
 mod grafana;
 mod incomplete;
@@ -209,6 +210,8 @@ pub async fn spawn_app_limited(
     limits: fedicensus_dashboard::ServeLimits,
 ) -> Result<App> {
     let dir = TempDir::new("it");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
     let url = format!("sqlite://{}?mode=rwc", dir.0.join("census.db").display());
     let storage = Storage::connect(&url).await.context("open storage")?;
     fill(&storage).await.context("fill the database")?;
@@ -217,6 +220,7 @@ pub async fn spawn_app_limited(
         admin_token: admin.then(|| TOKEN.to_owned()),
         etiquette: Etiquette::default(),
         db_size: Some(std::sync::Arc::new(|| Some(4096))),
+        public_url: Some(format!("http://{addr}")),
     };
     // The data's version is read on every request, so data added by a test shows at once.
     let state =
@@ -224,8 +228,6 @@ pub async fn spawn_app_limited(
     if warm {
         fedicensus_dashboard::warm_up(state.clone()).await;
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
     tokio::spawn(fedicensus_dashboard::serve_with(
         listener,
         fedicensus_dashboard::router(state),
