@@ -28,6 +28,7 @@ pub mod charts;
 pub mod csv_out;
 pub mod data;
 pub mod error;
+pub mod health;
 pub mod live;
 pub mod pages;
 pub mod render;

@@ -624,8 +624,22 @@ fn draw<DB: DrawingBackend>(
     let root = &plot_area;
 
     // A month chart's labels name months ("Nov 2022"), under each month's last day where its
-    // point is; other charts' name days.
-    let date_format = if monthly { "%b %Y" } else { "%Y-%m-%d" };
+    // point is; other charts' name days. On a narrow drawing a day is "27 Oct" and the years of
+    // the range are written once, at the top right: twice as many dates fit across a phone.
+    let axis_end = first + chrono::Duration::days(x_max.floor() as i64);
+    let years = if first.year() == axis_end.year() {
+        first.year().to_string()
+    } else {
+        format!("{}–{}", first.year(), axis_end.year())
+    };
+    let compact = !monthly && size.width < NARROW;
+    let date_format = if monthly {
+        "%b %Y"
+    } else if compact {
+        "%-d %b"
+    } else {
+        "%Y-%m-%d"
+    };
     let x_fmt = |x: &f64| {
         (first + chrono::Duration::days(x.round() as i64))
             .format(date_format)
@@ -641,7 +655,13 @@ fn draw<DB: DrawingBackend>(
         .map_err(err)?;
     let (date_w, _) = root
         .estimate_text_size(
-            if monthly { "Sep 2022" } else { "2022-10-27" },
+            if monthly {
+                "Sep 2022"
+            } else if compact {
+                "27 Sep"
+            } else {
+                "2022-10-27"
+            },
             &label_style,
         )
         .map_err(err)?;
@@ -653,7 +673,13 @@ fn draw<DB: DrawingBackend>(
         .dim_in_pixel()
         .0
         .saturating_sub(PLOT_MARGIN_LEFT + PLOT_MARGIN_RIGHT + y_label_area);
-    let ticks = date_ticks(first, x_max, plot_width, date_w, monthly);
+    // Short labels need less room between them: two spaces of their text rather than three.
+    let gap = if compact {
+        X_LABEL_GAP - 4
+    } else {
+        X_LABEL_GAP
+    };
+    let ticks = date_ticks(first, x_max, plot_width, date_w, gap, monthly);
     // The y axis's unit in a band of its own above the plot, left-aligned over the labels:
     // horizontal, so it needs no width a phone's plot would lose.
     let unit_font = (FONT, text).into_font().color(&NO_DATA_TEXT);
@@ -661,9 +687,20 @@ fn draw<DB: DrawingBackend>(
     root.draw(&Text::new(
         axis_unit(metric, granularity),
         (PLOT_MARGIN_LEFT as i32, 2),
-        unit_font.pos(Pos::new(HPos::Left, VPos::Top)),
+        unit_font.clone().pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(err)?;
+    if compact {
+        root.draw(&Text::new(
+            years,
+            (
+                root.dim_in_pixel().0.saturating_sub(PLOT_MARGIN_RIGHT) as i32,
+                2,
+            ),
+            unit_font.pos(Pos::new(HPos::Right, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
     let mut ctx = ChartBuilder::on(root)
         .margin_top(PLOT_MARGIN_TOP + unit_band)
         .margin_right(PLOT_MARGIN_RIGHT)
@@ -1031,7 +1068,7 @@ fn step_dates(step: Step, first: NaiveDate, last: NaiveDate) -> Vec<NaiveDate> {
 
 /// The x-axis label positions (days after `first`) for a plot `plot_w` pixels wide showing
 /// `0..=x_max`, with date labels `label_w` wide: the finest calendar step that gives at least two
-/// labels with [`X_LABEL_GAP`] between them, less any label that would run off the drawing's
+/// labels with `gap` pixels between them, less any label that would run off the drawing's
 /// right edge. A range too short for two steps gets one label, and its first date if there is
 /// room.
 fn date_ticks(
@@ -1039,11 +1076,12 @@ fn date_ticks(
     x_max: f64,
     plot_w: u32,
     label_w: u32,
+    gap: u32,
     month_ends: bool,
 ) -> Vec<f64> {
     let last = first + chrono::Duration::days(x_max.floor() as i64);
     let px_per_day = f64::from(plot_w) / x_max.max(1.0);
-    let needed = f64::from(label_w + X_LABEL_GAP);
+    let needed = f64::from(label_w + gap);
     let right_edge = f64::from(plot_w + PLOT_MARGIN_RIGHT);
     let fits = |x: &f64| x * px_per_day + f64::from(label_w) / 2.0 <= right_edge;
     let mut single: Option<Vec<f64>> = None;
@@ -1543,12 +1581,10 @@ mod tests {
         assert!(p >= 13.0, "phone text shown at {p:.1} px: {phone}");
         assert!(phone.contains("viewBox=\"0 0 330 340\""), "{phone}");
         // Fewer date labels on the narrow axis, so they do not run into each other.
-        let dates = |svg: &str| svg.matches("\n2022-").count() + svg.matches("\n2023-").count();
+        let (phone_dates, desktop_dates) = (date_labels(&phone).len(), date_labels(&desktop).len());
         assert!(
-            dates(&phone) >= 2 && dates(&phone) < dates(&desktop),
-            "{} vs {}",
-            dates(&phone),
-            dates(&desktop)
+            phone_dates >= 2 && phone_dates < desktop_dates,
+            "{phone_dates} vs {desktop_dates}"
         );
         assert!(
             phone.contains("\n5,000\n") || phone.contains("\n6,000\n"),
@@ -1750,14 +1786,47 @@ mod tests {
         );
     }
 
-    /// The x axis' date labels of `svg`: each one's x and text.
-    fn date_labels(svg: &str) -> Vec<(f64, NaiveDate)> {
+    /// The texts of `svg`: each one's x and text.
+    fn texts(svg: &str) -> Vec<(f64, String)> {
         svg.split("<text ")
             .skip(1)
             .filter_map(|t| {
                 let x = t.split("x=\"").nth(1)?.split('"').next()?.parse().ok()?;
                 let text = t.split('>').nth(1)?.split("</text").next()?.trim();
-                Some((x, NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?))
+                Some((x, text.to_owned()))
+            })
+            .collect()
+    }
+
+    /// The x axis' date labels of `svg`: each one's x and date. A narrow drawing's "27 Oct"
+    /// takes its year from the years written at the top right ("2022" or "2022–2023"), the
+    /// next year after a December.
+    fn date_labels(svg: &str) -> Vec<(f64, NaiveDate)> {
+        let texts = texts(svg);
+        let first_year = texts.iter().find_map(|(_, t)| {
+            let year = t.split('–').next()?;
+            (year.len() == 4)
+                .then(|| year.parse::<i32>().ok())
+                .flatten()
+        });
+        let mut year = first_year;
+        let mut last_month = 0;
+        texts
+            .iter()
+            .filter_map(|(x, text)| {
+                if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+                    return Some((*x, date));
+                }
+                let y = year?;
+                let date = NaiveDate::parse_from_str(&format!("{text} {y}"), "%d %b %Y").ok()?;
+                let date = if date.month() < last_month {
+                    year = Some(y + 1);
+                    date.with_year(y + 1)?
+                } else {
+                    date
+                };
+                last_month = date.month();
+                Some((*x, date))
             })
             .collect()
     }
@@ -1785,11 +1854,8 @@ mod tests {
             assert!(desktop.len() >= least, "{n} weeks, desktop: {desktop:?}");
             assert!(desktop.len() <= 10, "{n} weeks, desktop: {desktop:?}");
             assert_apart(&desktop, 80.0);
-            assert!(
-                phone.len() >= 2 && phone.len() < desktop.len(),
-                "{n} weeks, phone: {phone:?}"
-            );
-            assert_apart(&phone, 90.0);
+            assert!(phone.len() >= 2, "{n} weeks, phone: {phone:?}");
+            assert_apart(&phone, 55.0);
         }
         // Labels fall on calendar steps: a year's on month starts, a quarter's on Mondays.
         let year = date_labels(&render_svg(&def, &[weeks(53)], &[], Size::DESKTOP));
@@ -1806,6 +1872,46 @@ mod tests {
         assert!(wide.len() > year.len(), "{wide:?}");
         let one = date_labels(&render_svg(&def, &[weeks(1)], &[], Size::DESKTOP));
         assert!(!one.is_empty(), "{one:?}");
+    }
+
+    #[test]
+    fn a_phone_drawing_names_days_briefly_and_its_years_once() {
+        let def = chart("line", "\"servers_up\"");
+        // The demo's story: every day from September to December 2022. Whole dates left room
+        // for two labels across a phone (two months apart).
+        let mut daily = weeks(1);
+        daily.granularity = Granularity::Day;
+        let start = NaiveDate::from_ymd_opt(2022, 9, 1).expect("a date");
+        daily.points = (0..122)
+            .map(|i| {
+                let date = start + chrono::Duration::days(i);
+                Point {
+                    date,
+                    value: Some(3_000.0 + 40.0 * i as f64),
+                    servers_reporting: 10,
+                    complete: true,
+                    as_of_day: date,
+                }
+            })
+            .collect();
+        let svg = render_svg(&def, &[daily], &[], Size::PHONE);
+        let labels = date_labels(&svg);
+        assert!(labels.len() >= 3, "{labels:?}");
+        assert_apart(&labels, 55.0);
+        let s = [weeks(12)];
+        assert!(texts(&svg).iter().any(|(_, t)| t == "2022"), "{svg}");
+        assert!(
+            !texts(&svg).iter().any(|(_, t)| t.starts_with("2022-")),
+            "no ISO date on a phone: {svg}"
+        );
+        // A range over a new year names both years, and its labels run on into January.
+        let svg = render_svg(&def, &[weeks(20)], &[], Size::PHONE);
+        assert!(texts(&svg).iter().any(|(_, t)| t == "2022–2023"), "{svg}");
+        let labels = date_labels(&svg);
+        assert!(labels.iter().any(|(_, d)| d.year() == 2023), "{labels:?}");
+        // The wide drawing keeps whole dates.
+        let wide = render_svg(&def, &s, &[], Size::DESKTOP);
+        assert!(texts(&wide).iter().any(|(_, t)| t.starts_with("2022-")));
     }
 
     #[test]

@@ -37,6 +37,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
 
 /// The dashboard's router over `state`.
 pub fn router(state: AppState) -> Router {
+    state.start_health_checks();
     Router::new()
         .route("/", get(pages::overview))
         .route("/growth", get(pages::growth))

@@ -7,6 +7,7 @@
 use crate::cache::{ResponseCache, DEFAULT_VERSION_REFRESH};
 use crate::charts::ChartSet;
 use crate::error::Result;
+use crate::health::{CheckFn, HealthProbe};
 use crate::live::LiveCensus;
 use crate::pages::templates;
 use fedicensus_storage::Storage;
@@ -108,6 +109,8 @@ pub struct AppState {
     /// The census being built while it is served (the demo), shown as a banner on every page;
     /// `None` for a census served as it is.
     pub live: Option<Arc<LiveCensus>>,
+    /// The latest database check, which `/healthz` reports without waiting for a connection.
+    pub health: Arc<HealthProbe>,
 }
 
 /// How many whole-census exports may stream at once. Each holds a database connection (a read
@@ -138,7 +141,25 @@ impl AppState {
             cache: Arc::new(ResponseCache::new(DEFAULT_VERSION_REFRESH)),
             exports: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_EXPORTS)),
             live: None,
+            health: Arc::new(HealthProbe::default()),
         })
+    }
+
+    /// Starts the database check `/healthz` reports (once; the router calls it).
+    pub fn start_health_checks(&self) {
+        let storage = self.storage.clone();
+        let check: CheckFn = Arc::new(move || {
+            let storage = storage.clone();
+            Box::pin(async move {
+                let today = chrono::Utc::now().date_naive();
+                storage
+                    .annotations(today, today)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        });
+        self.health.start(check);
     }
 
     /// The same state showing `live`, a census being built, on every page.
