@@ -50,6 +50,7 @@ pub const WARM_PATHS: &[&str] = &[
     "/growth",
     "/software",
     "/concentration",
+    "/languages",
     "/methodology",
 ];
 
