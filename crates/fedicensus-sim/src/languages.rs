@@ -21,7 +21,7 @@
 
 use crate::endpoints::trait_hash;
 use crate::world::{Server, World};
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_core::Software;
 
 /// The day the migration's new servers start: servers born on or after it draw from the
@@ -102,9 +102,10 @@ fn declares_in_instance_api(software: &Software) -> bool {
     )
 }
 
-/// The languages `server` declares in its documents, in the order it lists them (lowercase
-/// BCP 47 primary tags, as its documents carry them); empty when it declares none.
-pub fn declared(world: &World, server: &Server) -> Vec<&'static str> {
+/// The languages `server` declares at `at` in the documents it serves then, in the order it lists
+/// them (lowercase BCP 47 primary tags, as its documents carry them); empty when it declares none
+/// (or serves no document that carries languages: Takahē before 0.6.0 has no client API).
+pub fn declared(world: &World, server: &Server, at: DateTime<Utc>) -> Vec<&'static str> {
     let seed = world.config().seed;
     let roll = |salt: &str| trait_hash(seed, &server.domain, salt);
     if let Some((_, languages)) = NAMED.iter().find(|(d, _)| *d == server.domain) {
@@ -113,6 +114,11 @@ pub fn declared(world: &World, server: &Server) -> Vec<&'static str> {
     let migration = NaiveDate::from_ymd_opt(MIGRATION_START.0, MIGRATION_START.1, MIGRATION_START.2)
         .unwrap_or(NaiveDate::MIN);
     let software = &server.software;
+    if *software == Software::Takahe
+        && crate::endpoints::version_triple(world.version_at(server.id, at)) < (0, 6, 0)
+    {
+        return Vec::new();
+    }
     if declares_in_instance_api(software) {
         let table = if server.born < migration { BEFORE } else { DURING };
         return vec![pick(table, roll("language"))];
@@ -145,8 +151,8 @@ pub fn declared(world: &World, server: &Server) -> Vec<&'static str> {
 }
 
 /// The primary language `server` declares, if any: the first it lists.
-pub fn primary(world: &World, server: &Server) -> Option<&'static str> {
-    declared(world, server).first().copied()
+pub fn primary(world: &World, server: &Server, at: DateTime<Utc>) -> Option<&'static str> {
+    declared(world, server, at).first().copied()
 }
 
 #[cfg(test)]

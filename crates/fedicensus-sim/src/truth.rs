@@ -110,7 +110,7 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             bool_str(opted_out(world, server.id, at)),
             bool_str(world.serves_peers(server.id, at)),
             &sibling_of,
-            &crate::languages::declared(world, server).join(" "),
+            &crate::languages::declared(world, server, at).join(" "),
             server.adversary.map_or("", |a| a.name()),
         ])?;
     }

@@ -7,6 +7,7 @@ mod cache;
 mod exports;
 mod grafana;
 mod incomplete;
+mod languages;
 mod last_crawl;
 mod live;
 mod phone;

@@ -461,7 +461,7 @@ fn all_languages() -> serde_json::Value {
 /// The site's discussion languages: the ones it declares, or, as Lemmy's default, every
 /// language it knows (which declares nothing).
 fn discussion_languages(ctx: &Ctx<'_>) -> serde_json::Value {
-    let declared = crate::languages::declared(ctx.world, ctx.server);
+    let declared = crate::languages::declared(ctx.world, ctx.server, ctx.now);
     let ids: Vec<u64> = if declared.is_empty() {
         LANGUAGES.iter().map(|(id, _, _)| *id).collect()
     } else {
