@@ -621,6 +621,7 @@ page = "overview"
             ChartPage::Growth,
             ChartPage::Software,
             ChartPage::Concentration,
+            ChartPage::Languages,
         ] {
             assert!(set.page(page).next().is_some(), "{page:?} has no chart");
         }

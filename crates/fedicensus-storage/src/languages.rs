@@ -279,8 +279,8 @@ pub(crate) async fn language_series(
         .enumerate()
         .map(|(i, b)| {
             let sum = sums.values().filter_map(|p| p.get(i)).fold(
-                (0.0, 0, 0),
-                |(v, s, f), (v2, s2, f2)| (v + v2, s + s2, f + f2),
+                (0.0_f64, 0_u64, 0_u64),
+                |(v, s, f), &(v2, s2, f2)| (v + v2, s + s2, f + f2),
             );
             let mut p = point(i, b, Some(sum));
             // No server behind the total: not reported (as the metric's own series says).
