@@ -93,14 +93,13 @@ pub fn from_json(value: Option<&serde_json::Value>) -> Vec<String> {
     }
 }
 
-/// Tags the languages of one document with its source.
+/// Tags the languages of one document with its source, normalised and capped as
+/// [`normalise_languages`] does (a no-op on a parser's output), so an observation only ever holds
+/// primary tags.
 pub fn declared(source: Source, languages: &[String]) -> Vec<DeclaredLanguage> {
-    languages
-        .iter()
-        .map(|language| DeclaredLanguage {
-            language: language.clone(),
-            source,
-        })
+    normalise_languages(languages.iter().map(String::as_str))
+        .into_iter()
+        .map(|language| DeclaredLanguage { language, source })
         .collect()
 }
 

@@ -78,13 +78,13 @@ const MISSKEY_MORE: &[&str] = &["ja", "en", "zh", "ko", "fr", "de"];
 fn pick(table: &[(&'static str, u64)], roll: u64) -> &'static str {
     let total: u64 = table.iter().map(|(_, w)| w).sum();
     let mut at = roll % total.max(1);
-    for (language, weight) in table {
-        if at < *weight {
+    for &(language, weight) in table {
+        if at < weight {
             return language;
         }
         at -= weight;
     }
-    table.first().map_or("en", |(l, _)| l)
+    table.first().map_or("en", |&(l, _)| l)
 }
 
 /// Whether `software` serves the Mastodon instance API with a `languages` field (as the
@@ -104,7 +104,8 @@ fn declares_in_instance_api(software: &Software) -> bool {
 
 /// The languages `server` declares at `at` in the documents it serves then, in the order it lists
 /// them (lowercase BCP 47 primary tags, as its documents carry them); empty when it declares none
-/// (or serves no document that carries languages: Takahē before 0.6.0 has no client API).
+/// (or serves no document that carries languages: Takahē before 0.6.0 has no client API, Lemmy
+/// before 0.17 no site languages).
 pub fn declared(world: &World, server: &Server, at: DateTime<Utc>) -> Vec<&'static str> {
     let seed = world.config().seed;
     let roll = |salt: &str| trait_hash(seed, &server.domain, salt);
@@ -141,6 +142,10 @@ pub fn declared(world: &World, server: &Server, at: DateTime<Utc>) -> Vec<&'stat
         return out;
     }
     if *software == Software::Lemmy {
+        // Site languages came with Lemmy 0.17: before it the site document has none.
+        if crate::endpoints::version_triple(world.version_at(server.id, at)) < (0, 17, 0) {
+            return Vec::new();
+        }
         // A quarter of Lemmy sites narrow their discussion languages (assumed).
         if roll("language-set") % 100 >= 25 {
             return Vec::new();
