@@ -9,7 +9,7 @@ CREATE TABLE observation_languages (
     observation_id BIGINT  NOT NULL REFERENCES observations (id),
     source         TEXT    NOT NULL,
     language       TEXT    NOT NULL,
-    position       INTEGER NOT NULL,
+    position       BIGINT  NOT NULL,
     PRIMARY KEY (observation_id, source, language)
 );
 -- The series read a visit's primary language only.

@@ -482,7 +482,7 @@ pub(crate) async fn ingest_bulk(
                     ("observation_id", "bigint"),
                     ("source", "text"),
                     ("language", "text"),
-                    ("position", "integer"),
+                    ("position", "bigint"),
                 ]
             )
         );
