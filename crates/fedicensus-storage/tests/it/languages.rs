@@ -70,7 +70,16 @@ async fn servers_count_under_the_language_they_declared_at_the_time(
     record_world(&s).await?;
     // Stored with provenance: each document's languages under its source, v1 first.
     let history = s.server_history(&host("ja.example")).await?;
-    assert!(!history.observations.is_empty());
+    let first = history.observations.first().expect("visits");
+    assert_eq!(
+        first.languages,
+        [
+            ("ja".to_owned(), "instance_v1".to_owned()),
+            ("fr".to_owned(), "nodeinfo".to_owned())
+        ]
+    );
+    let last = history.observations.last().expect("visits");
+    assert_eq!(last.languages[0], ("en".to_owned(), "instance_v1".to_owned()));
     let split = s
         .language_series(&query(SeriesMetric::ServersUp, (11, 5), (11, 30)))
         .await?;
