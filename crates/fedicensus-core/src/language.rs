@@ -151,7 +151,17 @@ mod tests {
     #[test]
     fn what_is_not_a_registered_language_is_dropped() {
         for raw in [
-            "", "dog", "und", "mul", "zxx", "qab", "x-klingon", "<b>", "e", "english", "en--us",
+            "",
+            "dog",
+            "und",
+            "mul",
+            "zxx",
+            "qab",
+            "x-klingon",
+            "<b>",
+            "e",
+            "english",
+            "en--us",
         ] {
             assert_eq!(normalise_language(raw), None, "{raw:?}");
         }
@@ -164,9 +174,19 @@ mod tests {
             .flatten()
             .map(String::from)
             .collect();
-        assert_eq!(normalise_languages(raw.iter().map(String::as_str)), ["en", "ja"]);
-        let many = ["aa", "ab", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be"];
-        let long: Vec<&str> = many.iter().chain(many.iter()).chain(["de", "fr", "it", "nl"].iter()).copied().collect();
+        assert_eq!(
+            normalise_languages(raw.iter().map(String::as_str)),
+            ["en", "ja"]
+        );
+        let many = [
+            "aa", "ab", "af", "ak", "am", "an", "ar", "as", "av", "ay", "az", "ba", "be",
+        ];
+        let long: Vec<&str> = many
+            .iter()
+            .chain(many.iter())
+            .chain(["de", "fr", "it", "nl"].iter())
+            .copied()
+            .collect();
         assert_eq!(normalise_languages(long).len(), MAX_LANGUAGES);
     }
 

@@ -532,7 +532,8 @@ impl Visit<'_> {
             };
             if let Some(Ok(meta)) = r.ok().map(|b| parse::parse_misskey_meta(&b)) {
                 self.observation.measurements.extend(meta.measurements());
-                self.observation.declare_languages(meta.declared_languages());
+                self.observation
+                    .declare_languages(meta.declared_languages());
                 if self.observation.open_registrations.is_none() {
                     self.observation.open_registrations = meta.open_registrations();
                 }

@@ -178,8 +178,11 @@ async fn language_breakdown(
 ) -> Result<Vec<Series>> {
     let split = languages(storage, metric, request).await?;
     let granularity = request.granularity;
-    let named: Vec<&fedicensus_storage::LanguageLine> =
-        split.languages.iter().filter(|l| l.language.is_some()).collect();
+    let named: Vec<&fedicensus_storage::LanguageLine> = split
+        .languages
+        .iter()
+        .filter(|l| l.language.is_some())
+        .collect();
     let mut out: Vec<Series> = named
         .iter()
         .take(BREAKDOWN_LANGUAGES)

@@ -112,8 +112,9 @@ pub fn declared(world: &World, server: &Server, at: DateTime<Utc>) -> Vec<&'stat
     if let Some((_, languages)) = NAMED.iter().find(|(d, _)| *d == server.domain) {
         return languages.to_vec();
     }
-    let migration = NaiveDate::from_ymd_opt(MIGRATION_START.0, MIGRATION_START.1, MIGRATION_START.2)
-        .unwrap_or(NaiveDate::MIN);
+    let migration =
+        NaiveDate::from_ymd_opt(MIGRATION_START.0, MIGRATION_START.1, MIGRATION_START.2)
+            .unwrap_or(NaiveDate::MIN);
     let software = &server.software;
     if *software == Software::Takahe
         && crate::endpoints::version_triple(world.version_at(server.id, at)) < (0, 6, 0)
@@ -121,7 +122,11 @@ pub fn declared(world: &World, server: &Server, at: DateTime<Utc>) -> Vec<&'stat
         return Vec::new();
     }
     if declares_in_instance_api(software) {
-        let table = if server.born < migration { BEFORE } else { DURING };
+        let table = if server.born < migration {
+            BEFORE
+        } else {
+            DURING
+        };
         return vec![pick(table, roll("language"))];
     }
     if software.is_misskey_family() {

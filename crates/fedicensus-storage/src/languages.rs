@@ -152,8 +152,8 @@ async fn scan(
     let mut server: Option<i64> = None;
     let mut rows: Vec<AnsweredRow> = Vec::new();
     let flush = |all: &mut Vec<AnsweredRow>,
-                     sums: &mut Sums,
-                     flagged_by_kind: &mut BTreeMap<String, u64>| {
+                 sums: &mut Sums,
+                 flagged_by_kind: &mut BTreeMap<String, u64>| {
         let answers: Vec<DateTime<Utc>> = all.iter().map(|r| r.observed_at).collect();
         let refusals: Vec<DateTime<Utc>> = all
             .iter()
@@ -278,10 +278,12 @@ pub(crate) async fn language_series(
         .iter()
         .enumerate()
         .map(|(i, b)| {
-            let sum = sums.values().filter_map(|p| p.get(i)).fold(
-                (0.0_f64, 0_u64, 0_u64),
-                |(v, s, f), &(v2, s2, f2)| (v + v2, s + s2, f + f2),
-            );
+            let sum = sums
+                .values()
+                .filter_map(|p| p.get(i))
+                .fold((0.0_f64, 0_u64, 0_u64), |(v, s, f), &(v2, s2, f2)| {
+                    (v + v2, s + s2, f + f2)
+                });
             let mut p = point(i, b, Some(sum));
             // No server behind the total: not reported (as the metric's own series says).
             if p.servers_reporting == 0 {
@@ -291,10 +293,7 @@ pub(crate) async fn language_series(
         })
         .collect();
     let last = covered.len().checked_sub(1);
-    let size = |l: &LanguageLine| {
-        last.and_then(|i| l.points[i].value)
-            .unwrap_or(0.0)
-    };
+    let size = |l: &LanguageLine| last.and_then(|i| l.points[i].value).unwrap_or(0.0);
     languages.sort_by(|a, b| {
         a.language
             .is_none()

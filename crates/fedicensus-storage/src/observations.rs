@@ -337,7 +337,11 @@ async fn insert_measurements(
 
 /// The visit's declared languages, in core's order: position 0 is its primary language. Core
 /// keeps at most a few documents' worth (each capped), so one statement holds them.
-async fn insert_languages(conn: &mut Conn<'_>, observation_id: i64, obs: &Observation) -> Result<()> {
+async fn insert_languages(
+    conn: &mut Conn<'_>,
+    observation_id: i64,
+    obs: &Observation,
+) -> Result<()> {
     let ordered = fedicensus_core::language::ordered(&obs.languages);
     if ordered.is_empty() {
         return Ok(());
@@ -360,7 +364,8 @@ async fn insert_languages(conn: &mut Conn<'_>, observation_id: i64, obs: &Observ
             .bind(l.language)
             .bind(position as i64);
     }
-    conn.execute(sql, "inserting declared languages").await
+    conn.execute(sql, "inserting declared languages")
+        .await
         .map(|_| ())
 }
 

@@ -9,9 +9,9 @@
 //! Mastodon. `uri` is the account domain for Mastodon but a
 //! full URL for Pleroma; both are kept raw and read into a [`Host`] where possible.
 
-use crate::language::{self, DeclaredLanguage};
 use super::{lenient, read_object, version::normalise_version, ParseError};
 use crate::host::Host;
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use crate::software::Software;
 use serde::Serialize;

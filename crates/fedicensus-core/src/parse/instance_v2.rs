@@ -5,10 +5,10 @@
 //! 200 with `configuration.limited_federation: true` and `active_month` forced to 0; that zero is a
 //! placeholder, not a measurement, so it is not reported.
 
-use crate::language::{self, DeclaredLanguage};
 use super::instance_v1::{document_software, measurements};
 use super::{lenient, read_object, version::normalise_version, ParseError};
 use crate::host::Host;
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use crate::software::Software;
 use serde::Serialize;

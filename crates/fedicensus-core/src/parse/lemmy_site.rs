@@ -2,9 +2,9 @@
 //! (`site_view.counts`), with the version at the top level. Lemmy ≤0.17 also put its peer list
 //! here (`federated_instances`; read with [`super::parse_peers`]).
 
-use crate::language::{self, DeclaredLanguage};
 use super::instance_v1::measurements;
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use serde::Serialize;
 

@@ -3,8 +3,8 @@
 //! `maintainer` object, v12+ `maintainerName`), and the body can be hundreds of kilobytes of
 //! emoji, so only the few fields fedicensus uses are read.
 
-use crate::language::{self, DeclaredLanguage};
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::Measurement;
 use serde::Serialize;
 

@@ -7,8 +7,8 @@
 //! `local_posts`, `totalPosts`). A field that cannot be read is `None` ("not reported"), never 0.
 //! `protocols` is an array in 2.x and an `{inbound, outbound}` object in 1.x; both are read.
 
-use crate::language::{self, DeclaredLanguage};
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, SoftwareReport, Source};
 use crate::software::Software;
 use serde::Serialize;

@@ -113,7 +113,14 @@ enum Kind {
 fn kind_of(relative: &str) -> Option<Kind> {
     let name = relative.to_ascii_lowercase();
     let document = name.ends_with(".json") || name.ends_with(".body");
-    let other = ["peers", "activity", "well-known", "wellknown", "schema", "nodeinfo2"];
+    let other = [
+        "peers",
+        "activity",
+        "well-known",
+        "wellknown",
+        "schema",
+        "nodeinfo2",
+    ];
     if !document || other.iter().any(|o| name.contains(o)) {
         return None;
     }
@@ -193,17 +200,28 @@ fn every_fixture_declares_the_languages_its_row_says_and_no_other() {
             .map(|(_, langs)| langs.iter().map(|l| l.to_string()).collect())
             .unwrap_or_default();
         assert_eq!(got, want, "{relative} ({kind:?})");
-        if DECLARING.iter().any(|(f, _)| *f == relative) || EMPTY_BUT_PRESENT.contains(&relative.as_str()) {
+        if DECLARING.iter().any(|(f, _)| *f == relative)
+            || EMPTY_BUT_PRESENT.contains(&relative.as_str())
+        {
             rows_seen.push(relative.clone());
         }
         read += 1;
     }
-    assert!(read > 100, "only {read} documents read: is the fixtures folder there?");
+    assert!(
+        read > 100,
+        "only {read} documents read: is the fixtures folder there?"
+    );
     for (file, _) in DECLARING {
-        assert!(rows_seen.contains(&file.to_string()), "{file} was not read as its kind");
+        assert!(
+            rows_seen.contains(&file.to_string()),
+            "{file} was not read as its kind"
+        );
     }
     for file in EMPTY_BUT_PRESENT {
-        assert!(rows_seen.contains(&file.to_string()), "{file} was not read as its kind");
+        assert!(
+            rows_seen.contains(&file.to_string()),
+            "{file} was not read as its kind"
+        );
     }
 }
 
@@ -220,7 +238,10 @@ fn lemmy_site_declares_its_discussion_languages_unless_it_allows_every_one() {
     };
     assert_eq!(site("[52, 37]").languages, ["ja", "en"]);
     assert_eq!(site("[0, 39]").languages, ["de"], "und declares nothing");
-    assert!(site("[0, 37, 52, 39]").languages.is_empty(), "every language");
+    assert!(
+        site("[0, 37, 52, 39]").languages.is_empty(),
+        "every language"
+    );
     assert!(site("[]").languages.is_empty());
     assert!(site(r#""en""#).languages.is_empty());
     let declared = site("[39]").declared_languages();
@@ -238,7 +259,9 @@ fn nodeinfo_metadata_languages_are_read_and_hostile_lists_capped() {
     let ni = parse_nodeinfo(doc(r#"["pt-BR", "EN", 7, null, "<script>"]"#).as_bytes())
         .expect("a NodeInfo document");
     assert_eq!(ni.languages, ["pt", "en"]);
-    let many: Vec<String> = (0..100_000).map(|i| format!("\"{}\"", ["en", "de", "fr"][i % 3])).collect();
+    let many: Vec<String> = (0..100_000)
+        .map(|i| format!("\"{}\"", ["en", "de", "fr"][i % 3]))
+        .collect();
     let many = format!("[{}]", many.join(","));
     let ni = parse_nodeinfo(doc(&many).as_bytes()).expect("a NodeInfo document");
     assert_eq!(ni.languages, ["en", "de", "fr"]);

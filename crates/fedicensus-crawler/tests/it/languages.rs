@@ -30,7 +30,8 @@ async fn crawl_at(world: Arc<World>, at: DateTime<Utc>) -> (Shares, Shares, Vec<
         .filter(|s| world.state(s.id, at).alive)
         .filter_map(|s| Host::parse(&s.domain).ok())
         .collect();
-    let mut run = crawler(&sim.sim).crawl_once(seeds, MemoryFrontier::new(DEFAULT_DOMAIN_BUDGET), 256);
+    let mut run =
+        crawler(&sim.sim).crawl_once(seeds, MemoryFrontier::new(DEFAULT_DOMAIN_BUDGET), 256);
     let mut crawled = Shares::new();
     let mut truth = Shares::new();
     let mut wrong = Vec::new();

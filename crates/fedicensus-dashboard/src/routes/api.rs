@@ -179,7 +179,9 @@ pub async fn languages(
     let total: Vec<Value> = split
         .total
         .iter()
-        .map(|p| json!({"date": p.date, "value": p.value, "servers_reporting": p.servers_reporting}))
+        .map(
+            |p| json!({"date": p.date, "value": p.value, "servers_reporting": p.servers_reporting}),
+        )
         .collect();
     Ok(Json(json!({
         "metric": metric.as_str(),

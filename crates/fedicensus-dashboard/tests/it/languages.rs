@@ -10,8 +10,19 @@ use fedicensus_core::{Software, Source};
 /// evil.example of `fill` declare none).
 async fn add_speakers(app: &crate::App) -> Result<()> {
     let mut more = Vec::new();
-    for (host, language, users) in [("ja1.example", "ja", 40), ("ja2.example", "ja-JP", 60), ("de.example", "de", 30)] {
-        let mut o = ok(host, at(11, 20), Software::Mastodon, "mastodon", users, Some(users / 2));
+    for (host, language, users) in [
+        ("ja1.example", "ja", 40),
+        ("ja2.example", "ja-JP", 60),
+        ("de.example", "de", 30),
+    ] {
+        let mut o = ok(
+            host,
+            at(11, 20),
+            Software::Mastodon,
+            "mastodon",
+            users,
+            Some(users / 2),
+        );
         o.declare_languages(declared(Source::InstanceV2, &[language.to_owned()]));
         more.push(o);
     }
@@ -40,15 +51,30 @@ async fn the_language_charts_have_their_csv_and_add_up_to_every_server() -> Resu
         .get("/api/v1/series/servers_up?from=2022-11-20&to=2022-11-20")
         .await?;
     let up: serde_json::Value = serde_json::from_str(&up.body)?;
-    assert_eq!(up["points"][0]["value"].as_f64(), Some(6.0), "the stack adds up");
+    assert_eq!(
+        up["points"][0]["value"].as_f64(),
+        Some(6.0),
+        "the stack adds up"
+    );
 
     let csv = app
         .get(&format!("/api/v1/charts/languages-servers/csv?{range}"))
         .await?;
     assert_eq!(csv.status, 200, "{}", csv.body);
-    assert!(csv.body.starts_with("series,metric,date,value,servers_reporting,complete"));
-    assert!(csv.body.contains("ja,servers_up,2022-11-20,2,2,"), "{}", csv.body);
-    assert!(csv.body.contains("none declared,servers_up,2022-11-20,3,3,"), "{}", csv.body);
+    assert!(csv
+        .body
+        .starts_with("series,metric,date,value,servers_reporting,complete"));
+    assert!(
+        csv.body.contains("ja,servers_up,2022-11-20,2,2,"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body
+            .contains("none declared,servers_up,2022-11-20,3,3,"),
+        "{}",
+        csv.body
+    );
 
     // Monthly actives by language: Misskey reports none, so it is not summed.
     let r = app
@@ -64,7 +90,11 @@ async fn the_language_charts_have_their_csv_and_add_up_to_every_server() -> Resu
     // The page draws every language chart, and its SVG renders.
     let page = app.get("/languages").await?;
     assert_eq!(page.status, 200, "{}", page.body);
-    for id in ["languages-servers", "languages-users", "languages-registered"] {
+    for id in [
+        "languages-servers",
+        "languages-users",
+        "languages-registered",
+    ] {
         assert!(page.body.contains(&format!("id=\"{id}\"")), "{id}");
     }
     let svg = app
@@ -95,15 +125,29 @@ async fn the_languages_api_gives_every_language_its_share_in_json_and_csv() -> R
     assert!((share - 100.0 / 1_837.0).abs() < 1e-9, "{share}");
 
     let csv = app
-        .get("/api/v1/languages/servers_up?from=2022-11-20&to=2022-11-20&granularity=day&format=csv")
+        .get(
+            "/api/v1/languages/servers_up?from=2022-11-20&to=2022-11-20&granularity=day&format=csv",
+        )
         .await?;
     assert_eq!(csv.status, 200, "{}", csv.body);
     let mut lines = csv.body.lines();
-    assert_eq!(lines.next(), Some("date,language,value,servers_reporting,total,share"));
-    assert!(csv.body.contains("2022-11-20,de,1,1,6,0.16666"), "{}", csv.body);
+    assert_eq!(
+        lines.next(),
+        Some("date,language,value,servers_reporting,total,share")
+    );
+    assert!(
+        csv.body.contains("2022-11-20,de,1,1,6,0.16666"),
+        "{}",
+        csv.body
+    );
 
     let bad = app.get("/api/v1/languages/local_posts").await?;
     assert_eq!(bad.status, 400, "{}", bad.body);
-    assert!(bad.body.contains("servers_up, users_total, users_active_month"), "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("servers_up, users_total, users_active_month"),
+        "{}",
+        bad.body
+    );
     Ok(())
 }

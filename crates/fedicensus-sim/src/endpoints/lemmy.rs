@@ -467,7 +467,12 @@ fn discussion_languages(ctx: &Ctx<'_>) -> serde_json::Value {
     } else {
         declared
             .iter()
-            .filter_map(|code| LANGUAGES.iter().find(|(_, c, _)| c == code).map(|(id, _, _)| *id))
+            .filter_map(|code| {
+                LANGUAGES
+                    .iter()
+                    .find(|(_, c, _)| c == code)
+                    .map(|(id, _, _)| *id)
+            })
             .collect()
     };
     json!(ids)

@@ -147,7 +147,11 @@ impl Ctx<'_> {
     /// The languages the server declares, as its documents list them (see
     /// [`crate::languages`]).
     pub fn languages(&self) -> serde_json::Value {
-        serde_json::json!(crate::languages::declared(self.world, self.server, self.now))
+        serde_json::json!(crate::languages::declared(
+            self.world,
+            self.server,
+            self.now
+        ))
     }
 
     pub fn quirk(&self, quirk: Quirk) -> bool {

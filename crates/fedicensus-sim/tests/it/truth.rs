@@ -58,7 +58,10 @@ fn truth_summary_adds_up() {
 
 /// The Japanese share of alive servers that declare a language, by the truth CSV's `languages`
 /// column, and how many rows declare none.
-fn japanese_share(world: &fedicensus_sim::World, at: chrono::DateTime<chrono::Utc>) -> (f64, usize) {
+fn japanese_share(
+    world: &fedicensus_sim::World,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (f64, usize) {
     let mut out = Vec::new();
     write_csv(world, at, &mut out).expect("writing to a Vec");
     let mut reader = csv::Reader::from_reader(out.as_slice());
@@ -71,7 +74,11 @@ fn japanese_share(world: &fedicensus_sim::World, at: chrono::DateTime<chrono::Ut
             continue;
         }
         let tags: Vec<&str> = row[languages].split_whitespace().collect();
-        assert!(tags.iter().all(|t| t.chars().all(|c| c.is_ascii_lowercase())), "{tags:?}");
+        assert!(
+            tags.iter()
+                .all(|t| t.chars().all(|c| c.is_ascii_lowercase())),
+            "{tags:?}"
+        );
         match tags.first() {
             Some(&"ja") => {
                 ja += 1;

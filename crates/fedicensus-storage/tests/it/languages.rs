@@ -20,7 +20,12 @@ crate::conformance!(
 
 /// A successful visit declaring `languages` in the instance API v1 (and `misskey` in Misskey's
 /// meta, a less trusted source).
-fn speaking(name: &str, at: chrono::DateTime<chrono::Utc>, users: u64, languages: &[&str]) -> Observation {
+fn speaking(
+    name: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    users: u64,
+    languages: &[&str],
+) -> Observation {
     let mut o = ok(name, at, Software::Mastodon, users, Some(users / 2));
     let tags: Vec<String> = languages.iter().map(|l| l.to_string()).collect();
     o.declare_languages(declared(Source::NodeInfo, &["fr".to_owned()]));
@@ -29,7 +34,12 @@ fn speaking(name: &str, at: chrono::DateTime<chrono::Utc>, users: u64, languages
 }
 
 fn query(metric: SeriesMetric, from: (u32, u32), to: (u32, u32)) -> SeriesQuery {
-    SeriesQuery::new(metric, Granularity::Day, date(from.0, from.1), date(to.0, to.1))
+    SeriesQuery::new(
+        metric,
+        Granularity::Day,
+        date(from.0, from.1),
+        date(to.0, to.1),
+    )
 }
 
 /// The value of `language` (`None`: none declared) at point `i`.
@@ -51,8 +61,11 @@ async fn record_world(s: &Storage) -> anyhow::Result<()> {
             .await?;
         s.record_observation(&speaking("en.example", day(11, d), 10, &["en-GB"]), None)
             .await?;
-        s.record_observation(&ok("none.example", day(11, d), Software::Lemmy, 5, Some(1)), None)
-            .await?;
+        s.record_observation(
+            &ok("none.example", day(11, d), Software::Lemmy, 5, Some(1)),
+            None,
+        )
+        .await?;
         if d <= 10 {
             s.record_observation(&speaking("gone.example", day(11, d), 7, &["de"]), None)
                 .await?;
@@ -79,7 +92,10 @@ async fn servers_count_under_the_language_they_declared_at_the_time(
         ]
     );
     let last = history.observations.last().expect("visits");
-    assert_eq!(last.languages[0], ("en".to_owned(), "instance_v1".to_owned()));
+    assert_eq!(
+        last.languages[0],
+        ("en".to_owned(), "instance_v1".to_owned())
+    );
     let split = s
         .language_series(&query(SeriesMetric::ServersUp, (11, 5), (11, 30)))
         .await?;
@@ -88,7 +104,11 @@ async fn servers_count_under_the_language_they_declared_at_the_time(
     assert_eq!(at(&split, Some("en"), 0), Some(1.0));
     assert_eq!(at(&split, Some("de"), 0), Some(1.0));
     assert_eq!(at(&split, None, 0), Some(1.0));
-    assert_eq!(at(&split, Some("fr"), 0), None, "NodeInfo's fr is never primary");
+    assert_eq!(
+        at(&split, Some("fr"), 0),
+        None,
+        "NodeInfo's fr is never primary"
+    );
     // 20 November: ja.example now declares English; gone.example has been down 10 days.
     let i = 15;
     assert_eq!(split.total[i].date, date(11, 20));
@@ -125,7 +145,11 @@ async fn servers_count_under_the_language_they_declared_at_the_time(
         .await?;
     assert_eq!(at(&users, Some("ja"), 0), Some(100.0));
     assert_eq!(at(&users, Some("en"), 0), Some(10.0));
-    assert_eq!(at(&users, Some("de"), 0), Some(7.0), "carried forward 30 days");
+    assert_eq!(
+        at(&users, Some("de"), 0),
+        Some(7.0),
+        "carried forward 30 days"
+    );
     assert_eq!(at(&users, None, 0), Some(5.0));
     assert!(s
         .language_series(&query(SeriesMetric::LocalPosts, (11, 12), (11, 12)))
@@ -147,7 +171,12 @@ async fn languages_add_up_to_the_metrics_own_series(s: Storage) -> anyhow::Resul
             assert_eq!(own.points.len(), split.total.len());
             for (i, (p, t)) in own.points.iter().zip(&split.total).enumerate() {
                 assert_eq!(p.date, t.date);
-                assert_eq!(p.value, t.value, "{} {granularity:?} point {i}", metric.as_str());
+                assert_eq!(
+                    p.value,
+                    t.value,
+                    "{} {granularity:?} point {i}",
+                    metric.as_str()
+                );
                 let summed: f64 = split
                     .languages
                     .iter()
@@ -187,8 +216,16 @@ async fn the_bulk_path_stores_languages_as_one_by_one_does(s: Storage) -> anyhow
     let _ = std::fs::remove_dir_all(&dir);
     let rows: Vec<&str> = text.lines().skip(1).collect();
     assert_eq!(rows.len(), 60, "{text}");
-    for (suffix, count) in [(",instance_v1,ja,0", 20), (",instance_v1,en,1", 20), (",nodeinfo,fr,2", 20)] {
-        assert_eq!(rows.iter().filter(|r| r.ends_with(suffix)).count(), count, "{suffix}");
+    for (suffix, count) in [
+        (",instance_v1,ja,0", 20),
+        (",instance_v1,en,1", 20),
+        (",nodeinfo,fr,2", 20),
+    ] {
+        assert_eq!(
+            rows.iter().filter(|r| r.ends_with(suffix)).count(),
+            count,
+            "{suffix}"
+        );
     }
     Ok(())
 }
@@ -199,7 +236,12 @@ async fn a_robots_refusal_declares_no_language(s: Storage) -> anyhow::Result<()>
             .await?;
     }
     s.record_observation(
-        &Observation::failed(host("shy.example"), day(11, 11), Outcome::RobotsDisallowed, 40),
+        &Observation::failed(
+            host("shy.example"),
+            day(11, 11),
+            Outcome::RobotsDisallowed,
+            40,
+        ),
         None,
     )
     .await?;
@@ -209,7 +251,11 @@ async fn a_robots_refusal_declares_no_language(s: Storage) -> anyhow::Result<()>
         .await?;
     assert_eq!(at(&split, Some("ja"), 0), Some(1.0));
     assert_eq!(at(&split, Some("ja"), 1), Some(0.0));
-    assert_eq!(at(&split, None, 1), Some(1.0), "up, and opted out of being read");
+    assert_eq!(
+        at(&split, None, 1),
+        Some(1.0),
+        "up, and opted out of being read"
+    );
     let users = s
         .language_series(&query(SeriesMetric::UsersTotal, (11, 11), (11, 11)))
         .await?;
@@ -237,8 +283,9 @@ async fn the_language_export_has_a_row_per_date_and_language_with_its_share(
     let rows: Vec<&str> = lines.collect();
     // Two dates, four languages (ja, en, de, none declared) each.
     assert_eq!(rows.len(), 8, "{text}");
-    assert!(rows.iter().any(|r| r.starts_with("2022-11-05,")
-        && r.contains(",servers_up,ja,1,1,4,0.25,")));
+    assert!(rows
+        .iter()
+        .any(|r| r.starts_with("2022-11-05,") && r.contains(",servers_up,ja,1,1,4,0.25,")));
     assert!(rows
         .iter()
         .any(|r| r.contains(",servers_up,none declared,1,1,4,0.25,")));
@@ -254,13 +301,22 @@ async fn languages_move_with_the_database(s: Storage) -> anyhow::Result<()> {
         text.lines().next(),
         Some("observation_id,source,language,position")
     );
-    assert!(text.lines().any(|l| l.ends_with(",instance_v1,ja,0")), "{text}");
-    assert!(text.lines().any(|l| l.ends_with(",nodeinfo,fr,1")), "{text}");
+    assert!(
+        text.lines().any(|l| l.ends_with(",instance_v1,ja,0")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.ends_with(",nodeinfo,fr,1")),
+        "{text}"
+    );
     // Read back into an empty database, the series are the same.
     let target = crate::transfer::temp_dir("languages-target");
     std::fs::create_dir_all(&target)?;
-    let other =
-        Storage::connect(&format!("sqlite://{}?mode=rwc", target.join("c.db").display())).await?;
+    let other = Storage::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        target.join("c.db").display()
+    ))
+    .await?;
     other.import_tables(&dir).await?;
     let _ = std::fs::remove_dir_all(&dir);
     let q = query(SeriesMetric::ServersUp, (11, 1), (11, 30));
