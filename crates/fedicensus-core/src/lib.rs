@@ -6,6 +6,7 @@
 //!
 //! Modules:
 //! - [`host`]: [`Host`], a normalised server name, and [`HostError`], why a name was refused.
+//! - [`language`]: the languages a server declares, normalised to BCP 47 primary language tags.
 //! - [`observation`]: [`Observation`], what one visit to one server found, and its [`Outcome`].
 //! - [`parse`]: lenient parsers for every document a server serves (NodeInfo, its well-known
 //!   pointer, the Mastodon instance API, peer lists, Lemmy, Misskey, PeerTube), and the version
@@ -14,11 +15,13 @@
 //!   `software.name` maps onto them.
 
 pub mod host;
+pub mod language;
 pub mod observation;
 pub mod parse;
 pub mod software;
 
 pub use host::{Host, HostError, HostKind};
+pub use language::DeclaredLanguage;
 pub use observation::{
     Flags, Measurement, Metric, Observation, Outcome, SoftwareReport, Source, WeekActivity,
 };

@@ -6,6 +6,7 @@
 //! never zero.
 
 use crate::host::Host;
+use crate::language::{self, DeclaredLanguage};
 use crate::software::Software;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -303,6 +304,11 @@ pub struct Observation {
     /// of this host, and its figures are this host's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nodeinfo_elsewhere: Option<Host>,
+    /// The languages the server declared, each with the document that declared it (the
+    /// instance API, Lemmy's site, Misskey's meta, NodeInfo metadata), in the order
+    /// [`language::ordered`] gives: the first is its primary language.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<DeclaredLanguage>,
 }
 
 impl Observation {
@@ -327,7 +333,23 @@ impl Observation {
             flags: Flags::default(),
             moved_to: None,
             nodeinfo_elsewhere: None,
+            languages: Vec::new(),
         }
+    }
+
+    /// Adds the languages one document declared, keeping the most trusted source first.
+    pub fn declare_languages(&mut self, declared: Vec<DeclaredLanguage>) {
+        self.languages.extend(declared);
+        self.languages = language::ordered(&self.languages);
+    }
+
+    /// The server's primary declared language: the first language of the most trusted document
+    /// that declared any ([`language::source_rank`]), or `None` when no document declared one.
+    pub fn primary_language(&self) -> Option<&str> {
+        self.languages
+            .iter()
+            .min_by_key(|l| language::source_rank(l.source))
+            .map(|l| l.language.as_str())
     }
 
     /// The value of `metric` from the most trusted source that reported it: NodeInfo first for

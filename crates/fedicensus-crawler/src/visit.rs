@@ -403,6 +403,7 @@ impl Visit<'_> {
         obs.open_registrations = nodeinfo.open_registrations;
         obs.measurements.extend(nodeinfo.measurements());
         obs.flags.private |= nodeinfo.private;
+        obs.declare_languages(nodeinfo.declared_languages());
         let family = nodeinfo.software.family.clone();
         self.read_family(&family).await;
         Outcome::Ok
@@ -508,6 +509,8 @@ impl Visit<'_> {
             let site_body = site.ok();
             if let Some(Ok(parsed)) = site_body.as_ref().map(|b| parse::parse_lemmy_site(b)) {
                 self.observation.measurements.extend(parsed.measurements());
+                self.observation
+                    .declare_languages(parsed.declared_languages());
             }
             if peers {
                 let Some(r) = self
@@ -529,6 +532,8 @@ impl Visit<'_> {
             };
             if let Some(Ok(meta)) = r.ok().map(|b| parse::parse_misskey_meta(&b)) {
                 self.observation.measurements.extend(meta.measurements());
+                self.observation
+                    .declare_languages(meta.declared_languages());
                 if self.observation.open_registrations.is_none() {
                     self.observation.open_registrations = meta.open_registrations();
                 }
@@ -580,6 +585,7 @@ impl Visit<'_> {
         if let Some(Ok(v1)) = r.ok().map(|b| parse::parse_instance_v1(&b)) {
             speaks = true;
             self.observation.measurements.extend(v1.measurements());
+            self.observation.declare_languages(v1.declared_languages());
             if self.observation.open_registrations.is_none() {
                 self.observation.open_registrations = v1.registrations;
             }
@@ -624,6 +630,7 @@ impl Visit<'_> {
         };
         if let Some(Ok(v2)) = r.ok().map(|b| parse::parse_instance_v2(&b)) {
             self.observation.measurements.extend(v2.measurements());
+            self.observation.declare_languages(v2.declared_languages());
             if v2.limited_federation == Some(true) {
                 self.observation.flags.limited_federation = true;
             }

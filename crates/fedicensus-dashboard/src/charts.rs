@@ -45,10 +45,11 @@ pub enum ChartPage {
     Growth,
     Software,
     Concentration,
+    Languages,
 }
 
 impl ChartPage {
-    const ACCEPTED: &'static str = "overview, growth, software, concentration";
+    const ACCEPTED: &'static str = "overview, growth, software, concentration, languages";
 
     fn parse(name: &str) -> Option<ChartPage> {
         Some(match name {
@@ -56,6 +57,7 @@ impl ChartPage {
             "growth" => ChartPage::Growth,
             "software" => ChartPage::Software,
             "concentration" => ChartPage::Concentration,
+            "languages" => ChartPage::Languages,
             _ => return None,
         })
     }
@@ -93,6 +95,9 @@ pub enum Breakdown {
     /// One series per version (major.minor) of the chart's software among its servers up (the
     /// most common ones, the rest as "other versions", and "version unknown").
     Version,
+    /// One series per primary language servers declare (the largest ones, the rest as "other
+    /// languages", and "none declared"), for servers_up, users_total or users_active_month.
+    Language,
 }
 
 /// One chart, as defined in its file.
@@ -277,13 +282,26 @@ impl ChartDef {
             None => None,
             Some("software") => Some(Breakdown::Software),
             Some("version") => Some(Breakdown::Version),
+            Some("language") => Some(Breakdown::Language),
             Some(other) => {
                 return Err(bad(
                     "breakdown",
-                    format!("unknown breakdown {other:?} (accepted: software, version)"),
+                    format!("unknown breakdown {other:?} (accepted: software, version, language)"),
                 ))
             }
         };
+        if breakdown == Some(Breakdown::Language)
+            && (software.is_some()
+                || metrics.len() != 1
+                || !fedicensus_storage::LANGUAGE_METRICS.contains(&metrics[0]))
+        {
+            return Err(bad(
+                "breakdown",
+                "a language breakdown splits one of servers_up, users_total, users_active_month \
+                 over every software: list one of them in `metrics` and no `software`"
+                    .into(),
+            ));
+        }
         if breakdown == Some(Breakdown::Version)
             && (software.is_none() || metrics != [SeriesMetric::ServersUp])
         {
@@ -391,6 +409,18 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "concentration.toml",
         include_str!("../../../dashboards/concentration.toml"),
+    ),
+    (
+        "languages-servers.toml",
+        include_str!("../../../dashboards/languages-servers.toml"),
+    ),
+    (
+        "languages-users.toml",
+        include_str!("../../../dashboards/languages-users.toml"),
+    ),
+    (
+        "languages-registered.toml",
+        include_str!("../../../dashboards/languages-registered.toml"),
     ),
 ];
 
@@ -540,7 +570,7 @@ page = "overview"
         );
         let msg = problem(&GOOD.replace("\"overview\"", "\"home\""));
         assert!(
-            msg.contains("overview, growth, software, concentration"),
+            msg.contains("overview, growth, software, concentration, languages"),
             "{msg}"
         );
         let msg = problem("title = ");
@@ -573,7 +603,7 @@ page = "overview"
         ));
         assert!(msg.contains("servers_up"), "{msg}");
         let msg = problem(&format!("{versions}breakdown = \"release\"\n"));
-        assert!(msg.contains("software, version"), "{msg}");
+        assert!(msg.contains("software, version, language"), "{msg}");
     }
 
     #[test]
@@ -591,6 +621,7 @@ page = "overview"
             ChartPage::Growth,
             ChartPage::Software,
             ChartPage::Concentration,
+            ChartPage::Languages,
         ] {
             assert!(set.page(page).next().is_some(), "{page:?} has no chart");
         }

@@ -127,7 +127,108 @@ pub async fn chart_series(
         }
         Some(Breakdown::Software) => software_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Version) => version_breakdown(storage, chart.metrics[0], request).await,
+        Some(Breakdown::Language) => language_breakdown(storage, chart.metrics[0], request).await,
     }
+}
+
+/// How many languages a language breakdown shows before grouping the rest.
+pub const BREAKDOWN_LANGUAGES: usize = 6;
+
+/// Storage's points in the dashboard's terms (completeness from the point's `as_of`).
+fn points_of(granularity: Granularity, points: &[fedicensus_storage::SeriesPoint]) -> Vec<Point> {
+    points
+        .iter()
+        .map(|p| {
+            let (complete, as_of_day) = completeness(granularity, p.date, p.as_of);
+            Point {
+                date: p.date,
+                value: p.value,
+                servers_reporting: p.servers_reporting,
+                complete,
+                as_of_day,
+            }
+        })
+        .collect()
+}
+
+/// A metric split by declared language, as storage computes it (every language, every software).
+pub async fn languages(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+) -> Result<fedicensus_storage::LanguageSeries> {
+    let query = fedicensus_storage::SeriesQuery {
+        metric,
+        granularity: request.granularity.to_storage(),
+        from: request.from,
+        to: request.to,
+        software: None,
+        cleaned: request.view == View::Cleaned,
+    };
+    Ok(storage.language_series(&query).await?)
+}
+
+/// One series per large declared language (by the metric at the end of the range), then the
+/// rest as "other languages" and the servers that declared none as "none declared": the stack
+/// adds up to the metric over every server.
+async fn language_breakdown(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+) -> Result<Vec<Series>> {
+    let split = languages(storage, metric, request).await?;
+    let granularity = request.granularity;
+    let named: Vec<&fedicensus_storage::LanguageLine> = split
+        .languages
+        .iter()
+        .filter(|l| l.language.is_some())
+        .collect();
+    let mut out: Vec<Series> = named
+        .iter()
+        .take(BREAKDOWN_LANGUAGES)
+        .map(|l| Series {
+            name: l.name().to_owned(),
+            metric,
+            granularity,
+            points: points_of(granularity, &l.points),
+        })
+        .collect();
+    let rest = &named[named.len().min(BREAKDOWN_LANGUAGES)..];
+    if !rest.is_empty() {
+        let mut points = points_of(granularity, &split.total);
+        for (i, p) in points.iter_mut().enumerate() {
+            let lines = rest.iter().filter_map(|l| l.points.get(i));
+            let (value, servers) = lines.fold((0.0, 0), |(v, s), q| {
+                (v + q.value.unwrap_or(0.0), s + q.servers_reporting)
+            });
+            p.value = p.value.map(|_| value);
+            p.servers_reporting = servers;
+        }
+        out.push(Series {
+            name: "other languages".into(),
+            metric,
+            granularity,
+            points,
+        });
+    }
+    if let Some(none) = split.languages.iter().find(|l| l.language.is_none()) {
+        out.push(Series {
+            name: none.name().to_owned(),
+            metric,
+            granularity,
+            points: points_of(granularity, &none.points),
+        });
+    }
+    if out.is_empty() {
+        // Nothing crawled in the range: one empty series, so the chart says so.
+        out.push(Series {
+            name: "all".into(),
+            metric,
+            granularity,
+            points: points_of(granularity, &split.total),
+        });
+    }
+    Ok(out)
 }
 
 /// How many versions a version breakdown shows before grouping the rest.

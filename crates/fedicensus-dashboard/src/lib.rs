@@ -53,6 +53,7 @@ pub const WARM_PATHS: &[&str] = &[
     "/growth",
     "/software",
     "/concentration",
+    "/languages",
     "/methodology",
 ];
 

@@ -15,6 +15,7 @@ use std::time::Instant;
 /// page. Tests check the two agree.
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/series/{metric}"),
+    ("get", "/api/v1/languages/{metric}"),
     ("get", "/api/v1/servers"),
     ("get", "/api/v1/servers/{host}"),
     ("get", "/api/v1/servers/{host}/history.csv"),
@@ -43,12 +44,14 @@ pub fn router(state: AppState) -> Router {
         .route("/growth", get(pages::growth))
         .route("/software", get(pages::software))
         .route("/concentration", get(pages::concentration))
+        .route("/languages", get(pages::languages))
         .route("/charts/{id}", get(pages::chart))
         .route("/servers", get(pages::servers))
         .route("/servers/{host}", get(pages::server))
         .route("/crawl", get(pages::crawl))
         .route("/methodology", get(pages::methodology))
         .route("/api/v1/series/{metric}", get(api::series))
+        .route("/api/v1/languages/{metric}", get(api::languages))
         .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{host}", get(api::server))
         .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))

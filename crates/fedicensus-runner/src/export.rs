@@ -11,6 +11,7 @@ use chrono::{NaiveDate, Utc};
 use fedicensus_core::{Host, Software};
 use fedicensus_storage::{
     Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
+    LANGUAGE_METRICS,
 };
 use sha2::{Digest, Sha256};
 use std::io::BufWriter;
@@ -98,6 +99,18 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
                 cleaned: args.cleaned,
                 ..SeriesQuery::new(metric, granularity, from, to)
             }));
+        }
+        // The metrics split by declared language, over every software (languages are not
+        // filtered by software).
+        if args.software.is_none() {
+            for metric in LANGUAGE_METRICS {
+                if args.metrics.is_empty() || args.metrics.contains(&metric) {
+                    exports.push(Export::LanguageSeries(SeriesQuery {
+                        cleaned: args.cleaned,
+                        ..SeriesQuery::new(metric, args.granularity, from, to)
+                    }));
+                }
+            }
         }
     }
     if wants(What::Snapshot) {

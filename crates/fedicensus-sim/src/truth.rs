@@ -24,6 +24,9 @@
 //!   server of its own with its own true figures (these columns); what it *reports* (NodeInfo
 //!   before Takahē 0.10.0 and the instance API) counts the whole installation, as the main
 //!   domain's does, so a census that adds both counts the installation twice.
+//! * `languages`: the languages the server declares in its documents ([`crate::languages`]),
+//!   space-separated in the order it lists them (the first is its primary language); empty when
+//!   it declares none.
 
 use crate::world::{ServerId, World};
 use chrono::{DateTime, Utc};
@@ -60,6 +63,7 @@ pub const COLUMNS: &[&str] = &[
     "robots_opted_out",
     "serves_peers",
     "sibling_of",
+    "languages",
     "adversary",
 ];
 
@@ -106,6 +110,7 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             bool_str(opted_out(world, server.id, at)),
             bool_str(world.serves_peers(server.id, at)),
             &sibling_of,
+            &crate::languages::declared(world, server, at).join(" "),
             server.adversary.map_or("", |a| a.name()),
         ])?;
     }

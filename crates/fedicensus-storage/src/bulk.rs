@@ -461,6 +461,44 @@ pub(crate) async fn ingest_bulk(
         conn.execute(sql, "inserting measurements in bulk").await?;
     }
 
+    // Declared languages, in core's order (position 0 is the visit's primary language).
+    let mut rows: Vec<(i64, &'static str, String, i64)> = Vec::new();
+    for &i in &fast_visits {
+        let Some(id) = id_of(i) else { continue };
+        for (position, l) in fedicensus_core::language::ordered(&batch[i].languages)
+            .into_iter()
+            .enumerate()
+        {
+            rows.push((id, l.source.as_str(), l.language, position as i64));
+        }
+    }
+    for chunk in rows.chunks(JSON_ROWS) {
+        let text = format!(
+            "INSERT INTO observation_languages (observation_id, source, language, position) {} \
+             ON CONFLICT DO NOTHING",
+            select_json_rows(
+                conn.backend(),
+                &[
+                    ("observation_id", "bigint"),
+                    ("source", "text"),
+                    ("language", "text"),
+                    ("position", "bigint"),
+                ]
+            )
+        );
+        let mut json = JsonRows::new();
+        for (id, source, language, position) in chunk {
+            json.row()
+                .value(id)
+                .value(source)
+                .value(language.as_str())
+                .value(position);
+        }
+        let sql = Sql::new(text).bind(json.finish());
+        conn.execute(sql, "inserting declared languages in bulk")
+            .await?;
+    }
+
     // Weekly activity: per server and week, the latest report of the batch (one statement may
     // not upsert one row twice), which then wins over the stored one if not older.
     let mut weeks: HashMap<(i64, DateTime<Utc>), WeekRow> = HashMap::new();

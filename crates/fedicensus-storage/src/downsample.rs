@@ -300,6 +300,10 @@ async fn thin(
                 "measurements",
                 "removing the measurements of thinned visits",
             ),
+            (
+                "observation_languages",
+                "removing the declared languages of thinned visits",
+            ),
         ] {
             conn.execute(
                 Sql::new(format!(

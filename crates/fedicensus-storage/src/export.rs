@@ -48,6 +48,9 @@ pub const FEDICENSUS_VERSION: &str = env!("CARGO_PKG_VERSION");
 pub enum Export {
     /// One series: date, value, servers_reporting, flagged.
     Series(SeriesQuery),
+    /// One series split by declared language (servers up, users, monthly actives): a row per
+    /// date and language, with the language's share of the total.
+    LanguageSeries(SeriesQuery),
     /// Every listable server as of a date.
     Snapshot(NaiveDate),
     /// Every visit of listable servers in `from..=to`, with its headline figures.
@@ -87,6 +90,12 @@ impl Export {
                     .unwrap_or_default(),
                 if q.cleaned { "-cleaned" } else { "" }
             ),
+            Export::LanguageSeries(q) => format!(
+                "languages-{}-{}{}",
+                q.metric.as_str(),
+                q.granularity.as_str(),
+                if q.cleaned { "-cleaned" } else { "" }
+            ),
             Export::Snapshot(date) => format!("snapshot-{date}"),
             Export::Observations { .. } => "observations".into(),
             Export::Activity { .. } => "activity".into(),
@@ -101,6 +110,7 @@ impl Export {
         match self {
             Export::Series(query) if is_share(query.metric) => SHARE_SERIES_COLUMNS,
             Export::Series(_) => COUNT_SERIES_COLUMNS,
+            Export::LanguageSeries(_) => LANGUAGE_SERIES_COLUMNS,
             Export::Snapshot(_) => SNAPSHOT_COLUMNS,
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
@@ -117,7 +127,7 @@ impl Export {
     /// The date range the export covers, if it has one.
     pub fn range(&self) -> Option<(NaiveDate, NaiveDate)> {
         match self {
-            Export::Series(q) => Some((q.from, q.to)),
+            Export::Series(q) | Export::LanguageSeries(q) => Some((q.from, q.to)),
             Export::Snapshot(date) => Some((*date, *date)),
             Export::Observations { from, to } | Export::Activity { from, to } => Some((*from, *to)),
             Export::PeerEdges | Export::ServerHistory(_) => None,
@@ -178,6 +188,23 @@ const COUNT_SERIES_COLUMNS: &[Column] = &[
     required("flagged", Kind::Integer),
     required("cleaned", Kind::Boolean),
     nullable("software", Kind::ServerText),
+    required("methodology_version", Kind::Text),
+];
+
+/// The columns of a series split by declared language: one row per date and language
+/// (`language` is a lowercase BCP 47 primary tag, or `none declared`), `share` the language's
+/// part of `total` (the metric over every language), empty when the total is.
+const LANGUAGE_SERIES_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    required("metric", Kind::Text),
+    required("language", Kind::Text),
+    nullable("value", Kind::Integer),
+    required("servers_reporting", Kind::Integer),
+    nullable("total", Kind::Integer),
+    nullable("share", Kind::Float),
+    required("flagged", Kind::Integer),
+    required("cleaned", Kind::Boolean),
     required("methodology_version", Kind::Text),
 ];
 
@@ -464,6 +491,31 @@ impl Storage {
                         Cell::or_null(software, Cell::Text),
                         Cell::Text(METHODOLOGY_VERSION),
                     ])?;
+                }
+            }
+            Export::LanguageSeries(query) => {
+                let series = self.language_series(query).await?;
+                for (i, total) in series.total.iter().enumerate() {
+                    for line in &series.languages {
+                        let p = &line.points[i];
+                        let share = match (p.value, total.value) {
+                            (Some(v), Some(t)) if t > 0.0 => Some(v / t),
+                            _ => None,
+                        };
+                        out.row(&[
+                            Cell::Date(p.date),
+                            Cell::Instant(p.as_of),
+                            Cell::Text(query.metric.as_str()),
+                            Cell::Text(line.name()),
+                            Cell::or_null(p.value, |v| Cell::Integer(v.round() as i64)),
+                            Cell::unsigned(p.servers_reporting),
+                            Cell::or_null(total.value, |v| Cell::Integer(v.round() as i64)),
+                            Cell::or_null(share, Cell::Float),
+                            Cell::unsigned(p.flagged),
+                            Cell::Boolean(query.cleaned),
+                            Cell::Text(METHODOLOGY_VERSION),
+                        ])?;
+                    }
                 }
             }
             Export::Snapshot(date) => {

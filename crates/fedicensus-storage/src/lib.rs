@@ -26,6 +26,7 @@
 //! - [`plausibility`]: the flags that read the rest of the census (many large claims under one
 //!   registrable domain, a claim far beyond the census' total).
 //! - [`series`]: time series by day, week or month, with their denominators.
+//! - [`languages`]: servers, users and monthly actives by the language servers declare.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
 //! - [`downsample`]: optional thinning of old raw observations to the visits every published
@@ -42,6 +43,7 @@ pub mod db;
 pub mod downsample;
 pub mod error;
 pub mod export;
+pub mod languages;
 pub mod methodology;
 pub mod observations;
 pub mod peers;
@@ -61,6 +63,7 @@ pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};
 pub use export::{Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION};
+pub use languages::{LanguageLine, LanguageSeries, LANGUAGE_METRICS, NONE_DECLARED};
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};

@@ -222,6 +222,7 @@ pub(crate) async fn record_observation(
     };
 
     insert_measurements(conn, observation_id, obs).await?;
+    insert_languages(conn, observation_id, obs).await?;
 
     for week in &obs.activity {
         conn.execute(
@@ -332,6 +333,40 @@ async fn insert_measurements(
         conn.execute(sql, "inserting measurements").await?;
     }
     Ok(())
+}
+
+/// The visit's declared languages, in core's order: position 0 is its primary language. Core
+/// keeps at most a few documents' worth (each capped), so one statement holds them.
+async fn insert_languages(
+    conn: &mut Conn<'_>,
+    observation_id: i64,
+    obs: &Observation,
+) -> Result<()> {
+    let ordered = fedicensus_core::language::ordered(&obs.languages);
+    if ordered.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::from(
+        "INSERT INTO observation_languages (observation_id, source, language, position) VALUES ",
+    );
+    for i in 0..ordered.len() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let n = 3 * i;
+        text.push_str(&format!("($1, ${}, ${}, ${})", n + 2, n + 3, n + 4));
+    }
+    text.push_str(" ON CONFLICT DO NOTHING");
+    let mut sql = Sql::new(text).bind(observation_id);
+    for (position, l) in ordered.into_iter().enumerate() {
+        sql = sql
+            .bind(l.source.as_str())
+            .bind(l.language)
+            .bind(position as i64);
+    }
+    conn.execute(sql, "inserting declared languages")
+        .await
+        .map(|_| ())
 }
 
 /// Updates the server's cached state and schedule, if this visit is its newest (a replayed older

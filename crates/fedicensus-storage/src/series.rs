@@ -221,16 +221,16 @@ pub struct Series {
 
 /// A bucket: its first day and the day after its last.
 #[derive(Debug, Clone, Copy)]
-struct Bucket {
-    start: NaiveDate,
-    end: NaiveDate,
+pub(crate) struct Bucket {
+    pub(crate) start: NaiveDate,
+    pub(crate) end: NaiveDate,
 }
 
 impl Bucket {
-    fn start_instant(&self) -> DateTime<Utc> {
+    pub(crate) fn start_instant(&self) -> DateTime<Utc> {
         midnight(self.start)
     }
-    fn end_instant(&self) -> DateTime<Utc> {
+    pub(crate) fn end_instant(&self) -> DateTime<Utc> {
         midnight(self.end)
     }
 }
@@ -257,7 +257,7 @@ fn next_start(granularity: Granularity, start: NaiveDate) -> Option<NaiveDate> {
     }
 }
 
-fn buckets(query: &SeriesQuery) -> Result<Vec<Bucket>> {
+pub(crate) fn buckets(query: &SeriesQuery) -> Result<Vec<Bucket>> {
     if query.from > query.to {
         return Err(Error::InvalidQuery(format!(
             "the range starts ({}) after it ends ({})",
@@ -774,7 +774,7 @@ struct LastVisitRow {
 
 /// The day of the latest visit of any outcome (a crawl that found every server down still
 /// covered its day), or `None` before the first crawl. One read of the `observed_at` index.
-async fn last_crawled_day(conn: &mut Conn<'_>) -> Result<Option<NaiveDate>> {
+pub(crate) async fn last_crawled_day(conn: &mut Conn<'_>) -> Result<Option<NaiveDate>> {
     Ok(conn
         .fetch_one::<LastVisitRow>(
             Sql::new("SELECT MAX(observed_at) AS last FROM observations"),
@@ -789,7 +789,7 @@ async fn last_crawled_day(conn: &mut Conn<'_>) -> Result<Option<NaiveDate>> {
 /// out, and the bucket holding it ends with it, so its stocks are taken as of the end of the last
 /// crawled day rather than of a day nobody looked at (see "Where a series ends" in
 /// `docs/METHODOLOGY.md`).
-fn covered(buckets: &[Bucket], last_day: Option<NaiveDate>) -> Vec<Bucket> {
+pub(crate) fn covered(buckets: &[Bucket], last_day: Option<NaiveDate>) -> Vec<Bucket> {
     let Some(end) = last_day.and_then(|d| d.succ_opt()) else {
         return Vec::new();
     };

@@ -218,6 +218,9 @@ pub struct StoredObservation {
     pub measurements: Vec<(String, String, u64)>,
     /// Quality flags: (kind, metric or `*`, reason).
     pub quality_flags: Vec<(String, String, String)>,
+    /// Declared languages as each document declared them: (language, source), the primary
+    /// language first (see `fedicensus_core::language::ordered`).
+    pub languages: Vec<(String, String)>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -276,6 +279,7 @@ impl ObservationRow {
             crawl_run: self.crawl_run_id,
             measurements: Vec::new(),
             quality_flags: Vec::new(),
+            languages: Vec::new(),
         }
     }
 }
@@ -346,6 +350,13 @@ struct ServerRow {
     revealed_by: String,
     status: String,
     moved_to: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LanguageRow {
+    observation_id: i64,
+    language: String,
+    source: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -420,6 +431,22 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
             observations[i]
                 .measurements
                 .push((m.metric, m.source, count_of(m.value)));
+        }
+    }
+    for l in conn
+        .fetch_all::<LanguageRow>(
+            Sql::new(
+                "SELECT l.observation_id, l.language, l.source FROM observation_languages l \
+                 JOIN observations o ON o.id = l.observation_id WHERE o.server_id = $1 \
+                 ORDER BY l.observation_id, l.position",
+            )
+            .bind(id),
+            "reading a server's declared languages",
+        )
+        .await?
+    {
+        if let Some(&i) = index.get(&l.observation_id) {
+            observations[i].languages.push((l.language, l.source));
         }
     }
     for q in conn

@@ -242,11 +242,24 @@ const TABLES: &[Table] = &[
         identity: false,
         added_later: 0,
     },
+    Table {
+        name: "observation_languages",
+        columns: &["observation_id", "source", "language", "position"],
+        kinds: &[I, T, T, I],
+        key: &["observation_id", "source", "language"],
+        identity: false,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
 /// and imports them empty.
-const TABLES_ADDED_LATER: &[&str] = &["downsamplings", "crawl_requests", "siblings"];
+const TABLES_ADDED_LATER: &[&str] = &[
+    "downsamplings",
+    "crawl_requests",
+    "siblings",
+    "observation_languages",
+];
 
 impl Table {
     fn file_name(&self) -> String {

@@ -11,6 +11,7 @@
 
 use super::{lenient, read_object, version::normalise_version, ParseError};
 use crate::host::Host;
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use crate::software::Software;
 use serde::Serialize;
@@ -40,9 +41,16 @@ pub struct InstanceV1 {
     pub domain_count: Option<u64>,
     pub registrations: Option<bool>,
     pub approval_required: Option<bool>,
+    /// `languages`, normalised ([`crate::language`]): usually the admin's default locale.
+    pub languages: Vec<String>,
 }
 
 impl InstanceV1 {
+    /// The languages it declared, tagged [`crate::Source::InstanceV1`].
+    pub fn declared_languages(&self) -> Vec<DeclaredLanguage> {
+        language::declared(crate::Source::InstanceV1, &self.languages)
+    }
+
     /// The numbers reported, tagged [`Source::InstanceV1`].
     pub fn measurements(&self) -> Vec<Measurement> {
         measurements(
@@ -78,6 +86,7 @@ pub fn parse_instance_v1(bytes: &[u8]) -> Result<InstanceV1, ParseError> {
         domain_count: stat("domain_count"),
         registrations: lenient::bool_at(&doc, &["registrations"]),
         approval_required: lenient::bool_at(&doc, &["approval_required"]),
+        languages: language::from_json(lenient::get(&doc, &["languages"])),
     })
 }
 

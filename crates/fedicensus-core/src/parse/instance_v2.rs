@@ -8,6 +8,7 @@
 use super::instance_v1::{document_software, measurements};
 use super::{lenient, read_object, version::normalise_version, ParseError};
 use crate::host::Host;
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use crate::software::Software;
 use serde::Serialize;
@@ -34,9 +35,16 @@ pub struct InstanceV2 {
     pub approval_required: Option<bool>,
     /// `configuration.limited_federation` (4.4+).
     pub limited_federation: Option<bool>,
+    /// `languages`, normalised ([`crate::language`]).
+    pub languages: Vec<String>,
 }
 
 impl InstanceV2 {
+    /// The languages it declared, tagged [`crate::Source::InstanceV2`].
+    pub fn declared_languages(&self) -> Vec<DeclaredLanguage> {
+        language::declared(crate::Source::InstanceV2, &self.languages)
+    }
+
     /// The numbers reported, tagged [`Source::InstanceV2`] (not the forced 0 of limited
     /// federation).
     pub fn measurements(&self) -> Vec<Measurement> {
@@ -70,5 +78,6 @@ pub fn parse_instance_v2(bytes: &[u8]) -> Result<InstanceV2, ParseError> {
         approval_required: registrations.and_then(|r| lenient::bool_at(r, &["approval_required"])),
         limited_federation: configuration
             .and_then(|c| lenient::bool_at(c, &["limited_federation"])),
+        languages: language::from_json(lenient::get(&doc, &["languages"])),
     })
 }

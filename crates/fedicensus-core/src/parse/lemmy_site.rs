@@ -4,6 +4,7 @@
 
 use super::instance_v1::measurements;
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, Source};
 use serde::Serialize;
 
@@ -25,9 +26,18 @@ pub struct LemmySite {
     pub users_active_week: Option<u64>,
     pub users_active_month: Option<u64>,
     pub users_active_half_year: Option<u64>,
+    /// `discussion_languages` (ids) read through `all_languages` (id → code), normalised
+    /// ([`crate::language`]). Empty when the site allows every language (Lemmy's default: the
+    /// list holds every language it knows, which declares nothing).
+    pub languages: Vec<String>,
 }
 
 impl LemmySite {
+    /// The languages it declared, tagged [`crate::Source::LemmySite`].
+    pub fn declared_languages(&self) -> Vec<DeclaredLanguage> {
+        language::declared(crate::Source::LemmySite, &self.languages)
+    }
+
     /// The numbers reported, tagged [`Source::LemmySite`].
     pub fn measurements(&self) -> Vec<Measurement> {
         measurements(
@@ -67,5 +77,47 @@ pub fn parse_lemmy_site(bytes: &[u8]) -> Result<LemmySite, ParseError> {
         users_active_week: count("users_active_week"),
         users_active_month: count("users_active_month"),
         users_active_half_year: count("users_active_half_year"),
+        languages: discussion_languages(&doc),
     })
+}
+
+/// The site's discussion languages as codes, or none when it allows every language.
+fn discussion_languages(doc: &serde_json::Map<String, serde_json::Value>) -> Vec<String> {
+    use serde_json::Value;
+    let Some(Value::Array(all)) = lenient::get(doc, &["all_languages"]) else {
+        return Vec::new();
+    };
+    let Some(Value::Array(chosen)) = lenient::get(doc, &["discussion_languages"]) else {
+        return Vec::new();
+    };
+    // Lemmy's table has a few hundred entries; a hostile one is read only so far.
+    let table: std::collections::HashMap<u64, &str> = all
+        .iter()
+        .take(language::MAX_LANGUAGES * 64)
+        .filter_map(|entry| {
+            let entry = entry.as_object()?;
+            Some((
+                lenient::count_at(entry, &["id"])?,
+                entry.get("code")?.as_str()?,
+            ))
+        })
+        .collect();
+    let ids: std::collections::HashSet<u64> = chosen
+        .iter()
+        .take(language::MAX_LANGUAGES * 64)
+        .filter_map(lenient::count)
+        .collect();
+    let every = table
+        .iter()
+        .filter(|(_, code)| language::normalise_language(code).is_some())
+        .all(|(id, _)| ids.contains(id));
+    if every && table.len() > 2 {
+        return Vec::new();
+    }
+    language::normalise_languages(
+        chosen
+            .iter()
+            .filter_map(lenient::count)
+            .filter_map(|id| table.get(&id).copied()),
+    )
 }

@@ -4,6 +4,7 @@
 //! emoji, so only the few fields fedicensus uses are read.
 
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::Measurement;
 use serde::Serialize;
 
@@ -16,9 +17,16 @@ pub struct MisskeyMeta {
     pub version: Option<String>,
     pub disable_registration: Option<bool>,
     pub maintainer_name: Option<String>,
+    /// `langs`, the languages the admin set, normalised ([`crate::language`]).
+    pub languages: Vec<String>,
 }
 
 impl MisskeyMeta {
+    /// The languages it declared, tagged [`crate::Source::MisskeyMeta`].
+    pub fn declared_languages(&self) -> Vec<DeclaredLanguage> {
+        language::declared(crate::Source::MisskeyMeta, &self.languages)
+    }
+
     /// Registrations are open when `disableRegistration` is false.
     pub fn open_registrations(&self) -> Option<bool> {
         self.disable_registration.map(|d| !d)
@@ -43,5 +51,6 @@ pub fn parse_misskey_meta(bytes: &[u8]) -> Result<MisskeyMeta, ParseError> {
         maintainer_name: lenient::string_at(&doc, &["maintainerName"]).or_else(|| {
             lenient::object(&doc, &["maintainer"]).and_then(|m| lenient::string_at(m, &["name"]))
         }),
+        languages: language::from_json(lenient::get(&doc, &["langs"])),
     })
 }

@@ -8,6 +8,7 @@
 //! `protocols` is an array in 2.x and an `{inbound, outbound}` object in 1.x; both are read.
 
 use super::{lenient, read_object, version::normalise_version, ParseError};
+use crate::language::{self, DeclaredLanguage};
 use crate::observation::{Measurement, Metric, SoftwareReport, Source};
 use crate::software::Software;
 use serde::Serialize;
@@ -30,6 +31,9 @@ pub struct NodeInfo {
     pub private: bool,
     /// `metadata` as sent (`null` when absent), for the per-software details nobody agrees on.
     pub metadata: Value,
+    /// `metadata.languages` or `metadata.langs` (Misskey forks), normalised
+    /// ([`crate::language`]).
+    pub languages: Vec<String>,
 }
 
 /// `software` of a NodeInfo document.
@@ -122,6 +126,11 @@ impl Usage {
 }
 
 impl NodeInfo {
+    /// The languages it declared, tagged [`crate::Source::NodeInfo`].
+    pub fn declared_languages(&self) -> Vec<DeclaredLanguage> {
+        language::declared(crate::Source::NodeInfo, &self.languages)
+    }
+
     /// The numbers reported, tagged [`Source::NodeInfo`].
     pub fn measurements(&self) -> Vec<Measurement> {
         self.usage.measurements(Source::NodeInfo)
@@ -167,6 +176,9 @@ pub fn parse_nodeinfo(bytes: &[u8]) -> Result<NodeInfo, ParseError> {
         usage: Usage::from_value(lenient::get(&doc, &["usage"])),
         node_name,
         private,
+        languages: meta
+            .map(|m| language::from_json(lenient::get(m, &["languages", "langs"])))
+            .unwrap_or_default(),
         metadata,
     })
 }
@@ -203,6 +215,7 @@ pub fn parse_nodeinfo2(bytes: &[u8]) -> Result<NodeInfo, ParseError> {
         usage: Usage::from_value(lenient::get(&doc, &["usage"])),
         node_name: lenient::string_at(server, &["name"]),
         private: false,
+        languages: Vec::new(),
         metadata,
     })
 }

@@ -8,6 +8,7 @@
 mod corpus;
 mod fixtures;
 mod host;
+mod languages;
 mod no_panic;
 mod quirks;
 mod versions;

@@ -3,6 +3,7 @@
 
 mod attacks;
 mod crawl;
+mod languages;
 mod learned;
 mod outcomes;
 mod overload;

@@ -92,6 +92,111 @@ pub async fn series(
     .into_response())
 }
 
+/// `GET /api/v1/languages/{metric}`: servers up, registered or monthly active users by the
+/// primary language servers declare, every language with its points and the total they add up
+/// to (the denominator of each share). CSV: one row per date and language.
+pub async fn languages(
+    State(state): State<AppState>,
+    Path(metric): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    let params = Params::new(query, &["from", "to", "granularity", "view", "format"])?;
+    let metric = parse_metric("metric", &metric)?;
+    if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
+        let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        return Err(Error::bad(
+            "metric",
+            format!("{} is not split by language", metric.as_str()),
+            names.join(", "),
+        ));
+    }
+    let format = params.format(&["json", "csv"])?;
+    let range = data::data_range(&state.storage).await?;
+    let request = ChartRequest {
+        from: params.date("from")?.unwrap_or(range.0),
+        to: params.date("to")?.unwrap_or(range.1),
+        granularity: params.granularity()?.unwrap_or(Granularity::Month),
+        software: None,
+        view: params.view()?,
+    };
+    if request.from > request.to {
+        return Err(Error::bad(
+            "from",
+            format!("{} is after to={}", request.from, request.to),
+            "from on or before to",
+        ));
+    }
+    let split = data::languages(&state.storage, metric, &request).await?;
+    let share = |value: Option<f64>, total: Option<f64>| match (value, total) {
+        (Some(v), Some(t)) if t > 0.0 => Some(v / t),
+        _ => None,
+    };
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&[
+            "date",
+            "language",
+            "value",
+            "servers_reporting",
+            "total",
+            "share",
+        ])?;
+        for (i, total) in split.total.iter().enumerate() {
+            for line in &split.languages {
+                let p = &line.points[i];
+                doc.row(&[
+                    Cell::number(p.date),
+                    Cell::text(line.name()),
+                    Cell::opt_number(p.value),
+                    Cell::number(p.servers_reporting),
+                    Cell::opt_number(total.value),
+                    Cell::opt_number(share(p.value, total.value)),
+                ])?;
+            }
+        }
+        return Ok(csv_response(
+            doc.finish()?,
+            &format!("languages-{}", metric.as_str()),
+        ));
+    }
+    let languages: Vec<Value> = split
+        .languages
+        .iter()
+        .map(|line| {
+            json!({
+                "language": line.name(),
+                "points": line.points.iter().zip(&split.total).map(|(p, t)| json!({
+                    "date": p.date,
+                    "value": p.value,
+                    "servers_reporting": p.servers_reporting,
+                    "share": share(p.value, t.value),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let total: Vec<Value> = split
+        .total
+        .iter()
+        .map(
+            |p| json!({"date": p.date, "value": p.value, "servers_reporting": p.servers_reporting}),
+        )
+        .collect();
+    Ok(Json(json!({
+        "metric": metric.as_str(),
+        "granularity": request.granularity,
+        "from": request.from,
+        "to": request.to,
+        "view": request.view,
+        "none_declared": fedicensus_storage::NONE_DECLARED,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "total": total,
+        "languages": languages,
+    }))
+    .into_response())
+}
+
 /// The servers filter from query parameters (shared with the Servers page).
 pub fn server_filter(params: &Params) -> Result<ServerFilter> {
     let status = match params.get("status") {
@@ -252,6 +357,7 @@ pub async fn server(
             "local_posts": o.local_posts,
             "crawl_run": o.crawl_run,
             "measurements": o.measurements.iter().map(|(m, s, v)| json!({"metric": m, "source": s, "value": v})).collect::<Vec<_>>(),
+            "languages": o.languages.iter().map(|(l, s)| json!({"language": l, "source": s})).collect::<Vec<_>>(),
             "quality_flags": o.quality_flags.iter().map(|(k, m, r)| json!({"kind": k, "metric": m, "reason": r})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "activity": h.activity.iter().map(|w| json!({

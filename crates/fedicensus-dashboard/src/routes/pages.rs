@@ -118,6 +118,19 @@ pub async fn concentration(State(state): State<AppState>, query: QueryMap) -> Re
     .await
 }
 
+/// `GET /languages`: the languages servers declare.
+pub async fn languages(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    chart_page(
+        state,
+        query,
+        ChartPage::Languages,
+        "/languages",
+        "Languages",
+        "Which languages servers say they speak: the primary language each server declares about itself (Mastodon's instance API, Lemmy's site languages, Misskey's meta, NodeInfo metadata), as of each date. A declaration is the admin's choice, often left at the default: it is not what the server's users write in. Servers that declare none are counted as \"none declared\", so the stack is every server.",
+    )
+    .await
+}
+
 /// `GET /charts/{id}`: one chart with the URL's range, granularity, software and view.
 pub async fn chart(
     State(state): State<AppState>,

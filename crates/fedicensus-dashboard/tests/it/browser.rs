@@ -125,6 +125,7 @@ async fn tables_fit_their_boxes_at_1280_px_and_no_page_overflows_a_phone() -> Re
         ("methodology", "/methodology"),
         ("servers", "/servers"),
         ("overview", "/"),
+        ("languages", "/languages"),
     ] {
         let html = app.get(path).await?.body;
         let (html, root) = (html.clone(), dir.0.clone());

@@ -8,6 +8,7 @@ mod embed;
 mod exports;
 mod grafana;
 mod incomplete;
+mod languages;
 mod last_crawl;
 mod live;
 mod phone;

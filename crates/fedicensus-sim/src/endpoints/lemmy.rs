@@ -231,11 +231,8 @@ fn site(ctx: &Ctx<'_>) -> SimResponse {
     }
     if era >= Era::V017 {
         doc.extend([
-            (
-                "all_languages",
-                json!([{"id": 0, "code": "und", "name": "Undetermined"}, {"id": 37, "code": "en", "name": "English"}]),
-            ),
-            ("discussion_languages", json!([])),
+            ("all_languages", all_languages()),
+            ("discussion_languages", discussion_languages(ctx)),
         ]);
         // 0.17 answers `null` for no taglines (`Option<Vec<Tagline>>`, `then_some`), 0.18 `[]`.
         doc.push((
@@ -440,4 +437,43 @@ fn federated_instances(ctx: &Ctx<'_>) -> SimResponse {
         .collect();
     let doc = json!({"federated_instances": {"linked": linked, "allowed": [], "blocked": []}});
     json_ordered(&doc, KeyOrder::Ranked(SITE_ORDER))
+}
+
+/// A few rows of Lemmy's language table (the real one has about 180; `und` is 0 and English 37
+/// there, the other ids here are the simulator's own).
+const LANGUAGES: &[(u64, &str, &str)] = &[
+    (0, "und", "Undetermined"),
+    (37, "en", "English"),
+    (39, "de", "Deutsch"),
+    (48, "fr", "Français"),
+    (70, "ja", "日本語"),
+];
+
+fn all_languages() -> serde_json::Value {
+    serde_json::Value::Array(
+        LANGUAGES
+            .iter()
+            .map(|(id, code, name)| json!({"id": id, "code": code, "name": name}))
+            .collect(),
+    )
+}
+
+/// The site's discussion languages: the ones it declares, or, as Lemmy's default, every
+/// language it knows (which declares nothing).
+fn discussion_languages(ctx: &Ctx<'_>) -> serde_json::Value {
+    let declared = crate::languages::declared(ctx.world, ctx.server, ctx.now);
+    let ids: Vec<u64> = if declared.is_empty() {
+        LANGUAGES.iter().map(|(id, _, _)| *id).collect()
+    } else {
+        declared
+            .iter()
+            .filter_map(|code| {
+                LANGUAGES
+                    .iter()
+                    .find(|(_, c, _)| c == code)
+                    .map(|(id, _, _)| *id)
+            })
+            .collect()
+    };
+    json!(ids)
 }

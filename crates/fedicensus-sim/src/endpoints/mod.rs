@@ -144,6 +144,16 @@ impl Ctx<'_> {
         self.trait_hash(salt) % 100 < percent
     }
 
+    /// The languages the server declares, as its documents list them (see
+    /// [`crate::languages`]).
+    pub fn languages(&self) -> serde_json::Value {
+        serde_json::json!(crate::languages::declared(
+            self.world,
+            self.server,
+            self.now
+        ))
+    }
+
     pub fn quirk(&self, quirk: Quirk) -> bool {
         self.server.quirks.has(quirk)
     }

@@ -672,7 +672,7 @@ fn metadata(ctx: &Ctx<'_>, title: &str) -> Option<Value> {
             "nodeDescription": description,
             "nodeAdmins": [{"name": "admin", "email": format!("admin@{domain}")}],
             "maintainer": {"name": "admin", "email": format!("admin@{domain}")},
-            "langs": [],
+            "langs": ctx.languages(),
             "tosUrl": format!("{base}/about"),
             "privacyPolicyUrl": null,
             "impressumUrl": null,

@@ -55,3 +55,49 @@ fn truth_summary_adds_up() {
     assert!(summary.total.alive <= summary.total.known);
     assert!(summary.total.reachable <= summary.total.alive);
 }
+
+/// The Japanese share of alive servers that declare a language, by the truth CSV's `languages`
+/// column, and how many rows declare none.
+fn japanese_share(
+    world: &fedicensus_sim::World,
+    at: chrono::DateTime<chrono::Utc>,
+) -> (f64, usize) {
+    let mut out = Vec::new();
+    write_csv(world, at, &mut out).expect("writing to a Vec");
+    let mut reader = csv::Reader::from_reader(out.as_slice());
+    let column = |name: &str| COLUMNS.iter().position(|c| *c == name).expect("a column");
+    let (alive, languages) = (column("alive"), column("languages"));
+    let (mut ja, mut declaring, mut none) = (0, 0, 0);
+    for row in reader.records() {
+        let row = row.expect("a row");
+        if &row[alive] != "true" {
+            continue;
+        }
+        let tags: Vec<&str> = row[languages].split_whitespace().collect();
+        assert!(
+            tags.iter()
+                .all(|t| t.chars().all(|c| c.is_ascii_lowercase())),
+            "{tags:?}"
+        );
+        match tags.first() {
+            Some(&"ja") => {
+                ja += 1;
+                declaring += 1;
+            }
+            Some(_) => declaring += 1,
+            None => none += 1,
+        }
+    }
+    (f64::from(ja) / f64::from(declaring.max(1)), none)
+}
+
+#[test]
+fn truth_names_each_servers_declared_languages_and_japanese_falls_through_the_migration() {
+    let world = small(3_000, 4, FailureMix::default());
+    let (before, none_before) = japanese_share(&world, day(2022, 10, 15));
+    let (after, _) = japanese_share(&world, day(2022, 12, 31));
+    println!("Japanese share of declaring servers: {before:.3} before, {after:.3} after");
+    assert!(before > 0.12, "{before}");
+    assert!(after < before - 0.03, "{before} then {after}");
+    assert!(none_before > 0, "some servers declare none");
+}

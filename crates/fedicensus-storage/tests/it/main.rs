@@ -12,6 +12,7 @@ mod conformance;
 mod downsample;
 mod horizon;
 mod inflation;
+mod languages;
 mod migration;
 mod opt_outs;
 mod parquet;

@@ -50,6 +50,15 @@ pub async fn fill(s: &Storage) -> anyhow::Result<()> {
                 value: 5_000_000,
             });
         }
+        // Declared languages, two documents (migration 0032).
+        a.declare_languages(fedicensus_core::language::declared(
+            Source::InstanceV2,
+            &["en".to_owned()],
+        ));
+        a.declare_languages(fedicensus_core::language::declared(
+            Source::InstanceV1,
+            &["en".to_owned(), "de".to_owned()],
+        ));
         s.record_observation(&a, Some(run)).await?;
         let mut m = ok("m.example", at, Software::Misskey, 50, None);
         m.software.as_mut().expect("software").raw_version = "\\N =cmd".into();
