@@ -15,8 +15,8 @@ use crate::db::{count_of, Conn, Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::{ANSWERED, CARRY_FORWARD, METHODOLOGY_VERSION, UP_WINDOW};
 use crate::series::{
-    buckets, carried_value, covered, last_crawled_day, latest_before, Bucket, SeriesMetric,
-    SeriesPoint, SeriesQuery, TimelineEntry,
+    buckets, carried_value, covered, flags_in, last_crawled_day, latest_before, Bucket,
+    SeriesMetric, SeriesPoint, SeriesQuery, TimelineEntry,
 };
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -73,12 +73,6 @@ struct AnsweredRow {
     language: Option<String>,
 }
 
-#[derive(sqlx::FromRow)]
-struct FlagRow {
-    observation_id: i64,
-    kind: String,
-}
-
 /// Per language, per bucket: value, servers, flagged.
 type Sums = HashMap<Option<String>, Vec<(f64, u64, u64)>>;
 
@@ -111,26 +105,10 @@ async fn scan(
         SeriesMetric::UsersActiveMonth => Some("users_active_month"),
         _ => None,
     };
-    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
-    if let Some(column) = column {
-        for row in conn
-            .fetch_all::<FlagRow>(
-                Sql::new(
-                    "SELECT q.observation_id, q.kind FROM quality_flags q \
-                     JOIN observations o ON o.id = q.observation_id \
-                     WHERE (q.metric = $1 OR q.metric = '*') AND o.observed_at >= $2 \
-                     AND o.observed_at < $3",
-                )
-                .bind(column)
-                .bind(scan_from)
-                .bind(scan_to),
-                "reading quality flags",
-            )
-            .await?
-        {
-            flags.entry(row.observation_id).or_default().push(row.kind);
-        }
-    }
+    let flags = match column {
+        Some(column) => flags_in(conn, column, scan_from, scan_to).await?,
+        None => HashMap::new(),
+    };
     // `column` is one of two fixed names, never user input; servers up read no figure.
     let value = column.map_or("CAST(NULL AS BIGINT)".to_owned(), |c| {
         format!("CASE WHEN o.outcome = 'ok' THEN o.{c} END")

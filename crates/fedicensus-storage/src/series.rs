@@ -395,6 +395,35 @@ pub(crate) fn latest_before(times: &[DateTime<Utc>], end: DateTime<Utc>) -> Opti
     before.checked_sub(1).map(|i| times[i])
 }
 
+/// The quality flags of the visits made in `from..to`, for the figure `column` or for every
+/// figure ('*'): each flagged visit's kinds of flag.
+pub(crate) async fn flags_in(
+    conn: &mut Conn<'_>,
+    column: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, Vec<String>>> {
+    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
+    for row in conn
+        .fetch_all::<FlagRow>(
+            Sql::new(
+                "SELECT q.observation_id, q.kind FROM quality_flags q \
+                 JOIN observations o ON o.id = q.observation_id \
+                 WHERE (q.metric = $1 OR q.metric = '*') AND o.observed_at >= $2 \
+                 AND o.observed_at < $3",
+            )
+            .bind(column.to_owned())
+            .bind(from)
+            .bind(to),
+            "reading quality flags",
+        )
+        .await?
+    {
+        flags.entry(row.observation_id).or_default().push(row.kind);
+    }
+    Ok(flags)
+}
+
 async fn figure_series(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
@@ -408,25 +437,7 @@ async fn figure_series(
     let scan_from = first.end_instant() - CARRY_FORWARD;
     let scan_to = last.end_instant();
 
-    // Flagged observations in the range, for this figure or for every figure ('*').
-    let mut flags: HashMap<i64, Vec<String>> = HashMap::new();
-    for row in conn
-        .fetch_all::<FlagRow>(
-            Sql::new(
-                "SELECT q.observation_id, q.kind FROM quality_flags q \
-                 JOIN observations o ON o.id = q.observation_id \
-                 WHERE (q.metric = $1 OR q.metric = '*') AND o.observed_at >= $2 \
-                 AND o.observed_at < $3",
-            )
-            .bind(column)
-            .bind(scan_from)
-            .bind(scan_to),
-            "reading quality flags",
-        )
-        .await?
-    {
-        flags.entry(row.observation_id).or_default().push(row.kind);
-    }
+    let flags = flags_in(conn, column, scan_from, scan_to).await?;
 
     // `column` is one of three fixed names (SeriesMetric::figure_column), never user input.
     // Robots.txt refusals come with the figures: none is carried past one.
