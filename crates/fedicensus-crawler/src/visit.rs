@@ -729,6 +729,17 @@ impl Visit<'_> {
         });
     }
 
+    /// The politeness slot of the host `url` names: the visit's own, or another host's.
+    fn slot_for(&self, url: &Url) -> Arc<HostSlot> {
+        match url
+            .host_str()
+            .and_then(|h| Host::parse(h.trim_end_matches('.')).ok())
+        {
+            Some(host) if host != self.host => self.ctx.pool.slot(&host),
+            _ => self.slot.clone(),
+        }
+    }
+
     /// One document, politely: robots.txt checked for every URL, the host's turn taken for every
     /// request, same-host redirects followed up to the limit, one short rate limit waited out.
     async fn get(
@@ -778,8 +789,12 @@ impl Visit<'_> {
             }
             let timeout = self.ctx.config.request_timeout.min(remaining);
             let sent_at;
+            // The turn of the host the URL names: a robots.txt redirected to another host (which
+            // RFC 9309 has us follow) waits for that host's interval too, whoever else is
+            // visiting it. Its address permit stays the visit's own.
+            let slot = self.slot_for(&url);
             let result = {
-                let turn = self.ctx.pool.turn(&self.slot, self.ip);
+                let turn = self.ctx.pool.turn(&slot, self.ip);
                 let mut turn = tokio::time::timeout(remaining, turn)
                     .await
                     .map_err(|_| Stop::Deadline)?;

@@ -2,7 +2,7 @@
 //! reader takes for "allow all" (too long, or redirected to another host), an unreachable
 //! robots.txt, and a redirect to another port of the server's own host.
 
-use crate::support::{crawler, mid_migration, spawn_sim, world_with, TestSim};
+use crate::support::{crawler, mid_migration, spawn_sim, world_with, TestSim, TEST_INTERVAL};
 use chrono::TimeDelta;
 use fedicensus_core::{Host, Outcome};
 use fedicensus_crawler::visit::MAX_POSTPONEMENT;
@@ -115,6 +115,50 @@ async fn a_robots_txt_redirected_five_times_to_another_host_is_obeyed() {
         !report.requests[6].sent,
         "the well-known document was refused, not asked"
     );
+}
+
+/// The 5,000-server crawl test once caught another host asked 20 ms after its own visit's
+/// request: a robots.txt redirected to it took the redirecting host's turn, not its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robots_txt_redirected_to_another_host_waits_for_that_hosts_turn() {
+    let sim = spawn_sim(
+        world_with(12, Some(Failure::RobotsRedirected)),
+        mid_migration(),
+    )
+    .await;
+    let host = live_with(&sim, Failure::RobotsRedirected);
+    let crawler = crawler(&sim.sim);
+    let report = crawler.visit_with_log(&host).await;
+    let last_hop = reqwest::Url::parse(&report.requests[5].url).expect("a URL");
+    let other = Host::parse(last_hop.host_str().expect("a host")).expect("a valid host");
+    assert_ne!(other, host);
+    sim.sim.clear_log();
+    // The two visited at once, again and again: the redirected request to `other` lands while
+    // `other`'s own visit asks it.
+    for _ in 0..4 {
+        tokio::join!(
+            crawler.visit_with_log(&host),
+            crawler.visit_with_log(&other)
+        );
+    }
+    let mut times: Vec<_> = sim
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| r.host == other.as_str())
+        .map(|r| (r.wall, r.path))
+        .collect();
+    times.sort();
+    assert!(times.len() >= 8, "{times:?}");
+    for pair in times.windows(2) {
+        let gap = (pair[1].0 - pair[0].0).to_std().unwrap_or_default();
+        assert!(
+            gap + Duration::from_millis(2) >= TEST_INTERVAL,
+            "{other} asked {gap:?} apart ({} then {})",
+            pair[0].1,
+            pair[1].1
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
