@@ -74,10 +74,16 @@ document.querySelectorAll('.table-wrap, .prose table').forEach((box, i) => {
 });
 const page = document.documentElement;
 if (page.scrollWidth > window.innerWidth + 1) over.push('page: ' + page.scrollWidth + '>' + window.innerWidth);
-document.body.setAttribute('data-overflow', over.join('; ') || 'none');
+document.body.setAttribute('data-measured', over.join('; ') || 'none');
 </script>"#;
+    measured(html, MEASURE, width, dir, &format!("{name}-overflow"))
+}
+
+/// The `data-measured` attribute `script` leaves on the body of `html` laid out by Chromium at
+/// `width` px.
+fn measured(html: &str, script: &str, width: u32, dir: &Path, name: &str) -> Result<String> {
     let file = dir.join(format!("{name}-{width}.html"));
-    std::fs::write(&file, html.replace("</body>", &format!("{MEASURE}</body>")))?;
+    std::fs::write(&file, html.replace("</body>", &format!("{script}</body>")))?;
     let output = std::process::Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -103,11 +109,80 @@ document.body.setAttribute('data-overflow', over.join('; ') || 'none');
     );
     let dom = String::from_utf8_lossy(&output.stdout);
     let found = dom
-        .split("data-overflow=\"")
+        .split("data-measured=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .ok_or_else(|| anyhow::anyhow!("{name}: the measuring script did not run"))?;
     Ok(found.to_owned())
+}
+
+/// Per chart Chromium shows at `width` px (the drawing for that screen; the other is hidden):
+/// its date labels, how many of them overlap the next, and how many run outside the drawing,
+/// as `labels/overlapping/outside` separated by spaces.
+fn measured_date_labels(html: &str, width: u32, dir: &Path, name: &str) -> Result<String> {
+    const MEASURE: &str = r#"<script>
+const dated = /^(\d{1,2} [A-Z][a-z]{2}|\d{4}-\d{2}-\d{2}|[A-Z][a-z]{2} \d{4})$/;
+const out = [];
+document.querySelectorAll('svg').forEach((svg) => {
+  const frame = svg.getBoundingClientRect();
+  if (frame.width === 0) return;
+  const boxes = [...svg.querySelectorAll('text')]
+    .filter((t) => dated.test(t.textContent.trim()))
+    .map((t) => t.getBoundingClientRect())
+    .sort((a, b) => a.left - b.left);
+  let overlapping = 0, outside = 0;
+  boxes.forEach((b, i) => {
+    if (i + 1 < boxes.length && b.right > boxes[i + 1].left) overlapping++;
+    if (b.left < frame.left - 1 || b.right > frame.right + 1) outside++;
+  });
+  if (boxes.length > 0) out.push(boxes.length + '/' + overlapping + '/' + outside);
+});
+document.body.setAttribute('data-measured', out.join(' ') || 'none');
+</script>"#;
+    measured(html, MEASURE, width, dir, &format!("{name}-labels"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn chart_dates_on_a_phone_are_several_apart_and_inside_the_drawing() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        crate::skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install -y chromium)"
+        ));
+        return Ok(());
+    }
+    let app = spawn_app(false).await?;
+    let dir = TempDir::new("labels");
+    let html = app.get("/").await?.body;
+    let root = dir.0.clone();
+    let (phone, desktop) = tokio::task::spawn_blocking(move || {
+        anyhow::Ok((
+            measured_date_labels(&html, 390, &root, "overview")?,
+            measured_date_labels(&html, 1280, &root, "overview")?,
+        ))
+    })
+    .await??;
+    for (width, found) in [(390, &phone), (1280, &desktop)] {
+        ensure!(found != "none", "{width} px: no chart with dates shown");
+        for chart in found.split(' ') {
+            let counts: Vec<u32> = chart.split('/').filter_map(|n| n.parse().ok()).collect();
+            ensure!(counts.len() == 3, "{width} px: {found}");
+            ensure!(
+                counts[1] == 0 && counts[2] == 0,
+                "{width} px: dates overlap or run outside a chart: {found}"
+            );
+        }
+    }
+    // The phone's charts carry more than the two dates they once had.
+    let most = phone
+        .split(' ')
+        .filter_map(|c| c.split('/').next()?.parse::<u32>().ok())
+        .max()
+        .unwrap_or(0);
+    ensure!(
+        most >= 3,
+        "390 px: at most {most} dates on a chart: {phone}"
+    );
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
