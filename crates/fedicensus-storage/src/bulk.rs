@@ -93,7 +93,7 @@ struct InsertedRow {
 /// SQLite gets anonymous `?` parameters: looking a named one (`$n`) up is a linear search in
 /// SQLite (`sqlite3_bind_parameter_name`), which makes binding thousands of them quadratic; `?`s
 /// are numbered in order, which is the order the values are bound in here.
-fn placeholders(backend: Backend, rows: usize, width: usize) -> String {
+pub(crate) fn placeholders(backend: Backend, rows: usize, width: usize) -> String {
     let mut text = String::with_capacity(rows * width * 7);
     let mut n = 0;
     for row in 0..rows {

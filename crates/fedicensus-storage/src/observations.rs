@@ -7,6 +7,7 @@
 //! the servers its peer list revealed (with the provenance), the quality flags, and the server's
 //! scheduling state.
 
+use crate::bulk::placeholders;
 use crate::db::{count_of, stored_count, stored_instant, Conn, Sql, Storage, Transaction};
 use crate::error::Result;
 use crate::methodology::{confirms, DEATH_AFTER};
@@ -346,20 +347,15 @@ async fn insert_languages(
     if ordered.is_empty() {
         return Ok(());
     }
-    let mut text = String::from(
-        "INSERT INTO observation_languages (observation_id, source, language, position) VALUES ",
+    let text = format!(
+        "INSERT INTO observation_languages (observation_id, source, language, position) \
+         VALUES {} ON CONFLICT DO NOTHING",
+        placeholders(conn.backend(), ordered.len(), 4)
     );
-    for i in 0..ordered.len() {
-        if i > 0 {
-            text.push_str(", ");
-        }
-        let n = 3 * i;
-        text.push_str(&format!("($1, ${}, ${}, ${})", n + 2, n + 3, n + 4));
-    }
-    text.push_str(" ON CONFLICT DO NOTHING");
-    let mut sql = Sql::new(text).bind(observation_id);
+    let mut sql = Sql::new(text);
     for (position, l) in ordered.into_iter().enumerate() {
         sql = sql
+            .bind(observation_id)
             .bind(l.source.as_str())
             .bind(l.language)
             .bind(position as i64);
