@@ -33,6 +33,32 @@ pub async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
+/// The range, granularity and view a series request asks for (dates default to the data's
+/// range, the granularity to `granularity`), `from` on or before `to`.
+async fn series_request(
+    state: &AppState,
+    params: &Params,
+    granularity: Granularity,
+    software: Option<String>,
+) -> Result<ChartRequest> {
+    let range = data::data_range(&state.storage).await?;
+    let request = ChartRequest {
+        from: params.date("from")?.unwrap_or(range.0),
+        to: params.date("to")?.unwrap_or(range.1),
+        granularity: params.granularity()?.unwrap_or(granularity),
+        software,
+        view: params.view()?,
+    };
+    if request.from > request.to {
+        return Err(Error::bad(
+            "from",
+            format!("{} is after to={}", request.from, request.to),
+            "from on or before to",
+        ));
+    }
+    Ok(request)
+}
+
 /// `GET /api/v1/series/{metric}`.
 pub async fn series(
     State(state): State<AppState>,
@@ -45,21 +71,8 @@ pub async fn series(
     )?;
     let metric = parse_metric("metric", &metric)?;
     let format = params.format(&["json", "csv"])?;
-    let range = data::data_range(&state.storage).await?;
-    let request = ChartRequest {
-        from: params.date("from")?.unwrap_or(range.0),
-        to: params.date("to")?.unwrap_or(range.1),
-        granularity: params.granularity()?.unwrap_or(Granularity::Day),
-        software: params.software()?,
-        view: params.view()?,
-    };
-    if request.from > request.to {
-        return Err(Error::bad(
-            "from",
-            format!("{} is after to={}", request.from, request.to),
-            "from on or before to",
-        ));
-    }
+    let software = params.software()?;
+    let request = series_request(&state, &params, Granularity::Day, software).await?;
     let s = data::series(
         &state.storage,
         metric,
@@ -114,21 +127,7 @@ pub async fn languages(
         ));
     }
     let format = params.format(&["json", "csv"])?;
-    let range = data::data_range(&state.storage).await?;
-    let request = ChartRequest {
-        from: params.date("from")?.unwrap_or(range.0),
-        to: params.date("to")?.unwrap_or(range.1),
-        granularity: params.granularity()?.unwrap_or(Granularity::Month),
-        software: None,
-        view: params.view()?,
-    };
-    if request.from > request.to {
-        return Err(Error::bad(
-            "from",
-            format!("{} is after to={}", request.from, request.to),
-            "from on or before to",
-        ));
-    }
+    let request = series_request(&state, &params, Granularity::Month, None).await?;
     let split = data::languages(&state.storage, metric, &request).await?;
     let share = |value: Option<f64>, total: Option<f64>| match (value, total) {
         (Some(v), Some(t)) if t > 0.0 => Some(v / t),
