@@ -12,26 +12,35 @@
 //!   or written for that long is closed, mid-body too (a client that stops reading a download,
 //!   or stops sending a body);
 //! - a place under a **cap on open connections** ([`ServeLimits::max_connections`]), below the
-//!   process's descriptor limit (the database, files and the listener need some): beyond it the
-//!   server stops accepting, and new connections wait in the kernel's backlog until one closes,
-//!   instead of failing to accept (`EMFILE`) and spinning.
+//!   process's descriptor limit (the database, files and the listener need some), so that
+//!   accepting never fails with `EMFILE` and spins. When the cap is full, the connection that has
+//!   served nothing for longest and has no request in flight (a slowloris still sending its head,
+//!   or a keep-alive connection left idle) is closed to make room, as nginx reuses idle keep-alive
+//!   connections; a busy client's keep-alive connection, served a moment ago, stays. Otherwise a
+//!   newcomer waits in the kernel's backlog until a slow head times out, and 1,500 slowloris
+//!   connections made normal requests time out in the attack-load script. A connection serving a
+//!   request is never closed this way; when every one is, newcomers wait for a slot.
 //!
 //! Shutdown is graceful: the server stops accepting, every connection finishes the request in
 //! flight and closes, and [`serve_with`] returns when the last one has.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::Router;
+use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::time::{Instant, Sleep};
 
 /// How long a client has to send a request's headers, from the moment the connection waits for
@@ -87,9 +96,15 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let open = Arc::new(OpenConnections::default());
     let (stop, stopping) = watch::channel(false);
     tokio::pin!(shutdown);
     loop {
+        if slots.available_permits() == 0 {
+            // Full: make room by closing the longest-idle connection that serves no request. Its task
+            // gives the slot back as it ends.
+            open.evict_longest_idle();
+        }
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => slot,
             () = &mut shutdown => break,
@@ -111,10 +126,21 @@ pub async fn serve_with(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let mut stopping = stopping.clone();
+        let (id, state) = open.add();
+        let open = open.clone();
         tokio::spawn(async move {
             let io = TokioIo::new(IdleTimeout::new(stream, limits.idle_timeout));
+            let busy = state.clone();
             let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
-                tower::ServiceExt::oneshot(app.clone(), request)
+                let app = app.clone();
+                let guard = Busy::start(busy.clone());
+                async move {
+                    let response = tower::ServiceExt::oneshot(app, request).await?;
+                    // The request is in flight until its body has been written (or dropped).
+                    Ok::<_, std::convert::Infallible>(
+                        response.map(|body| Body::new(Tracked { body, _busy: guard })),
+                    )
+                }
             });
             let mut builder = hyper::server::conn::http1::Builder::new();
             builder
@@ -130,16 +156,32 @@ pub async fn serve_with(
                     }
                 }
             };
+            // Told to make room: closes unless a request arrived since it was chosen (then it
+            // stays open and can be chosen again later).
+            let evicted = async {
+                loop {
+                    state.evicted.notified().await;
+                    if state.requests_in_flight.load(Ordering::Acquire) == 0 {
+                        break;
+                    }
+                    open.insert(id, state.clone());
+                }
+            };
             let result = tokio::select! {
                 result = connection.as_mut() => result,
                 () = stopped => {
                     connection.as_mut().graceful_shutdown();
                     connection.as_mut().await
                 }
+                () = evicted => {
+                    tracing::debug!("closed an idle connection to make room under the cap");
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 tracing::debug!(error = %e, "connection closed with an error");
             }
+            open.remove(id);
             drop(slot);
         });
     }
@@ -149,6 +191,133 @@ pub async fn serve_with(
     let all = u32::try_from(limits.max_connections).unwrap_or(u32::MAX);
     let _ = slots.acquire_many(all).await;
     Ok(())
+}
+
+/// The open connections, each with its count of requests in flight and when it last finished
+/// one, so that a full server can close the one that has served nothing for longest.
+#[derive(Debug)]
+struct OpenConnections {
+    epoch: Instant,
+    next_id: AtomicUsize,
+    by_id: Mutex<BTreeMap<usize, Arc<ConnectionState>>>,
+}
+
+impl Default for OpenConnections {
+    fn default() -> OpenConnections {
+        OpenConnections {
+            epoch: Instant::now(),
+            next_id: AtomicUsize::new(0),
+            by_id: Mutex::new(BTreeMap::new()),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct ConnectionState {
+    epoch: Instant,
+    requests_in_flight: AtomicUsize,
+    /// Microseconds after `epoch` when the connection was accepted or last finished a request.
+    idle_since: AtomicU64,
+    evicted: Notify,
+}
+
+impl ConnectionState {
+    fn touch(&self) {
+        let micros = u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX);
+        self.idle_since.store(micros, Ordering::Release);
+    }
+}
+
+impl OpenConnections {
+    fn add(&self) -> (usize, Arc<ConnectionState>) {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let state = Arc::new(ConnectionState {
+            epoch: self.epoch,
+            requests_in_flight: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(0),
+            evicted: Notify::new(),
+        });
+        state.touch();
+        self.insert(id, state.clone());
+        (id, state)
+    }
+
+    fn insert(&self, id: usize, state: Arc<ConnectionState>) {
+        self.lock().insert(id, state);
+    }
+
+    fn remove(&self, id: usize) {
+        self.lock().remove(&id);
+    }
+
+    /// Tells the connection idle for longest, among those with no request in flight, to close;
+    /// false when every open connection is serving one.
+    fn evict_longest_idle(&self) -> bool {
+        let mut by_id = self.lock();
+        let idle = by_id
+            .iter()
+            .filter(|(_, state)| state.requests_in_flight.load(Ordering::Acquire) == 0)
+            .min_by_key(|(_, state)| state.idle_since.load(Ordering::Acquire))
+            .map(|(id, _)| *id);
+        match idle.and_then(|id| by_id.remove(&id)) {
+            Some(state) => {
+                // `notify_one` keeps the signal for a task that is not waiting yet.
+                state.evicted.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<usize, Arc<ConnectionState>>> {
+        // A panic while holding this lock leaves the map whole (each step is one call).
+        self.by_id.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// One request in flight on a connection, from the moment its head was read until its response
+/// body is written or dropped.
+#[derive(Debug)]
+struct Busy(Arc<ConnectionState>);
+
+impl Busy {
+    fn start(state: Arc<ConnectionState>) -> Busy {
+        state.requests_in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy(state)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.requests_in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A response body that keeps its request counted in flight until hyper drops it.
+struct Tracked {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A connection that fails with `TimedOut` once nothing has been read or written on it for

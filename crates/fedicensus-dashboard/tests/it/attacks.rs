@@ -190,6 +190,81 @@ async fn slowloris_connections_are_closed_and_the_dashboard_keeps_answering() ->
     Ok(())
 }
 
+/// With the cap full of slowloris heads, a newcomer is answered at once (the longest-idle loris is
+/// closed to make room) instead of waiting in the backlog for a head to time out, while a
+/// connection serving a request is never the one closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_server_closes_an_idle_connection_for_a_newcomer_but_never_a_busy_one() -> Result<()>
+{
+    // Timeouts far longer than the test: only making room can answer the newcomers in time.
+    let limits = ServeLimits {
+        header_read_timeout: StdDuration::from_secs(60),
+        idle_timeout: StdDuration::from_secs(60),
+        max_connections: 6,
+    };
+    let app = spawn_app_limited(false, false, limits).await?;
+    let mut visits = Vec::new();
+    for server in 0..40 {
+        for k in 0..200 {
+            visits.push(ok(
+                &format!("s{server}.example"),
+                at(9, 1) + Duration::hours(3 * k),
+                Software::Mastodon,
+                "mastodon",
+                100 + k as u64,
+                Some(10),
+            ));
+        }
+    }
+    app.storage.ingest_bulk(&visits, None).await?;
+
+    // One connection serves an export to a client that does not read: a request in flight.
+    let mut reader = slow_client(&app).await?;
+    reader
+        .write_all(
+            b"GET /api/v1/exports/observations.csv HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .await?;
+    let head = read_head(&mut reader, StdDuration::from_secs(5)).await?;
+    assert_eq!(status_of(&head), 200, "{head}");
+    // The other five places, and as many again waiting in the backlog, go to lorises.
+    let mut lorises = Vec::new();
+    for _ in 0..10 {
+        let mut stream = TcpStream::connect(app.addr).await?;
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nX-a: ")
+            .await?;
+        lorises.push(stream);
+    }
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+
+    for i in 0..8 {
+        let started = Instant::now();
+        let health = tokio::time::timeout(StdDuration::from_secs(5), app.get("/healthz"))
+            .await
+            .with_context(|| format!("newcomer {i} answered while lorises fill the cap"))??;
+        assert_eq!(health.status, 200, "{}", health.body);
+        assert!(
+            started.elapsed() < StdDuration::from_secs(3),
+            "newcomer {i} waited {:?}",
+            started.elapsed()
+        );
+    }
+
+    // The export was never cut: it reads to its last chunk.
+    assert!(head.contains("transfer-encoding: chunked"), "{head}");
+    let mut rest = Vec::new();
+    tokio::time::timeout(StdDuration::from_secs(20), reader.read_to_end(&mut rest))
+        .await
+        .context("the export finishes")??;
+    assert!(
+        rest.ends_with(b"\r\n0\r\n\r\n"),
+        "the export was cut after {} bytes",
+        rest.len()
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn dates_past_the_horizon_are_refused_with_a_400_that_says_so() -> Result<()> {
     let app = spawn_app(false).await?;
