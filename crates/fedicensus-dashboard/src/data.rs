@@ -151,7 +151,8 @@ fn points_of(granularity: Granularity, points: &[fedicensus_storage::SeriesPoint
         .collect()
 }
 
-/// A metric split by declared language, as storage computes it (every language, every software).
+/// A metric split by declared language, as storage computes it (every language; every software,
+/// or the one the request names).
 pub async fn languages(
     storage: &Storage,
     metric: SeriesMetric,
@@ -162,7 +163,7 @@ pub async fn languages(
         granularity: request.granularity.to_storage(),
         from: request.from,
         to: request.to,
-        software: None,
+        software: software_filter(request.software.as_deref()),
         cleaned: request.view == View::Cleaned,
     };
     Ok(storage.language_series(&query).await?)

@@ -3,7 +3,9 @@
 //! A server counts, on a date, under the primary language it declared at its latest answer on or
 //! before that date (`observation_languages` row at position 0 of that visit; migration 0032),
 //! and under "none declared" when that visit declared none (or was a robots.txt refusal, which
-//! lets us read nothing). Everything else is the series' own definition (`crate::series`):
+//! lets us read nothing). With a software filter, a server counts as the series of that software
+//! counts it: up on answers of that family, a figure when the visit it comes from is of that
+//! family. Everything else is the series' own definition (`crate::series`):
 //! servers up in the [`UP_WINDOW`], figures carried forward [`CARRY_FORWARD`] and never past a
 //! refusal, flagged values left out of a cleaned series. So the languages of a point add up to
 //! the `servers_up`, `users_total` or `users_active_month` series' point (the conformance suite
@@ -15,8 +17,8 @@ use crate::db::{count_of, Conn, Sql, Storage};
 use crate::error::{Error, Result};
 use crate::methodology::{ANSWERED, CARRY_FORWARD, METHODOLOGY_VERSION, UP_WINDOW};
 use crate::series::{
-    buckets, carried_value, covered, flags_in, last_crawled_day, latest_before, Bucket,
-    SeriesMetric, SeriesPoint, SeriesQuery, TimelineEntry,
+    buckets, carried_value, covered, family_matches, flags_in, last_crawled_day, latest_before,
+    Bucket, SeriesMetric, SeriesPoint, SeriesQuery, TimelineEntry,
 };
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
@@ -51,7 +53,7 @@ impl LanguageLine {
 /// A metric split by declared language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LanguageSeries {
-    /// The query (its `software` is always `None`: languages are counted over every software).
+    /// The query (with `software`, only servers of that family, as the metric's own series).
     pub query: SeriesQuery,
     /// Every language seen in the range, the largest at the last covered point first, "none
     /// declared" last.
@@ -71,6 +73,7 @@ struct AnsweredRow {
     value: Option<i64>,
     refusal: bool,
     language: Option<String>,
+    software_family: Option<String>,
 }
 
 /// Per language, per bucket: value, servers, flagged.
@@ -115,7 +118,7 @@ async fn scan(
     });
     let sql = Sql::new(format!(
         "SELECT o.id, o.server_id, o.observed_at, {value} AS value, \
-         o.outcome = 'robots_disallowed' AS refusal, l.language \
+         o.outcome = 'robots_disallowed' AS refusal, l.language, o.software_family \
          FROM observations o LEFT JOIN observation_languages l \
          ON l.observation_id = o.id AND l.position = 0 \
          WHERE o.{ANSWERED} AND o.observed_at >= $1 AND o.observed_at < $2 \
@@ -127,6 +130,7 @@ async fn scan(
     let n = buckets.len();
     let cleaned = query.cleaned;
     let metric = query.metric;
+    let software = query.software.as_ref();
     let mut server: Option<i64> = None;
     let mut rows: Vec<AnsweredRow> = Vec::new();
     let flush = |all: &mut Vec<AnsweredRow>,
@@ -175,13 +179,19 @@ async fn scan(
             }
             let opted_out = latest_before(&refusals, end);
             let (used, latest_flagged) = carried_value(&timeline, upto, end, cleaned, opted_out);
-            if let Some(kinds) = latest_flagged.and_then(|j| timeline[j].2) {
+            // As the figure series: the family filter applies to the visit the value is from.
+            let of_family =
+                |j: usize| family_matches(software, reported[j].software_family.as_deref());
+            if let Some(kinds) = latest_flagged
+                .filter(|&j| of_family(j))
+                .and_then(|j| timeline[j].2)
+            {
                 slot(sums, &language, i, n).2 += 1;
                 for kind in kinds {
                     *flagged_by_kind.entry(kind.clone()).or_default() += 1;
                 }
             }
-            if let Some(j) = used {
+            if let Some(j) = used.filter(|&j| of_family(j)) {
                 let e = slot(sums, &language, i, n);
                 e.0 += count_of(timeline[j].1) as f64;
                 e.1 += 1;
@@ -191,6 +201,13 @@ async fn scan(
     };
     let scanned = conn
         .for_each::<AnsweredRow, Error>(sql, "scanning declared languages", |row| {
+            // As servers up: a server is up for a software on answers of that family (a
+            // refusal names none). Figures keep every row: the filter applies to the visit used.
+            if metric == SeriesMetric::ServersUp
+                && !family_matches(software, row.software_family.as_deref())
+            {
+                return Ok(());
+            }
             if server != Some(row.server_id) {
                 flush(&mut rows, &mut sums, &mut flagged_by_kind);
                 server = Some(row.server_id);
@@ -280,10 +297,7 @@ pub(crate) async fn language_series(
             .then(a.language.cmp(&b.language))
     });
     Ok(LanguageSeries {
-        query: SeriesQuery {
-            software: None,
-            ..query.clone()
-        },
+        query: query.clone(),
         languages,
         total,
         methodology_version: METHODOLOGY_VERSION,
@@ -293,7 +307,7 @@ pub(crate) async fn language_series(
 impl Storage {
     /// `query.metric` (servers up, users, monthly actives) split by the primary language each
     /// server declared as of each date (see the module's documentation and
-    /// `docs/METHODOLOGY.md`). `query.software` is ignored.
+    /// `docs/METHODOLOGY.md`), over every software or the one `query.software` names.
     pub async fn language_series(&self, query: &SeriesQuery) -> Result<LanguageSeries> {
         let mut conn = self.acquire().await?;
         language_series(&mut conn.conn(), query).await

@@ -349,7 +349,7 @@ struct ActivityRow {
     software: Option<String>,
 }
 
-fn family_matches(filter: Option<&Software>, family: Option<&str>) -> bool {
+pub(crate) fn family_matches(filter: Option<&Software>, family: Option<&str>) -> bool {
     filter.is_none_or(|f| family == Some(f.as_str()))
 }
 

@@ -113,7 +113,10 @@ pub async fn languages(
     Path(metric): Path<String>,
     query: QueryMap,
 ) -> Result<Response> {
-    let params = Params::new(query, &["from", "to", "granularity", "view", "format"])?;
+    let params = Params::new(
+        query,
+        &["from", "to", "granularity", "software", "view", "format"],
+    )?;
     let metric = parse_metric("metric", &metric)?;
     if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
         let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
@@ -127,7 +130,8 @@ pub async fn languages(
         ));
     }
     let format = params.format(&["json", "csv"])?;
-    let request = series_request(&state, &params, Granularity::Month, None).await?;
+    let software = params.software()?;
+    let request = series_request(&state, &params, Granularity::Month, software).await?;
     let split = data::languages(&state.storage, metric, &request).await?;
     let share = |value: Option<f64>, total: Option<f64>| match (value, total) {
         (Some(v), Some(t)) if t > 0.0 => Some(v / t),
@@ -187,6 +191,7 @@ pub async fn languages(
         "granularity": request.granularity,
         "from": request.from,
         "to": request.to,
+        "software": request.software,
         "view": request.view,
         "none_declared": fedicensus_storage::NONE_DECLARED,
         "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,

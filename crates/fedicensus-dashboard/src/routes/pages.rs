@@ -242,6 +242,8 @@ pub async fn server(
             "users_total": o.users_total,
             "users_active_month": o.users_active_month,
             "local_posts": o.local_posts,
+            "languages": o.languages.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", "),
+            "languages_sources": o.languages.iter().map(|(l, s)| format!("{l}: {s}")).collect::<Vec<_>>().join("; "),
             "quality_flags": o.quality_flags.iter().map(|(k, _, r)| json!({"kind": k, "reason": r})).collect::<Vec<_>>(),
         }))
         .collect();

@@ -151,3 +151,71 @@ async fn the_languages_api_gives_every_language_its_share_in_json_and_csv() -> R
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_servers_page_lists_the_languages_each_visit_declared_with_their_source() -> Result<()> {
+    let app = spawn_app(false).await?;
+    add_speakers(&app).await?;
+    let page = app.get("/servers/ja2.example").await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("<th>declared languages</th>"),
+        "{}",
+        page.body
+    );
+    // Normalised as the series count it, with the document it came from on hover.
+    assert!(
+        page.body.contains(r#"title="ja: instance_v2">ja</td>"#),
+        "{}",
+        page.body
+    );
+    // A server that declared none shows none.
+    let page = app.get("/servers/big.example").await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains("<th>declared languages</th>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(": instance_v2"), "{}", page.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_software_filter_counts_only_that_softwares_servers_by_language() -> Result<()> {
+    let app = spawn_app(false).await?;
+    add_speakers(&app).await?;
+    let range = "from=2022-11-20&to=2022-11-20&granularity=day";
+    for software in ["mastodon", "misskey"] {
+        let split = app
+            .get(&format!(
+                "/api/v1/languages/servers_up?{range}&software={software}"
+            ))
+            .await?;
+        assert_eq!(split.status, 200, "{}", split.body);
+        let split: serde_json::Value = serde_json::from_str(&split.body)?;
+        assert_eq!(split["software"], software);
+        let own = app
+            .get(&format!(
+                "/api/v1/series/servers_up?{range}&software={software}"
+            ))
+            .await?;
+        let own: serde_json::Value = serde_json::from_str(&own.body)?;
+        assert_eq!(
+            split["total"][0]["value"], own["points"][0]["value"],
+            "{software}: the stack adds up to the software's own series"
+        );
+        let ja = split["languages"]
+            .as_array()
+            .and_then(|l| l.iter().find(|l| l["language"] == "ja"))
+            .and_then(|l| l["points"][0]["value"].as_f64());
+        // The two Japanese-speaking servers are Mastodon servers.
+        let expected = if software == "mastodon" {
+            Some(2.0)
+        } else {
+            None
+        };
+        assert_eq!(ja.filter(|v| *v > 0.0), expected, "{software}: {split}");
+    }
+    Ok(())
+}

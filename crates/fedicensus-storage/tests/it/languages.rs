@@ -160,10 +160,28 @@ async fn servers_count_under_the_language_they_declared_at_the_time(
 
 async fn languages_add_up_to_the_metrics_own_series(s: Storage) -> anyhow::Result<()> {
     record_world(&s).await?;
+    // A robots.txt refusal names no software: up for every software only.
+    s.record_observation(
+        &Observation::failed(
+            host("none.example"),
+            day(11, 30) + chrono::Duration::hours(1),
+            Outcome::RobotsDisallowed,
+            1,
+        ),
+        None,
+    )
+    .await?;
+    let mut cases = Vec::new();
     for metric in fedicensus_storage::LANGUAGE_METRICS {
+        for software in [None, Some(Software::Mastodon), Some(Software::Lemmy)] {
+            cases.push((metric, software));
+        }
+    }
+    for (metric, software) in cases {
         for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
             let q = SeriesQuery {
                 cleaned: granularity == Granularity::Week,
+                software: software.clone(),
                 ..SeriesQuery::new(metric, granularity, date(10, 20), date(12, 10))
             };
             let own = s.series(&q).await?;
@@ -174,7 +192,7 @@ async fn languages_add_up_to_the_metrics_own_series(s: Storage) -> anyhow::Resul
                 assert_eq!(
                     p.value,
                     t.value,
-                    "{} {granularity:?} point {i}",
+                    "{} {software:?} {granularity:?} point {i}",
                     metric.as_str()
                 );
                 let summed: f64 = split
