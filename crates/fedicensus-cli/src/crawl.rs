@@ -99,7 +99,7 @@ pub fn run(args: Args) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let storage = Storage::connect_with_cache(
-            &crate::settings::database_url(&settings.database.url),
+            &fedicensus_storage::location::database_url(&settings.database.url),
             CRAWL_CONNECTIONS,
             CRAWL_SQLITE_CACHE_KIB,
         )

@@ -180,43 +180,6 @@ fn parse_software(text: &str) -> Result<Software, String> {
 
 /// Runs `fedicensus export`.
 pub fn run(args: Args) -> Result<()> {
-    if let (Some(from), Some(to)) = (args.from, args.to) {
-        if from > to {
-            usage_error(format!(
-                "--from {from} is after --to {to}: give a range whose start is on or before its end"
-            ));
-        }
-    }
-    let wants = |w: What| args.what == w || (args.what == What::All && w != What::Server);
-    match (args.what, &args.server) {
-        (What::Server, None) => usage_error(
-            "--what server needs --server HOST: the server whose history to write".into(),
-        ),
-        (what, Some(_)) if what != What::Server => {
-            usage_error("--server names the server of --what server: use them together".into())
-        }
-        _ => {}
-    }
-    if args.at.is_some() && !wants(What::Snapshot) {
-        usage_error("--at is the date of a snapshot: use it with --what snapshot or all".into());
-    }
-    if args.gzip && args.format == Format::Parquet {
-        usage_error(
-            "--gzip compresses CSV files; Parquet files are compressed already (Snappy)".into(),
-        );
-    }
-    if !args.metrics.is_empty() && !wants(What::Series) {
-        usage_error("--metric chooses series: use it with --what series or all".into());
-    }
-    if args.granularity == Granularity::Day {
-        if let Some(weekly) = args.metrics.iter().find(|m| export::is_weekly(**m)) {
-            usage_error(format!(
-                "{} is reported weekly: give --granularity week or month",
-                weekly.as_str()
-            ));
-        }
-    }
-    let url = crate::settings::existing_database(&args.db);
     let request = ExportRequest {
         database: args.db.clone(),
         out: args.out.clone(),
@@ -232,6 +195,10 @@ pub fn run(args: Args) -> Result<()> {
         at: args.at,
         server: args.server.clone(),
     };
+    if let Err(message) = request.check() {
+        usage_error(message);
+    }
+    let url = crate::settings::existing_database(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let storage = Storage::connect(&url)
@@ -271,7 +238,7 @@ pub struct MigrateArgs {
 
 /// Runs `fedicensus migrate`.
 pub fn migrate(args: MigrateArgs) -> Result<()> {
-    let url = crate::settings::database_url(&args.db);
+    let url = fedicensus_storage::location::database_url(&args.db);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {
         let storage = Storage::connect(&url)

@@ -68,21 +68,6 @@ pub fn public_url(given: Option<&str>, listen: SocketAddr) -> anyhow::Result<Opt
     }
 }
 
-/// The SQLite file behind a database argument, if it names one (for its size).
-pub fn sqlite_file(db: &str) -> Option<PathBuf> {
-    if db.starts_with("postgres:") || db.starts_with("postgresql:") {
-        return None;
-    }
-    if let Some(rest) = db.strip_prefix("sqlite://") {
-        let path = rest.split('?').next().unwrap_or(rest);
-        return Some(PathBuf::from(path));
-    }
-    if db.starts_with("sqlite:") {
-        return None;
-    }
-    Some(PathBuf::from(db))
-}
-
 /// The dashboard's connection limits: the cap below the open-files limit, which `main` has
 /// already raised to the hard limit where the system allows.
 pub fn serve_limits() -> fedicensus_dashboard::ServeLimits {
@@ -123,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         charts,
         admin_token,
         contact_url: args.contact_url.clone(),
-        db_file: sqlite_file(&args.db),
+        db_file: fedicensus_storage::location::sqlite_file(&args.db),
         limits: serve_limits(),
         public_url: public_url(args.public_url.as_deref(), args.listen)?,
     };

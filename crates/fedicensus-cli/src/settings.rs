@@ -292,91 +292,9 @@ mod tests {
     }
 }
 
-/// Turns what a user gives as the database (a plain SQLite path, a `sqlite:` URL or a
-/// `postgres://` URL) into the URL storage opens; a plain path is created if missing.
-pub fn database_url(given: &str) -> String {
-    let given = given.trim();
-    if given.starts_with("sqlite:")
-        || given.starts_with("postgres://")
-        || given.starts_with("postgresql://")
-    {
-        given.to_string()
-    } else {
-        format!("sqlite://{given}?mode=rwc")
-    }
-}
-
-/// The SQLite file a storage URL names, if it names one (not `:memory:`, not PostgreSQL).
-fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
-        return None;
-    }
-    Some(std::path::PathBuf::from(path))
-}
-
-/// What a user gives as the database, as the URL of a census that must already exist: every
-/// command but `migrate`, `crawl` and `demo` reads (or adds to) a census, and a typo in a path
-/// must not quietly create a new, empty one. A missing SQLite file is bad input, named, and
-/// nothing is created; a PostgreSQL database's existence is the server's to tell.
-pub fn existing_database_url(given: &str) -> std::result::Result<String, String> {
-    let url = database_url(given)
-        .replace("?mode=rwc&", "?")
-        .replace("?mode=rwc", "");
-    match sqlite_file(&url) {
-        Some(path) if !path.exists() => Err(format!(
-            "the database {} does not exist: give the path of an existing census (a typo?), or \
-             create one with `fedicensus migrate --db {}` or `fedicensus crawl`",
-            path.display(),
-            given.trim()
-        )),
-        _ => Ok(url),
-    }
-}
-
-/// [`existing_database_url`], a missing database being a usage error (exit status 2).
+/// [`existing_database_url`](fedicensus_storage::location::existing_database_url), a missing
+/// database being a usage error (exit status 2).
 pub fn existing_database(given: &str) -> String {
-    existing_database_url(given).unwrap_or_else(|message| crate::usage_error(message))
-}
-
-#[cfg(test)]
-mod database_url_tests {
-    use super::{database_url, existing_database_url};
-
-    #[test]
-    fn an_existing_database_is_never_created() {
-        let error = existing_database_url("/nonexistent/typo.db").expect_err("missing");
-        assert!(
-            error.contains("/nonexistent/typo.db does not exist"),
-            "{error}"
-        );
-        assert!(existing_database_url("sqlite:///nonexistent/typo.db?mode=rwc").is_err());
-        let file = std::env::temp_dir().join(format!("fc-exists-{}.db", std::process::id()));
-        std::fs::write(&file, b"").expect("a file");
-        let url = existing_database_url(&file.display().to_string()).expect("exists");
-        assert_eq!(url, format!("sqlite://{}", file.display()));
-        std::fs::remove_file(&file).expect("removed");
-        assert_eq!(
-            existing_database_url("postgres://u@h/db").as_deref(),
-            Ok("postgres://u@h/db")
-        );
-        assert_eq!(
-            existing_database_url("sqlite::memory:").as_deref(),
-            Ok("sqlite::memory:")
-        );
-    }
-
-    #[test]
-    fn a_plain_path_becomes_a_sqlite_url_and_urls_pass_through() {
-        assert_eq!(database_url("census.db"), "sqlite://census.db?mode=rwc");
-        assert_eq!(
-            database_url("/var/lib/f.db"),
-            "sqlite:///var/lib/f.db?mode=rwc"
-        );
-        assert_eq!(database_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(database_url("sqlite::memory:"), "sqlite::memory:");
-    }
+    fedicensus_storage::location::existing_database_url(given)
+        .unwrap_or_else(|message| crate::usage_error(message))
 }

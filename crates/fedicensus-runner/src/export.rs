@@ -67,6 +67,56 @@ pub struct ExportRequest {
     pub server: Option<Host>,
 }
 
+impl ExportRequest {
+    /// Whether the request holds together, before any database is opened: a range that ends
+    /// before it starts, a flag that belongs to a file not asked for, a daily weekly series.
+    /// The message names the flags of `fedicensus export`.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from > to {
+                return Err(format!(
+                    "--from {from} is after --to {to}: give a range whose start is on or before \
+                     its end"
+                ));
+            }
+        }
+        let wants = |w: What| self.what == w || (self.what == What::All && w != What::Server);
+        match (self.what, &self.server) {
+            (What::Server, None) => {
+                return Err(
+                    "--what server needs --server HOST: the server whose history to write".into(),
+                )
+            }
+            (what, Some(_)) if what != What::Server => {
+                return Err("--server names the server of --what server: use them together".into())
+            }
+            _ => {}
+        }
+        if self.at.is_some() && !wants(What::Snapshot) {
+            return Err(
+                "--at is the date of a snapshot: use it with --what snapshot or all".into(),
+            );
+        }
+        if self.gzip && self.format == ExportFormat::Parquet {
+            return Err(
+                "--gzip compresses CSV files; Parquet files are compressed already (Snappy)".into(),
+            );
+        }
+        if !self.metrics.is_empty() && !wants(What::Series) {
+            return Err("--metric chooses series: use it with --what series or all".into());
+        }
+        if self.granularity == Granularity::Day {
+            if let Some(weekly) = self.metrics.iter().find(|m| is_weekly(**m)) {
+                return Err(format!(
+                    "{} is reported weekly: give --granularity week or month",
+                    weekly.as_str()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Writes the files `args` asks for and their manifest, and returns the manifest. A range that
 /// the database makes empty is [`Error::BadInput`].
 pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> {
@@ -342,4 +392,110 @@ async fn range(storage: &Storage, args: &ExportRequest) -> Result<(NaiveDate, Na
         )));
     }
     Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> ExportRequest {
+        ExportRequest {
+            database: "census.db".into(),
+            out: PathBuf::from("out"),
+            from: None,
+            to: None,
+            what: What::All,
+            format: ExportFormat::Csv,
+            gzip: false,
+            metrics: Vec::new(),
+            granularity: Granularity::Day,
+            software: None,
+            cleaned: false,
+            at: None,
+            server: None,
+        }
+    }
+
+    #[test]
+    fn a_request_that_does_not_hold_together_is_refused_naming_the_flags() {
+        assert_eq!(request().check(), Ok(()));
+        let day = |d: u32| NaiveDate::from_ymd_opt(2022, 11, d);
+        let refused = |r: ExportRequest, flag: &str| {
+            let message = r.check().expect_err("refused");
+            assert!(message.contains(flag), "{message}");
+        };
+        refused(
+            ExportRequest {
+                from: day(20),
+                to: day(10),
+                ..request()
+            },
+            "--from",
+        );
+        refused(
+            ExportRequest {
+                what: What::Server,
+                ..request()
+            },
+            "--server HOST",
+        );
+        let host = Some(Host::from_normalised("a.example"));
+        refused(
+            ExportRequest {
+                server: host.clone(),
+                ..request()
+            },
+            "--what server",
+        );
+        assert_eq!(
+            ExportRequest {
+                what: What::Server,
+                server: host,
+                ..request()
+            }
+            .check(),
+            Ok(())
+        );
+        refused(
+            ExportRequest {
+                what: What::Peers,
+                at: day(1),
+                ..request()
+            },
+            "--at",
+        );
+        let parquet = ExportRequest {
+            gzip: true,
+            format: ExportFormat::Parquet,
+            ..request()
+        };
+        refused(parquet, "--gzip");
+        let metrics = vec![SeriesMetric::ServersUp];
+        refused(
+            ExportRequest {
+                what: What::Peers,
+                metrics,
+                ..request()
+            },
+            "--metric",
+        );
+        let weekly = SeriesMetric::ALL
+            .iter()
+            .copied()
+            .find(|m| is_weekly(*m))
+            .expect("one");
+        refused(
+            ExportRequest {
+                metrics: vec![weekly],
+                ..request()
+            },
+            "--granularity week",
+        );
+        let by_week = ExportRequest {
+            metrics: vec![weekly],
+            granularity: Granularity::Week,
+            ..request()
+        };
+        assert_eq!(by_week.check(), Ok(()));
+    }
 }

@@ -14,6 +14,7 @@
 //!
 //! Modules:
 //! - [`db`]: [`Storage`] (the two backends behind one type), [`Transaction`], migrations.
+//! - [`location`]: what a person gives as the database, as the URL [`Storage`] opens.
 //! - [`servers`]: server rows, seeds, statuses, aliases, and the crawl schedule (due hosts,
 //!   leases for several workers).
 //! - [`observations`]: recording an [`Observation`](fedicensus_core::Observation) and all it
@@ -44,6 +45,7 @@ pub mod downsample;
 pub mod error;
 pub mod export;
 pub mod languages;
+pub mod location;
 pub mod methodology;
 pub mod observations;
 pub mod peers;
