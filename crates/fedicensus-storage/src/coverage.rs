@@ -2,9 +2,9 @@
 //! interval, from the overlap of independent discovery sources (capture-recapture).
 //!
 //! The sources are the peer lists. Every server whose peer list fedicensus read (a *reporter*) is
-//! put in one of [`COVERAGE_GROUPS`] groups by a stable hash of its domain (the first eight bytes
-//! of its SHA-256, modulo the number of groups), so the split is the same on every machine and
-//! every run. A group *captures* a server when a peer list of one of its reporters named it. Only
+//! put in one of the estimator's groups (eight: [`COVERAGE_ESTIMATOR`]) by a stable hash of its
+//! domain (the first eight bytes of its SHA-256, modulo the number of groups), so the split is
+//! the same on every machine and every run. A group *captures* a server when a peer list of one of its reporters named it. Only
 //! confirmed servers count as captured (`servers.first_confirmed_at`): a name merely mentioned is
 //! not a server (an invented list of a million names would otherwise be a million captures).
 //!

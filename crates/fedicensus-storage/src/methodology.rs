@@ -50,4 +50,4 @@ pub const TOP_N: usize = 10;
 /// reporters split into this many groups by a hash of their domain, the groups' captures read
 /// as incidence samples.
 pub const COVERAGE_ESTIMATOR: crate::coverage::Estimator =
-    crate::coverage::Estimator::Chao2 { groups: 4 };
+    crate::coverage::Estimator::Chao2 { groups: 8 };

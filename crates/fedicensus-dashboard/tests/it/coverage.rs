@@ -6,11 +6,11 @@ use anyhow::Result;
 use fedicensus_core::{Host, Software};
 use fedicensus_storage::coverage::reporter_group;
 
-/// The first `r{i}.example` in `group` of four.
+/// The first `r{i}.example` in `group` of eight.
 fn reporter(group: u32) -> String {
     (0..)
         .map(|i| format!("r{i}.example"))
-        .find(|name| reporter_group(name, 4) == group)
+        .find(|name| reporter_group(name, 8) == group)
         .expect("some name falls in each group")
 }
 
@@ -60,19 +60,22 @@ async fn the_coverage_api_gives_the_estimate_and_interval_in_json_and_csv() -> R
     assert_eq!(r.status, 200, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body)?;
     assert_eq!(v["estimator"], "chao2", "{}", r.body);
-    assert_eq!(v["groups"], 4);
+    assert_eq!(v["groups"], 8);
     // 20 November: no peer list read yet, so no estimate.
     let before = &v["points"][0];
     assert!(before["estimate"].is_null(), "{before}");
     assert_eq!(before["servers_listed"], 0);
-    // 21 November: Chao2 with k = 4: f0 = 3/4 · 6 · 5 / (2 · 4) = 2.8125 servers not found.
+    // 21 November: Chao2 with k = 8: f0 = 7/8 · 6 · 5 / (2 · 4) = 3.28125 servers not found.
     let p = &v["points"][1];
     assert_eq!(p["servers_listed"], 9, "{p}");
     assert_eq!(p["reporters"], 2, "{p}");
-    assert_eq!(p["captured_by_groups"], serde_json::json!([6, 3, 0, 0]));
+    assert_eq!(
+        p["captured_by_groups"],
+        serde_json::json!([6, 3, 0, 0, 0, 0, 0, 0])
+    );
     let known = p["servers_known"].as_f64().expect("a count");
     let estimate = p["estimate"].as_f64().expect("an estimate");
-    assert!((estimate - (known + 2.8125)).abs() < 1e-9, "{p}");
+    assert!((estimate - (known + 3.28125)).abs() < 1e-9, "{p}");
     let (low, high) = (p["low"].as_f64(), p["high"].as_f64());
     assert!(
         low.zip(high)
