@@ -4,15 +4,23 @@
 //! For each world size and seed it crawls the simulated fediverse with the demo's pipeline
 //! (`fedicensus demo --no-serve --servers N --seed S --until DATE`), then, at each crawled date,
 //! puts every estimator's estimate and 95 % interval beside the truth: the servers of the world a
-//! visit could have confirmed by that date (born, not a flood host the demo denies, and resolving
-//! to an address the demo's crawler may reach, at one of its passes up to that date). It prints
+//! visit could have confirmed by that date (born, and resolving to an address the demo's crawler
+//! may reach at one of its passes up to that date; a flood host, which the demo denies, is
+//! confirmed by its denial), and those of them a peer list names. It prints
 //! one row per run, date and estimator, then per estimator how often the interval held the truth
 //! and the mean relative error.
 //!
 //!   cargo run -p fedicensus-runner --example coverage-calibration -- \
 //!       --sizes 300,1000 --seeds 1-6 --until 2022-09-19
 //!
-//! `scripts/coverage-calibration` runs the command whose figures docs/METHODOLOGY.md records.
+//! With `--thin 0.05,0.1` it crawls nothing: on `--until` a census reads the peer lists of only
+//! that share of the servers that serve one ([`thinned`]).
+//!
+//! `COVERAGE_DEBUG_DIR=DIR` keeps each run's database in the temporary directory and writes the
+//! truth's confirmable servers of each date to `DIR/confirmable-DATE.txt`, to compare by name.
+//!
+//! `scripts/coverage-calibration` runs the crawled setting; docs/METHODOLOGY.md ("Coverage")
+//! records the figures of both and their commands.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use fedicensus_runner::demo::{self, Demo, SCENARIO};

@@ -253,6 +253,15 @@ pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
     }
 }
 
+/// The series of `chart` that are drawn as lines: all of them, but for a band chart's last two
+/// (the edges of its band, which rest on the servers of the line they surround).
+pub fn lines_of<'a>(chart: &ChartDef, series: &'a [Series]) -> &'a [Series] {
+    match chart.kind {
+        ChartKind::Band if series.len() >= 3 => &series[..series.len() - 2],
+        _ => series,
+    }
+}
+
 /// The last day the data of `series` covers (the latest plotted point's).
 pub fn data_as_of(series: &[Series]) -> Option<NaiveDate> {
     series
@@ -400,7 +409,10 @@ fn draw_captioned<DB: DrawingBackend>(
         &caption_font,
         room,
     )?];
-    let as_of = match (data_as_of(series), servers_reporting_text(series)) {
+    let as_of = match (
+        data_as_of(series),
+        servers_reporting_text(lines_of(chart, series)),
+    ) {
         (Some(day), Some(reporting)) => Some(format!("Data as of {day}, {reporting}")),
         (Some(day), None) => Some(format!("Data as of {day}")),
         _ => None,
