@@ -505,14 +505,14 @@ fn draw<DB: DrawingBackend>(
     };
     let granularity = series.first().map(|s| s.granularity);
     let period_end = granularity.map(|g| g.next(last)).unwrap_or(last);
-    // A bar spans its period; a point is drawn where its value is taken, the period's last day
-    // (a month's value at its end, not at its first day, where it read as happening a month
-    // early), so the axis runs to the last period's end.
     // A band chart is a line chart whose last two series are drawn as a band, not as lines.
     let kind = match chart.kind {
         ChartKind::Band => ChartKind::Line,
         other => other,
     };
+    // A bar spans its period; a point is drawn where its value is taken, the period's last day
+    // (a month's value at its end, not at its first day, where it read as happening a month
+    // early), so the axis runs to the last period's end.
     let x_max = match kind {
         ChartKind::Bars => day_number(first, period_end),
         _ => day_number(first, period_end.pred_opt().unwrap_or(last)).max(1.0),

@@ -7,11 +7,14 @@ use chrono::{DateTime, Utc};
 use fedicensus_core::{Observation, Outcome, Software};
 use fedicensus_storage::coverage::reporter_group;
 use fedicensus_storage::methodology::COVERAGE_ESTIMATOR;
-use fedicensus_storage::{CoverageQuery, CoverageSeries, Estimator, Granularity, Storage};
+use fedicensus_storage::{
+    CoverageQuery, CoverageSeries, Estimator, Export, ExportFormat, Granularity, Storage,
+};
 
 crate::conformance!(
     the_estimate_counts_confirmed_servers_named_by_both_groups_and_either,
     recording_later_lists_changes_no_earlier_estimate,
+    the_coverage_export_has_a_row_per_date_in_csv_and_parquet,
 );
 
 /// The first `r{i}.example` that falls in `group` of two.
@@ -186,6 +189,46 @@ async fn recording_later_lists_changes_no_earlier_estimate(s: Storage) -> anyhow
         close(after.points[7].estimate, 14.0),
         "{:?}",
         after.points[7]
+    );
+    Ok(())
+}
+
+async fn the_coverage_export_has_a_row_per_date_in_csv_and_parquet(
+    s: Storage,
+) -> anyhow::Result<()> {
+    record_world(&s).await?;
+    let what = Export::Coverage(CoverageQuery {
+        granularity: Granularity::Day,
+        from: date(11, 1),
+        to: date(11, 7),
+    });
+    assert_eq!(what.file_name(), "coverage-day.csv");
+    let mut buffer = Vec::new();
+    let file = s.export_csv(&what, &mut buffer).await?;
+    assert_eq!(file.rows, 7);
+    let text = String::from_utf8(buffer)?;
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "date,as_of,servers_known,servers_listed,reporters,estimate,low,high,estimator,\
+             groups,methodology_version"
+        )
+    );
+    let rows: Vec<&str> = lines.collect();
+    // 1 November: three servers known, nothing listed yet, no estimate.
+    assert!(rows[0].starts_with("2022-11-01,"), "{text}");
+    assert!(rows[0].contains(",3,0,0,,,,chao2,8,"), "{text}");
+    // 6 November is the last crawled day; 7 November has no counts (not crawled, not zero).
+    assert!(rows[5].contains(",13,10,2,"), "{text}");
+    assert!(rows[6].starts_with("2022-11-07,") && rows[6].contains(",,,,,,,chao2,8,"));
+    let mut parquet = Vec::new();
+    let file = s.export_parquet(&what, &mut parquet).await?;
+    assert_eq!(file.rows, 7);
+    assert!(parquet.starts_with(b"PAR1"));
+    assert_eq!(
+        what.file_name_as(ExportFormat::Parquet),
+        "coverage-day.parquet"
     );
     Ok(())
 }
