@@ -22,14 +22,18 @@ pub enum ChartKind {
     Line,
     StackedArea,
     Bars,
+    /// Lines, the last two series drawn as a band (a low and a high edge) around the series
+    /// before them, not as lines: the coverage chart's estimate and its interval.
+    Band,
 }
 
 impl ChartKind {
-    const ACCEPTED: &'static str = "line, stacked-area, bars";
+    const ACCEPTED: &'static str = "line, stacked-area, bars, band";
 
     fn parse(name: &str) -> Option<ChartKind> {
         Some(match name {
             "line" => ChartKind::Line,
+            "band" => ChartKind::Band,
             "stacked-area" => ChartKind::StackedArea,
             "bars" => ChartKind::Bars,
             _ => return None,
@@ -98,6 +102,10 @@ pub enum Breakdown {
     /// One series per primary language servers declare (the largest ones, the rest as "other
     /// languages", and "none declared"), for servers_up, users_total or users_active_month.
     Language,
+    /// Servers known and the estimated total of servers with its 95 % interval, from the
+    /// overlap of peer lists (`fedicensus_storage::coverage`): metrics = ["servers_known"],
+    /// kind = "band".
+    Coverage,
 }
 
 /// One chart, as defined in its file.
@@ -283,13 +291,29 @@ impl ChartDef {
             Some("software") => Some(Breakdown::Software),
             Some("version") => Some(Breakdown::Version),
             Some("language") => Some(Breakdown::Language),
+            Some("coverage") => Some(Breakdown::Coverage),
             Some(other) => {
                 return Err(bad(
                     "breakdown",
-                    format!("unknown breakdown {other:?} (accepted: software, version, language)"),
+                    format!(
+                        "unknown breakdown {other:?} (accepted: software, version, language, \
+                         coverage)"
+                    ),
                 ))
             }
         };
+        if (breakdown == Some(Breakdown::Coverage)) != (kind == ChartKind::Band)
+            || (breakdown == Some(Breakdown::Coverage)
+                && (software.is_some() || metrics != [SeriesMetric::ServersKnown]))
+        {
+            return Err(bad(
+                "breakdown",
+                "a coverage chart draws servers known and the estimated total as a band: set \
+                 breakdown = \"coverage\", kind = \"band\", metrics = [\"servers_known\"] and no \
+                 `software` (kind \"band\" is for the coverage breakdown only)"
+                    .into(),
+            ));
+        }
         if breakdown == Some(Breakdown::Language)
             && (software.is_some()
                 || metrics.len() != 1
@@ -421,6 +445,10 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "languages-registered.toml",
         include_str!("../../../dashboards/languages-registered.toml"),
+    ),
+    (
+        "coverage.toml",
+        include_str!("../../../dashboards/coverage.toml"),
     ),
 ];
 
@@ -603,7 +631,40 @@ page = "overview"
         ));
         assert!(msg.contains("servers_up"), "{msg}");
         let msg = problem(&format!("{versions}breakdown = \"release\"\n"));
-        assert!(msg.contains("software, version, language"), "{msg}");
+        assert!(
+            msg.contains("software, version, language, coverage"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_coverage_chart_is_a_band_of_servers_known_over_every_software() {
+        let coverage = GOOD
+            .replace(", \"servers_up\"", "")
+            .replace("\"line\"", "\"band\"");
+        let def = ChartDef::parse(
+            "dashboards/c.toml",
+            &format!("{coverage}breakdown = \"coverage\"\n"),
+        )
+        .expect("valid");
+        assert_eq!(
+            (def.kind, def.breakdown),
+            (ChartKind::Band, Some(Breakdown::Coverage))
+        );
+        let msg = problem(&coverage);
+        assert!(
+            msg.contains("kind = \"band\""),
+            "a band without coverage: {msg}"
+        );
+        let msg = problem(&format!(
+            "{}breakdown = \"coverage\"\n",
+            GOOD.replace(", \"servers_up\"", "")
+        ));
+        assert!(msg.contains("kind = \"band\""), "coverage as lines: {msg}");
+        let msg = problem(&format!(
+            "{coverage}breakdown = \"coverage\"\nsoftware = \"mastodon\"\n"
+        ));
+        assert!(msg.contains("no `software`"), "{msg}");
     }
 
     #[test]

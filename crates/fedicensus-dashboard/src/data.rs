@@ -128,6 +128,7 @@ pub async fn chart_series(
         Some(Breakdown::Software) => software_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Version) => version_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Language) => language_breakdown(storage, chart.metrics[0], request).await,
+        Some(Breakdown::Coverage) => coverage_breakdown(storage, request).await,
     }
 }
 
@@ -149,6 +150,65 @@ fn points_of(granularity: Granularity, points: &[fedicensus_storage::SeriesPoint
             }
         })
         .collect()
+}
+
+/// The coverage series as storage computes it: servers known and the estimated total with its
+/// 95 % interval.
+pub async fn coverage(
+    storage: &Storage,
+    request: &ChartRequest,
+) -> Result<fedicensus_storage::CoverageSeries> {
+    let query = fedicensus_storage::CoverageQuery {
+        granularity: request.granularity.to_storage(),
+        from: request.from,
+        to: request.to,
+    };
+    Ok(storage.coverage(&query).await?)
+}
+
+/// The names of the coverage chart's series: its lines, then the two edges of its band.
+pub const COVERAGE_SERIES: [&str; 4] = [
+    "servers known",
+    "estimated total",
+    "estimate, 95 % low",
+    "estimate, 95 % high",
+];
+
+/// Servers known, the estimated total, and the low and high ends of its 95 % interval, as four
+/// series (a band chart draws the last two as the band around the second). Each point rests on
+/// the servers known at its date.
+async fn coverage_breakdown(storage: &Storage, request: &ChartRequest) -> Result<Vec<Series>> {
+    let computed = coverage(storage, request).await?;
+    let granularity = request.granularity;
+    let line = |name: &str, value: &dyn Fn(&fedicensus_storage::CoveragePoint) -> Option<f64>| {
+        Series {
+            name: name.to_owned(),
+            metric: SeriesMetric::ServersKnown,
+            granularity,
+            points: computed
+                .points
+                .iter()
+                .map(|p| {
+                    let (complete, as_of_day) = completeness(granularity, p.date, p.as_of);
+                    // Not crawled, or no server known yet: no value, never zero.
+                    let known = p.crawled && p.servers_known > 0;
+                    Point {
+                        date: p.date,
+                        value: if known { value(p) } else { None },
+                        servers_reporting: p.servers_known,
+                        complete,
+                        as_of_day,
+                    }
+                })
+                .collect(),
+        }
+    };
+    Ok(vec![
+        line(COVERAGE_SERIES[0], &|p| Some(p.servers_known as f64)),
+        line(COVERAGE_SERIES[1], &|p| p.estimate),
+        line(COVERAGE_SERIES[2], &|p| p.low),
+        line(COVERAGE_SERIES[3], &|p| p.high),
+    ])
 }
 
 /// A metric split by declared language, as storage computes it (every language; every software,

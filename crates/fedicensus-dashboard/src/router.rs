@@ -16,6 +16,7 @@ use std::time::Instant;
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/series/{metric}"),
     ("get", "/api/v1/languages/{metric}"),
+    ("get", "/api/v1/coverage"),
     ("get", "/api/v1/servers"),
     ("get", "/api/v1/servers/{host}"),
     ("get", "/api/v1/servers/{host}/history.csv"),
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/methodology", get(pages::methodology))
         .route("/api/v1/series/{metric}", get(api::series))
         .route("/api/v1/languages/{metric}", get(api::languages))
+        .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{host}", get(api::server))
         .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))

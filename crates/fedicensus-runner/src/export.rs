@@ -10,7 +10,7 @@ use crate::error::{Context, Error, Result};
 use chrono::{NaiveDate, Utc};
 use fedicensus_core::{Host, Software};
 use fedicensus_storage::{
-    Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
+    CoverageQuery, Export, ExportFormat, Granularity, Manifest, SeriesMetric, SeriesQuery, Storage,
     LANGUAGE_METRICS,
 };
 use sha2::{Digest, Sha256};
@@ -160,6 +160,15 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
                         ..SeriesQuery::new(metric, args.granularity, from, to)
                     }));
                 }
+            }
+            // Servers known and the estimated total (not split by software, nor cleaned: it
+            // counts servers, not their figures).
+            if args.metrics.is_empty() || args.metrics.contains(&SeriesMetric::ServersKnown) {
+                exports.push(Export::Coverage(CoverageQuery {
+                    granularity: args.granularity,
+                    from,
+                    to,
+                }));
             }
         }
     }

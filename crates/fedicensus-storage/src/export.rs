@@ -23,6 +23,7 @@ mod csv_file;
 mod parquet_file;
 mod table;
 
+use crate::coverage::CoverageQuery;
 use crate::db::{Backend, Sql, Storage, Value};
 use crate::downsample::Downsampling;
 use crate::error::{Error, Result};
@@ -51,6 +52,9 @@ pub enum Export {
     /// One series split by declared language (servers up, users, monthly actives): a row per
     /// date and language, with the language's share of the total.
     LanguageSeries(SeriesQuery),
+    /// Servers known and the estimated total with its 95 % interval (the coverage series,
+    /// [`crate::coverage`]).
+    Coverage(CoverageQuery),
     /// Every listable server as of a date.
     Snapshot(NaiveDate),
     /// Every visit of listable servers in `from..=to`, with its headline figures.
@@ -96,6 +100,7 @@ impl Export {
                 q.granularity.as_str(),
                 if q.cleaned { "-cleaned" } else { "" }
             ),
+            Export::Coverage(q) => format!("coverage-{}", q.granularity.as_str()),
             Export::Snapshot(date) => format!("snapshot-{date}"),
             Export::Observations { .. } => "observations".into(),
             Export::Activity { .. } => "activity".into(),
@@ -111,6 +116,7 @@ impl Export {
             Export::Series(query) if is_share(query.metric) => SHARE_SERIES_COLUMNS,
             Export::Series(_) => COUNT_SERIES_COLUMNS,
             Export::LanguageSeries(_) => LANGUAGE_SERIES_COLUMNS,
+            Export::Coverage(_) => COVERAGE_COLUMNS,
             Export::Snapshot(_) => SNAPSHOT_COLUMNS,
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
@@ -128,6 +134,7 @@ impl Export {
     pub fn range(&self) -> Option<(NaiveDate, NaiveDate)> {
         match self {
             Export::Series(q) | Export::LanguageSeries(q) => Some((q.from, q.to)),
+            Export::Coverage(q) => Some((q.from, q.to)),
             Export::Snapshot(date) => Some((*date, *date)),
             Export::Observations { from, to } | Export::Activity { from, to } => Some((*from, *to)),
             Export::PeerEdges | Export::ServerHistory(_) => None,
@@ -205,6 +212,25 @@ const LANGUAGE_SERIES_COLUMNS: &[Column] = &[
     nullable("share", Kind::Float),
     required("flagged", Kind::Integer),
     required("cleaned", Kind::Boolean),
+    required("methodology_version", Kind::Text),
+];
+
+/// The columns of the coverage series: per date, servers known, the confirmed servers the peer
+/// lists name (`servers_listed`), the lists that name one (`reporters`), and the estimated total
+/// with its 95 % interval (empty where no list names a confirmed server), the estimator and its
+/// number of reporter groups. Dates after the last crawled day have empty counts (not crawled is
+/// not zero).
+const COVERAGE_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    nullable("servers_known", Kind::Integer),
+    nullable("servers_listed", Kind::Integer),
+    nullable("reporters", Kind::Integer),
+    nullable("estimate", Kind::Float),
+    nullable("low", Kind::Float),
+    nullable("high", Kind::Float),
+    required("estimator", Kind::Text),
+    required("groups", Kind::Integer),
     required("methodology_version", Kind::Text),
 ];
 
@@ -516,6 +542,24 @@ impl Storage {
                             Cell::Text(METHODOLOGY_VERSION),
                         ])?;
                     }
+                }
+            }
+            Export::Coverage(query) => {
+                let series = self.coverage(query).await?;
+                for p in &series.points {
+                    out.row(&[
+                        Cell::Date(p.date),
+                        Cell::Instant(p.as_of),
+                        Cell::or_null(p.crawled.then_some(p.servers_known), Cell::unsigned),
+                        Cell::or_null(p.crawled.then_some(p.servers_listed), Cell::unsigned),
+                        Cell::or_null(p.crawled.then_some(p.reporters), Cell::unsigned),
+                        Cell::or_null(p.estimate, Cell::Float),
+                        Cell::or_null(p.low, Cell::Float),
+                        Cell::or_null(p.high, Cell::Float),
+                        Cell::Text(series.estimator.name()),
+                        Cell::unsigned(u64::from(series.estimator.groups())),
+                        Cell::Text(METHODOLOGY_VERSION),
+                    ])?;
                 }
             }
             Export::Snapshot(date) => {

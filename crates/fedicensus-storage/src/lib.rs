@@ -27,6 +27,8 @@
 //! - [`plausibility`]: the flags that read the rest of the census (many large claims under one
 //!   registrable domain, a claim far beyond the census' total).
 //! - [`series`]: time series by day, week or month, with their denominators.
+//! - [`coverage`]: how many servers the census has not found: a capture-recapture estimate
+//!   from the overlap of peer lists, with its interval.
 //! - [`languages`]: servers, users and monthly actives by the language servers declare.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
@@ -40,6 +42,7 @@
 
 pub mod annotations;
 pub mod bulk;
+pub mod coverage;
 pub mod db;
 pub mod downsample;
 pub mod error;
@@ -61,6 +64,7 @@ pub mod transfer;
 pub mod version;
 
 pub use annotations::{Annotation, AnnotationKind};
+pub use coverage::{CoveragePoint, CoverageQuery, CoverageSeries, Estimate, Estimator};
 pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};

@@ -6,7 +6,7 @@ use chrono::Duration;
 
 /// The version of the definitions below. Bump it with any change to them or to how series are
 /// computed, and describe the change in `docs/METHODOLOGY.md`.
-pub const METHODOLOGY_VERSION: &str = "5";
+pub const METHODOLOGY_VERSION: &str = "6";
 
 /// A server is "up" on a date if it answered (outcome `ok`, or a robots.txt that refuses
 /// fedicensus: [`ANSWERED`]) at least once in this many days ending with that date.
@@ -45,3 +45,9 @@ pub const TOP_SHARE: f64 = 0.01;
 
 /// Number of servers in the "largest N" concentration measure.
 pub const TOP_N: usize = 10;
+
+/// The estimator of the coverage series (`crate::coverage`, `docs/METHODOLOGY.md`, "Coverage"):
+/// reporters split into this many groups by a hash of their domain, the groups' captures read
+/// as incidence samples.
+pub const COVERAGE_ESTIMATOR: crate::coverage::Estimator =
+    crate::coverage::Estimator::Chao2 { groups: 8 };

@@ -518,7 +518,7 @@ async fn figure_series(
 
 /// Servers known at each bucket's end (by the family of their latest successful visit): those
 /// confirmed by then, or with `mentioned` every name first seen by then.
-async fn known_at(
+pub(crate) async fn known_at(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
     buckets: &[Bucket],

@@ -253,6 +253,15 @@ pub fn servers_reporting_text(series: &[Series]) -> Option<String> {
     }
 }
 
+/// The series of `chart` that are drawn as lines: all of them, but for a band chart's last two
+/// (the edges of its band, which rest on the servers of the line they surround).
+pub fn lines_of<'a>(chart: &ChartDef, series: &'a [Series]) -> &'a [Series] {
+    match chart.kind {
+        ChartKind::Band if series.len() >= 3 => &series[..series.len() - 2],
+        _ => series,
+    }
+}
+
 /// The last day the data of `series` covers (the latest plotted point's).
 pub fn data_as_of(series: &[Series]) -> Option<NaiveDate> {
     series
@@ -400,7 +409,10 @@ fn draw_captioned<DB: DrawingBackend>(
         &caption_font,
         room,
     )?];
-    let as_of = match (data_as_of(series), servers_reporting_text(series)) {
+    let as_of = match (
+        data_as_of(series),
+        servers_reporting_text(lines_of(chart, series)),
+    ) {
         (Some(day), Some(reporting)) => Some(format!("Data as of {day}, {reporting}")),
         (Some(day), None) => Some(format!("Data as of {day}")),
         _ => None,
@@ -493,16 +505,21 @@ fn draw<DB: DrawingBackend>(
     };
     let granularity = series.first().map(|s| s.granularity);
     let period_end = granularity.map(|g| g.next(last)).unwrap_or(last);
+    // A band chart is a line chart whose last two series are drawn as a band, not as lines.
+    let kind = match chart.kind {
+        ChartKind::Band => ChartKind::Line,
+        other => other,
+    };
     // A bar spans its period; a point is drawn where its value is taken, the period's last day
     // (a month's value at its end, not at its first day, where it read as happening a month
     // early), so the axis runs to the last period's end.
-    let x_max = match chart.kind {
+    let x_max = match kind {
         ChartKind::Bars => day_number(first, period_end),
         _ => day_number(first, period_end.pred_opt().unwrap_or(last)).max(1.0),
     };
     let monthly = granularity == Some(Granularity::Month);
     let metric = chart.metrics[0];
-    let stacked: Vec<Vec<f64>> = if chart.kind == ChartKind::StackedArea {
+    let stacked: Vec<Vec<f64>> = if kind == ChartKind::StackedArea {
         let mut acc = vec![0.0; series.first().map(|s| s.points.len()).unwrap_or(0)];
         series
             .iter()
@@ -529,6 +546,14 @@ fn draw<DB: DrawingBackend>(
     } else {
         (y_top * 1.12).max(1.0)
     };
+    // The band's edges count in the axis (above), not among the lines and their legend.
+    let (series, band) = match chart.kind {
+        ChartKind::Band if series.len() >= 3 => {
+            let (lines, edges) = series.split_at(series.len() - 2);
+            (lines, Some((&edges[0], &edges[1])))
+        }
+        _ => (series, None),
+    };
 
     // The legend gets a band of its own above the plot, so it never hides a line or a marker.
     let text = size.text();
@@ -547,6 +572,22 @@ fn draw<DB: DrawingBackend>(
         items.push((x, row, i));
         x += item;
     }
+    let band_item = match band {
+        Some(_) => {
+            let (text_w, _) = root
+                .estimate_text_size(BAND_LABEL, &legend_font)
+                .map_err(err)?;
+            let item = LEGEND_SWATCH + 6 + text_w as i32 + 18;
+            if x + item > size.width as i32 - LEGEND_MARGIN && x > LEGEND_MARGIN {
+                row += 1;
+                x = LEGEND_MARGIN;
+            }
+            let at = (x, row);
+            x += item;
+            Some(at)
+        }
+        None => None,
+    };
     // A period still in progress at the last crawled day is drawn apart (a hollow dot off the
     // line, a pale bar or band); the legend says which and as of when, in the longest wording
     // that fits.
@@ -582,7 +623,7 @@ fn draw<DB: DrawingBackend>(
         // The swatch looks like the marks it explains: a hollow dot, or a pale outlined block.
         let grey = NO_DATA_TEXT;
         let centre = (*x + NOTE_SWATCH / 2, y);
-        if chart.kind == ChartKind::Line {
+        if kind == ChartKind::Line {
             legend_area
                 .draw(&Circle::new(centre, 4, grey.stroke_width(2)))
                 .map_err(err)?;
@@ -615,6 +656,23 @@ fn draw<DB: DrawingBackend>(
         legend_area
             .draw(&Text::new(
                 series[i].name.clone(),
+                (x + LEGEND_SWATCH + 6, y),
+                legend_font.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+    }
+    if let Some((x, row)) = band_item {
+        let color = band_color(series.len());
+        let y = 8 + row * LEGEND_ROW + LEGEND_ROW / 2;
+        legend_area
+            .draw(&Rectangle::new(
+                [(x, y - 5), (x + LEGEND_SWATCH, y + 5)],
+                color.mix(BAND_OPACITY).filled(),
+            ))
+            .map_err(err)?;
+        legend_area
+            .draw(&Text::new(
+                BAND_LABEL,
                 (x + LEGEND_SWATCH + 6, y),
                 legend_font.pos(Pos::new(HPos::Left, VPos::Center)),
             ))
@@ -735,7 +793,7 @@ fn draw<DB: DrawingBackend>(
         .map(|p| p.date)
         .max();
     if let Some(valued) = last_valued.filter(|d| *d < last) {
-        let x0 = match (chart.kind, granularity) {
+        let x0 = match (kind, granularity) {
             (ChartKind::Bars, Some(g)) => day_number(first, g.next(valued)),
             (_, Some(g)) => day_number(first, g.next(valued).pred_opt().unwrap_or(valued)),
             _ => day_number(first, valued),
@@ -757,11 +815,46 @@ fn draw<DB: DrawingBackend>(
         }
     }
 
+    // The band under the lines: one polygon per run of complete periods with both edges.
+    if let Some((low, high)) = band {
+        let color = band_color(series.len());
+        let mut runs: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new()];
+        for (l, h) in low.points.iter().zip(&high.points) {
+            match (l.value, h.value) {
+                (Some(lv), Some(hv)) if l.complete && h.complete => {
+                    if let Some(run) = runs.last_mut() {
+                        run.push((day_number(first, l.as_of_day), lv, hv));
+                    }
+                }
+                _ => runs.push(Vec::new()),
+            }
+        }
+        for run in runs.iter().filter(|r| !r.is_empty()) {
+            let mut polygon: Vec<(f64, f64)> = run.iter().map(|(x, _, h)| (*x, *h)).collect();
+            polygon.extend(run.iter().rev().map(|(x, l, _)| (*x, *l)));
+            if run.len() == 1 {
+                // One period: a short bar, so that it shows.
+                let (x, l, h) = run[0];
+                ctx.draw_series(std::iter::once(Rectangle::new(
+                    [(x - 0.5, l), (x + 0.5, h)],
+                    color.mix(BAND_OPACITY).filled(),
+                )))
+                .map_err(err)?;
+            } else {
+                ctx.draw_series(std::iter::once(Polygon::new(
+                    polygon,
+                    color.mix(BAND_OPACITY).filled(),
+                )))
+                .map_err(err)?;
+            }
+        }
+    }
+
     let count = series.len().max(1) as f64;
     for (i, s) in series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
         let at = |p: &Point, v: f64| (day_number(first, p.as_of_day), v);
-        match chart.kind {
+        match kind {
             ChartKind::Line => {
                 // A period with no value breaks the line rather than dropping to zero; a period
                 // still in progress is left off the line (it would read as a drop) and drawn as
@@ -840,6 +933,8 @@ fn draw<DB: DrawingBackend>(
                     }
                 }
             }
+            // Drawn as lines: `kind` is never a band.
+            ChartKind::Band => {}
             ChartKind::StackedArea => {
                 // The stack stops at the last date with data rather than dropping to zero.
                 let top: Vec<(f64, f64)> = s
@@ -954,6 +1049,17 @@ fn draw<DB: DrawingBackend>(
     }
 
     Ok(())
+}
+
+/// The legend's name for a band chart's band.
+const BAND_LABEL: &str = "95 % interval";
+
+/// How strongly a band is drawn (the rest is white), pale enough for the lines to read over it.
+const BAND_OPACITY: f64 = 0.25;
+
+/// A band is drawn in the colour of the line it surrounds: the last of `lines`.
+fn band_color(lines: usize) -> RGBColor {
+    PALETTE[lines.saturating_sub(1) % PALETTE.len()]
 }
 
 /// The width of the incomplete note's swatch in the legend band.

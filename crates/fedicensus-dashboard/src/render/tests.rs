@@ -706,3 +706,41 @@ fn an_empty_series_says_there_is_no_data() {
     assert!(svg.contains("No data for this range yet."));
     assert!(svg.contains("data-points=\"0\""));
 }
+
+#[test]
+fn a_band_chart_fills_its_last_two_series_as_one_band_under_its_lines() {
+    let band = ChartDef::parse(
+        "coverage.toml",
+        "title = \"t\"\ndescription = \"d\"\nmetrics = [\"servers_known\"]\nkind = \"band\"\n\
+         breakdown = \"coverage\"\npage = \"growth\"\n",
+    )
+    .expect("a valid band chart");
+    let four = [
+        series("servers known", &[Some(100.0), Some(110.0), Some(120.0)]),
+        series("estimated total", &[Some(104.0), Some(115.0), Some(124.0)]),
+        series(
+            "estimate, 95 % low",
+            &[Some(101.0), Some(111.0), Some(121.0)],
+        ),
+        series(
+            "estimate, 95 % high",
+            &[Some(130.0), Some(140.0), Some(150.0)],
+        ),
+    ];
+    let svg = render_svg(&band, &four, &[], Size::DESKTOP);
+    assert_eq!(svg.matches("<polygon").count(), 1, "one band: {svg}");
+    assert!(svg.contains(BAND_LABEL), "the band's legend");
+    assert!(
+        !svg.contains("estimate, 95 % low"),
+        "its edges are no lines"
+    );
+    // The same series as lines: no band.
+    let lines = render_svg(
+        &chart("line", "\"servers_known\""),
+        &four,
+        &[],
+        Size::DESKTOP,
+    );
+    assert_eq!(lines.matches("<polygon").count(), 0);
+    assert!(lines.contains("estimate, 95 % low"));
+}

@@ -201,6 +201,73 @@ pub async fn languages(
     .into_response())
 }
 
+/// `GET /api/v1/coverage`: servers known and the estimated total of servers, with its 95 %
+/// interval, from the overlap of peer lists (capture-recapture; "Coverage" in
+/// docs/METHODOLOGY.md). CSV: one row per date.
+pub async fn coverage(State(state): State<AppState>, query: QueryMap) -> Result<Response> {
+    let params = Params::new(query, &["from", "to", "granularity", "format"])?;
+    let format = params.format(&["json", "csv"])?;
+    let request = series_request(&state, &params, Granularity::Week, None).await?;
+    let series = data::coverage(&state.storage, &request).await?;
+    let complete = |p: &fedicensus_storage::CoveragePoint| {
+        crate::series::completeness(request.granularity, p.date, p.as_of).0
+    };
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&[
+            "date",
+            "servers_known",
+            "servers_listed",
+            "reporters",
+            "estimate",
+            "low",
+            "high",
+            "complete",
+        ])?;
+        for p in &series.points {
+            let crawled = p.crawled;
+            doc.row(&[
+                Cell::number(p.date),
+                Cell::opt_number(crawled.then_some(p.servers_known)),
+                Cell::opt_number(crawled.then_some(p.servers_listed)),
+                Cell::opt_number(crawled.then_some(p.reporters)),
+                Cell::opt_number(p.estimate),
+                Cell::opt_number(p.low),
+                Cell::opt_number(p.high),
+                Cell::number(complete(p)),
+            ])?;
+        }
+        return Ok(csv_response(doc.finish()?, "coverage"));
+    }
+    let points: Vec<Value> = series
+        .points
+        .iter()
+        .map(|p| {
+            json!({
+                "date": p.date,
+                "servers_known": p.crawled.then_some(p.servers_known),
+                "servers_listed": p.crawled.then_some(p.servers_listed),
+                "reporters": p.crawled.then_some(p.reporters),
+                "captured_by_groups": p.frequencies.iter().skip(1).collect::<Vec<_>>(),
+                "estimate": p.estimate,
+                "low": p.low,
+                "high": p.high,
+                "complete": complete(p),
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "granularity": request.granularity,
+        "from": request.from,
+        "to": request.to,
+        "estimator": series.estimator.name(),
+        "groups": series.estimator.groups(),
+        "interval": 0.95,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "points": points,
+    }))
+    .into_response())
+}
+
 /// The servers filter from query parameters (shared with the Servers page).
 pub fn server_filter(params: &Params) -> Result<ServerFilter> {
     let status = match params.get("status") {

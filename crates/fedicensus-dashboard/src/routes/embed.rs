@@ -15,7 +15,9 @@ use super::charts::{compute, image_size, FILE_PARAMS};
 use super::{request_query, Params};
 use crate::data;
 use crate::error::{Error, Result};
-use crate::render::{data_as_of, escape_xml, render_svg, servers_reporting_text, Size, WIDTH};
+use crate::render::{
+    data_as_of, escape_xml, lines_of, render_svg, servers_reporting_text, Size, WIDTH,
+};
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
@@ -158,7 +160,7 @@ pub async fn chart(
         title => chart.title.clone(),
         svg => Value::from_safe_string(svg),
         as_of => data_as_of(&c.series).map(|d| d.to_string()),
-        reporting => servers_reporting_text(&c.series),
+        reporting => servers_reporting_text(lines_of(chart, &c.series)),
         source => format!("fedicensus, methodology {}", fedicensus_storage::METHODOLOGY_VERSION),
         simulated => data::is_simulated(&state.storage).await?,
         csv_url => format!("/api/v1/charts/{}/csv?{query}", chart.id),

@@ -201,6 +201,7 @@ async fn tables_fit_their_boxes_at_1280_px_and_no_page_overflows_a_phone() -> Re
         ("servers", "/servers"),
         ("overview", "/"),
         ("languages", "/languages"),
+        ("growth", "/growth"),
     ] {
         let html = app.get(path).await?.body;
         let (html, root) = (html.clone(), dir.0.clone());

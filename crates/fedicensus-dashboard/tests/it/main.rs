@@ -4,6 +4,7 @@
 mod attacks;
 mod browser;
 mod cache;
+mod coverage;
 mod embed;
 mod exports;
 mod grafana;

@@ -9,6 +9,7 @@ mod support;
 
 mod bulk;
 mod conformance;
+mod coverage;
 mod downsample;
 mod horizon;
 mod inflation;
