@@ -129,7 +129,7 @@ pub(crate) const FAMILIES: &[Family] = &[
 ];
 
 /// The `Software::Other` names of this world, with the versions [`version`] draws from.
-pub(crate) const OTHER_SOFTWARE: &[(&str, &[&str])] = &[("mitra", &["2.5.0"])];
+pub(crate) const OTHER_SOFTWARE: &[(&str, &[&str])] = &[("mitra", &["2.4.1"])];
 
 /// The releases of 2023, oldest first, each with its date (a release's tag or changelog date).
 /// A server runs the newest one, up to the version it ends the scenario on ([`version`]), that
@@ -208,7 +208,7 @@ pub(crate) fn version_on(software: &str, last: &str, day: NaiveDate) -> Option<&
     let mut current = series[0].0;
     for (version, (y, m, d)) in &series[..=end] {
         if ymd(*y, *m, *d) <= day {
-            current = version;
+            current = *version;
         }
     }
     Some(current)
@@ -218,9 +218,10 @@ fn pick<R: Rng>(rng: &mut R, options: &[(&'static str, f64)]) -> &'static str {
     super::pick(rng, options)
 }
 
-/// The version a server of `software` runs at the end of the scenario (2023-12-31). The shares
-/// are assumptions: most Lemmy servers on the last 0.18 (lemmy.world still ran 0.18.5 in
-/// January 2024), a tail that stopped upgrading.
+/// The version a server of `software` runs at the end of the scenario (2023-12-31): a release
+/// out at least [`upgrade_lag_days`]'s longest lag before it. The shares are assumptions: most
+/// Lemmy servers on the last 0.18 (lemmy.world still ran 0.18.5 in January 2024), a tail that
+/// stopped upgrading.
 pub(crate) fn version<R: Rng>(rng: &mut R, software: &Software, _born: NaiveDate) -> String {
     match software {
         Software::Lemmy => pick(
@@ -256,8 +257,7 @@ pub(crate) fn version<R: Rng>(rng: &mut R, software: &Software, _born: NaiveDate
         Software::Other(name) if name == "mitra" => pick(
             rng,
             &[
-                ("2.5.0", 0.3),
-                ("2.4.1", 0.25),
+                ("2.4.1", 0.55),
                 ("2.2.0", 0.15),
                 ("1.33.1", 0.15),
                 ("1.30.0", 0.1),

@@ -230,7 +230,7 @@ pub(crate) fn curves(scenario: Scenario) -> &'static Curves {
     static LEMMY_2023: OnceLock<Curves> = OnceLock::new();
     match scenario {
         Scenario::Migration2022 => MIGRATION_2022.get_or_init(build_curves),
-        Scenario::Lemmy2023 => LEMMY_2023.get_or_init(lemmy::build_curves),
+        Scenario::Lemmy2023 => LEMMY_2023.get_or_init(lemmy_2023::build_curves),
     }
 }
 

@@ -271,14 +271,12 @@ fn every_lemmy_document_of_the_migration_world_reads_with_its_releases_types() {
     }
 }
 
-/// The 2023 releases on the migration world's Lemmy servers: each server runs one of them for
-/// the test. 0.17.0 and 0.17.1 (January and February 2023) are run by no scenario: every server
-/// of the lemmy-2023 world had moved past them when it starts.
+/// The releases no scenario runs, on the migration world's Lemmy servers: each server runs one
+/// of them for the test. 0.17.0 and 0.17.1 (January and February 2023) were out of date before
+/// the lemmy-2023 world starts on 2023-05-01.
 #[test]
-fn every_lemmy_document_of_the_2023_releases_reads_with_its_releases_types() {
-    const RELEASES: &[&str] = &[
-        "0.17.0", "0.17.1", "0.17.2", "0.17.3", "0.17.4", "0.18.0", "0.18.1", "0.18.2", "0.18.5",
-    ];
+fn every_lemmy_document_of_the_releases_no_scenario_runs_reads_with_its_releases_types() {
+    const RELEASES: &[&str] = &["0.17.0", "0.17.1"];
     let config = WorldConfig {
         servers: Some(8_000),
         failures: FailureMix::none(),
