@@ -11,7 +11,7 @@ use fedicensus_crawler::config::DEFAULT_DOMAIN_BUDGET;
 use fedicensus_crawler::MemoryFrontier;
 use fedicensus_sim::truth::truth_summary;
 use fedicensus_sim::{FailureMix, Quirk, Scenario, ServerId, World, WorldConfig};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 fn nodeinfo_value(obs: &fedicensus_core::Observation, metric: Metric) -> Option<u64> {
@@ -98,6 +98,7 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
 
     let mut mismatches = Vec::new();
     let mut versions: BTreeMap<String, usize> = BTreeMap::new();
+    let mut lists_0_18 = 0;
     let (mut users_crawled, mut users_true) = (0u64, 0u64);
     for id in &expected {
         let server = world.server(*id);
@@ -125,6 +126,39 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
                 "{}: version {:?}, the world runs {version:?}",
                 server.domain, software.raw_version
             ));
+        }
+        // Its peer list, which 0.18 serves at `/api/v3/federated_instances` only.
+        if world.serves_peers(*id, obs.observed_at) {
+            // The names a crawler can take from it (junk copied from real lists, such as `*`
+            // entries and oversized labels, is no host).
+            let served: HashSet<String> = world
+                .peers(*id, obs.observed_at)
+                .iter()
+                .filter_map(|d| Host::parse(d).ok())
+                .map(|h| h.as_str().to_string())
+                .collect();
+            match &obs.peers {
+                Some(read) if read.len() == served.len()
+                    && read.iter().all(|h| served.contains(h.as_str())) =>
+                {
+                    if version.starts_with("0.18.") {
+                        lists_0_18 += 1;
+                    }
+                }
+                read => mismatches.push(format!(
+                    "{} (Lemmy {version}): read {:?} peers of the {} it serves; not read: {:?}",
+                    server.domain,
+                    read.as_ref().map(Vec::len),
+                    served.len(),
+                    served
+                        .iter()
+                        .filter(|d| !read
+                            .as_ref()
+                            .is_some_and(|r| r.iter().any(|h| h.as_str() == d.as_str())))
+                        .take(3)
+                        .collect::<Vec<_>>()
+                )),
+            }
         }
         *versions.entry(version).or_default() += 1;
         // What it served lies between its figures at the visit's start and end; the truth's
@@ -182,7 +216,7 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
     }
     println!(
         "{} reachable discoverable Lemmy servers of {} reachable; versions {versions:?}; users \
-         crawled {users_crawled}, true {users_true}",
+         crawled {users_crawled}, true {users_true}; {lists_0_18} Lemmy 0.18 peer lists read",
         expected.len(),
         lemmy_truth.reachable
     );
@@ -192,6 +226,7 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
         mismatches.len(),
         mismatches.join("\n")
     );
+    assert!(lists_0_18 >= 20, "only {lists_0_18} Lemmy 0.18 peer lists read");
     // The crawl must have met both release lines of July 2023, and found most of the Lemmy
     // servers the truth counts (those no peer list names cannot be found).
     assert!(
