@@ -116,7 +116,10 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
             ));
             continue;
         }
-        let software = obs.software.as_ref().expect("ok observations name their software");
+        let software = obs
+            .software
+            .as_ref()
+            .expect("ok observations name their software");
         if software.family != Software::Lemmy {
             mismatches.push(format!("{}: software {}", server.domain, software.family));
         }
@@ -138,8 +141,9 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
                 .map(|h| h.as_str().to_string())
                 .collect();
             match &obs.peers {
-                Some(read) if read.len() == served.len()
-                    && read.iter().all(|h| served.contains(h.as_str())) =>
+                Some(read)
+                    if read.len() == served.len()
+                        && read.iter().all(|h| served.contains(h.as_str())) =>
                 {
                     if version.starts_with("0.18.") {
                         lists_0_18 += 1;
@@ -226,7 +230,10 @@ async fn a_crawl_of_the_lemmy_2023_world_matches_its_truth() {
         mismatches.len(),
         mismatches.join("\n")
     );
-    assert!(lists_0_18 >= 20, "only {lists_0_18} Lemmy 0.18 peer lists read");
+    assert!(
+        lists_0_18 >= 20,
+        "only {lists_0_18} Lemmy 0.18 peer lists read"
+    );
     // The crawl must have met both release lines of July 2023, and found most of the Lemmy
     // servers the truth counts (those no peer list names cannot be found).
     assert!(

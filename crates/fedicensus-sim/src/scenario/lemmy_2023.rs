@@ -93,7 +93,8 @@ pub(crate) fn build_curves() -> Curves {
         p[d] = 0.12;
         if x >= start {
             // Old accounts come back with the wave, and drift off again.
-            p[d] += 0.1 * smoothstep((x - start) / 20.0) * (-(x - api_change).max(0.0) / 150.0).exp();
+            p[d] +=
+                0.1 * smoothstep((x - start) / 20.0) * (-(x - api_change).max(0.0) / 150.0).exp();
         }
         q[d] = if x <= api_change {
             0.06
@@ -275,12 +276,30 @@ mod tests {
 
     #[test]
     fn a_server_runs_the_newest_release_out_and_never_past_its_last() {
-        assert_eq!(version_on("lemmy", "0.18.5", ymd(2023, 5, 1)), Some("0.17.2"));
-        assert_eq!(version_on("lemmy", "0.18.5", ymd(2023, 6, 23)), Some("0.18.0"));
-        assert_eq!(version_on("lemmy", "0.18.3", ymd(2023, 12, 1)), Some("0.18.3"));
-        assert_eq!(version_on("lemmy", "0.18.5", ymd(2022, 1, 1)), Some("0.16.7"));
-        assert_eq!(version_on("takahe", "0.10.1", ymd(2023, 7, 1)), Some("0.9.0"));
-        assert_eq!(version_on("mitra", "2.5.0", ymd(2023, 3, 1)), Some("1.12.0"));
+        assert_eq!(
+            version_on("lemmy", "0.18.5", ymd(2023, 5, 1)),
+            Some("0.17.2")
+        );
+        assert_eq!(
+            version_on("lemmy", "0.18.5", ymd(2023, 6, 23)),
+            Some("0.18.0")
+        );
+        assert_eq!(
+            version_on("lemmy", "0.18.3", ymd(2023, 12, 1)),
+            Some("0.18.3")
+        );
+        assert_eq!(
+            version_on("lemmy", "0.18.5", ymd(2022, 1, 1)),
+            Some("0.16.7")
+        );
+        assert_eq!(
+            version_on("takahe", "0.10.1", ymd(2023, 7, 1)),
+            Some("0.9.0")
+        );
+        assert_eq!(
+            version_on("mitra", "2.5.0", ymd(2023, 3, 1)),
+            Some("1.12.0")
+        );
         assert_eq!(version_on("lemmy", "0.19.0", ymd(2023, 12, 31)), None);
     }
 }

@@ -191,12 +191,7 @@ impl World {
     /// Sizes in early December 2022. Mastodon: ranked by an age-weighted random score, then a
     /// size by percentile with a Zipf-like top 1 %, a power-law body and 13 % single-user
     /// servers (FIELD.md). Other software: log-normal around the family's median.
-    fn assign_sizes(
-        rng: &mut ChaCha8Rng,
-        shape: &Shape,
-        named: &[Named],
-        protos: &mut [Proto],
-    ) {
+    fn assign_sizes(rng: &mut ChaCha8Rng, shape: &Shape, named: &[Named], protos: &mut [Proto]) {
         let take = day_index(shape.before());
         // 2022-06-01 in the migration-2022 scenario.
         let mid_2022 = take - 148;

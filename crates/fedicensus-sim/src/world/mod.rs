@@ -586,8 +586,12 @@ impl World {
                 0,
             ));
             let day = today - chrono::TimeDelta::days(lag);
-            return scenario::lemmy_2023::version_on(server.software.as_str(), &server.version, day)
-                .unwrap_or(&server.version);
+            return scenario::lemmy_2023::version_on(
+                server.software.as_str(),
+                &server.version,
+                day,
+            )
+            .unwrap_or(&server.version);
         }
         for (software, prefix, released, before) in scenario::RELEASES {
             if server.software.as_str() == *software

@@ -30,8 +30,14 @@ fn the_lemmy_2023_world_hits_its_calibration_targets() {
     assert!(within(after.reachable as f64, 519.0, 0.05), "{report}");
     assert!(within(before.users as f64, 30_000.0, 0.03), "{report}");
     assert!(within(after.users as f64, 1_589_412.0, 0.03), "{report}");
-    assert!(within(before.active_month as f64, 3_000.0, 0.05), "{report}");
-    assert!(within(after.active_month as f64, 45_000.0, 0.03), "{report}");
+    assert!(
+        within(before.active_month as f64, 3_000.0, 0.05),
+        "{report}"
+    );
+    assert!(
+        within(after.active_month as f64, 45_000.0, 0.03),
+        "{report}"
+    );
     // Over a thousand by the end of July, and Lemmy the largest software of the world.
     let july = truth_summary(world, day(2023, 7, 31));
     let lemmy = july.software("lemmy");
@@ -61,7 +67,9 @@ fn the_lemmy_2023_world_runs_each_release_only_once_it_is_out() {
             assert_ne!(world.version_at(server.id, day(2023, 9, 28)), "0.18.5");
         }
         if server.software == Software::Mastodon && !server.flood {
-            assert!(world.version_at(server.id, day(2023, 5, 1)).starts_with("4."));
+            assert!(world
+                .version_at(server.id, day(2023, 5, 1))
+                .starts_with("4."));
         }
     }
     assert!(at_end.len() >= 8, "{at_end:?}");
@@ -82,8 +90,7 @@ fn mitra_and_takahe_serve_their_2023_peer_lists() {
             assert!(world.serves_peers(server.id, at), "{}", server.domain);
             mitra += 1;
         }
-        if server.software == Software::Takahe
-            && world.version_at(server.id, at).starts_with("0.9")
+        if server.software == Software::Takahe && world.version_at(server.id, at).starts_with("0.9")
         {
             assert!(world.serves_peers(server.id, at), "{}", server.domain);
             takahe += 1;
