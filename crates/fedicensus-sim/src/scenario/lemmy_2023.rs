@@ -132,6 +132,9 @@ pub(crate) const FAMILIES: &[Family] = &[
 /// The `Software::Other` names of this world, with the versions [`version`] draws from.
 pub(crate) const OTHER_SOFTWARE: &[(&str, &[&str])] = &[("mitra", &["2.4.1"])];
 
+/// A release and the day it came out.
+pub(crate) type Dated = (&'static str, (i32, u32, u32));
+
 /// The releases of 2023, oldest first, each with its date (a release's tag or changelog date).
 /// A server runs the newest one, up to the version it ends the scenario on ([`version`]), that
 /// was out [`upgrade_lag_days`] before the day: see [`version_on`].
@@ -139,7 +142,7 @@ pub(crate) const OTHER_SOFTWARE: &[(&str, &[&str])] = &[("mitra", &["2.4.1"])];
 /// Lemmy: the LemmyNet/lemmy tags. Mastodon: CHANGELOG.md (4.1.4 is the last release before the
 /// 4.2 line this world leaves out). Takahē: the jointakahe/takahe tags. Mitra: its CHANGELOG.md
 /// (codeberg.org/silverpill/mitra).
-pub(crate) const SERIES: &[(&str, &[(&str, (i32, u32, u32))])] = &[
+pub(crate) const SERIES: &[(&str, &[Dated])] = &[
     (
         "lemmy",
         &[
