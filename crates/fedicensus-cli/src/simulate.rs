@@ -19,6 +19,8 @@ use std::sync::Arc;
 #[command(after_help = "Examples:
   fedicensus simulate --scenario migration-2022 --seed 7 --at 2022-11-15
       Serve the full world as it was on 15 November 2022 and print how to crawl it.
+  fedicensus simulate --scenario lemmy-2023 --seed 7 --at 2023-07-15
+      The Lemmy growth of June 2023, two weeks after Reddit's API change.
   fedicensus simulate --servers 500 --listen 127.0.0.1:8443 --dns-port 5353 --ca-file ca.pem
       A small world on fixed ports, with the CA certificate written to ca.pem.
   fedicensus simulate --truth 2022-11-27 > truth.csv

@@ -5,6 +5,7 @@ mod attacks;
 mod crawl;
 mod languages;
 mod learned;
+mod lemmy_world;
 mod outcomes;
 mod overload;
 mod rates;

@@ -337,10 +337,12 @@ fn local_site(ctx: &Ctx<'_>) -> Value {
         ("captcha_enabled", json!(false)),
         ("captcha_difficulty", json!("medium")),
         ("registration_mode", json!(registration)),
-        ("reports_email_admins", json!(false)),
-        ("published", json!(published(ctx))),
-        ("updated", null),
     ]);
+    if ctx.version() >= (0, 17, 2) {
+        // Added in 0.17.2 (LemmyNet/lemmy 0.17.1..0.17.2, `source/local_site.rs`).
+        fields.push(("reports_email_admins", json!(false)));
+    }
+    fields.extend([("published", json!(published(ctx))), ("updated", null)]);
     object(ctx, fields)
 }
 

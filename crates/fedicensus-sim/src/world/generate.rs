@@ -13,6 +13,8 @@ impl World {
     /// flood hosts ([`World::flood_size`]) come on top of them.
     pub fn generate(config: WorldConfig) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let shape = shape(config.scenario);
+        let named = named(config.scenario);
         let full = config.scenario.default_servers();
         let n = config.servers.unwrap_or(full);
         let lambda = death_hazard_per_day();
@@ -25,14 +27,15 @@ impl World {
             .sum();
         let reachable_share = (1.0 - blocking).clamp(0.05, 1.0);
 
-        // Mastodon births: the cumulative births that keep the target number alive under a
-        // constant death hazard are A(t) + λ·∫A (A = target alive).
+        // Births of the calibrated software (Mastodon in 2022): the cumulative births that keep
+        // the target number alive under a constant death hazard are A(t) + λ·∫A (A = target
+        // alive).
         let first = day_index(ymd(2016, 10, 1));
         let last = day_index(config.scenario.end());
         let mut births_cum = Vec::with_capacity((last - first + 1) as usize);
         let mut integral = 0.0;
         for day in first..=last {
-            let alive = mastodon_reachable_target(day as f64) / reachable_share;
+            let alive = shape.reachable_target(day as f64) / reachable_share;
             births_cum.push(alive + lambda * integral);
             integral += alive;
         }
@@ -48,7 +51,7 @@ impl World {
             let target = (i as f64 + rng.random::<f64>()) / n_mastodon as f64 * births_total;
             let offset = births_cum.partition_point(|c| *c < target) as i64;
             protos.push(Proto {
-                software: Software::Mastodon,
+                software: shape.primary.clone(),
                 born: (first + offset).min(last),
                 died: None,
                 size: 1.0,
@@ -57,12 +60,12 @@ impl World {
         }
         // The earliest Mastodon servers become the named big ones.
         protos.sort_by_key(|p| p.born);
-        for (k, proto) in protos.iter_mut().take(NAMED.len()).enumerate() {
-            let (y, m, d) = NAMED[k].born;
+        for (k, proto) in protos.iter_mut().take(named.len()).enumerate() {
+            let (y, m, d) = named[k].born;
             proto.named = Some(k);
             proto.born = day_index(ymd(y, m, d));
         }
-        Self::add_other_software(&mut rng, &mut protos, n - n_mastodon, last);
+        Self::add_other_software(&mut rng, shape, &mut protos, n - n_mastodon, last);
         for proto in &mut protos {
             if proto.named.is_none() {
                 let lifetime = -(1.0 - rng.random::<f64>()).ln() / lambda;
@@ -70,7 +73,7 @@ impl World {
                 proto.died = (died < CURVE_DAYS as i64 - 1).then_some(died);
             }
         }
-        Self::assign_sizes(&mut rng, &mut protos);
+        Self::assign_sizes(&mut rng, shape, named, &mut protos);
         protos.shuffle(&mut rng);
 
         let mut world = World {
@@ -84,7 +87,7 @@ impl World {
             knowable: Vec::new(),
             installations: HashMap::new(),
         };
-        let mut used: HashSet<String> = NAMED.iter().map(|n| n.domain.to_string()).collect();
+        let mut used: HashSet<String> = named.iter().map(|n| n.domain.to_string()).collect();
         if World::flood_size(&config) > 0 {
             let vocabulary = names::vocabulary();
             loop {
@@ -131,14 +134,22 @@ impl World {
 
     /// Adds `count` servers of the non-Mastodon families, by largest remainder of their weights,
     /// born evenly since each family's first release with three times the rate during the wave.
-    fn add_other_software(rng: &mut ChaCha8Rng, protos: &mut Vec<Proto>, count: usize, last: i64) {
-        let total_weight: f64 = FAMILIES.iter().map(|f| f.weight).sum();
-        let exact: Vec<f64> = FAMILIES
+    fn add_other_software(
+        rng: &mut ChaCha8Rng,
+        shape: &Shape,
+        protos: &mut Vec<Proto>,
+        count: usize,
+        last: i64,
+    ) {
+        let families = shape.families;
+        let other_software = shape.other_software;
+        let total_weight: f64 = families.iter().map(|f| f.weight).sum();
+        let exact: Vec<f64> = families
             .iter()
             .map(|f| f.weight / total_weight * count as f64)
             .collect();
         let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
-        let mut order: Vec<usize> = (0..FAMILIES.len()).collect();
+        let mut order: Vec<usize> = (0..families.len()).collect();
         order.sort_by(|a, b| {
             let ra = exact[*a] - exact[*a].floor();
             let rb = exact[*b] - exact[*b].floor();
@@ -148,8 +159,8 @@ impl World {
         for k in order.iter().take(count - assigned) {
             counts[*k] += 1;
         }
-        let take = day_index(takeover());
-        for (family, family_count) in FAMILIES.iter().zip(counts) {
+        let take = day_index(shape.before());
+        for (family, family_count) in families.iter().zip(counts) {
             let (y, m, d) = family.since;
             let since = day_index(ymd(y, m, d));
             let mut cum = Vec::with_capacity((last - since + 1).max(1) as usize);
@@ -163,7 +174,7 @@ impl World {
                 let born = since + cum.partition_point(|c| *c < target) as i64;
                 let mut software = (family.software)();
                 if let Software::Other(name) = &mut software {
-                    let (other, _) = OTHER_SOFTWARE[rng.random_range(0..OTHER_SOFTWARE.len())];
+                    let (other, _) = other_software[rng.random_range(0..other_software.len())];
                     *name = other.to_string();
                 }
                 protos.push(Proto {
@@ -180,14 +191,15 @@ impl World {
     /// Sizes in early December 2022. Mastodon: ranked by an age-weighted random score, then a
     /// size by percentile with a Zipf-like top 1 %, a power-law body and 13 % single-user
     /// servers (FIELD.md). Other software: log-normal around the family's median.
-    fn assign_sizes(rng: &mut ChaCha8Rng, protos: &mut [Proto]) {
-        let take = day_index(takeover());
-        let mid_2022 = day_index(ymd(2022, 6, 1));
+    fn assign_sizes(rng: &mut ChaCha8Rng, shape: &Shape, named: &[Named], protos: &mut [Proto]) {
+        let take = day_index(shape.before());
+        // 2022-06-01 in the migration-2022 scenario.
+        let mid_2022 = take - 148;
         let mut ranked: Vec<(f64, usize)> = Vec::new();
         for (i, proto) in protos.iter_mut().enumerate() {
             if let Some(k) = proto.named {
-                proto.size = NAMED[k].after;
-            } else if proto.software == Software::Mastodon {
+                proto.size = named[k].after;
+            } else if proto.software == shape.primary {
                 let age_weight = if proto.born < mid_2022 {
                     1.0
                 } else if proto.born < take {
@@ -198,7 +210,8 @@ impl World {
                 let score = -(1.0 - rng.random::<f64>()).ln() * age_weight;
                 ranked.push((score, i));
             } else {
-                let median = FAMILIES
+                let median = shape
+                    .families
                     .iter()
                     .find(|f| {
                         let s = (f.software)();
@@ -226,8 +239,9 @@ impl World {
 
     fn push_server(&mut self, rng: &mut ChaCha8Rng, used: &mut HashSet<String>, proto: Proto) {
         let id = self.servers.len() as ServerId;
+        let named = named(self.config.scenario);
         let domain = match proto.named {
-            Some(k) => NAMED[k].domain.to_string(),
+            Some(k) => named[k].domain.to_string(),
             None => loop {
                 let candidate = names::synth_domain(rng, &proto.software);
                 if used.insert(candidate.clone()) {
@@ -236,14 +250,18 @@ impl World {
             },
         };
         let born = date_of(proto.born);
-        let version = scenario::version(rng, &proto.software, born);
-        let curves = curves();
-        let take = day_index(takeover()) as f64;
-        let december = day_index(early_december()) as f64;
+        let version = match self.config.scenario {
+            Scenario::Migration2022 => scenario::version(rng, &proto.software, born),
+            Scenario::Lemmy2023 => scenario::lemmy_2023::version(rng, &proto.software, born),
+        };
+        let curves = self.curves();
+        let shape = self.shape();
+        let take = day_index(shape.before()) as f64;
+        let december = day_index(shape.after()) as f64;
         let born_f = proto.born as f64;
         let (x, y) = match proto.named {
             Some(k) => {
-                let Named { before, after, .. } = NAMED[k];
+                let Named { before, after, .. } = named[k];
                 // Exact at both dates: the secular growth between them counts towards the
                 // December figure.
                 let dhs = (at(&curves.hs, take) - at(&curves.hs, born_f)).max(1.0);
@@ -252,7 +270,7 @@ impl World {
                 let dhw = (at(&curves.hw, december) - at(&curves.hw, born_f)).max(0.05);
                 (x, (after - 1.0 - secular).max(0.0) / dhw)
             }
-            None => split_growth(rng, proto.size, born_f),
+            None => split_growth(rng, curves, shape, proto.size, born_f),
         };
         let log_size = (proto.size + 1.0).log10();
         let open_registrations = match proto.named {
@@ -325,7 +343,8 @@ impl World {
             };
             let born = rng.random_range(first..=last);
             let size = rng.random_range(1.0..3.5f64).floor();
-            let dhs = (at(&curves().hs, last as f64) - at(&curves().hs, born as f64)).max(1.0);
+            let curves = self.curves();
+            let dhs = (at(&curves.hs, last as f64) - at(&curves.hs, born as f64)).max(1.0);
             let latency = &self.config.latency;
             let id = self.servers.len() as ServerId;
             self.servers.push(Server {
@@ -507,7 +526,7 @@ impl World {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed ^ TAG_OPT_OUTS);
         let first = day_index(self.config.scenario.start());
         let last = day_index(self.config.scenario.end());
-        let december = day_index(early_december()) as f64;
+        let december = day_index(self.shape().after()) as f64;
         let real = self.servers.iter().filter(|s| !s.flood).count();
         let mut keyed: Vec<(f64, ServerId)> = self
             .servers
@@ -671,11 +690,12 @@ impl World {
     /// multipliers so the calibration targets (times `scale`, the share of the full size) hold
     /// exactly on the target dates.
     fn calibrate(&mut self, scale: f64) {
-        let t1 = day_index(takeover()) as f64 + 0.5;
-        let t2 = day_index(early_december()) as f64 + 0.5;
-        let curves = curves();
+        let shape = self.shape();
+        let t1 = day_index(shape.before()) as f64 + 0.5;
+        let t2 = day_index(shape.after()) as f64 + 0.5;
+        let curves = self.curves();
         let counted: Vec<usize> = (0..self.servers.len())
-            .filter(|i| self.servers[*i].software == Software::Mastodon && !self.servers[*i].flood)
+            .filter(|i| self.servers[*i].software == shape.primary && !self.servers[*i].flood)
             .collect();
         // Users are linear in (x, y): solve the two equations for the two scales.
         let mut sums = [[0.0f64; 4]; 2]; // [constant, x-part, y-part, named]
@@ -695,8 +715,8 @@ impl World {
                 }
             }
         }
-        let r1 = targets::USERS_AT_TAKEOVER * scale - sums[0][0] - sums[0][3];
-        let r2 = targets::USERS_EARLY_DECEMBER * scale - sums[1][0] - sums[1][3];
+        let r1 = shape.users.0 * scale - sums[0][0] - sums[0][3];
+        let r2 = shape.users.1 * scale - sums[1][0] - sums[1][3];
         let det = sums[0][1] * sums[1][2] - sums[1][1] * sums[0][2];
         if det.abs() > 1e-9 {
             let alpha = (r1 * sums[1][2] - r2 * sums[0][2]) / det;
@@ -723,7 +743,7 @@ impl World {
         for _ in 0..4 {
             let s1 = mau_sum(self, t1);
             if s1 > 0.0 {
-                let factor = targets::MAU_AT_TAKEOVER * scale / s1;
+                let factor = shape.mau.0 * scale / s1;
                 if factor.is_finite() && factor > 0.0 {
                     self.kp *= factor;
                 }
@@ -734,7 +754,7 @@ impl World {
             self.kq = saved;
             let s2 = mau_sum(self, t2);
             if s2 - old_part > 0.0 {
-                let factor = (targets::MAU_EARLY_DECEMBER * scale - old_part) / (s2 - old_part);
+                let factor = (shape.mau.1 * scale - old_part) / (s2 - old_part);
                 if factor.is_finite() && factor > 0.0 {
                     self.kq *= factor;
                 }
@@ -758,13 +778,18 @@ fn mastodon_size_at_percentile(u: f64) -> f64 {
 
 /// Splits a December size into weights on the secular and wave curves: servers born before
 /// the takeover had most of their users already, those born after got all from the wave.
-fn split_growth(rng: &mut ChaCha8Rng, size: f64, born: f64) -> (f64, f64) {
+fn split_growth(
+    rng: &mut ChaCha8Rng,
+    curves: &Curves,
+    shape: &Shape,
+    size: f64,
+    born: f64,
+) -> (f64, f64) {
     if size <= 1.0 {
         return (0.0, 0.0);
     }
-    let curves = curves();
-    let take = day_index(takeover()) as f64;
-    let december = day_index(early_december()) as f64;
+    let take = day_index(shape.before()) as f64;
+    let december = day_index(shape.after()) as f64;
     let reference = december.max(born + 30.0);
     let dhw = (at(&curves.hw, reference) - at(&curves.hw, born)).max(0.05);
     if born < take {

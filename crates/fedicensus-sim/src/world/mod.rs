@@ -13,9 +13,8 @@ mod peers;
 use crate::failure::{Failure, FailureMix, Quirk, Quirks};
 use crate::names;
 use crate::scenario::{
-    self, at, curves, date_of, day_index, day_of, death_hazard_per_day, early_december,
-    mastodon_reachable_target, midnight, takeover, targets, ymd, CURVE_DAYS, FAMILIES,
-    OTHER_SOFTWARE,
+    self, at, date_of, day_index, day_of, death_hazard_per_day, midnight, shape, ymd, Curves,
+    Shape, CURVE_DAYS,
 };
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fedicensus_core::Software;
@@ -43,16 +42,20 @@ pub type ServerId = u32;
 pub enum Scenario {
     /// 2022-09-01 to 2022-12-31: the migration after Twitter changed hands on 2022-10-27.
     Migration2022,
+    /// 2023-05-01 to 2023-12-31: the Lemmy growth of June 2023, when Reddit's API pricing sent
+    /// its users to Lemmy; a Lemmy-focused world (see `scenario::lemmy_2023`).
+    Lemmy2023,
 }
 
 impl Scenario {
     /// Every scenario, for `--help` and error messages.
-    pub const ALL: &'static [Scenario] = &[Scenario::Migration2022];
+    pub const ALL: &'static [Scenario] = &[Scenario::Migration2022, Scenario::Lemmy2023];
 
     /// The scenario's name on the command line.
     pub fn name(&self) -> &'static str {
         match self {
             Scenario::Migration2022 => "migration-2022",
+            Scenario::Lemmy2023 => "lemmy-2023",
         }
     }
 
@@ -65,6 +68,7 @@ impl Scenario {
     pub fn start(&self) -> NaiveDate {
         match self {
             Scenario::Migration2022 => NaiveDate::from_ymd_opt(2022, 9, 1).expect("valid date"),
+            Scenario::Lemmy2023 => NaiveDate::from_ymd_opt(2023, 5, 1).expect("valid date"),
         }
     }
 
@@ -72,6 +76,7 @@ impl Scenario {
     pub fn end(&self) -> NaiveDate {
         match self {
             Scenario::Migration2022 => NaiveDate::from_ymd_opt(2022, 12, 31).expect("valid date"),
+            Scenario::Lemmy2023 => NaiveDate::from_ymd_opt(2023, 12, 31).expect("valid date"),
         }
     }
 
@@ -80,6 +85,7 @@ impl Scenario {
     pub fn default_servers(&self) -> usize {
         match self {
             Scenario::Migration2022 => 20_000,
+            Scenario::Lemmy2023 => 3_000,
         }
     }
 }
@@ -320,6 +326,15 @@ struct Named {
     born: (i32, u32, u32),
 }
 
+/// The named servers of `scenario`: the lemmy-2023 world has none (no sourced per-server
+/// figures of June 2023).
+fn named(scenario: Scenario) -> &'static [Named] {
+    match scenario {
+        Scenario::Migration2022 => NAMED,
+        Scenario::Lemmy2023 => &[],
+    }
+}
+
 /// The three largest Mastodon servers of December 2022 (FIELD.md), by their real names.
 const NAMED: &[Named] = &[
     Named {
@@ -382,6 +397,8 @@ const TAG_PRIVATE: u64 = 0x7072_6976;
 const TAG_SIBLINGS: u64 = 0x7369_626c;
 const TAG_OPT_OUTS: u64 = 0x6f70_746f;
 const TAG_ADVERSARIES: u64 = 0x6164_7673;
+/// The per-server upgrade lag of the lemmy-2023 world.
+const TAG_UPGRADE: u64 = 0x7570_6772;
 
 /// Rounds `x` up or down at random so that tiny worlds still get rates right on average.
 fn stochastic_round<R: Rng>(rng: &mut R, x: f64) -> usize {
@@ -495,6 +512,16 @@ impl World {
         &self.config
     }
 
+    /// The shape of this world's scenario.
+    fn shape(&self) -> &'static Shape {
+        shape(self.config.scenario)
+    }
+
+    /// The daily curves of this world's scenario.
+    fn curves(&self) -> &'static Curves {
+        scenario::curves(self.config.scenario)
+    }
+
     /// Every server, indexed by [`ServerId`].
     pub fn servers(&self) -> &[Server] {
         &self.servers
@@ -522,10 +549,11 @@ impl World {
             .map(|id| &self.servers[*id as usize])
     }
 
-    /// How many flood hosts a world of this config has: `failures.flood_subdomains` at the
-    /// scenario's full size, scaled with the world (so a dozen-server world is not drowned).
+    /// How many flood hosts a world of this config has: `failures.flood_subdomains` in a world
+    /// the migration-2022 scenario's full size, scaled with the world (so a dozen-server world is
+    /// not drowned, and every scenario has the same share of them).
     pub fn flood_size(config: &WorldConfig) -> usize {
-        let full = config.scenario.default_servers();
+        let full = Scenario::Migration2022.default_servers();
         let n = config.servers.unwrap_or(full);
         (config.failures.flood_subdomains as f64 * n as f64 / full as f64).round() as usize
     }
@@ -551,6 +579,20 @@ impl World {
     /// [`World::version_at`] on a day.
     fn version_on(&self, i: usize, today: NaiveDate) -> &str {
         let server = &self.servers[i];
+        if self.config.scenario == Scenario::Lemmy2023 {
+            let lag = scenario::lemmy_2023::upgrade_lag_days(hash3(
+                self.config.seed ^ TAG_UPGRADE,
+                u64::from(server.id),
+                0,
+            ));
+            let day = today - chrono::TimeDelta::days(lag);
+            return scenario::lemmy_2023::version_on(
+                server.software.as_str(),
+                &server.version,
+                day,
+            )
+            .unwrap_or(&server.version);
+        }
         for (software, prefix, released, before) in scenario::RELEASES {
             if server.software.as_str() == *software
                 && server.version.starts_with(prefix)
@@ -633,7 +675,7 @@ impl World {
 
     /// The secular and wave parts of the registered users at `day` (frozen at death).
     fn parts(&self, p: &Profile, day: f64) -> (f64, f64) {
-        let curves = curves();
+        let curves = self.curves();
         let b = p.born_day as f64;
         let day = day.min(p.died_day as f64);
         let pre = 1.0 + p.x * (at(&curves.hs, day) - at(&curves.hs, b)).max(0.0);
@@ -643,7 +685,7 @@ impl World {
 
     /// Monthly actives before rounding, flooring and capping.
     fn raw_active(&self, p: &Profile, day: f64) -> f64 {
-        let curves = curves();
+        let curves = self.curves();
         let day = day.min(p.died_day as f64);
         let (pre, wave) = self.parts(p, day);
         p.m * (self.kp * at(&curves.p, day) * pre + self.kq * at(&curves.q, day) * wave)
@@ -657,7 +699,7 @@ impl World {
             return Figures::default();
         }
         let day = day.min(p.died_day as f64);
-        let curves = curves();
+        let curves = self.curves();
         let (pre, wave) = self.parts(p, day);
         let users = ((pre + wave).floor() as u64).max(1);
         let raw = self.raw_active(p, day);

@@ -3,6 +3,7 @@ mod conformance;
 mod documents;
 mod failures;
 mod learned;
+mod lemmy_world;
 mod support;
 mod transport;
 mod truth;

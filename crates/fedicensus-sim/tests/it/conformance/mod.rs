@@ -12,6 +12,7 @@
 
 mod lemmy_0_15;
 mod lemmy_0_17;
+mod lemmy_0_17_1;
 mod lemmy_0_18;
 mod lemmy_0_18_0;
 mod lemmy_nodeinfo;
@@ -37,6 +38,8 @@ pub enum LoggedOut {}
 enum Era {
     V015,
     V016,
+    /// 0.17.0 and 0.17.1: their `LocalSite` differs from 0.17.4's.
+    V0170,
     V017,
     /// 0.18.0 alone: its `LocalSite` and `Person` differ from 0.18.1's.
     V0180,
@@ -50,6 +53,9 @@ fn era(version: &str) -> Option<Era> {
     match (parts.next(), parts.next()) {
         (Some(0), Some(15)) => Some(Era::V015),
         (Some(0), Some(16)) => Some(Era::V016),
+        (Some(0), Some(17)) if version.starts_with("0.17.0") || version.starts_with("0.17.1") => {
+            Some(Era::V0170)
+        }
         (Some(0), Some(17)) => Some(Era::V017),
         (Some(0), Some(18)) if version.starts_with("0.18.0") => Some(Era::V0180),
         (Some(0), Some(18)) => Some(Era::V018),
@@ -169,6 +175,7 @@ fn check_world(world: World, at: DateTime<Utc>) -> (Vec<String>, BTreeMap<String
         let result = match era {
             Era::V015 => conforms::<lemmy_0_15::GetSiteResponse>(&site),
             Era::V016 => conforms::<lemmy_api_common_0_16::site::GetSiteResponse>(&site),
+            Era::V0170 => conforms::<lemmy_0_17_1::GetSiteResponse>(&site),
             Era::V017 => conforms::<lemmy_0_17::GetSiteResponse>(&site),
             Era::V0180 => conforms::<lemmy_0_18_0::GetSiteResponse>(&site),
             Era::V018 => conforms::<lemmy_0_18::GetSiteResponse>(&site),
@@ -264,11 +271,12 @@ fn every_lemmy_document_of_the_migration_world_reads_with_its_releases_types() {
     }
 }
 
-/// The release lines no scenario runs yet (the Lemmy of June and July 2023), on the migration
-/// world's Lemmy servers: each server runs one of them for the test.
+/// The releases no scenario runs, on the migration world's Lemmy servers: each server runs one
+/// of them for the test. 0.17.0 and 0.17.1 (January and February 2023) were out of date before
+/// the lemmy-2023 world starts on 2023-05-01.
 #[test]
-fn every_lemmy_document_of_the_2023_releases_reads_with_its_releases_types() {
-    const RELEASES: &[&str] = &["0.17.2", "0.17.3", "0.17.4", "0.18.0", "0.18.1", "0.18.2"];
+fn every_lemmy_document_of_the_releases_no_scenario_runs_reads_with_its_releases_types() {
+    const RELEASES: &[&str] = &["0.17.0", "0.17.1"];
     let config = WorldConfig {
         servers: Some(8_000),
         failures: FailureMix::none(),
@@ -291,6 +299,42 @@ fn every_lemmy_document_of_the_2023_releases_reads_with_its_releases_types() {
         assert!(
             checked.get(*version).copied().unwrap_or(0) >= 2,
             "Lemmy {version} was hardly checked: {checked:?}"
+        );
+    }
+}
+
+/// The lemmy-2023 world (the Lemmy growth of June 2023) through the year: every Lemmy release
+/// it runs, read with that release's types, before, during and after the wave.
+#[test]
+fn every_lemmy_document_of_the_lemmy_2023_world_reads_with_its_releases_types() {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (seed, failures_mix, at) in [
+        (21, FailureMix::default(), utc(2023, 5, 2)),
+        (21, FailureMix::default(), utc(2023, 6, 20)),
+        (22, FailureMix::none(), utc(2023, 7, 10)),
+        (22, FailureMix::none(), utc(2023, 8, 20)),
+        (21, FailureMix::default(), utc(2023, 12, 31)),
+    ] {
+        let config = WorldConfig {
+            servers: Some(3_000),
+            failures: failures_mix,
+            ..WorldConfig::new(Scenario::Lemmy2023, seed)
+        };
+        let (failures, checked) = check_world(World::generate(config), at);
+        assert_conforms(&failures, &checked);
+        for (version, n) in checked {
+            *seen.entry(version).or_default() += n;
+        }
+    }
+    eprintln!("Lemmy servers checked, by release: {seen:?}");
+    // Every release the world runs in 2023 was checked.
+    for version in [
+        "0.16.7", "0.17.2", "0.17.3", "0.17.4", "0.18.0", "0.18.1", "0.18.2", "0.18.3", "0.18.4",
+        "0.18.5",
+    ] {
+        assert!(
+            seen.get(version).copied().unwrap_or(0) >= 2,
+            "Lemmy {version} was hardly checked: {seen:?}"
         );
     }
 }

@@ -14,7 +14,13 @@
 //! The targets (FIELD.md) are the ones the world is calibrated to at generation: reachable
 //! Mastodon servers, registered accounts and monthly actives on the takeover day and a month
 //! later.
+//!
+//! Every scenario is built the same way from its [`Shape`] and its curves; the lemmy-2023
+//! scenario (Lemmy's growth of June 2023) is in [`lemmy_2023`].
 
+pub mod lemmy_2023;
+
+use crate::world::Scenario;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use fedicensus_core::Software;
 use rand::Rng;
@@ -110,9 +116,81 @@ const MASTODON_KNOTS: &[((i32, u32, u32), f64)] = &[
     ((2022, 12, 31), 9_800.0),
 ];
 
-/// Reachable Mastodon servers the scenario wants alive and reachable on `day` (a day index).
-pub(crate) fn mastodon_reachable_target(day: f64) -> f64 {
-    let knots: Vec<(f64, f64)> = MASTODON_KNOTS
+/// What a scenario's world is built around: the software it is calibrated on, that software's
+/// reachable servers over time, the two calibration days and their targets, and the other
+/// software beside it.
+#[derive(Debug)]
+pub(crate) struct Shape {
+    /// The calibrated software (its servers are born to follow `knots`, sized by percentile).
+    pub(crate) primary: Software,
+    /// Its reachable servers over time (knots, linearly interpolated).
+    pub(crate) knots: &'static [((i32, u32, u32), f64)],
+    /// The first calibration day, when the wave starts: other software is born three times as
+    /// fast from it on, and a server born before it had most of its users already.
+    pub(crate) before: (i32, u32, u32),
+    /// The second calibration day, after the wave's peak (`hw` is 1.0 on it).
+    pub(crate) after: (i32, u32, u32),
+    /// Registered accounts and monthly actives of the reachable `primary` servers on `before`
+    /// and on `after`, at full size.
+    pub(crate) users: (f64, f64),
+    pub(crate) mau: (f64, f64),
+    /// The other software and its long tail.
+    pub(crate) families: &'static [Family],
+    pub(crate) other_software: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl Shape {
+    pub(crate) fn before(&self) -> NaiveDate {
+        ymd(self.before.0, self.before.1, self.before.2)
+    }
+
+    pub(crate) fn after(&self) -> NaiveDate {
+        ymd(self.after.0, self.after.1, self.after.2)
+    }
+
+    /// Reachable `primary` servers the scenario wants on `day` (a day index).
+    pub(crate) fn reachable_target(&self, day: f64) -> f64 {
+        reachable_target(self.knots, day)
+    }
+}
+
+/// The shape of `scenario`.
+pub(crate) fn shape(scenario: Scenario) -> &'static Shape {
+    static MIGRATION_2022: Shape = Shape {
+        primary: Software::Mastodon,
+        knots: MASTODON_KNOTS,
+        before: (2022, 10, 27),
+        after: (2022, 12, 5),
+        users: (targets::USERS_AT_TAKEOVER, targets::USERS_EARLY_DECEMBER),
+        mau: (targets::MAU_AT_TAKEOVER, targets::MAU_EARLY_DECEMBER),
+        families: FAMILIES,
+        other_software: OTHER_SOFTWARE,
+    };
+    static LEMMY_2023: Shape = Shape {
+        primary: Software::Lemmy,
+        knots: lemmy_2023::KNOTS,
+        before: lemmy_2023::targets::BEFORE,
+        after: lemmy_2023::targets::AFTER,
+        users: (
+            lemmy_2023::targets::USERS_BEFORE,
+            lemmy_2023::targets::USERS_AFTER,
+        ),
+        mau: (
+            lemmy_2023::targets::MAU_BEFORE,
+            lemmy_2023::targets::MAU_AFTER,
+        ),
+        families: lemmy_2023::FAMILIES,
+        other_software: lemmy_2023::OTHER_SOFTWARE,
+    };
+    match scenario {
+        Scenario::Migration2022 => &MIGRATION_2022,
+        Scenario::Lemmy2023 => &LEMMY_2023,
+    }
+}
+
+/// The value of `knots` on `day` (a day index): 0 before the first, the last after it.
+fn reachable_target(knots: &[((i32, u32, u32), f64)], day: f64) -> f64 {
+    let knots: Vec<(f64, f64)> = knots
         .iter()
         .map(|((y, m, d), v)| (day_index(ymd(*y, *m, *d)) as f64, *v))
         .collect();
@@ -146,17 +224,22 @@ pub(crate) struct Curves {
     pub(crate) cqhw: Vec<f64>,
 }
 
-pub(crate) fn curves() -> &'static Curves {
-    static CURVES: OnceLock<Curves> = OnceLock::new();
-    CURVES.get_or_init(build_curves)
+/// The curves of `scenario`, computed once each.
+pub(crate) fn curves(scenario: Scenario) -> &'static Curves {
+    static MIGRATION_2022: OnceLock<Curves> = OnceLock::new();
+    static LEMMY_2023: OnceLock<Curves> = OnceLock::new();
+    match scenario {
+        Scenario::Migration2022 => MIGRATION_2022.get_or_init(build_curves),
+        Scenario::Lemmy2023 => LEMMY_2023.get_or_init(lemmy_2023::build_curves),
+    }
 }
 
-fn gaussian(x: f64, centre: f64, sd: f64) -> f64 {
+pub(crate) fn gaussian(x: f64, centre: f64, sd: f64) -> f64 {
     let z = (x - centre) / sd;
     (-0.5 * z * z).exp() / (sd * (2.0 * std::f64::consts::PI).sqrt())
 }
 
-fn smoothstep(x: f64) -> f64 {
+pub(crate) fn smoothstep(x: f64) -> f64 {
     let x = x.clamp(0.0, 1.0);
     x * x * (3.0 - 2.0 * x)
 }
@@ -196,13 +279,19 @@ fn build_curves() -> Curves {
             (0.9 * (-(x - december) / 200.0).exp()).max(0.35)
         };
     }
+    finish_curves(&rs, &rw, p, q, december as usize)
+}
+
+/// The cumulative curves and running integrals from the daily rates, `hw` normalised to 1.0 on
+/// day `norm_day`.
+fn finish_curves(rs: &[f64], rw: &[f64], p: Vec<f64>, q: Vec<f64>, norm_day: usize) -> Curves {
     let mut hs = vec![0.0; CURVE_DAYS];
     let mut hw = vec![0.0; CURVE_DAYS];
     for d in 1..CURVE_DAYS {
         hs[d] = hs[d - 1] + rs[d];
         hw[d] = hw[d - 1] + rw[d];
     }
-    let norm = hw[december as usize].max(1e-9);
+    let norm = hw[norm_day].max(1e-9);
     for v in &mut hw {
         *v /= norm;
     }
@@ -410,7 +499,7 @@ fn other_software() -> Software {
     Software::Other(String::new())
 }
 
-fn pick<'a, R: Rng>(rng: &mut R, options: &[(&'a str, f64)]) -> &'a str {
+pub(crate) fn pick<'a, R: Rng>(rng: &mut R, options: &[(&'a str, f64)]) -> &'a str {
     let total: f64 = options.iter().map(|(_, w)| w).sum();
     let mut roll = rng.random::<f64>() * total;
     for (value, weight) in options {
