@@ -11,22 +11,23 @@
 //! [`MAX_FRESHNESS`]. `Age` is taken off; `s-maxage` is for shared caches and ignored.
 //!
 //! **What may be reused without asking.** A census must record deaths and changes, and a server
-//! that does not answer is not alive. So:
-//! - robots.txt, `/.well-known/nodeinfo` and NodeInfo are asked on every visit, conditionally.
-//!   robots.txt is the visit's first request: it decides the scheme and shows the server answers
-//!   at this instant; a failure there ends the visit with that failure, whatever the cache
-//!   holds. The well-known document is where a move (301), an opt-out (410) or the end of
-//!   NodeInfo (404) shows, and NodeInfo decides the outcome and carries the figures, software
-//!   and version: each of them changes what the census records, so each is asked, and only a
-//!   304 from the server itself lets the kept body stand in for it.
-//! - The family documents (the Mastodon API's instance documents, weekly activity, the peer
-//!   list) may be reused while fresh. By then the visit has had answers from the server at this
-//!   instant (robots.txt, NodeInfo), so the outcome is the server's own, and those documents
-//!   only add numbers, peers and flags (a failure among them never changes the outcome). The
-//!   server promised them unchanged for that long, and Mastodon, whose lifetimes these are,
-//!   serves its own cached copy for the same time (`render_with_cache`), so asking would not
-//!   have shown more. The census records them at the visit's instant, as read.
-//! - A request that fails never falls back on the cache: a timeout is a timeout.
+//! that does not answer is not alive. Every document a visit reads is either one that decides
+//! its outcome (robots.txt, which is also the visit's first request and shows the server answers
+//! now; `/.well-known/nodeinfo`, where a move, an opt-out or the end of NodeInfo shows; NodeInfo,
+//! with the figures, software and version) or one whose figures, peers and flags are recorded at
+//! the visit's instant (the instance documents, weekly activity, the peer list). A `max-age` is
+//! no promise that the server's next answer is the same: Mastodon's own cached copy
+//! (`render_with_cache`) started before our read and expires before our copy would, and other
+//! software (the simulator's worlds too) changes its figures at any moment. Reusing any of them
+//! unasked could record a figure the server no longer gives, or miss a move. So every one of
+//! them is asked on every visit, conditionally when kept, and only the server's own 304 lets the
+//! kept copy stand for it: the census is then exactly what full reads give.
+//!
+//! The one reuse without a request is another host's robots.txt, reached through a cross-host
+//! redirect (a CDN, the apex domain): the visited host has answered its redirect at this
+//! instant, the file is not the server's own document, and RFC 9309 §2.4 lets a crawler keep
+//! a robots.txt as HTTP caching allows (up to a day). A request that fails never falls back on
+//! the cache: a timeout is a timeout.
 //!
 //! **Bounds.** The cache holds at most [`CacheLimits::entries`] documents and
 //! [`CacheLimits::bytes`] bytes (bodies and parsed peer names, counted with their overhead), in

@@ -209,12 +209,10 @@ enum Doc {
 enum Caching {
     /// Never kept (a `POST`).
     Off,
-    /// Asked on every visit, conditionally when kept: robots.txt, the well-known document and
-    /// NodeInfo, which decide the outcome.
+    /// Asked on every visit, conditionally when kept. Only robots.txt served by another host
+    /// (a cross-host redirect) is reused while fresh.
     Revalidate,
-    /// A family document: reused while fresh, else asked conditionally.
-    ReuseFresh,
-    /// A peer list: as [`Caching::ReuseFresh`], and kept parsed (the visit stores it once it
+    /// A peer list: as [`Caching::Revalidate`], and kept parsed (the visit stores it once it
     /// has parsed it, see `Visit::take_peers`).
     PeerList,
 }
@@ -735,7 +733,7 @@ impl Visit<'_> {
                 );
                 if let (Some(cache), Some(response)) = (&self.ctx.cache, response) {
                     let policy = Policy::from_headers(&response.headers, (self.ctx.clock)());
-                    if policy.worth_keeping(true) {
+                    if policy.worth_keeping(false) {
                         let digest = PeerDigest {
                             hosts: normalised.hosts.clone(),
                             measurements,
@@ -765,7 +763,7 @@ impl Visit<'_> {
     /// read (NodeInfo's numbers) stands; the next visit asks again.
     async fn optional(&mut self, method: Method, path: &str, cap: u64) -> Option<Optional> {
         let caching = if method == Method::GET {
-            Caching::ReuseFresh
+            Caching::Revalidate
         } else {
             Caching::Off
         };
@@ -887,8 +885,13 @@ impl Visit<'_> {
                 .as_ref()
                 .filter(|_| caching != Caching::Off && method == Method::GET);
             let kept = cache.and_then(|c| c.get(url.as_str()));
+            // Reused while fresh: only another host's robots.txt (see `crate::cache`).
+            let reusable = reading == Reading::Robots
+                && !url.host_str().is_some_and(|h| {
+                    h.trim_end_matches('.')
+                        .eq_ignore_ascii_case(self.host.as_str())
+                });
             if let (Some(cache), Some(entry)) = (cache, &kept) {
-                let reusable = matches!(caching, Caching::ReuseFresh | Caching::PeerList);
                 if reusable && entry.is_fresh((self.ctx.clock)()) {
                     cache.note_reused(entry);
                     self.requests.push(RequestRecord {
@@ -1025,7 +1028,7 @@ impl Visit<'_> {
             }
             if let Some(cache) = cache {
                 if response.cached.is_none() {
-                    self.keep(cache, caching, &response);
+                    self.keep(cache, caching, reusable, &response);
                 }
             }
             return Ok(response);
@@ -1035,7 +1038,7 @@ impl Visit<'_> {
     /// Keeps a fresh answer for the next visit's conditional request, or forgets the kept one
     /// when the answer says not to keep it or the document is gone. A peer list is kept by
     /// `take_peers`, parsed.
-    fn keep(&self, cache: &DocumentCache, caching: Caching, response: &Response) {
+    fn keep(&self, cache: &DocumentCache, caching: Caching, reusable: bool, response: &Response) {
         if !response.is_success() {
             if matches!(response.status, 404 | 410) {
                 cache.remove(&response.url);
@@ -1043,7 +1046,6 @@ impl Visit<'_> {
             return;
         }
         let policy = Policy::from_headers(&response.headers, (self.ctx.clock)());
-        let reusable = caching != Caching::Revalidate;
         if !policy.worth_keeping(reusable) {
             cache.remove(&response.url);
         } else if caching != Caching::PeerList {

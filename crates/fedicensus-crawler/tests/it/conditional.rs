@@ -87,8 +87,8 @@ async fn a_second_visit_asks_conditionally_and_takes_the_304s_as_the_same_docume
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_census_with_conditional_requests_records_what_one_without_them_records() {
     let world = Arc::new(World::generate(world_with(400, None)));
-    // Three visits of each server: a minute apart (most documents unchanged: 304s and fresh
-    // reuse), then two days later (figures changed: full answers).
+    // Three visits of each server: a minute apart (some documents unchanged: 304s), then two
+    // days later (figures changed: full answers).
     let instants = [
         start(),
         start() + TimeDelta::minutes(1),
@@ -118,15 +118,14 @@ async fn a_census_with_conditional_requests_records_what_one_without_them_record
     }
     let report = with.cache_report().expect("a cache");
     assert!(report.not_modified > 0, "{report:?}");
-    assert!(report.reused > 0, "{report:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_dies_after_a_304_is_recorded_dead() {
     let world = Arc::new(World::generate(world_with(3000, None)));
     // A Mastodon server that dies during the scenario; visited twice the evening before (the
-    // second visit takes 304s and keeps fresh documents), then just after its death, while its
-    // peer list and activity are still fresh in the cache.
+    // second visit takes 304s), then just after its death, while its documents are still
+    // fresh by their `max-age` (a day for the peer list) and kept.
     let server = world
         .servers()
         .iter()
