@@ -94,7 +94,7 @@ async fn a_census_with_conditional_requests_records_what_one_without_them_record
         start() + TimeDelta::minutes(1),
         start() + TimeDelta::days(2),
     ];
-    let servers = answering(&world, &instants, 40);
+    let servers = answering(&world, &instants, 25);
     let sim = serve_world(world.clone(), start()).await;
     let with = crawler_with(&sim.sim, crawler_config(&sim.sim));
     let mut config = crawler_config(&sim.sim);
