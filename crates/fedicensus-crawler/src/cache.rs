@@ -246,7 +246,9 @@ impl Policy {
                         // RFC 9111 §1.2.2: a delta too large to read is read as the largest.
                         let seconds = arg.and_then(|a| {
                             a.chars().all(|c| c.is_ascii_digit()).then(|| {
-                                a.parse::<i64>().unwrap_or(i64::MAX).min(i64::from(u32::MAX))
+                                a.parse::<i64>()
+                                    .unwrap_or(i64::MAX)
+                                    .min(i64::from(u32::MAX))
                             })
                         });
                         // The first max-age counts; an unreadable one makes it stale.
@@ -553,7 +555,10 @@ mod tests {
         assert!(p.no_store);
         assert!(!p.worth_keeping(true));
         let p = Policy::from_headers(
-            &headers(&[("cache-control", "no-cache, max-age=600"), ("etag", "\"a\"")]),
+            &headers(&[
+                ("cache-control", "no-cache, max-age=600"),
+                ("etag", "\"a\""),
+            ]),
             now(),
         );
         assert_eq!(p.fresh_until, None);

@@ -211,7 +211,9 @@ impl Crawler {
 
     /// Body bytes received so far (after decompression), by every visit of this crawler.
     pub fn body_bytes(&self) -> u64 {
-        self.ctx.body_bytes.load(std::sync::atomic::Ordering::Relaxed)
+        self.ctx
+            .body_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The crawler's own health: its lag, and how many visits it may run at once now.

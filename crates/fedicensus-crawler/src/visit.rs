@@ -903,7 +903,13 @@ impl Visit<'_> {
                         error: Some("fresh in the crawl's cache: not asked".into()),
                         sent: false,
                     });
-                    return Ok(from_cache(&url, entry, HeaderMap::new(), false, Duration::ZERO));
+                    return Ok(from_cache(
+                        &url,
+                        entry,
+                        HeaderMap::new(),
+                        false,
+                        Duration::ZERO,
+                    ));
                 }
             }
             let conditional = match (cache, &kept) {

@@ -33,8 +33,8 @@ use crate::pipeline::{offset_clock, Pipeline, Progress, DEFAULT_SEEDS, HELD_PEER
 use crate::serve::ServeOptions;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Software};
-use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
 use fedicensus_crawler::cache::DocumentCache;
+use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
 use fedicensus_crawler::CrawlerConfig;
 use fedicensus_dashboard::{LiveCensus, TruthCheck};
 use fedicensus_sim::endpoints::HandlerConfig;

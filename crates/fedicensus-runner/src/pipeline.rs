@@ -13,11 +13,9 @@
 use crate::error::{Context, Error, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Observation, Outcome};
-use fedicensus_crawler::schedule::{self, HostHistory};
 use fedicensus_crawler::cache::DocumentCache;
-use fedicensus_crawler::{
-    CacheReport, Clock, Crawler, CrawlerConfig, HealthReport, VisitReport,
-};
+use fedicensus_crawler::schedule::{self, HostHistory};
+use fedicensus_crawler::{CacheReport, Clock, Crawler, CrawlerConfig, HealthReport, VisitReport};
 use fedicensus_storage::{DueHost, RunHealth, RunId, RunStart, Storage};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};

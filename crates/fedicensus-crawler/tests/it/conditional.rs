@@ -60,7 +60,9 @@ async fn a_second_visit_asks_conditionally_and_takes_the_304s_as_the_same_docume
     for server in &servers {
         visit(&crawler, server).await;
     }
-    let first = crawler.cache_report().expect("conditional requests are on by default");
+    let first = crawler
+        .cache_report()
+        .expect("conditional requests are on by default");
     assert_eq!(first.not_modified, 0, "{first:?}");
     assert!(first.entries > 0, "{first:?}");
     sim.sim.clock().set(later);
@@ -80,7 +82,12 @@ async fn a_second_visit_asks_conditionally_and_takes_the_304s_as_the_same_docume
     assert_eq!(second.not_modified as usize, not_modified, "{second:?}");
     assert!(second.bytes_saved > 0, "{second:?}");
     // The simulator answered those 304s (it is the server that says "not modified").
-    let served_304 = sim.sim.requests().iter().filter(|r| r.status == 304).count();
+    let served_304 = sim
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.status == 304)
+        .count();
     assert_eq!(served_304, not_modified);
 }
 
@@ -191,6 +198,9 @@ async fn the_cache_stays_within_its_entries_and_bytes() {
         assert!(report.bytes <= limits.bytes, "{report:?}");
     }
     let report = crawler.cache_report().expect("a cache");
-    assert!(report.evicted > 0, "the crawl never filled the cache: {report:?}");
+    assert!(
+        report.evicted > 0,
+        "the crawl never filled the cache: {report:?}"
+    );
     assert!(report.entries > 0, "{report:?}");
 }

@@ -191,7 +191,9 @@ pub(crate) fn apply(ctx: &Ctx<'_>, kind: Kind, mut response: SimResponse) -> Sim
     let fresh = match (&ctx.req.if_none_match, &ctx.req.if_modified_since) {
         (Some(asked), _) => match policy.validator {
             Validator::Constant(_) => asked == &etag,
-            _ => asked.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+            _ => asked
+                .split(',')
+                .any(|t| t.trim() == etag || t.trim() == "*"),
         },
         (None, Some(since)) => match (&policy.validator, last_modified) {
             (Validator::NginxFile, Some(_)) => last_modified_text.as_deref() == Some(since.trim()),

@@ -40,7 +40,12 @@ fn clean(world: &World, software: Software) -> Server {
         .unwrap_or_else(|| panic!("the world has a clean {software:?} server"))
 }
 
-fn get(server: &Server, path: &str, if_none_match: Option<&str>, since: Option<&str>) -> SimRequest {
+fn get(
+    server: &Server,
+    path: &str,
+    if_none_match: Option<&str>,
+    since: Option<&str>,
+) -> SimRequest {
     SimRequest {
         method: "GET".into(),
         host: server.domain.clone(),
@@ -83,10 +88,17 @@ fn mastodon_gives_rack_etags_and_answers_a_matching_if_none_match_with_304() {
     for (path, cache_control) in expected {
         let first = handler.respond(&get(&server, path, None, None));
         assert_eq!(first.status, 200, "{path}");
-        assert_eq!(header(&first, "cache-control"), Some(cache_control), "{path}");
+        assert_eq!(
+            header(&first, "cache-control"),
+            Some(cache_control),
+            "{path}"
+        );
         let etag = header(&first, "etag").expect("an ETag").to_string();
         // Rack::ETag: weak, 32 hex digits of the body's SHA-256.
-        assert!(etag.starts_with("W/\"") && etag.len() == 32 + 4, "{path}: {etag}");
+        assert!(
+            etag.starts_with("W/\"") && etag.len() == 32 + 4,
+            "{path}: {etag}"
+        );
         let again = handler.respond(&get(&server, path, Some(&etag), None));
         assert_eq!(again.status, 304, "{path}");
         assert_eq!(body_len(&again), 0, "{path}");
@@ -125,11 +137,26 @@ fn mastodon_robots_txt_is_nginx_s_static_file_with_both_validators() {
         .expect("a Last-Modified")
         .to_string();
     assert!(since.ends_with(" GMT"), "{since}");
-    assert_eq!(handler.respond(&get(&server, "/robots.txt", Some(&etag), None)).status, 304);
-    assert_eq!(handler.respond(&get(&server, "/robots.txt", None, Some(&since))).status, 304);
+    assert_eq!(
+        handler
+            .respond(&get(&server, "/robots.txt", Some(&etag), None))
+            .status,
+        304
+    );
+    assert_eq!(
+        handler
+            .respond(&get(&server, "/robots.txt", None, Some(&since)))
+            .status,
+        304
+    );
     // nginx's `if_modified_since exact`: another date is not a match.
     let other = "Mon, 01 Jan 2001 00:00:00 GMT";
-    assert_eq!(handler.respond(&get(&server, "/robots.txt", None, Some(other))).status, 200);
+    assert_eq!(
+        handler
+            .respond(&get(&server, "/robots.txt", None, Some(other)))
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -138,7 +165,10 @@ fn gotosocial_sends_no_validators_and_forbids_storing_its_client_api() {
     let server = clean(&world, Software::Gotosocial);
     let handler = Handler::new(world.clone(), SimClock::starting_at(at()));
     let well_known = handler.respond(&get(&server, "/.well-known/nodeinfo", None, None));
-    assert_eq!(header(&well_known, "cache-control"), Some("public, max-age=120"));
+    assert_eq!(
+        header(&well_known, "cache-control"),
+        Some("public, max-age=120")
+    );
     let instance = handler.respond(&get(&server, "/api/v1/instance", None, None));
     assert_eq!(instance.status, 200);
     assert_eq!(header(&instance, "cache-control"), Some("no-store"));
@@ -161,18 +191,24 @@ fn lemmy_and_misskey_say_how_long_nodeinfo_is_fresh_without_validators() {
         let server = clean(&world, software.clone());
         let handler = Handler::new(world.clone(), SimClock::starting_at(at()));
         let links = handler.respond(&get(&server, "/.well-known/nodeinfo", None, None));
-        let links: serde_json::Value =
-            serde_json::from_slice(match &links.body {
-                SimBody::Full(b) => b,
-                _ => panic!("a complete body"),
-            })
-            .expect("JSON");
+        let links: serde_json::Value = serde_json::from_slice(match &links.body {
+            SimBody::Full(b) => b,
+            _ => panic!("a complete body"),
+        })
+        .expect("JSON");
         let href = links["links"][0]["href"].as_str().expect("a link");
-        let path = href.split_once("://").map(|(_, r)| &r[r.find('/').unwrap_or(0)..]).unwrap_or(href);
+        let path = href
+            .split_once("://")
+            .map(|(_, r)| &r[r.find('/').unwrap_or(0)..])
+            .unwrap_or(href);
         let nodeinfo = handler.respond(&get(&server, path, None, None));
         assert_eq!(nodeinfo.status, 200, "{software:?} {path}");
         // Lemmy's headers start with 0.18.4 (2023): in November 2022 it sent none.
-        assert_eq!(header(&nodeinfo, "cache-control"), cache_control, "{software:?}");
+        assert_eq!(
+            header(&nodeinfo, "cache-control"),
+            cache_control,
+            "{software:?}"
+        );
         assert_eq!(header(&nodeinfo, "etag"), None, "{software:?}");
     }
 }
