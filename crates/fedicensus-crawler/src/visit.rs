@@ -1055,7 +1055,9 @@ impl Visit<'_> {
         if !policy.worth_keeping(reusable) {
             cache.remove(&response.url);
         } else if caching != Caching::PeerList {
-            let content = Content::Body(response.body.clone());
+            // A copy of exactly its length: the body read may sit in a larger buffer (it grew
+            // as it was read), which the cache would otherwise hold whole.
+            let content = Content::Body(bytes::Bytes::copy_from_slice(&response.body));
             cache.insert(
                 &response.url,
                 policy.entry(content, &response.headers, response.body.len()),
