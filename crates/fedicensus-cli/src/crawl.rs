@@ -6,6 +6,7 @@ use crate::settings::Settings;
 use anyhow::{bail, Context, Result};
 use chrono::{DateTime, Utc};
 use fedicensus_core::Host;
+use fedicensus_crawler::cache::DocumentCache;
 use fedicensus_runner::pipeline::{
     offset_clock, CRAWL_CONNECTIONS, CRAWL_SQLITE_CACHE_KIB, DEFAULT_BATCH, HELD_PEERS,
 };
@@ -112,6 +113,7 @@ pub fn run(args: Args) -> Result<()> {
         let cancel = CancellationToken::new();
         spawn_signal_handler(cancel.clone());
         let pipeline = Pipeline {
+            documents: DocumentCache::for_config(&config),
             storage,
             config,
             clock,

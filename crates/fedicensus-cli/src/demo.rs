@@ -49,6 +49,10 @@ pub struct Args {
     /// 16 a slot: a value far too high for the machine slows nothing down and falsifies nothing.
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     concurrency: Option<u32>,
+    /// Read every document in full on every visit: no `If-None-Match` / `If-Modified-Since`, no
+    /// reuse while fresh (for measuring what conditional requests save).
+    #[arg(long)]
+    no_conditional_requests: bool,
 }
 
 /// Runs `fedicensus demo`.
@@ -70,6 +74,7 @@ pub fn run(args: Args) -> Result<()> {
         db: args.db.clone(),
         until,
         concurrency: args.concurrency,
+        conditional_requests: !args.no_conditional_requests,
     };
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async {

@@ -78,6 +78,13 @@ pub struct CrawlerSettings {
     /// How often a Mastodon server's weekly activity is read.
     #[serde(with = "humantime_serde")]
     pub activity_every: Duration,
+    /// Keep documents and ask for them conditionally (`If-None-Match`, `If-Modified-Since`);
+    /// a `304 Not Modified` counts as the same document read again.
+    pub conditional_requests: bool,
+    /// The most documents kept for conditional requests.
+    pub cache_entries: usize,
+    /// The most bytes kept for conditional requests.
+    pub cache_bytes: u64,
 }
 
 /// `[serve]`
@@ -121,6 +128,9 @@ impl Default for CrawlerSettings {
             alive_every: fedicensus_crawler::schedule::ALIVE_EVERY,
             peers_every: crawler_defaults::DEFAULT_PEERS_EVERY,
             activity_every: crawler_defaults::DEFAULT_ACTIVITY_EVERY,
+            conditional_requests: true,
+            cache_entries: fedicensus_crawler::cache::DEFAULT_CACHE_ENTRIES,
+            cache_bytes: fedicensus_crawler::cache::DEFAULT_CACHE_BYTES,
         }
     }
 }
@@ -182,6 +192,11 @@ impl Settings {
         config.alive_every = c.alive_every;
         config.peers_every = c.peers_every;
         config.activity_every = c.activity_every;
+        config.conditional_requests = c.conditional_requests;
+        config.cache = fedicensus_crawler::CacheLimits {
+            entries: c.cache_entries,
+            bytes: c.cache_bytes,
+        };
         config.deny = c.deny.clone();
         config
             .validate()

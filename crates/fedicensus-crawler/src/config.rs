@@ -100,6 +100,12 @@ pub struct CrawlerConfig {
     pub peers_every: Duration,
     /// How often weekly activity is read ([`DEFAULT_ACTIVITY_EVERY`]); see [`VisitPlan`].
     pub activity_every: Duration,
+    /// Whether documents are kept for conditional requests (`If-None-Match`,
+    /// `If-Modified-Since`) and reused while fresh where that is safe (see [`crate::cache`]).
+    /// On by default; off, every document is read in full on every visit.
+    pub conditional_requests: bool,
+    /// How large the cache of documents may grow.
+    pub cache: crate::cache::CacheLimits,
     pub network: NetworkConfig,
 }
 
@@ -172,6 +178,8 @@ impl CrawlerConfig {
             alive_every: crate::schedule::ALIVE_EVERY,
             peers_every: DEFAULT_PEERS_EVERY,
             activity_every: DEFAULT_ACTIVITY_EVERY,
+            conditional_requests: true,
+            cache: crate::cache::CacheLimits::default(),
             network: NetworkConfig::default(),
         }
     }

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::cache::{CacheReport, DocumentCache};
 use crate::config::{CrawlerConfig, VisitPlan};
 use crate::discovery::{Frontier, Provenance};
 use crate::error::Result;
@@ -98,6 +99,7 @@ impl Crawler {
             .map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase())
             .filter(|d| !d.is_empty())
             .collect();
+        let cache = DocumentCache::for_config(&config);
         Ok(Crawler {
             ctx: Arc::new(Context {
                 config,
@@ -106,6 +108,8 @@ impl Crawler {
                 clock: system_clock(),
                 deny,
                 health,
+                cache,
+                body_bytes: Arc::default(),
             }),
         })
     }
@@ -137,10 +141,28 @@ impl Crawler {
                     clock,
                     deny: shared.deny.clone(),
                     health: shared.health.clone(),
+                    cache: shared.cache.clone(),
+                    body_bytes: shared.body_bytes.clone(),
                 }
             }
         };
         Crawler { ctx: Arc::new(ctx) }
+    }
+
+    /// The same crawler keeping its documents in `cache` (one that outlives it: a crawl of
+    /// several passes hands each pass's crawler the same cache). Without effect when conditional
+    /// requests are off. Call before the first visit.
+    pub fn with_cache(mut self, cache: Option<Arc<DocumentCache>>) -> Crawler {
+        if !self.ctx.config.conditional_requests {
+            return self;
+        }
+        let Some(cache) = cache else { return self };
+        match Arc::get_mut(&mut self.ctx) {
+            Some(ctx) => ctx.cache = Some(cache),
+            // Already visiting: it keeps the cache it has.
+            None => tracing::warn!("with_cache called on a crawler in use; its own cache stays"),
+        }
+        self
     }
 
     /// The configuration it runs with.
@@ -180,6 +202,18 @@ impl Crawler {
         report.stalled = stalled;
         report.attempts = attempts;
         report
+    }
+
+    /// What the cache of documents holds and did (`None` when conditional requests are off).
+    pub fn cache_report(&self) -> Option<CacheReport> {
+        self.ctx.cache.as_ref().map(|c| c.report())
+    }
+
+    /// Body bytes received so far (after decompression), by every visit of this crawler.
+    pub fn body_bytes(&self) -> u64 {
+        self.ctx
+            .body_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The crawler's own health: its lag, and how many visits it may run at once now.

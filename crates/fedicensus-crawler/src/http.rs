@@ -49,6 +49,17 @@ pub struct Response {
     pub body: Bytes,
     /// From sending the request to the last byte read.
     pub elapsed: Duration,
+    /// When the document came from the crawl's cache (a 304, or reused while fresh): the kept
+    /// entry, whose body `body` is (see [`crate::cache`]).
+    pub cached: Option<Cached>,
+}
+
+/// How a document came from the cache.
+#[derive(Debug, Clone)]
+pub struct Cached {
+    /// The server answered `304 Not Modified`; false when it was reused without a request.
+    pub not_modified: bool,
+    pub entry: std::sync::Arc<crate::cache::CacheEntry>,
 }
 
 impl Response {
@@ -241,9 +252,26 @@ impl HttpClient {
         overflow: Overflow,
         timeout: Duration,
     ) -> std::result::Result<Response, FetchError> {
+        self.send_with(method, url, body, HeaderMap::new(), cap, overflow, timeout)
+            .await
+    }
+
+    /// [`HttpClient::send_capped`] with `headers` added to the request (a conditional request's
+    /// `If-None-Match` and `If-Modified-Since`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_with(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&'static str>,
+        headers: HeaderMap,
+        cap: u64,
+        overflow: Overflow,
+        timeout: Duration,
+    ) -> std::result::Result<Response, FetchError> {
         let started = Instant::now();
         let mark = self.health.stalled();
-        let request = self.send_inner(method, url, body, cap, overflow);
+        let request = self.send_inner(method, url, body, headers, cap, overflow);
         tokio::pin!(request);
         let mut deadline = tokio::time::Instant::now() + timeout;
         // The most that is given back: beyond it, the server has not had its time and we cannot
@@ -279,6 +307,7 @@ impl HttpClient {
             headers,
             body,
             elapsed: started.elapsed(),
+            cached: None,
         })
     }
 
@@ -287,6 +316,7 @@ impl HttpClient {
         method: Method,
         url: &str,
         body: Option<&'static str>,
+        headers: HeaderMap,
         cap: u64,
         overflow: Overflow,
     ) -> std::result::Result<(u16, HeaderMap, Bytes), FetchError> {
@@ -305,13 +335,14 @@ impl HttpClient {
                 }
             }
         }
-        let mut request = self.client.request(method, url);
+        let mut request = self.client.request(method, url).headers(headers);
         if let Some(body) = body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let mut response = request.send().await.map_err(|e| classify(&e))?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        // Redirects and `304 Not Modified` have no body worth reading.
         if (300..400).contains(&status) {
             return Ok((status, headers, Bytes::new()));
         }

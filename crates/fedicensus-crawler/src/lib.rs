@@ -12,6 +12,8 @@
 //! - [`resolve`]: hickory-resolver with the policy and the port override, also used by reqwest.
 //! - [`health`]: the crawler's own health: its runtime's lag, the stall that makes a failure
 //!   ours (`inconclusive`), and the adaptive limit on visits in flight.
+//! - [`cache`]: the documents kept for conditional requests (`ETag`, `Last-Modified`, 304) and
+//!   reuse while fresh, bounded in entries and bytes.
 //! - [`http`]: the one `reqwest::Client` of a crawl; capped, timed requests; errors as outcomes.
 //! - [`robots`]: robots.txt rules for our token.
 //! - [`politeness`]: per-host turns and intervals, per-IP and global caps, request rates
@@ -24,6 +26,7 @@
 //! - [`error`]: the crawler's own failures (a failed server is an `Outcome`, not an error).
 
 pub mod address;
+pub mod cache;
 pub mod config;
 pub mod crawl;
 pub mod discovery;
@@ -36,6 +39,7 @@ pub mod robots;
 pub mod schedule;
 pub mod visit;
 
+pub use cache::{CacheLimits, CacheReport};
 pub use config::{CrawlerConfig, NetworkConfig, VisitPlan};
 pub use crawl::{CrawlRun, CrawlSummary, Crawler};
 pub use discovery::{Admission, Frontier, MemoryFrontier, Provenance};

@@ -62,11 +62,13 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::parse::{self, ParseError};
 use fedicensus_core::{Host, Observation, Outcome, Software};
+use reqwest::header::HeaderMap;
 use reqwest::{Method, Url};
 
+use crate::cache::{Content, DocumentCache, PeerDigest, Policy};
 use crate::config::{CrawlerConfig, VisitPlan};
 use crate::health::Health;
-use crate::http::{FetchError, HttpClient, Overflow, Response};
+use crate::http::{Cached, FetchError, HttpClient, Overflow, Response};
 use crate::politeness::{HostPool, HostSlot};
 use crate::robots::{RobotsPolicy, ROBOTS_MIN_REDIRECTS, ROBOTS_READ_CAP};
 
@@ -92,6 +94,11 @@ pub(crate) struct Context {
     pub deny: Vec<String>,
     /// The crawler's own health: its stall judges failures, its limit paces visits.
     pub health: Health,
+    /// The documents kept for conditional requests (see [`crate::cache`]); `None` when
+    /// [`CrawlerConfig::conditional_requests`] is off.
+    pub cache: Option<Arc<DocumentCache>>,
+    /// Body bytes received, after decompression (every answer, cached or not).
+    pub body_bytes: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Context {
@@ -195,6 +202,19 @@ enum Doc {
     Robots,
     WellKnown,
     NodeInfo,
+}
+
+/// How a document may use the crawl's cache (see [`crate::cache`] for why each is what it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caching {
+    /// Never kept (a `POST`).
+    Off,
+    /// Asked on every visit, conditionally when kept. Only robots.txt served by another host
+    /// (a cross-host redirect) is reused while fresh.
+    Revalidate,
+    /// A peer list: as [`Caching::Revalidate`], and kept parsed (the visit stores it once it
+    /// has parsed it, see `Visit::take_peers`).
+    PeerList,
 }
 
 /// How a request's answer is read.
@@ -413,7 +433,13 @@ impl Visit<'_> {
     async fn read_robots(&mut self) -> Result<(), Outcome> {
         // The first request also decides the scheme, so it is made even when robots.txt is
         // cached.
-        let first = self.get_as(Reading::Robots, Method::GET, "/robots.txt", None);
+        let first = self.get_as(
+            Reading::Robots,
+            Method::GET,
+            "/robots.txt",
+            None,
+            Caching::Revalidate,
+        );
         let result = match first.await {
             Err(Stop::Fetch(err))
                 if err.allows_http_fallback(
@@ -423,7 +449,13 @@ impl Visit<'_> {
                 tracing::debug!(host = %self.host, error = %err, "https failed, trying http");
                 self.scheme = "http";
                 match self
-                    .get_as(Reading::Robots, Method::GET, "/robots.txt", None)
+                    .get_as(
+                        Reading::Robots,
+                        Method::GET,
+                        "/robots.txt",
+                        None,
+                        Caching::Revalidate,
+                    )
                     .await
                 {
                     // The https failure is the one reported: it is the protocol we asked for.
@@ -460,7 +492,10 @@ impl Visit<'_> {
     /// Fetches a JSON document the visit cannot do without; any trouble is its outcome.
     async fn fetch_document(&mut self, doc: Doc, path: &str) -> Result<Response, Outcome> {
         let cap = self.ctx.config.document_cap;
-        let response = match self.get(Method::GET, path, None, cap).await {
+        let response = match self
+            .get(Method::GET, path, None, cap, Caching::Revalidate)
+            .await
+        {
             Ok(response) => response,
             Err(stop) => {
                 if let Stop::CrossHost { status, to } = &stop {
@@ -514,16 +549,24 @@ impl Visit<'_> {
             }
             if peers {
                 let Some(r) = self
-                    .optional(Method::GET, "/api/v3/federated_instances", peer_cap)
+                    .optional_as(
+                        Method::GET,
+                        "/api/v3/federated_instances",
+                        peer_cap,
+                        Caching::PeerList,
+                    )
                     .await
                 else {
                     return;
                 };
                 self.note_peer_refusal(r.status);
-                // Lemmy 0.17 and older list their peers inside the site document instead.
-                let body = r.ok().or(site_body);
-                if let Some(body) = body {
-                    self.take_peers(&body);
+                if let Some(digest) = r.kept_peers() {
+                    self.use_peers(&digest);
+                } else if let Some(body) = r.ok() {
+                    self.take_peers(&body, r.response.as_ref());
+                } else if let Some(body) = site_body {
+                    // Lemmy 0.17 and older list their peers inside the site document instead.
+                    self.take_peers(&body, None);
                 }
             }
         } else if family.is_misskey_family() {
@@ -651,20 +694,36 @@ impl Visit<'_> {
 
     /// Reads a peer list (always a visit's last request).
     async fn read_peers(&mut self, path: &str, cap: u64) {
-        let Some(r) = self.optional(Method::GET, path, cap).await else {
+        let Some(r) = self
+            .optional_as(Method::GET, path, cap, Caching::PeerList)
+            .await
+        else {
             return;
         };
         self.note_peer_refusal(r.status);
-        if let Some(body) = r.ok() {
-            self.take_peers(&body);
+        if let Some(digest) = r.kept_peers() {
+            self.use_peers(&digest);
+        } else if let Some(body) = r.ok() {
+            self.take_peers(&body, r.response.as_ref());
         }
     }
 
-    fn take_peers(&mut self, body: &[u8]) {
+    /// An unchanged peer list, as it was parsed when it was read: not parsed again.
+    fn use_peers(&mut self, digest: &PeerDigest) {
+        self.observation
+            .measurements
+            .extend(digest.measurements.iter().cloned());
+        self.observation.peers = Some(digest.hosts.clone());
+    }
+
+    /// Parses a peer list into the observation, and keeps it parsed for the next visit when
+    /// `response` (the answer it came in) may be kept.
+    fn take_peers(&mut self, body: &[u8], response: Option<&Response>) {
         match parse::parse_peers(body) {
             Ok(list) => {
                 let normalised = parse::normalise_peers(&list.entries);
-                self.observation.measurements.extend(list.measurements());
+                let measurements = list.measurements();
+                self.observation.measurements.extend(measurements.clone());
                 tracing::trace!(
                     host = %self.host,
                     peers = normalised.hosts.len(),
@@ -672,6 +731,21 @@ impl Visit<'_> {
                     duplicates = normalised.duplicates,
                     "peer list"
                 );
+                if let (Some(cache), Some(response)) = (&self.ctx.cache, response) {
+                    let policy = Policy::from_headers(&response.headers, (self.ctx.clock)());
+                    if policy.worth_keeping(false) {
+                        let digest = PeerDigest {
+                            hosts: normalised.hosts.clone(),
+                            measurements,
+                        };
+                        let entry = policy.entry(
+                            Content::Peers(Arc::new(digest)),
+                            &response.headers,
+                            response.body.len(),
+                        );
+                        cache.insert(&response.url, entry);
+                    }
+                }
                 self.observation.peers = Some(normalised.hosts);
             }
             Err(err) => tracing::debug!(host = %self.host, error = %err, "unreadable peer list"),
@@ -688,8 +762,24 @@ impl Visit<'_> {
     /// of one host's visit), and a struggling server is spared the load. What the visit already
     /// read (NodeInfo's numbers) stands; the next visit asks again.
     async fn optional(&mut self, method: Method, path: &str, cap: u64) -> Option<Optional> {
+        let caching = if method == Method::GET {
+            Caching::Revalidate
+        } else {
+            Caching::Off
+        };
+        self.optional_as(method, path, cap, caching).await
+    }
+
+    /// [`Visit::optional`], using the cache as `caching` says.
+    async fn optional_as(
+        &mut self,
+        method: Method,
+        path: &str,
+        cap: u64,
+        caching: Caching,
+    ) -> Option<Optional> {
         let body = (method == Method::POST).then_some("{}");
-        match self.get(method, path, body, cap).await {
+        match self.get(method, path, body, cap, caching).await {
             Ok(response) => Some(Optional::from_response(response)),
             Err(
                 Stop::RateLimited
@@ -748,8 +838,9 @@ impl Visit<'_> {
         path: &str,
         body: Option<&'static str>,
         cap: u64,
+        caching: Caching,
     ) -> Result<Response, Stop> {
-        self.get_as(Reading::Document(cap), method, path, body)
+        self.get_as(Reading::Document(cap), method, path, body, caching)
             .await
     }
 
@@ -762,6 +853,7 @@ impl Visit<'_> {
         method: Method,
         path: &str,
         body: Option<&'static str>,
+        caching: Caching,
     ) -> Result<Response, Stop> {
         let start = format!("{}://{}{}", self.scheme, self.host, path);
         let mut url = Url::parse(&start).map_err(|_| Stop::BadRedirect(0))?;
@@ -787,6 +879,46 @@ impl Visit<'_> {
             if remaining.is_zero() {
                 return Err(Stop::Deadline);
             }
+            let ctx = self.ctx;
+            let cache = ctx
+                .cache
+                .as_ref()
+                .filter(|_| caching != Caching::Off && method == Method::GET);
+            let kept = cache.and_then(|c| c.get(url.as_str()));
+            // Reused while fresh: only another host's robots.txt (see `crate::cache`).
+            let reusable = reading == Reading::Robots
+                && !url.host_str().is_some_and(|h| {
+                    h.trim_end_matches('.')
+                        .eq_ignore_ascii_case(self.host.as_str())
+                });
+            if let (Some(cache), Some(entry)) = (cache, &kept) {
+                if reusable && entry.is_fresh((self.ctx.clock)()) {
+                    cache.note_reused(entry);
+                    self.requests.push(RequestRecord {
+                        method: method.to_string(),
+                        url: url.to_string(),
+                        status: Some(200),
+                        bytes: 0,
+                        elapsed: Duration::ZERO,
+                        error: Some("fresh in the crawl's cache: not asked".into()),
+                        sent: false,
+                    });
+                    return Ok(from_cache(
+                        &url,
+                        entry,
+                        HeaderMap::new(),
+                        false,
+                        Duration::ZERO,
+                    ));
+                }
+            }
+            let conditional = match (cache, &kept) {
+                (Some(cache), Some(entry)) if entry.has_validator() => {
+                    cache.note_conditional();
+                    entry.conditional_headers()
+                }
+                _ => HeaderMap::new(),
+            };
             let timeout = self.ctx.config.request_timeout.min(remaining);
             let sent_at;
             // The turn of the host the URL names: a robots.txt redirected to another host (which
@@ -814,7 +946,15 @@ impl Visit<'_> {
                 let result = self
                     .ctx
                     .http
-                    .send_capped(method.clone(), url.as_str(), body, cap, overflow, timeout)
+                    .send_with(
+                        method.clone(),
+                        url.as_str(),
+                        body,
+                        conditional,
+                        cap,
+                        overflow,
+                        timeout,
+                    )
                     .await;
                 if let Ok(response) = &result {
                     if let Some(wait) = self.announced_wait(response) {
@@ -829,6 +969,20 @@ impl Visit<'_> {
                 self.server_timed_out = true;
             }
             let response = result.map_err(Stop::Fetch)?;
+            self.ctx
+                .body_bytes
+                .fetch_add(response.body.len() as u64, Ordering::Relaxed);
+            // Not modified: the kept document stands for this answer, read as if it had come
+            // again (its freshness and validators renewed from the 304's headers).
+            let response = match (cache, kept) {
+                (Some(cache), Some(entry)) if response.status == 304 && entry.has_validator() => {
+                    cache.note_not_modified(&entry);
+                    let policy = Policy::from_headers(&response.headers, (self.ctx.clock)());
+                    cache.insert(url.as_str(), entry.refreshed(&policy));
+                    from_cache(&url, &entry, response.headers, true, response.elapsed)
+                }
+                _ => response,
+            };
             if reading != Reading::Robots && has_noindex(&response) {
                 self.observation.flags.noindex = true;
             }
@@ -878,7 +1032,36 @@ impl Visit<'_> {
                 self.slot.postpone(until);
                 return Err(Stop::RateLimited);
             }
+            if let Some(cache) = cache {
+                if response.cached.is_none() {
+                    self.keep(cache, caching, reusable, &response);
+                }
+            }
             return Ok(response);
+        }
+    }
+
+    /// Keeps a fresh answer for the next visit's conditional request, or forgets the kept one
+    /// when the answer says not to keep it or the document is gone. A peer list is kept by
+    /// `take_peers`, parsed.
+    fn keep(&self, cache: &DocumentCache, caching: Caching, reusable: bool, response: &Response) {
+        if !response.is_success() {
+            if matches!(response.status, 404 | 410) {
+                cache.remove(&response.url);
+            }
+            return;
+        }
+        let policy = Policy::from_headers(&response.headers, (self.ctx.clock)());
+        if !policy.worth_keeping(reusable) {
+            cache.remove(&response.url);
+        } else if caching != Caching::PeerList {
+            // A copy of exactly its length: the body read may sit in a larger buffer (it grew
+            // as it was read), which the cache would otherwise hold whole.
+            let content = Content::Body(bytes::Bytes::copy_from_slice(&response.body));
+            cache.insert(
+                &response.url,
+                policy.entry(content, &response.headers, response.body.len()),
+            );
         }
     }
 
@@ -902,6 +1085,8 @@ struct Optional {
     status: u16,
     /// The body, when the answer was a 2xx JSON document.
     body: Option<bytes::Bytes>,
+    /// The answer itself (its URL, headers and cache entry), when there was one.
+    response: Option<Response>,
 }
 
 impl Optional {
@@ -909,6 +1094,7 @@ impl Optional {
         Optional {
             status: 0,
             body: None,
+            response: None,
         }
     }
 
@@ -916,12 +1102,41 @@ impl Optional {
         let json = response.is_success() && looks_like_json(&response);
         Optional {
             status: response.status,
-            body: json.then_some(response.body),
+            body: json.then(|| response.body.clone()),
+            response: Some(response),
         }
+    }
+
+    /// The peer list kept parsed in the cache, when the document came from there.
+    fn kept_peers(&self) -> Option<Arc<PeerDigest>> {
+        let cached = self.response.as_ref()?.cached.as_ref()?;
+        cached.entry.peers().cloned()
     }
 
     fn ok(&self) -> Option<bytes::Bytes> {
         self.body.clone()
+    }
+}
+
+/// A document read from the cache: the kept body (empty for a peer list, which is kept parsed)
+/// with the server's headers (a 304's, none for a reuse) and the kept ones it did not send.
+fn from_cache(
+    url: &Url,
+    entry: &Arc<crate::cache::CacheEntry>,
+    headers: reqwest::header::HeaderMap,
+    not_modified: bool,
+    elapsed: Duration,
+) -> Response {
+    Response {
+        url: url.to_string(),
+        status: 200,
+        headers: entry.merged_headers(headers),
+        body: entry.body().cloned().unwrap_or_default(),
+        elapsed,
+        cached: Some(Cached {
+            not_modified,
+            entry: entry.clone(),
+        }),
     }
 }
 

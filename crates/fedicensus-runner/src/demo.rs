@@ -33,6 +33,7 @@ use crate::pipeline::{offset_clock, Pipeline, Progress, DEFAULT_SEEDS, HELD_PEER
 use crate::serve::ServeOptions;
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Software};
+use fedicensus_crawler::cache::DocumentCache;
 use fedicensus_crawler::config::EXAMPLE_CONTACT_URL;
 use fedicensus_crawler::CrawlerConfig;
 use fedicensus_dashboard::{LiveCensus, TruthCheck};
@@ -74,6 +75,9 @@ pub struct Demo {
     pub until: Option<NaiveDate>,
     /// Request slots; `None`: 64.
     pub concurrency: Option<u32>,
+    /// Whether the crawler makes conditional requests and reuses fresh documents
+    /// ([`CrawlerConfig::conditional_requests`]).
+    pub conditional_requests: bool,
 }
 
 impl Demo {
@@ -324,6 +328,7 @@ async fn crawl(
         config.concurrency = slots as usize;
         config.per_ip_concurrency = config.concurrency;
     }
+    config.conditional_requests = args.conditional_requests;
     // The world's subdomain flood (fake `*.<parent>` Mastodon servers in the peer lists, like
     // the `*.gab.best` flood of 2019) is denied, as the operator of a real census denies a flood
     // once it shows: the domain budget only slows it down (25 hosts a pass), and every flood
@@ -331,8 +336,12 @@ async fn crawl(
     if let Some(parent) = sim.world().flood_parent() {
         config.deny.push(parent.to_owned());
     }
+    // One cache of documents for the whole demo: each pass asks whether what the last read has
+    // changed.
+    let documents = DocumentCache::for_config(&config);
     let started = Instant::now();
     let overall = overall_bar(dates.len() as u64);
+    let mut body_bytes = 0;
     let mut visits = 0;
     let mut inconclusive = 0;
     for (i, at) in dates.iter().enumerate() {
@@ -356,6 +365,7 @@ async fn crawl(
             progress: progress.clone(),
             staggered_peers: true,
             held_peers: HELD_PEERS,
+            documents: documents.clone(),
         };
         let pass_began = Instant::now();
         let pass = pipeline.pass(&seeds);
@@ -379,6 +389,7 @@ async fn crawl(
             p.seconds_left = time_left(started.elapsed(), Duration::ZERO, i + 1, dates.len());
         });
         inconclusive += summary.inconclusive();
+        body_bytes += summary.body_bytes;
         let timeouts = summary.by_outcome.get("timeout").copied().unwrap_or(0);
         let lag = summary
             .health
@@ -423,6 +434,25 @@ async fn crawl(
         visits,
         inconclusive,
         elapsed.as_secs_f64()
+    ));
+    let cache = documents.as_ref().map(|d| d.report()).map_or_else(
+        || "conditional requests off".to_owned(),
+        |c| {
+            format!(
+                "{} conditional requests, {} not modified, {} reused while fresh, {:.1} MB not \
+                 transferred; cache {} documents, {:.1} MB",
+                c.conditional,
+                c.not_modified,
+                c.reused,
+                c.bytes_saved as f64 / 1e6,
+                c.entries,
+                c.bytes as f64 / 1e6
+            )
+        },
+    );
+    say(&format!(
+        "response bodies received: {:.1} MB; {cache}",
+        body_bytes as f64 / 1e6
     ));
     if cancel.is_cancelled() {
         sim.shutdown().await;
@@ -662,6 +692,7 @@ mod tests {
             progress: Progress::new(),
             staggered_peers: false,
             held_peers: 1,
+            documents: None,
         };
         let summary = tokio::time::timeout(Duration::from_secs(120), pipeline.pass(&seeds))
             .await

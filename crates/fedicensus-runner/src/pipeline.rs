@@ -13,8 +13,9 @@
 use crate::error::{Context, Error, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Observation, Outcome};
+use fedicensus_crawler::cache::DocumentCache;
 use fedicensus_crawler::schedule::{self, HostHistory};
-use fedicensus_crawler::{Clock, Crawler, CrawlerConfig, HealthReport, VisitReport};
+use fedicensus_crawler::{CacheReport, Clock, Crawler, CrawlerConfig, HealthReport, VisitReport};
 use fedicensus_storage::{DueHost, RunHealth, RunId, RunStart, Storage};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -188,6 +189,10 @@ pub struct Pipeline {
     /// Peer-list names finished visits may hold before the writer has stored them; while more
     /// are held, no new visit starts. [`HELD_PEERS`] unless a test wants it tight.
     pub held_peers: usize,
+    /// The documents kept for conditional requests, shared by every pass of this pipeline
+    /// ([`DocumentCache::for_config`]); `None` when conditional requests are off. Each worker
+    /// process keeps its own: another worker's document is a full read here, nothing worse.
+    pub documents: Option<Arc<DocumentCache>>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -213,6 +218,11 @@ pub struct PassSummary {
     pub cancelled: bool,
     /// What the crawler measured of its own health during the pass.
     pub health: Option<HealthReport>,
+    /// Body bytes the pass's visits received (after decompression).
+    pub body_bytes: u64,
+    /// What the cache of documents held at the end of the pass and did (counts since it was
+    /// made, so across the passes that shared it); `None` when conditional requests are off.
+    pub cache: Option<CacheReport>,
 }
 
 impl PassSummary {
@@ -262,6 +272,20 @@ impl std::fmt::Display for PassSummary {
             .collect();
         if !outcomes.is_empty() {
             write!(f, "\noutcomes: {}", outcomes.join(", "))?;
+        }
+        if let Some(c) = &self.cache {
+            write!(
+                f,
+                "\nconditional requests: {} sent, {} not modified, {} reused while fresh, {:.1} MB \
+                 not transferred; {:.1} MB received; cache {} documents, {:.1} MB",
+                c.conditional,
+                c.not_modified,
+                c.reused,
+                c.bytes_saved as f64 / 1e6,
+                self.body_bytes as f64 / 1e6,
+                c.entries,
+                c.bytes as f64 / 1e6
+            )?;
         }
         if let Some(h) = &self.health {
             write!(
@@ -332,7 +356,8 @@ impl Pipeline {
             .context("starting a crawl run")?;
         let crawler = Crawler::new(self.config.clone())
             .context("setting up the crawler")?
-            .with_clock(self.clock.clone());
+            .with_clock(self.clock.clone())
+            .with_cache(self.documents.clone());
         let summary = Arc::new(std::sync::Mutex::new(PassSummary::default()));
         let (to_writer, from_visits) = mpsc::channel::<Finished>(WRITE_BATCH * 4);
         let (written_tx, mut written) = watch::channel(0u64);
@@ -405,6 +430,8 @@ impl Pipeline {
         .await
         .context("recording the crawler's health")?;
         summary.health = Some(health);
+        summary.body_bytes = crawler.body_bytes();
+        summary.cache = crawler.cache_report();
         self.progress.finish(&summary);
         Ok(summary)
     }

@@ -154,6 +154,8 @@ pub fn mastodon_api(world: &World, server: &Server, at: DateTime<Utc>) -> Mastod
             https: true,
             user_agent: None,
             accept: Some("application/json".into()),
+            if_none_match: None,
+            if_modified_since: None,
         },
         at,
     );
@@ -340,6 +342,8 @@ fn dripping(
                 https: true,
                 user_agent: None,
                 accept: Some("application/json".into()),
+                if_none_match: None,
+                if_modified_since: None,
             };
             drip_secs(&answer(world, &config, &limits, &request, at).body)
         });
@@ -513,6 +517,8 @@ mod tests {
             https: true,
             user_agent: None,
             accept: None,
+            if_none_match: None,
+            if_modified_since: None,
         });
         let SimBody::Drip { body, .. } = &robots.body else {
             panic!("robots.txt of a dripping server drips: {robots:?}");

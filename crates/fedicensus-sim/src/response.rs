@@ -25,6 +25,10 @@ pub struct SimRequest {
     pub user_agent: Option<String>,
     /// The `Accept` header, if any.
     pub accept: Option<String>,
+    /// The `If-None-Match` header, if any (a conditional request).
+    pub if_none_match: Option<String>,
+    /// The `If-Modified-Since` header, if any (a conditional request).
+    pub if_modified_since: Option<String>,
 }
 
 /// How the body of a response is produced.

@@ -271,7 +271,6 @@ fn peers(ctx: &Ctx<'_>) -> SimResponse {
         json!(peers)
     };
     SimResponse::json(to_json(&value, KeyOrder::Sorted))
-        .header("cache-control", "max-age=86400, public")
 }
 
 fn activity(ctx: &Ctx<'_>) -> SimResponse {
@@ -292,7 +291,6 @@ fn activity(ctx: &Ctx<'_>) -> SimResponse {
         &Value::Array(weeks),
         KeyOrder::Ranked(&["week", "statuses", "logins", "registrations"]),
     )
-    .header("cache-control", "max-age=86400, public")
 }
 
 /// The account entity of the instance's contact (or `null`).
@@ -510,7 +508,7 @@ fn instance_v1(ctx: &Ctx<'_>) -> SimResponse {
             doc
         }
     };
-    json_ordered(&doc, KeyOrder::Ranked(V1_ORDER)).header("cache-control", "max-age=180, public")
+    json_ordered(&doc, KeyOrder::Ranked(V1_ORDER))
 }
 
 fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
@@ -542,7 +540,6 @@ fn instance_v2(ctx: &Ctx<'_>) -> SimResponse {
         "rules": rules()
     });
     json_ordered(&doc, KeyOrder::Ranked(V2_KEY_ORDER))
-        .header("cache-control", "max-age=180, public")
 }
 
 /// Takahē's `/api/v2/instance` (0.8.0 on), in the shape of the live fixture

@@ -12,6 +12,8 @@
 //! its software family, then bends the answer by the failure (truncated or gigantic bodies,
 //! dripping) and by header quirks. Module map:
 //!
+//! - `caching` gives each answer its software's `Cache-Control` and validators, and answers a
+//!   conditional `GET` whose validator matches with 304.
 //! - `failures` holds the per-host rate-limit windows and the canned pages of broken hosts.
 //! - `robots` answers `/robots.txt`.
 //! - `nodeinfo` answers `/.well-known/nodeinfo`, the NodeInfo documents (with their quirks),
@@ -23,6 +25,7 @@
 //! Architecture invariant: no request panics, whatever its method, host, path or query; a request
 //! the server would not understand gets the 404 that software gives.
 
+mod caching;
 pub(crate) mod failures;
 mod lemmy;
 mod mastodon;
@@ -277,7 +280,7 @@ pub(crate) fn answer(
     if matches!(kind, Kind::Instance | Kind::Api) {
         response.headers.extend(rate_headers);
     }
-    response
+    caching::apply(&ctx, kind, response)
 }
 
 fn route(ctx: &Ctx<'_>) -> (Kind, SimResponse) {

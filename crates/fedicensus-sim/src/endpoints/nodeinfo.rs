@@ -233,8 +233,8 @@ pub(crate) fn route(ctx: &Ctx<'_>) -> Option<(Kind, SimResponse)> {
         }
         let value = document(ctx, doc.version);
         let body = to_json(&value, key_order(&ctx.server.software));
-        let response = SimResponse::with_type(200, &doc.version.content_type(), body)
-            .header("cache-control", "public, max-age=1800");
+        // Its caching headers are the software's (`super::caching`).
+        let response = SimResponse::with_type(200, &doc.version.content_type(), body);
         return Some((Kind::NodeInfo, response));
     }
     if ctx.server.software == Software::Lemmy

@@ -126,6 +126,8 @@ pub(crate) async fn serve(
         https: conn.scheme == Scheme::Https,
         user_agent: header_string(&req, http::header::USER_AGENT),
         accept: header_string(&req, http::header::ACCEPT),
+        if_none_match: header_string(&req, http::header::IF_NONE_MATCH),
+        if_modified_since: header_string(&req, http::header::IF_MODIFIED_SINCE),
     };
     // The request body is not read: no endpoint takes one, and hyper drains or drops it.
     drop(req);

@@ -99,6 +99,8 @@ fn request(method: &str, host: &str, path: &str) -> SimRequest {
         https: true,
         user_agent: Some("fedicensus-tests".into()),
         accept: Some("application/json".into()),
+        if_none_match: None,
+        if_modified_since: None,
     }
 }
 

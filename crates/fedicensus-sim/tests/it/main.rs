@@ -1,4 +1,5 @@
 //! Integration tests of the simulated fediverse.
+mod caching;
 mod conformance;
 mod documents;
 mod failures;

@@ -127,6 +127,8 @@ fn get(handler: &Handler, server: &Server, path: &str) -> (u16, Vec<u8>) {
         https: true,
         user_agent: Some("lemmy-stats-crawler".into()),
         accept: Some("application/json".into()),
+        if_none_match: None,
+        if_modified_since: None,
     });
     let body = match &response.body {
         SimBody::Full(b) => b.to_vec(),
