@@ -324,8 +324,9 @@ impl Table {
     /// Its parameters are anonymous (`?`), bound in order: SQLite looks a numbered one (`$n`)
     /// up by a linear search of the statement's parameter names, both when it prepares the
     /// statement and when sqlx binds each value (`sqlite3_bind_parameter_name`), so a batch of
-    /// 21,000 numbered parameters costs about 21,000² / 2 string comparisons, which made an
-    /// import of a few hundred thousand visits take hours.
+    /// 21,000 numbered parameters costs about 21,000² / 2 string comparisons, which held an
+    /// import to about 600 rows a second (BENCHMARKS.md, "`import` and `copy` through a bulk
+    /// path").
     fn insert(&self, rows: Vec<Vec<Value>>) -> Sql {
         let width = self.columns.len();
         let mut text = format!(
@@ -679,7 +680,7 @@ impl<'t> Inserter<'t> {
                     .await?;
             }
             Conn::Postgres(c) => {
-                let mut data = Vec::with_capacity(rows.len() * 64 * self.table.columns.len());
+                let mut data = Vec::with_capacity(rows.len() * 16 * self.table.columns.len());
                 for row in &rows {
                     copy_line(row, &mut data);
                 }
