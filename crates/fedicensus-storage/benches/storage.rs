@@ -7,8 +7,8 @@
 //! through the bulk path, one crawl pass to a transaction), how fast
 //! the dashboard's overview (a year-long daily series) and an as-of snapshot of every server
 //! answer, how fast every observation streams out as CSV (and that memory stays flat while it
-//! does), how many bytes each observation takes on disk, and how fast the optional downsampling
-//! thins the older half. The issue's full size is
+//! does), how fast the whole census moves to another database (`import`, `copy`), how many bytes
+//! each observation takes on disk, and how fast the optional downsampling thins the older half. The issue's full size is
 //! 10,000 servers × 180 days (7.2 million observations); the default here is smaller so it
 //! finishes in minutes on 2 cores. Set `FEDICENSUS_BENCH_SERVERS` and `FEDICENSUS_BENCH_DAYS`
 //! (and `FEDICENSUS_BENCH_SQLITE_CACHE_KIB`, SQLite's page cache a connection).
@@ -101,7 +101,87 @@ fn visit(i: u64, t: u64) -> Observation {
     o
 }
 
-async fn bench(label: &str, storage: &Storage, servers: u64, days: u64) -> anyhow::Result<()> {
+/// Where the fresh, empty databases of a move (`import`, `copy`) are made: beside the benched one,
+/// on the same backend.
+enum Fresh {
+    Sqlite(std::path::PathBuf),
+    Postgres {
+        admin: sqlx::PgPool,
+        base: String,
+        prefix: String,
+    },
+}
+
+impl Fresh {
+    async fn create(&self, what: &str) -> anyhow::Result<Storage> {
+        Ok(match self {
+            Fresh::Sqlite(dir) => {
+                Storage::connect(&format!(
+                    "sqlite://{}?mode=rwc",
+                    dir.join(format!("{what}.db")).display()
+                ))
+                .await?
+            }
+            Fresh::Postgres {
+                admin,
+                base,
+                prefix,
+            } => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "CREATE DATABASE {prefix}_{what}"
+                )))
+                .execute(admin)
+                .await?;
+                Storage::connect(&format!("{base}/{prefix}_{what}")).await?
+            }
+        })
+    }
+}
+
+/// Moving house: every table out as files (`export-tables`), back into a fresh database
+/// (`import`), and straight from this database into another fresh one (`copy`).
+async fn moving(storage: &Storage, fresh: &Fresh) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("fedicensus_bench_tables_{}", std::process::id()));
+    let began = Instant::now();
+    let manifest = storage.export_tables(&dir).await?;
+    let secs = began.elapsed().as_secs_f64();
+    let rows: u64 = manifest.files.iter().map(|f| f.rows).sum();
+    println!(
+        "export_tables (every table as files): {rows} rows in {secs:.1} s, {:.0} rows/s",
+        rows as f64 / secs
+    );
+    let target = fresh.create("import").await?;
+    let began = Instant::now();
+    let moved = target.import_tables(&dir).await?;
+    let secs = began.elapsed().as_secs_f64();
+    println!(
+        "import_tables into a fresh database: {} rows in {secs:.1} s, {:.0} rows/s (target ≥ \
+         150,000/s)",
+        moved.total(),
+        moved.total() as f64 / secs
+    );
+    target.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let target = fresh.create("copy").await?;
+    let began = Instant::now();
+    let moved = storage.copy_to(&target).await?;
+    let secs = began.elapsed().as_secs_f64();
+    println!(
+        "copy_to a fresh database: {} rows in {secs:.1} s, {:.0} rows/s (target ≥ 150,000/s)",
+        moved.total(),
+        moved.total() as f64 / secs
+    );
+    target.close().await;
+    Ok(())
+}
+
+async fn bench(
+    label: &str,
+    storage: &Storage,
+    fresh: &Fresh,
+    servers: u64,
+    days: u64,
+) -> anyhow::Result<()> {
     let steps = days * 4;
     let total = servers * steps;
     println!("\n== {label}: {servers} servers × {days} days every 6 h = {total} observations");
@@ -219,6 +299,8 @@ async fn bench(label: &str, storage: &Storage, servers: u64, days: u64) -> anyho
         before
     );
 
+    moving(storage, fresh).await?;
+
     // The steady state: one more crawl pass of every server, then the next read refreshes the
     // rollup from that day on (a point depends on the 30 days before it).
     let pass: Vec<_> = (0..servers).map(|i| visit(i, steps)).collect();
@@ -269,18 +351,29 @@ async fn postgres(url: &str, servers: u64, days: u64) -> anyhow::Result<()> {
         .execute(&admin)
         .await?;
     let base = url.rsplit_once('/').map_or(url, |(b, _)| b);
+    let fresh = Fresh::Postgres {
+        admin: admin.clone(),
+        base: base.to_owned(),
+        prefix: name.clone(),
+    };
     let result = async {
         let storage = Storage::connect(&format!("{base}/{name}")).await?;
-        let r = bench("PostgreSQL", &storage, servers, days).await;
+        let r = bench("PostgreSQL", &storage, &fresh, servers, days).await;
         storage.close().await;
         r
     }
     .await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&admin)
-    .await?;
+    for db in [
+        name.clone(),
+        format!("{name}_import"),
+        format!("{name}_copy"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await?;
+    }
     result
 }
 
@@ -299,7 +392,14 @@ async fn main() -> anyhow::Result<()> {
         u32::try_from(cache_kib).unwrap_or(u32::MAX),
     )
     .await?;
-    let result = bench("SQLite", &storage, servers, days).await;
+    let result = bench(
+        "SQLite",
+        &storage,
+        &Fresh::Sqlite(dir.clone()),
+        servers,
+        days,
+    )
+    .await;
     storage.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     result?;

@@ -19,9 +19,15 @@
 //! (a failed import leaves the database as it was). [`Storage::copy_to`] streams every table in
 //! key order from this database into another, empty one, in one transaction on the target, with
 //! constant memory; it is the documented way from SQLite to PostgreSQL.
+//!
+//! Both load a table through a bulk path: the table's plain indexes (the `CREATE INDEX`es of the
+//! migrations, not those of a primary key or unique constraint) are dropped first and built again
+//! from the loaded rows, in the same transaction, so each is built once from sorted data rather
+//! than updated a row at a time; rows go to PostgreSQL through `COPY`, to SQLite through
+//! multi-row INSERTs.
 
 use crate::db::{Backend, Conn, Kind, Sql, Storage, Value};
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::export::{ExportedFile, Manifest, FEDICENSUS_VERSION};
 use crate::methodology::METHODOLOGY_VERSION;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -39,6 +45,10 @@ const NULL: &str = "\\N";
 /// Rows per multi-row INSERT: kept under SQLite's 32,766 parameters for the widest table.
 const BATCH_PARAMETERS: usize = 30_000;
 const MAX_BATCH_ROWS: usize = 1_000;
+
+/// Rows per `COPY` on PostgreSQL, which has no parameter limit: about a megabyte of the widest
+/// table's rows, so memory stays bounded.
+const COPY_ROWS: usize = 8_192;
 
 /// One table of the schema, as moved: its columns (in file order) and its key.
 struct Table {
@@ -293,11 +303,30 @@ impl Table {
         ))
     }
 
-    fn batch_rows(&self) -> usize {
-        (BATCH_PARAMETERS / self.columns.len()).min(MAX_BATCH_ROWS)
+    fn batch_rows(&self, backend: Backend) -> usize {
+        match backend {
+            Backend::Sqlite => (BATCH_PARAMETERS / self.columns.len()).min(MAX_BATCH_ROWS),
+            Backend::Postgres => COPY_ROWS,
+        }
     }
 
-    /// A multi-row INSERT of `rows` (each as many values as columns).
+    /// `COPY` of every column from CSV, where an unquoted `\N` is NULL and a quoted one a text.
+    fn copy_statement(&self) -> String {
+        format!(
+            "COPY {} ({}) FROM STDIN WITH (FORMAT csv, NULL '\\N')",
+            self.name,
+            self.columns.join(", ")
+        )
+    }
+
+    /// A multi-row INSERT of `rows` (each as many values as columns), for SQLite.
+    ///
+    /// Its parameters are anonymous (`?`), bound in order: SQLite looks a numbered one (`$n`)
+    /// up by a linear search of the statement's parameter names, both when it prepares the
+    /// statement and when sqlx binds each value (`sqlite3_bind_parameter_name`), so a batch of
+    /// 21,000 numbered parameters costs about 21,000² / 2 string comparisons, which held an
+    /// import to about 600 rows a second (BENCHMARKS.md, "`import` and `copy` through a bulk
+    /// path").
     fn insert(&self, rows: Vec<Vec<Value>>) -> Sql {
         let width = self.columns.len();
         let mut text = format!(
@@ -314,7 +343,7 @@ impl Table {
                 if c > 0 {
                     text.push_str(", ");
                 }
-                text.push_str(&format!("${}", r * width + c + 1));
+                text.push('?');
             }
             text.push(')');
         }
@@ -345,6 +374,43 @@ fn encode(value: &Value) -> String {
         Value::Date(Some(d)) => d.to_string(),
         Value::F64(Some(v)) => v.to_string(),
     }
+}
+
+/// One row as a line of `COPY ... (FORMAT csv, NULL '\N')`: a NULL is an unquoted `\N`, every
+/// text is quoted with its quotes doubled (so an empty text, a text `\N`, commas and line breaks
+/// all stay the text they were).
+fn copy_line(row: &[Value], out: &mut Vec<u8>) {
+    for (i, value) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        match value {
+            Value::I64(None)
+            | Value::Text(None)
+            | Value::Time(None)
+            | Value::Bool(None)
+            | Value::Date(None)
+            | Value::F64(None) => out.extend_from_slice(NULL.as_bytes()),
+            Value::I64(Some(v)) => out.extend_from_slice(itoa::Buffer::new().format(*v).as_bytes()),
+            Value::Text(Some(t)) => {
+                out.push(b'"');
+                for part in t.split_inclusive('"') {
+                    out.extend_from_slice(part.as_bytes());
+                    if part.ends_with('"') {
+                        out.push(b'"');
+                    }
+                }
+                out.push(b'"');
+            }
+            Value::Time(Some(t)) => {
+                out.extend_from_slice(t.to_rfc3339_opts(SecondsFormat::Micros, true).as_bytes())
+            }
+            Value::Bool(Some(b)) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
+            Value::Date(Some(d)) => out.extend_from_slice(d.to_string().as_bytes()),
+            Value::F64(Some(v)) => out.extend_from_slice(v.to_string().as_bytes()),
+        }
+    }
+    out.push(b'\n');
 }
 
 /// A cell of a table file back to its value.
@@ -517,26 +583,87 @@ async fn reset_sequences(conn: &mut Conn<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Inserts `rows` in batches as they come.
+/// An index a bulk load drops and builds again: its name and the statement that builds it.
+#[derive(sqlx::FromRow)]
+struct PlainIndex {
+    name: String,
+    definition: String,
+}
+
+/// Drops `table`'s plain indexes (those no primary key or unique constraint owns) and returns
+/// how to build them again. Constraint indexes stay: they are what makes a duplicate row fail.
+async fn drop_plain_indexes(conn: &mut Conn<'_>, table: &Table) -> Result<Vec<PlainIndex>> {
+    let sql = match conn.backend() {
+        // An index SQLite makes for a constraint has no SQL text.
+        Backend::Sqlite => {
+            "SELECT name, sql AS definition FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name = $1 AND sql IS NOT NULL ORDER BY name"
+        }
+        Backend::Postgres => {
+            "SELECT i.relname::text AS name, pg_get_indexdef(i.oid) AS definition \
+             FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+             WHERE x.indrelid = to_regclass($1) AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+             WHERE c.conindid = x.indexrelid AND c.conrelid = x.indrelid) ORDER BY 1"
+        }
+    };
+    let indexes = conn
+        .fetch_all::<PlainIndex>(
+            Sql::new(sql).bind(table.name),
+            "reading a table's indexes before a bulk load",
+        )
+        .await?;
+    for index in &indexes {
+        conn.execute(
+            Sql::new(format!(
+                "DROP INDEX \"{}\"",
+                index.name.replace('"', "\"\"")
+            )),
+            "dropping an index before a bulk load",
+        )
+        .await?;
+    }
+    Ok(indexes)
+}
+
+/// Builds again the indexes [`drop_plain_indexes`] dropped, exactly as they were defined.
+async fn build_indexes(conn: &mut Conn<'_>, indexes: Vec<PlainIndex>) -> Result<()> {
+    for index in indexes {
+        conn.execute(
+            Sql::new(index.definition),
+            "building an index after a bulk load",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Loads one table's rows in batches as they come: its plain indexes dropped on creation and
+/// built again by [`Inserter::finish`].
 struct Inserter<'t> {
     table: &'t Table,
     batch: Vec<Vec<Value>>,
+    batch_rows: usize,
     rows: u64,
+    indexes: Vec<PlainIndex>,
 }
 
 impl<'t> Inserter<'t> {
-    fn new(table: &'t Table) -> Inserter<'t> {
-        Inserter {
+    async fn new(conn: &mut Conn<'_>, table: &'t Table) -> Result<Inserter<'t>> {
+        let batch_rows = table.batch_rows(conn.backend());
+        let indexes = drop_plain_indexes(conn, table).await?;
+        Ok(Inserter {
             table,
-            batch: Vec::with_capacity(table.batch_rows()),
+            batch: Vec::with_capacity(batch_rows),
+            batch_rows,
             rows: 0,
-        }
+            indexes,
+        })
     }
 
     async fn push(&mut self, conn: &mut Conn<'_>, row: Vec<Value>) -> Result<()> {
         self.batch.push(row);
         self.rows += 1;
-        if self.batch.len() >= self.table.batch_rows() {
+        if self.batch.len() >= self.batch_rows {
             self.flush(conn).await?;
         }
         Ok(())
@@ -547,9 +674,37 @@ impl<'t> Inserter<'t> {
             return Ok(());
         }
         let rows = std::mem::take(&mut self.batch);
-        conn.execute(self.table.insert(rows), "importing rows")
-            .await?;
+        match conn {
+            Conn::Sqlite(_) => {
+                conn.execute(self.table.insert(rows), "importing rows")
+                    .await?;
+            }
+            Conn::Postgres(c) => {
+                let mut data = Vec::with_capacity(rows.len() * 16 * self.table.columns.len());
+                for row in &rows {
+                    copy_line(row, &mut data);
+                }
+                let mut copy = c
+                    .copy_in_raw(&self.table.copy_statement())
+                    .await
+                    .context("starting a COPY of imported rows")?;
+                copy.send(data)
+                    .await
+                    .context("sending imported rows to COPY")?;
+                copy.finish()
+                    .await
+                    .context("finishing a COPY of imported rows")?;
+            }
+        }
+        self.batch = Vec::with_capacity(self.batch_rows);
         Ok(())
+    }
+
+    /// Writes the last rows and builds the table's indexes again; returns the rows loaded.
+    async fn finish(mut self, conn: &mut Conn<'_>) -> Result<u64> {
+        self.flush(conn).await?;
+        build_indexes(conn, self.indexes).await?;
+        Ok(self.rows)
     }
 }
 
@@ -697,7 +852,7 @@ impl Storage {
                     ),
                 ));
             }
-            let mut inserter = Inserter::new(table);
+            let mut inserter = Inserter::new(&mut tx.conn(), table).await?;
             let mut record = csv::StringRecord::new();
             while reader
                 .read_record(&mut record)
@@ -712,14 +867,14 @@ impl Storage {
                     .collect::<Result<Vec<Value>>>()?;
                 inserter.push(&mut tx.conn(), row).await?;
             }
-            inserter.flush(&mut tx.conn()).await?;
-            if inserter.rows != expected {
+            let rows = inserter.finish(&mut tx.conn()).await?;
+            if rows != expected {
                 return Err(io_error(
                     path.display().to_string(),
-                    format!("has {} rows, the manifest says {expected}", inserter.rows),
+                    format!("has {rows} rows, the manifest says {expected}"),
                 ));
             }
-            moved.push((table.name.to_owned(), inserter.rows));
+            moved.push((table.name.to_owned(), rows));
         }
         reset_sequences(&mut tx.conn()).await?;
         tx.commit().await?;
@@ -747,7 +902,7 @@ impl Storage {
         ensure_empty(&mut tx.conn()).await?;
         let mut moved = Vec::new();
         for table in TABLES {
-            let mut inserter = Inserter::new(table);
+            let mut inserter = Inserter::new(&mut tx.conn(), table).await?;
             let mut conn = source.conn();
             let backend = conn.backend();
             let mut rows = conn.fetch_values(table.select(backend), table.kinds, "copying a table");
@@ -757,9 +912,9 @@ impl Storage {
                     progress(table.name, inserter.rows);
                 }
             }
-            inserter.flush(&mut tx.conn()).await?;
-            progress(table.name, inserter.rows);
-            moved.push((table.name.to_owned(), inserter.rows));
+            let rows = inserter.finish(&mut tx.conn()).await?;
+            progress(table.name, rows);
+            moved.push((table.name.to_owned(), rows));
         }
         reset_sequences(&mut tx.conn()).await?;
         tx.commit().await?;
@@ -795,7 +950,7 @@ mod tests {
     fn every_table_fits_a_batch_in_the_parameter_limit() {
         for t in TABLES {
             assert_eq!(t.columns.len(), t.kinds.len(), "{}", t.name);
-            assert!(t.batch_rows() * t.columns.len() <= 32_766);
+            assert!(t.batch_rows(Backend::Sqlite) * t.columns.len() <= 32_766);
         }
     }
 }

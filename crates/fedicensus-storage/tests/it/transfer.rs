@@ -323,3 +323,47 @@ async fn a_postgresql_census_copied_to_sqlite_answers_every_query_identically() 
     })
     .await
 }
+
+/// The indexes of a SQLite file: name and the statement that made each, in name order.
+async fn sqlite_indexes(path: &Path) -> anyhow::Result<Vec<(String, Option<String>)>> {
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display())).await?;
+    let rows: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+            .fetch_all(&pool)
+            .await?;
+    pool.close().await;
+    Ok(rows)
+}
+
+/// An import and a copy drop a table's plain indexes for the load and build them again: every
+/// index the migrations make is there afterwards, defined exactly as in a fresh database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_and_a_copy_build_every_index_again() -> anyhow::Result<()> {
+    let root = temp_dir("indexes");
+    let fresh = fresh_sqlite(&root.join("fresh")).await?;
+    fresh.close().await;
+    let expected = sqlite_indexes(&root.join("fresh").join("census.db")).await?;
+    assert!(
+        expected.iter().any(|(name, _)| name == "observations_ok"),
+        "{expected:?}"
+    );
+
+    let source = fresh_sqlite(&root.join("source")).await?;
+    fill(&source).await?;
+    let files = root.join("files");
+    source.export_tables(&files).await?;
+    let imported = fresh_sqlite(&root.join("imported")).await?;
+    imported.import_tables(&files).await?;
+    imported.close().await;
+    let copied = fresh_sqlite(&root.join("copied")).await?;
+    source.copy_to(&copied).await?;
+    copied.close().await;
+    source.close().await;
+
+    for target in ["imported", "copied"] {
+        let found = sqlite_indexes(&root.join(target).join("census.db")).await?;
+        assert_eq!(found, expected, "{target}");
+    }
+    let _ = std::fs::remove_dir_all(root);
+    Ok(())
+}
