@@ -297,6 +297,7 @@ async fn main() -> Result<(), Failure> {
                 db: db.clone(),
                 until: Some(args.until),
                 concurrency: None,
+                conditional_requests: true,
             };
             demo::prepare_database_file(&db, |_| {}).await?;
             demo::run(&run, None, CancellationToken::new(), |line| {
