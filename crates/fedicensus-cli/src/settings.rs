@@ -214,6 +214,13 @@ fn describe(error: figment::Error) -> String {
         .join("; ")
 }
 
+/// [`existing_database_url`](fedicensus_storage::location::existing_database_url), a missing
+/// database being a usage error (exit status 2).
+pub fn existing_database(given: &str) -> String {
+    fedicensus_storage::location::existing_database_url(given)
+        .unwrap_or_else(|message| crate::usage_error(message))
+}
+
 #[cfg(test)]
 // figment's `Jail` closures return `figment::Result`, whose error is large; that is its API.
 #[allow(clippy::result_large_err)]
@@ -305,11 +312,4 @@ mod tests {
             "{error:#}"
         );
     }
-}
-
-/// [`existing_database_url`](fedicensus_storage::location::existing_database_url), a missing
-/// database being a usage error (exit status 2).
-pub fn existing_database(given: &str) -> String {
-    fedicensus_storage::location::existing_database_url(given)
-        .unwrap_or_else(|message| crate::usage_error(message))
 }
