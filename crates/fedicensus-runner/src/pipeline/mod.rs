@@ -10,6 +10,17 @@
 //! resumes where it stopped: finished visits are stored (idempotently), unfinished ones come due
 //! again when their lease expires.
 
+mod progress;
+mod reconnect;
+mod summary;
+mod writer;
+
+pub use progress::Progress;
+use reconnect::*;
+pub use summary::PassSummary;
+use summary::*;
+use writer::*;
+
 use crate::error::{Context, Error, Result};
 use chrono::{DateTime, TimeDelta, Utc};
 use fedicensus_core::{Host, Observation, Outcome};
@@ -203,105 +214,6 @@ impl std::fmt::Debug for Pipeline {
             .field("staggered_peers", &self.staggered_peers)
             .field("held_peers", &self.held_peers)
             .finish_non_exhaustive()
-    }
-}
-
-/// What one pass did.
-#[derive(Debug, Default, Clone)]
-pub struct PassSummary {
-    pub visited: u64,
-    pub recorded: u64,
-    pub discovered: u64,
-    pub by_outcome: BTreeMap<String, u64>,
-    pub over_budget: u64,
-    pub elapsed: Duration,
-    pub cancelled: bool,
-    /// What the crawler measured of its own health during the pass.
-    pub health: Option<HealthReport>,
-    /// Body bytes the pass's visits received (after decompression).
-    pub body_bytes: u64,
-    /// What the cache of documents held at the end of the pass and did (counts since it was
-    /// made, so across the passes that shared it); `None` when conditional requests are off.
-    pub cache: Option<CacheReport>,
-}
-
-impl PassSummary {
-    /// Visits recorded `inconclusive`: failed while the crawler itself was stalled, so not
-    /// counted against the servers.
-    pub fn inconclusive(&self) -> u64 {
-        self.by_outcome
-            .get(&Outcome::Inconclusive.as_str())
-            .copied()
-            .unwrap_or(0)
-    }
-}
-
-/// A run's record of the crawler's health, from what it measured.
-fn run_health(report: &HealthReport) -> RunHealth {
-    let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
-    RunHealth {
-        lag_p99_ms: ms(report.lag_p99),
-        lag_max_ms: ms(report.lag_max),
-        stalled_ms: ms(report.stalled),
-        cpu_permille: report.cpu_share.map(|c| (c * 1000.0).round() as u64),
-        visit_limit_min: report.visit_limit_min as u64,
-        visit_limit_max: report.visit_limit_max as u64,
-    }
-}
-
-impl std::fmt::Display for PassSummary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "crawl pass {}: {} visits recorded, {} new servers discovered, {} held back by the \
-             per-domain budget, in {:.1} s",
-            if self.cancelled {
-                "stopped"
-            } else {
-                "finished"
-            },
-            self.recorded,
-            self.discovered,
-            self.over_budget,
-            self.elapsed.as_secs_f64()
-        )?;
-        let outcomes: Vec<String> = self
-            .by_outcome
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        if !outcomes.is_empty() {
-            write!(f, "\noutcomes: {}", outcomes.join(", "))?;
-        }
-        if let Some(c) = &self.cache {
-            write!(
-                f,
-                "\nconditional requests: {} sent, {} not modified, {} reused while fresh, {:.1} MB \
-                 not transferred; {:.1} MB received; cache {} documents, {:.1} MB",
-                c.conditional,
-                c.not_modified,
-                c.reused,
-                c.bytes_saved as f64 / 1e6,
-                self.body_bytes as f64 / 1e6,
-                c.entries,
-                c.bytes as f64 / 1e6
-            )?;
-        }
-        if let Some(h) = &self.health {
-            write!(
-                f,
-                "\ncrawler's own health: lag p99 {} ms, max {} ms, stalled {:.1} s of {:.1} s, \
-                 visits in flight {}-{}; {} visits inconclusive (not counted against servers)",
-                h.lag_p99.as_millis(),
-                h.lag_max.as_millis(),
-                h.stalled.as_secs_f64(),
-                h.elapsed.as_secs_f64(),
-                h.visit_limit_min,
-                h.visit_limit_max,
-                self.inconclusive()
-            )?;
-        }
-        Ok(())
     }
 }
 
@@ -670,123 +582,6 @@ impl Pipeline {
     }
 }
 
-/// A finished visit on its way to the writer.
-struct Finished {
-    due: DueHost,
-    report: VisitReport,
-    /// When the host is due again.
-    next: DateTime<Utc>,
-    /// The names in its peer list (counted in [`HELD_PEERS`] until written).
-    peers: usize,
-}
-
-/// The leasing loop's side of the writer.
-struct Handoff<'a> {
-    to_writer: &'a mpsc::Sender<Finished>,
-    /// How many visits the writer has stored.
-    written: &'a mut watch::Receiver<u64>,
-    /// Peer names read and not yet stored (see [`HELD_PEERS`]).
-    held_peers: &'a Arc<AtomicUsize>,
-}
-
-/// The writer task's state and what it reports to the leasing loop and the progress display.
-struct Writer {
-    storage: Storage,
-    run: RunId,
-    worker: String,
-    written: watch::Sender<u64>,
-    held_peers: Arc<AtomicUsize>,
-    summary: Arc<std::sync::Mutex<PassSummary>>,
-    progress: Progress,
-}
-
-/// Visits written in one transaction, at most.
-const WRITE_BATCH: usize = 256;
-
-/// The writer task: records finished visits in batches of whatever has arrived (up to
-/// [`WRITE_BATCH`]), each batch in one transaction with the release of its leases, and counts
-/// what it wrote on `written`.
-async fn write_visits(writer: Writer, mut from_visits: mpsc::Receiver<Finished>) -> Result<()> {
-    let Writer {
-        storage,
-        run,
-        worker,
-        written,
-        held_peers,
-        summary,
-        progress,
-    } = writer;
-    let mut buffer: Vec<Finished> = Vec::with_capacity(WRITE_BATCH);
-    let mut total = 0u64;
-    loop {
-        if from_visits.recv_many(&mut buffer, WRITE_BATCH).await == 0 {
-            return Ok(());
-        }
-        let peers: usize = buffer.iter().map(|f| f.peers).sum();
-        let visits: Vec<(Observation, DateTime<Utc>)> = buffer
-            .drain(..)
-            .map(|f| (f.report.observation, f.next))
-            .collect();
-        let recorded = match reconnecting("recording visits", || {
-            storage.record_visits(&visits, Some(run), &worker)
-        })
-        .await
-        {
-            Ok(recorded) => recorded,
-            // Anything but a conflict (a full disk, a refused query) is the batch's own error,
-            // reported as it is rather than hidden behind a retry one visit at a time.
-            Err(err) if !write_conflict(&err) => {
-                return Err(err)
-                    .with_context(|| format!("recording a batch of {} visits", visits.len()))
-            }
-            Err(err) => {
-                // Two PostgreSQL workers' batches can deadlock on the servers their peer lists
-                // share (the database aborts one). Recording is idempotent, so the batch is
-                // written again one visit a transaction, each retried a few times.
-                tracing::warn!(error = %err, visits = visits.len(), "a batched write met a conflicting one; writing one by one");
-                let mut recorded = Vec::with_capacity(visits.len());
-                for visit in &visits {
-                    let mut attempt = 0;
-                    let one = loop {
-                        attempt += 1;
-                        match reconnecting("recording a visit", || {
-                            storage.record_visits(std::slice::from_ref(visit), Some(run), &worker)
-                        })
-                        .await
-                        {
-                            Ok(mut one) => break one.pop(),
-                            Err(_) if attempt < 5 => {
-                                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
-                            }
-                            Err(err) => {
-                                return Err(err).with_context(|| {
-                                    format!("recording the visit of {}", visit.0.host)
-                                })
-                            }
-                        }
-                    };
-                    recorded.extend(one);
-                }
-                recorded
-            }
-        };
-        total += visits.len() as u64;
-        let mut summary = summary.lock().unwrap_or_else(|e| e.into_inner());
-        for ((observation, _), recorded) in visits.iter().zip(&recorded) {
-            summary.visited += 1;
-            if recorded.newly_stored {
-                summary.recorded += 1;
-            }
-            summary.discovered += recorded.servers_discovered;
-            progress.update(&summary, &observation.outcome);
-        }
-        drop(summary);
-        drop(visits);
-        held_peers.fetch_sub(peers, Ordering::Relaxed);
-        written.send_replace(total);
-    }
-}
-
 /// The hosts a worker holding `held` may lease when `due` are due and unleased: its holding
 /// grows to at most half of what is left (at least `concurrency`), a lease to at most `batch`.
 fn fair_share(due: u64, held: usize, concurrency: usize, batch: u32) -> u32 {
@@ -794,82 +589,6 @@ fn fair_share(due: u64, held: usize, concurrency: usize, batch: u32) -> u32 {
     let share = (due + held).div_ceil(2).max(concurrency as u64);
     let room = share.saturating_sub(held).min(due);
     u32::try_from(room).unwrap_or(u32::MAX).min(batch)
-}
-
-/// Runs `attempt` again, after growing pauses, while it fails because the database cannot be
-/// reached, for up to [`RECONNECT_FOR`]; any other error (a full disk, a refused query) is
-/// returned at once. What the pipeline retries is idempotent (recording is an upsert, a lease or
-/// release sets a row's state), so a write whose commit went through before its answer was lost
-/// does no harm when it runs again.
-async fn reconnecting<T, F, Fut>(what: &str, mut attempt: F) -> fedicensus_storage::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = fedicensus_storage::Result<T>>,
-{
-    let began = Instant::now();
-    let mut pause = Duration::from_millis(100);
-    let mut waited = false;
-    loop {
-        match attempt().await {
-            Err(err) if connection_lost(&err) && began.elapsed() < RECONNECT_FOR => {
-                if !waited {
-                    let cause = std::error::Error::source(&err)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default();
-                    tracing::warn!(
-                        %cause,
-                        "{what}: the database cannot be reached; waiting for it (up to {} s)",
-                        RECONNECT_FOR.as_secs()
-                    );
-                    waited = true;
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            result => {
-                if waited && result.is_ok() {
-                    tracing::warn!(
-                        "{what}: the database is back after {:.1} s; resuming",
-                        began.elapsed().as_secs_f64()
-                    );
-                }
-                return result;
-            }
-        }
-    }
-}
-
-/// Whether `err` says the database could not be reached rather than that it refused what was
-/// asked: the connection broke or was refused (I/O), no connection could be had in time, or
-/// PostgreSQL said it is shutting down, starting up or recovering (SQLSTATE classes 08, 57P).
-fn connection_lost(err: &fedicensus_storage::Error) -> bool {
-    let fedicensus_storage::Error::Database { source, .. } = err else {
-        return false;
-    };
-    match source {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => true,
-        sqlx::Error::Database(db) => db
-            .code()
-            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-        _ => false,
-    }
-}
-
-/// Whether `err` is a write that lost a race with another transaction and may succeed when run
-/// again: a PostgreSQL deadlock or serialization failure (SQLSTATE 40P01, 40001), or SQLite's
-/// busy or locked database (codes 5 and 6, with their extended codes).
-fn write_conflict(err: &fedicensus_storage::Error) -> bool {
-    let fedicensus_storage::Error::Database {
-        source: sqlx::Error::Database(db),
-        ..
-    } = err
-    else {
-        return false;
-    };
-    db.code().is_some_and(|code| {
-        matches!(code.as_ref(), "40P01" | "40001")
-            || code.parse::<i32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6))
-    })
 }
 
 /// When to visit a host again, from this visit and what the database knew of it.
@@ -945,83 +664,6 @@ fn config_hash(config: &CrawlerConfig) -> String {
     config.domain_budget.hash(&mut hasher);
     config.deny.hash(&mut hasher);
     format!("{:016x}", hasher.finish())
-}
-
-/// A progress bar on a terminal; a log line every ten seconds otherwise.
-#[derive(Clone)]
-pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last_line: Arc<std::sync::Mutex<Instant>>,
-    /// Visits written so far in the pass (read by the demo's banner).
-    visited: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl Progress {
-    pub fn new() -> Progress {
-        use std::io::IsTerminal;
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} {elapsed_precise} {pos} visits ({per_sec}) {msg}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            bar.enable_steady_tick(Duration::from_millis(200));
-            bar
-        });
-        Progress {
-            bar,
-            last_line: Arc::new(std::sync::Mutex::new(Instant::now())),
-            visited: Arc::default(),
-        }
-    }
-
-    /// Visits written so far in the pass this progress follows.
-    pub fn visited(&self) -> u64 {
-        self.visited.load(Ordering::Relaxed)
-    }
-
-    fn update(&self, summary: &PassSummary, outcome: &Outcome) {
-        self.visited.store(summary.visited, Ordering::Relaxed);
-        if let Some(bar) = &self.bar {
-            bar.set_position(summary.visited);
-            bar.set_message(format!(
-                "{} discovered, last: {outcome}",
-                summary.discovered
-            ));
-            return;
-        }
-        let mut last = self.last_line.lock().unwrap_or_else(|e| e.into_inner());
-        if last.elapsed() >= Duration::from_secs(10) {
-            *last = Instant::now();
-            tracing::info!(
-                visited = summary.visited,
-                discovered = summary.discovered,
-                "crawling"
-            );
-        }
-    }
-
-    fn finish(&self, summary: &PassSummary) {
-        if let Some(bar) = &self.bar {
-            bar.finish_with_message(format!("{} discovered", summary.discovered));
-        }
-    }
-}
-
-impl std::fmt::Debug for Progress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Progress")
-            .field("bar", &self.bar.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Progress::new()
-    }
 }
 
 #[cfg(test)]
