@@ -45,9 +45,8 @@ async fn slow_client(app: &App) -> Result<TcpStream> {
     Ok(socket.connect(app.addr).await?)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn ten_slow_export_readers_leave_the_api_and_healthz_answering() -> Result<()> {
-    let app = spawn_app(false).await?;
+/// 8,000 visits of 40 servers: an observations export far larger than the socket buffers.
+async fn fill_for_exports(app: &App) -> Result<()> {
     let mut visits = Vec::new();
     for server in 0..40 {
         for k in 0..200 {
@@ -62,6 +61,13 @@ async fn ten_slow_export_readers_leave_the_api_and_healthz_answering() -> Result
         }
     }
     app.storage.ingest_bulk(&visits, None).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_slow_export_readers_leave_the_api_and_healthz_answering() -> Result<()> {
+    let app = spawn_app(false).await?;
+    fill_for_exports(&app).await?;
 
     let mut readers = Vec::new();
     for _ in 0..10 {
@@ -203,20 +209,7 @@ async fn a_full_server_closes_an_idle_connection_for_a_newcomer_but_never_a_busy
         max_connections: 6,
     };
     let app = spawn_app_limited(false, false, limits).await?;
-    let mut visits = Vec::new();
-    for server in 0..40 {
-        for k in 0..200 {
-            visits.push(ok(
-                &format!("s{server}.example"),
-                at(9, 1) + Duration::hours(3 * k),
-                Software::Mastodon,
-                "mastodon",
-                100 + k as u64,
-                Some(10),
-            ));
-        }
-    }
-    app.storage.ingest_bulk(&visits, None).await?;
+    fill_for_exports(&app).await?;
 
     // One connection serves an export to a client that does not read: a request in flight.
     let mut reader = slow_client(&app).await?;
