@@ -68,6 +68,12 @@ pub fn chart_view(
         .enumerate()
         .map(|(i, s)| context! { name => s.name.clone(), color => color_hex(i) })
         .collect();
+    // The legend beside the drawing says what the drawing shows: a band chart's two edges are
+    // one band, in the colour of its line.
+    let legend: Vec<Value> = crate::render::legend_entries(c.chart, &c.series)
+        .into_iter()
+        .map(|(name, color)| context! { name => name, color => color })
+        .collect();
     let n = c.series.first().map(|s| s.points.len()).unwrap_or(0);
     let rows: Vec<Value> = (0..n)
         .map(|i| {
@@ -142,6 +148,7 @@ pub fn chart_view(
         software => c.request.software.clone().unwrap_or_default(),
         view => c.request.view.as_str(),
         headers => headers,
+        legend => legend,
         rows => rows,
         incomplete => incomplete,
         annotations => c.annotations.iter().map(|a| context! {

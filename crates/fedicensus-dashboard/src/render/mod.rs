@@ -262,6 +262,22 @@ pub fn lines_of<'a>(chart: &ChartDef, series: &'a [Series]) -> &'a [Series] {
     }
 }
 
+/// The legend a page shows beside a drawing of `chart`, as the drawing's own legend has it: each
+/// line's name and colour, then a band chart's band (its two edges are not lines of their own).
+pub fn legend_entries(chart: &ChartDef, series: &[Series]) -> Vec<(String, String)> {
+    let lines = lines_of(chart, series);
+    let mut entries: Vec<(String, String)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.clone(), color_hex(i)))
+        .collect();
+    if lines.len() < series.len() {
+        let RGBColor(r, g, b) = band_color(lines.len());
+        entries.push((BAND_LABEL.to_owned(), format!("#{r:02x}{g:02x}{b:02x}")));
+    }
+    entries
+}
+
 /// The last day the data of `series` covers (the latest plotted point's).
 pub fn data_as_of(series: &[Series]) -> Option<NaiveDate> {
     series
