@@ -27,6 +27,7 @@ use fedicensus_runner::demo::{self, Demo, SCENARIO};
 use fedicensus_sim::world::{Resolution, REFUSED_ADDR};
 use fedicensus_sim::{LatencyModel, World, WorldConfig};
 use fedicensus_storage::coverage::reporter_group;
+use fedicensus_storage::methodology::COVERAGE_MIN_REPORTERS;
 use fedicensus_storage::{CoverageQuery, Estimator, Granularity, Storage};
 use std::collections::{BTreeMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
@@ -168,6 +169,7 @@ const REPLICATES: u64 = 5;
 /// lists, as a real one has where most servers hide theirs.
 fn thinned(args: &Args) {
     let mut tallies: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut withheld = 0u64;
     println!("size,seed,share,replicate,estimator,reporters,listed,estimate,low,high,truth,held");
     let at = args.until.and_time(chrono::NaiveTime::MIN).and_utc();
     for &size in &args.sizes {
@@ -213,6 +215,12 @@ fn thinned(args: &Args) {
                             f64::from(draw) < share * 1_000_000.0
                         })
                         .collect();
+                    // The published estimate needs this many lists naming a confirmed server.
+                    let reporters = read.iter().filter(|(_, named)| !named.is_empty()).count();
+                    if (reporters as u64) < COVERAGE_MIN_REPORTERS {
+                        withheld += 1;
+                        continue;
+                    }
                     for estimator in ESTIMATORS {
                         let groups = estimator.groups();
                         let mut masks: BTreeMap<fedicensus_sim::ServerId, usize> = BTreeMap::new();
@@ -254,6 +262,10 @@ fn thinned(args: &Args) {
         }
     }
     println!();
+    println!(
+        "# {withheld} thinned censuses read fewer than {COVERAGE_MIN_REPORTERS} lists naming a \
+         confirmed server: no estimate"
+    );
     println!(
         "estimator,points,held,held_share,truth_above_interval,mean_relative_error,\
          mean_relative_width,mean_share_seen"
@@ -329,6 +341,9 @@ async fn main() -> Result<(), Failure> {
                     else {
                         continue;
                     };
+                    if p.reporters < COVERAGE_MIN_REPORTERS {
+                        continue;
+                    }
                     let t = truth as f64;
                     let held = low <= t && t <= high;
                     let tl =

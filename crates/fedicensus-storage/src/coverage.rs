@@ -31,7 +31,7 @@
 
 use crate::db::{Conn, Sql, Storage};
 use crate::error::Result;
-use crate::methodology::{COVERAGE_ESTIMATOR, METHODOLOGY_VERSION};
+use crate::methodology::{COVERAGE_ESTIMATOR, COVERAGE_MIN_REPORTERS, METHODOLOGY_VERSION};
 use crate::series::{
     buckets, covered, known_at, last_crawled_day, Granularity, SeriesMetric, SeriesQuery,
 };
@@ -88,15 +88,55 @@ impl Estimator {
                 }
                 chapman(n1, n2, m)
             }
-            Estimator::Chao2 { groups } => {
-                let mut frequencies = vec![0u64; groups as usize + 1];
-                for (mask, count) in histories.iter().enumerate().skip(1) {
-                    frequencies[mask.count_ones() as usize] += count;
-                }
-                chao2(groups, &frequencies)
-            }
+            Estimator::Chao2 { groups } => chao2_grouped(groups, histories),
         }
     }
+}
+
+/// Chao2 on the incidence of each server in `groups` samples, from capture histories, with an
+/// interval that also carries which peer lists the census happened to read: the variance is the
+/// larger of Chao's model variance and the delete-a-group jackknife's (Kott 2001: the estimate
+/// recomputed with each group left out, `(k-1)/k · Σ (θ_g - θ̄)²`), which the model leaves out.
+fn chao2_grouped(groups: u32, histories: &[u64]) -> Option<Estimate> {
+    let frequencies_without = |left_out: Option<u32>| {
+        let mut frequencies = vec![0u64; groups as usize + 1];
+        let keep = left_out.map_or(usize::MAX, |g| !(1usize << g));
+        for (mask, count) in histories.iter().enumerate().skip(1) {
+            frequencies[(mask & keep).count_ones() as usize] += count;
+        }
+        frequencies[0] = 0;
+        frequencies
+    };
+    let model = chao2(groups, &frequencies_without(None))?;
+    let f0 = model.estimate - model.seen as f64;
+    if f0 <= 0.0 || groups < 3 {
+        return Some(model);
+    }
+    let leave_one_out: Vec<f64> = (0..groups)
+        .filter_map(|g| {
+            let mut frequencies = frequencies_without(Some(g));
+            frequencies.truncate(groups as usize);
+            chao2(groups - 1, &frequencies).map(|e| e.estimate)
+        })
+        .collect();
+    let k = leave_one_out.len() as f64;
+    if k < 2.0 {
+        return Some(model);
+    }
+    let mean = leave_one_out.iter().sum::<f64>() / k;
+    let jackknife = (k - 1.0) / k
+        * leave_one_out
+            .iter()
+            .map(|t| (t - mean).powi(2))
+            .sum::<f64>();
+    let variance = model.variance.max(jackknife);
+    let (low, high) = whole_servers(log_normal_interval(model.seen, f0, variance));
+    Some(Estimate {
+        variance,
+        low,
+        high,
+        ..model
+    })
 }
 
 /// A population size with its 95 % interval.
@@ -123,8 +163,27 @@ fn log_normal_interval(seen: u64, f0: f64, variance: f64) -> (f64, f64) {
     (s + f0 / c, s + f0 * c)
 }
 
+/// An interval on a number of servers, widened outwards to whole servers: a census cannot miss
+/// part of a server, so `[137.4, 151.2]` holds the same populations as `[137, 152]`.
+fn whole_servers((low, high): (f64, f64)) -> (f64, f64) {
+    ((low + 1e-9).floor(), (high - 1e-9).ceil())
+}
+
+/// The interval when no server was seen by only one sample (`f0` = 0), where the log-normal
+/// interval has no width (Chao's variance is not defined there): EstimateS's, from the mean
+/// incidence `M / S` of the servers seen, with `P = exp(-M / S)`, from
+/// `max(S, S / (1 - P) - 1.96 · sqrt(S · P / (1 - P)))` to `S / (1 - P) + 1.96 · sqrt(S · P / (1 - P))`.
+fn no_singletons_interval(seen: u64, incidences: u64) -> (f64, f64) {
+    let s = seen as f64;
+    let p = (-(incidences as f64) / s).exp();
+    let centre = s / (1.0 - p);
+    let half = Z95 * (s * p / (1.0 - p)).sqrt();
+    (s.max(centre - half), centre + half)
+}
+
 /// Chapman's estimator from two captures of `n1` and `n2` individuals with `m` in both, Seber's
-/// (1970) variance and a log-normal 95 % interval. `None` when nothing was captured.
+/// (1970) variance and a log-normal 95 % interval in whole servers. `None` when nothing was
+/// captured.
 pub fn chapman(n1: u64, n2: u64, m: u64) -> Option<Estimate> {
     let seen = (n1 + n2).checked_sub(m)?;
     if seen == 0 || m > n1.min(n2) {
@@ -133,7 +192,7 @@ pub fn chapman(n1: u64, n2: u64, m: u64) -> Option<Estimate> {
     let (a, b, m) = (n1 as f64, n2 as f64, m as f64);
     let estimate = (a + 1.0) * (b + 1.0) / (m + 1.0) - 1.0;
     let variance = (a + 1.0) * (b + 1.0) * (a - m) * (b - m) / ((m + 1.0).powi(2) * (m + 2.0));
-    let (low, high) = log_normal_interval(seen, estimate - seen as f64, variance);
+    let (low, high) = whole_servers(log_normal_interval(seen, estimate - seen as f64, variance));
     Some(Estimate {
         seen,
         estimate,
@@ -146,7 +205,8 @@ pub fn chapman(n1: u64, n2: u64, m: u64) -> Option<Estimate> {
 /// Chao's bias-corrected estimator from incidence in `k` samples: `frequencies[j]` individuals
 /// were captured in exactly `j` samples (`frequencies[0]` is ignored). Unseen:
 /// `f0 = (k-1)/k · f1(f1-1) / (2(f2+1))`, with Chao's variance for the bias-corrected form and
-/// a log-normal 95 % interval. `None` when nothing was captured or `k < 2`.
+/// a log-normal 95 % interval ([`no_singletons_interval`] when `f0` is 0), in whole servers.
+/// `None` when nothing was captured or `k < 2`.
 pub fn chao2(k: u32, frequencies: &[u64]) -> Option<Estimate> {
     let seen: u64 = frequencies.iter().skip(1).sum();
     if seen == 0 || k < 2 {
@@ -159,7 +219,16 @@ pub fn chao2(k: u32, frequencies: &[u64]) -> Option<Estimate> {
     let variance = a * f1 * (f1 - 1.0).max(0.0) / (2.0 * (f2 + 1.0))
         + a * a * f1 * (2.0 * f1 - 1.0).powi(2) / (4.0 * (f2 + 1.0).powi(2))
         + a * a * f1 * f1 * (f1 - 1.0).powi(2) * f2 / (4.0 * (f2 + 1.0).powi(4));
-    let (low, high) = log_normal_interval(seen, f0, variance);
+    let (low, high) = whole_servers(if f0 > 0.0 {
+        log_normal_interval(seen, f0, variance)
+    } else {
+        let incidences = frequencies
+            .iter()
+            .enumerate()
+            .map(|(j, f)| j as u64 * f)
+            .sum();
+        no_singletons_interval(seen, incidences)
+    });
     Some(Estimate {
         seen,
         estimate: seen as f64 + f0,
@@ -205,7 +274,8 @@ pub struct CoveragePoint {
     /// `frequencies[j]`: listed servers named by exactly `j` groups (`frequencies[0]` is 0).
     pub frequencies: Vec<u64>,
     /// The estimated total (`servers_known - S + N_listed`) and its 95 % interval; `None`
-    /// when no list names a confirmed server yet, or the date is after the last crawled day.
+    /// when no list names a confirmed server yet, when fewer reporters than the minimum
+    /// ([`COVERAGE_MIN_REPORTERS`]) named one, or the date is after the last crawled day.
     pub estimate: Option<f64>,
     pub low: Option<f64>,
     pub high: Option<f64>,
@@ -309,6 +379,7 @@ pub(crate) async fn coverage_series(
     conn: &mut Conn<'_>,
     query: &CoverageQuery,
     estimator: Estimator,
+    min_reporters: u64,
 ) -> Result<CoverageSeries> {
     let groups = estimator.groups();
     if !(2..=MAX_GROUPS).contains(&groups) {
@@ -364,7 +435,11 @@ pub(crate) async fn coverage_series(
                 frequencies[mask.count_ones() as usize] += count;
             }
             let listed: u64 = frequencies.iter().sum();
-            let estimate = estimator.estimate(&histories);
+            let estimate = if reporters[i] >= min_reporters {
+                estimator.estimate(&histories)
+            } else {
+                None
+            };
             // Servers known but named by no list read (seeds) are added as they are.
             let base = known[i].saturating_sub(listed) as f64;
             CoveragePoint {
@@ -391,20 +466,29 @@ pub(crate) async fn coverage_series(
 
 impl Storage {
     /// The coverage series: servers known and the estimated total with its 95 % interval, per
-    /// bucket, with the methodology's estimator ([`COVERAGE_ESTIMATOR`]; see the module's
-    /// documentation and `docs/METHODOLOGY.md`, "Coverage").
+    /// bucket, with the methodology's estimator ([`COVERAGE_ESTIMATOR`]) on dates with at least
+    /// [`COVERAGE_MIN_REPORTERS`] reporters (see the module's documentation and
+    /// `docs/METHODOLOGY.md`, "Coverage").
     pub async fn coverage(&self, query: &CoverageQuery) -> Result<CoverageSeries> {
-        self.coverage_with(query, COVERAGE_ESTIMATOR).await
+        let mut conn = self.acquire().await?;
+        coverage_series(
+            &mut conn.conn(),
+            query,
+            COVERAGE_ESTIMATOR,
+            COVERAGE_MIN_REPORTERS,
+        )
+        .await
     }
 
-    /// The coverage series with another estimator (for calibration).
+    /// The coverage series with another estimator and an estimate on every date with a
+    /// capture, however few reporters (for calibration, which applies the minimum itself).
     pub async fn coverage_with(
         &self,
         query: &CoverageQuery,
         estimator: Estimator,
     ) -> Result<CoverageSeries> {
         let mut conn = self.acquire().await?;
-        coverage_series(&mut conn.conn(), query, estimator).await
+        coverage_series(&mut conn.conn(), query, estimator, 1).await
     }
 }
 
@@ -425,11 +509,13 @@ mod tests {
         assert!(close(e.estimate, 3111.0 / 21.0 - 1.0), "{e:?}");
         assert!(close(e.variance, 3_733_200.0 / 9_702.0), "{e:?}");
         // f0 = 57.142857, C = exp(1.96 · sqrt(ln(1 + 384.7866 / 3265.306))) = 1.923540...
+        // = 119.7071 to 199.9166, widened to whole servers.
         let f0 = e.estimate - 90.0;
         let c = (Z95 * (1.0 + e.variance / (f0 * f0)).ln().sqrt()).exp();
-        assert!(close(e.low, 90.0 + f0 / c) && close(e.high, 90.0 + f0 * c));
-        assert!((e.low - 119.7071).abs() < 0.001, "{e:?}");
-        assert!((e.high - 199.9166).abs() < 0.001, "{e:?}");
+        assert!(
+            (90.0 + f0 / c - 119.7071).abs() < 0.001 && (90.0 + f0 * c - 199.9166).abs() < 0.001
+        );
+        assert_eq!((e.low, e.high), (119.0, 200.0), "{e:?}");
     }
 
     #[test]
@@ -450,15 +536,61 @@ mod tests {
         assert_eq!(e.seen, 20);
         assert!(close(e.estimate, 25.625), "{e:?}");
         assert!(close(e.variance, 24.121_093_75), "{e:?}");
-        // C = exp(1.96 · sqrt(ln(1 + 24.12109375 / 31.640625))) = 4.372697...
-        assert!((e.low - 21.2864).abs() < 0.001, "{e:?}");
-        assert!((e.high - 44.5964).abs() < 0.001, "{e:?}");
+        // C = exp(1.96 · sqrt(ln(1 + 24.12109375 / 31.640625))) = 4.372697...: 21.2864 to
+        // 44.5964, in whole servers 21 to 45.
+        assert_eq!((e.low, e.high), (21.0, 45.0), "{e:?}");
     }
 
     #[test]
-    fn chao2_sees_no_one_missing_without_singletons() {
+    fn chao2_over_groups_widens_its_interval_with_the_delete_a_group_jackknife() {
+        // Three groups; six servers named by group 0 only, two by groups 0 and 1, four by all:
+        // f1 = 6, f2 = 2, f3 = 4, seen 12, f0 = 2/3 · 6 · 5 / (2 · 3) = 10/3; the model's
+        // variance is 10/3 + (4/9) · 6 · 121 / 36 + (4/9) · 36 · 25 · 2 / 324 = 14.7654...
+        let mut h = vec![0u64; 8];
+        h[0b001] = 6;
+        h[0b011] = 2;
+        h[0b111] = 4;
+        let model = chao2(3, &[0, 6, 2, 4]).expect("captures");
+        assert!(close(
+            model.variance,
+            10.0 / 3.0 + 4.0 / 9.0 * 6.0 * 121.0 / 36.0 + 4.0 / 9.0 * 1800.0 / 324.0
+        ));
+        // Without group 0: f1 = 2, f2 = 4 → 6 + 1/2 · 2 / 10 = 6.1; without group 1: f1 = 8,
+        // f2 = 4 → 12 + 2.8 = 14.8; without group 2: f1 = 6, f2 = 6 → 12 + 15/14.
+        let thetas = [6.1, 14.8, 12.0 + 15.0 / 14.0];
+        let mean = thetas.iter().sum::<f64>() / 3.0;
+        let jackknife = 2.0 / 3.0 * thetas.iter().map(|t| (t - mean).powi(2)).sum::<f64>();
+        assert!(jackknife > model.variance, "{jackknife} against {model:?}");
+        let e = Estimator::Chao2 { groups: 3 }
+            .estimate(&h)
+            .expect("captures");
+        assert_eq!(e.seen, 12);
+        assert!(close(e.estimate, 12.0 + 10.0 / 3.0), "{e:?}");
+        assert!(close(e.variance, jackknife), "{e:?}");
+        assert_eq!(
+            (e.low, e.high),
+            whole_servers(log_normal_interval(12, 10.0 / 3.0, jackknife))
+        );
+        assert!(
+            e.low <= model.low && e.high > model.high,
+            "{e:?} against {model:?}"
+        );
+    }
+
+    #[test]
+    fn chao2_without_singletons_estimates_no_one_missing_but_keeps_an_interval() {
+        // f0 = 0; 16 seen with 2 · 3 + 3 · 3 + 4 · 10 = 55 incidences: P = exp(-55/16) =
+        // 0.032147, S / (1 - P) = 16.5314, 1.96 · sqrt(16 P / (1 - P)) = 1.4288: from 16 to
+        // 17.96, in whole servers 16 to 18.
         let e = chao2(4, &[0, 0, 3, 3, 10]).expect("captures");
-        assert!(close(e.estimate, 16.0) && close(e.low, 16.0) && close(e.high, 16.0));
+        assert!(close(e.estimate, 16.0), "{e:?}");
+        assert_eq!((e.low, e.high), (16.0, 18.0), "{e:?}");
+        // One singleton: the bias-corrected f0 is 0 as well.
+        let e = chao2(4, &[0, 1, 3, 3, 10]).expect("captures");
+        assert!(
+            close(e.estimate, 17.0) && e.low == 17.0 && e.high > 17.0,
+            "{e:?}"
+        );
         assert_eq!(chao2(4, &[0, 0, 0, 0, 0]), None);
         assert_eq!(chao2(1, &[0, 5]), None);
     }
@@ -478,9 +610,20 @@ mod tests {
         h[0b0011] = 5;
         h[0b0111] = 3;
         h[0b1111] = 2;
+        // Chao2's estimate from the frequencies; its interval at least as wide as the model's
+        // (the delete-a-group jackknife's variance may be larger).
+        let grouped = Estimator::Chao2 { groups: 4 }
+            .estimate(&h)
+            .expect("captures");
+        let model = chao2(4, &[0, 10, 5, 3, 2]).expect("captures");
         assert_eq!(
-            Estimator::Chao2 { groups: 4 }.estimate(&h),
-            chao2(4, &[0, 10, 5, 3, 2])
+            (grouped.seen, grouped.estimate),
+            (model.seen, model.estimate)
+        );
+        assert!(
+            grouped.variance >= model.variance
+                && grouped.low <= model.low
+                && grouped.high >= model.high
         );
         // Chapman on four groups: even groups {0, 2} against odd {1, 3}.
         // 0001: even only; 0100: even only; 0011: both; 0111: both; 1111: both.

@@ -6,7 +6,7 @@ use chrono::Duration;
 
 /// The version of the definitions below. Bump it with any change to them or to how series are
 /// computed, and describe the change in `docs/METHODOLOGY.md`.
-pub const METHODOLOGY_VERSION: &str = "6";
+pub const METHODOLOGY_VERSION: &str = "7";
 
 /// A server is "up" on a date if it answered (outcome `ok`, or a robots.txt that refuses
 /// fedicensus: [`ANSWERED`]) at least once in this many days ending with that date.
@@ -51,3 +51,9 @@ pub const TOP_N: usize = 10;
 /// as incidence samples.
 pub const COVERAGE_ESTIMATOR: crate::coverage::Estimator =
     crate::coverage::Estimator::Chao2 { groups: 8 };
+
+/// The fewest reporters (servers whose peer list named a confirmed server) a date needs for the
+/// published coverage estimate: with fewer lists, which few a census happened to read decides
+/// the estimate more than the fediverse does, and the interval does not hold (docs/METHODOLOGY.md,
+/// "Coverage"). Such a date has no estimate, as a date before any list was read.
+pub const COVERAGE_MIN_REPORTERS: u64 = 10;

@@ -6,21 +6,34 @@ use anyhow::Result;
 use fedicensus_core::{Host, Software};
 use fedicensus_storage::coverage::reporter_group;
 
-/// The first `r{i}.example` in `group` of eight.
-fn reporter(group: u32) -> String {
+/// The first `count` names `r{i}.example` in `group` of eight.
+fn reporters(group: u32, count: usize) -> Vec<String> {
     (0..)
         .map(|i| format!("r{i}.example"))
-        .find(|name| reporter_group(name, 8) == group)
-        .expect("some name falls in each group")
+        .filter(|name| reporter_group(name, 8) == group)
+        .take(count)
+        .collect()
 }
 
-/// On 2022-11-21 a reporter of group 0 lists t1..t6 and one of group 1 lists t4..t9; every
-/// target answers that day. So f1 = 6 (named by one group), f2 = 3 (by two).
+/// On 2022-11-21 a reporter of group 0 lists t1..t6 and one of group 1 lists t4..t9; eight more
+/// reporters (a second in groups 0 and 1, one in each other group) list t4 alone, so the
+/// published estimate has its ten reporters; every target answers that day. So f1 = 6 (t1-t3,
+/// t7-t9, named by one group), f2 = 2 (t5, t6), f8 = 1 (t4).
 async fn add_peer_lists(app: &crate::App) -> Result<()> {
+    let mut lists: Vec<(String, Vec<u32>)> = vec![
+        (reporters(0, 1).remove(0), (1..=6).collect()),
+        (reporters(1, 1).remove(0), (4..=9).collect()),
+    ];
+    for group in 0..8 {
+        let skip = usize::from(group < 2);
+        for name in reporters(group, 1 + skip).into_iter().skip(skip) {
+            lists.push((name, vec![4]));
+        }
+    }
     let mut visits = Vec::new();
-    for (group, range) in [(0, 1..=6), (1, 4..=9)] {
+    for (name, range) in lists {
         let mut o = ok(
-            &reporter(group),
+            &name,
             at(11, 21),
             Software::Mastodon,
             "mastodon",
@@ -29,6 +42,7 @@ async fn add_peer_lists(app: &crate::App) -> Result<()> {
         );
         o.peers = Some(
             range
+                .into_iter()
                 .map(|i| Host::from_normalised(format!("t{i}.example")))
                 .collect(),
         );
@@ -65,17 +79,17 @@ async fn the_coverage_api_gives_the_estimate_and_interval_in_json_and_csv() -> R
     let before = &v["points"][0];
     assert!(before["estimate"].is_null(), "{before}");
     assert_eq!(before["servers_listed"], 0);
-    // 21 November: Chao2 with k = 8: f0 = 7/8 · 6 · 5 / (2 · 4) = 3.28125 servers not found.
+    // 21 November: Chao2 with k = 8: f0 = 7/8 · 6 · 5 / (2 · 3) = 4.375 servers not found.
     let p = &v["points"][1];
     assert_eq!(p["servers_listed"], 9, "{p}");
-    assert_eq!(p["reporters"], 2, "{p}");
+    assert_eq!(p["reporters"], 10, "{p}");
     assert_eq!(
         p["captured_by_groups"],
-        serde_json::json!([6, 3, 0, 0, 0, 0, 0, 0])
+        serde_json::json!([6, 2, 0, 0, 0, 0, 0, 1])
     );
     let known = p["servers_known"].as_f64().expect("a count");
     let estimate = p["estimate"].as_f64().expect("an estimate");
-    assert!((estimate - (known + 3.28125)).abs() < 1e-9, "{p}");
+    assert!((estimate - (known + 4.375)).abs() < 1e-9, "{p}");
     let (low, high) = (p["low"].as_f64(), p["high"].as_f64());
     assert!(
         low.zip(high)
@@ -103,7 +117,7 @@ async fn the_coverage_api_gives_the_estimate_and_interval_in_json_and_csv() -> R
         .split(',')
         .collect();
     assert_eq!(row[0], "2022-11-21");
-    assert_eq!(row[2..4], ["9", "2"]);
+    assert_eq!(row[2..4], ["9", "10"]);
     assert_eq!(row[4].parse::<f64>()?, estimate);
 
     // Parameters it does not take are refused with what it accepts.

@@ -6,7 +6,7 @@ use crate::support::*;
 use chrono::{DateTime, Utc};
 use fedicensus_core::{Observation, Outcome, Software};
 use fedicensus_storage::coverage::reporter_group;
-use fedicensus_storage::methodology::COVERAGE_ESTIMATOR;
+use fedicensus_storage::methodology::{COVERAGE_ESTIMATOR, COVERAGE_MIN_REPORTERS};
 use fedicensus_storage::{
     CoverageQuery, CoverageSeries, Estimator, Export, ExportFormat, Granularity, Storage,
 };
@@ -114,7 +114,12 @@ async fn the_estimate_counts_confirmed_servers_named_by_both_groups_and_either(
     );
     assert!(close(p[1].estimate, 3.0 + 11.25), "{:?}", p[1]);
     let (low, high) = (p[1].low.expect("a low"), p[1].high.expect("a high"));
-    assert!(low > 12.0 && low < 14.25 && high > 14.25, "{:?}", p[1]);
+    assert!((12.0..14.25).contains(&low) && high > 14.25, "{:?}", p[1]);
+    assert!(
+        low.fract() == 0.0 && high.fract() == 0.0,
+        "whole servers: {:?}",
+        p[1]
+    );
     // 5 November: t10 is named but not yet confirmed; 6 November: n2 = 7, m = 3:
     // 7 · 8 / 4 - 1 = 13 listed, 13 - 10 + 13 = 16 in all.
     assert!(close(p[4].estimate, 14.25), "{:?}", p[4]);
@@ -143,6 +148,9 @@ async fn the_estimate_counts_confirmed_servers_named_by_both_groups_and_either(
         })
         .await?;
     assert_eq!(published.estimator, COVERAGE_ESTIMATOR);
+    // Two reporters are fewer than the published estimate needs: no estimate, counts kept.
+    assert!(published.points[0].reporters < COVERAGE_MIN_REPORTERS);
+    assert_eq!(published.points[0].estimate, None, "{:?}", published.points);
     assert_eq!(
         published.points[0].frequencies.iter().sum::<u64>(),
         9,
