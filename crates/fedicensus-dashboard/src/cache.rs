@@ -77,7 +77,9 @@ pub const CACHED_ROUTES: &[&str] = &[
     "/api/v1/runs",
     "/api/v1/charts",
     "/api/v1/charts/{id}/{format}",
+    "/api/v1/servers/{host}/charts/{figure}/{format}",
     "/embed/charts/{id}",
+    "/embed/servers/{host}/{figure}",
     "/badges/servers/{host}/{file}",
     "/badges/software/{name}/{file}",
 ];

@@ -11,6 +11,7 @@
 //! - [`charts`]: chart definitions as data (`dashboards/*.toml`), loaded and validated at start.
 //! - [`series`]: the numbers a chart plots, with their denominators.
 //! - [`render`]: [`render_svg`], a pure function from a chart and its series to SVG.
+//! - [`server_chart`]: one server's history charts, for its page and for other sites.
 //! - [`data`]: what pages and the API ask of storage.
 //! - [`router`]: [`router()`], every route in one place; handlers in [`routes`].
 //! - [`pages`]: templates (escaping by default) and view models.
@@ -36,6 +37,7 @@ pub mod router;
 pub mod routes;
 pub mod series;
 pub mod server;
+pub mod server_chart;
 pub mod state;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};

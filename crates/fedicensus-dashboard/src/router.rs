@@ -26,7 +26,9 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/charts/{id}/{format}"),
     ("get", "/api/v1/exports/{file}"),
     ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/servers/{host}/charts/{figure}/{format}"),
     ("get", "/embed/charts/{id}"),
+    ("get", "/embed/servers/{host}/{figure}"),
     ("get", "/badges/servers/{host}/{file}"),
     ("get", "/badges/software/{name}/{file}"),
     ("post", "/api/v1/admin/seeds"),
@@ -63,7 +65,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/charts/{id}/{format}", get(charts::file))
         .route("/api/v1/exports/{file}", get(exports::export))
         .route("/api/v1/openapi.json", get(api::openapi))
+        .route(
+            "/api/v1/servers/{host}/charts/{figure}/{format}",
+            get(embed::server_image),
+        )
         .route("/embed/charts/{id}", get(embed::chart))
+        .route("/embed/servers/{host}/{figure}", get(embed::server_chart))
         .route("/badges/servers/{host}/{file}", get(badges::server))
         .route("/badges/software/{name}/{file}", get(badges::software))
         .route(

@@ -11,20 +11,26 @@
 //! view, width), validated as the chart's files validate them, so an embed shows the figure it
 //! showed when it was published.
 
+use super::api::history;
 use super::charts::{compute, image_size, FILE_PARAMS};
-use super::{request_query, Params};
+use super::{request_query, url_escape, Params};
+use crate::charts::ChartDef;
 use crate::data;
 use crate::error::{Error, Result};
 use crate::render::{
-    data_as_of, escape_xml, lines_of, render_svg, servers_reporting_text, Size, WIDTH,
+    data_as_of, escape_xml, lines_of, render_png_with, render_svg, render_svg_with,
+    servers_reporting_text, Caption, Size, WIDTH,
 };
+use crate::series::Series;
+use crate::server_chart;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
+use fedicensus_storage::ServerHistory;
 use minijinja::context;
 use minijinja::value::Value;
 use std::collections::HashMap;
@@ -51,10 +57,11 @@ pub const EMBED_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-
      base-uri 'none'; form-action 'none'; frame-ancestors *";
 
 /// Routes framed by other sites.
-pub const EMBED_ROUTES: &[&str] = &["/embed/charts/{id}"];
+pub const EMBED_ROUTES: &[&str] = &["/embed/charts/{id}", "/embed/servers/{host}/{figure}"];
 /// Routes other sites use as images (and scripts as data): served to any origin.
 pub const IMAGE_ROUTES: &[&str] = &[
     "/api/v1/charts/{id}/{format}",
+    "/api/v1/servers/{host}/charts/{figure}/{format}",
     "/badges/servers/{host}/{file}",
     "/badges/software/{name}/{file}",
 ];
@@ -113,11 +120,28 @@ pub async fn public_headers(request: Request, next: Next) -> Response {
 /// [`EMBED_SIZES`]: the iframe's HTML and the image URLs, absolute when `base` (the
 /// dashboard's public address, without a trailing slash) is known, else paths.
 pub fn embed_snippets(base: &str, id: &str, query: &str, title: &str) -> Vec<Value> {
+    snippets(
+        base,
+        &format!("/embed/charts/{id}"),
+        &format!("/api/v1/charts/{id}"),
+        query,
+        title,
+    )
+}
+
+/// The embed snippets of the chart whose embed page is at `page` and whose images are at
+/// `{image}/svg` and `{image}/png`, each with `query` (may be empty) and the size's width.
+pub fn snippets(base: &str, page: &str, image: &str, query: &str, title: &str) -> Vec<Value> {
+    let query = if query.is_empty() {
+        String::new()
+    } else {
+        format!("{query}&")
+    };
     EMBED_SIZES
         .iter()
         .map(|(name, width)| {
             let size = Size::for_width(*width);
-            let page = format!("{base}/embed/charts/{id}?{query}&width={width}");
+            let page = format!("{base}{page}?{query}width={width}");
             let height = size.height + EMBED_CHROME_HEIGHT;
             let iframe = format!(
                 "<iframe src=\"{}\" width=\"{width}\" height=\"{height}\" style=\"border:0; \
@@ -130,8 +154,8 @@ pub fn embed_snippets(base: &str, id: &str, query: &str, title: &str) -> Vec<Val
                 width => *width,
                 page_url => page,
                 iframe => iframe,
-                svg_url => format!("{base}/api/v1/charts/{id}/svg?{query}&width={width}"),
-                png_url => format!("{base}/api/v1/charts/{id}/png?{query}&width={width}"),
+                svg_url => format!("{base}{image}/svg?{query}width={width}"),
+                png_url => format!("{base}{image}/png?{query}width={width}"),
             }
         })
         .collect()
@@ -169,4 +193,92 @@ pub async fn chart(
     Ok(Html(
         state.templates.get_template("embed.html")?.render(page)?,
     ))
+}
+
+/// `GET /embed/servers/{host}/{figure}`: one server's chart of a figure its visits reported
+/// (`users_total`, `users_active_month`, `local_posts`; [`crate::server_chart`]) as a page of its
+/// own, with what an embedded chart carries; `width` as for a chart.
+pub async fn server_chart(
+    State(state): State<AppState>,
+    Path((host, figure)): Path<(String, String)>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Html<String>> {
+    let params = Params::new(query, &["width"])?;
+    let size = image_size(&params, "svg")?;
+    let (h, chart, series) = server_figure(&state, &host, &figure).await?;
+    let escaped = url_escape(h.host.as_str());
+    let page = context! {
+        title => chart.title.clone(),
+        svg => Value::from_safe_string(render_svg(&chart, &series, &[], size)),
+        as_of => data_as_of(&series).map(|d| d.to_string()),
+        reporting => Some("as the server reported it"),
+        source => format!("fedicensus, methodology {}", fedicensus_storage::METHODOLOGY_VERSION),
+        simulated => data::is_simulated(&state.storage).await?,
+        csv_url => format!("/api/v1/servers/{escaped}/history.csv"),
+        page_url => format!("/servers/{escaped}#{}", chart.id),
+    };
+    Ok(Html(
+        state.templates.get_template("embed.html")?.render(page)?,
+    ))
+}
+
+/// `GET /api/v1/servers/{host}/charts/{figure}/{format}`: one server's chart as an image (`svg`
+/// or `png`, `width` as for a chart), carrying its title, source and CSV address.
+pub async fn server_image(
+    State(state): State<AppState>,
+    Path((host, figure, format)): Path<(String, String, String)>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Result<Response> {
+    let params = Params::new(query, &["width"])?;
+    if !matches!(format.as_str(), "svg" | "png") {
+        return Err(Error::bad("format", format!("{format:?}"), "svg, png"));
+    }
+    let size = image_size(&params, &format)?;
+    let (h, chart, series) = server_figure(&state, &host, &figure).await?;
+    let caption = Caption {
+        source: format!(
+            "fedicensus, methodology {}",
+            fedicensus_storage::METHODOLOGY_VERSION
+        ),
+        simulated: data::is_simulated(&state.storage).await?,
+        data_url: Some(format!(
+            "{}/api/v1/servers/{}/history.csv",
+            state.config.public_url.as_deref().unwrap_or(""),
+            url_escape(h.host.as_str())
+        )),
+    };
+    Ok(if format == "svg" {
+        (
+            [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+            render_svg_with(&chart, &series, &[], size, Some(&caption)),
+        )
+            .into_response()
+    } else {
+        // Rasterising takes a few milliseconds of CPU: keep it off the async workers.
+        let png = tokio::task::spawn_blocking(move || {
+            render_png_with(&chart, &series, &[], size, Some(&caption))
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?
+        .map_err(|e| Error::Internal(format!("drawing a PNG: {e}")))?;
+        ([(header::CONTENT_TYPE, "image/png")], png).into_response()
+    })
+}
+
+/// A listed server's history and its chart of `figure`; not found when the server is not
+/// listed or never reported that figure.
+async fn server_figure(
+    state: &AppState,
+    host: &str,
+    figure: &str,
+) -> Result<(ServerHistory, ChartDef, Vec<Series>)> {
+    let metric = server_chart::figure(figure)?;
+    let h = history(state, host).await?;
+    let (chart, series) = server_chart::chart(&h, metric).ok_or_else(|| {
+        Error::NotFound(format!(
+            "{} reported no {figure} in a successful visit",
+            h.host.as_str()
+        ))
+    })?;
+    Ok((h, chart, series))
 }

@@ -9,6 +9,7 @@ use crate::data;
 use crate::error::{Error, Result};
 use crate::pages::{chart_view, methodology_html};
 use crate::render::{render_svg, Size};
+use crate::server_chart;
 use crate::state::AppState;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -263,7 +264,7 @@ pub async fn server(
         .iter()
         .map(|s| json!({"domain": s.domain, "url": format!("/servers/{}", url_escape(&s.domain)), "is_main": s.is_main, "first_seen": s.first_seen.format("%Y-%m-%d").to_string(), "last_seen": s.last_seen.format("%Y-%m-%d").to_string()}))
         .collect();
-    let charts = server_charts(&h);
+    let charts = server_charts(&h, state.config.public_url.as_deref().unwrap_or(""));
     let escaped = url_escape(h.host.as_str());
     render(
         &state,
@@ -301,74 +302,29 @@ fn shown_version(raw: &str) -> String {
     }
 }
 
-/// One server's history charts: registered users, monthly active users and local posts as its
-/// successful visits reported them (the latest visit of each UTC day; the figures the visits
-/// table lists), a chart each, drawn for wide screens and for phones. A figure the server never
-/// reported has no chart.
-fn server_charts(h: &fedicensus_storage::ServerHistory) -> Vec<serde_json::Value> {
-    use crate::charts::{ChartDef, ChartKind, RangeEnd};
-    use crate::series::{metric_label, Granularity, Point, Series};
-    use fedicensus_storage::{SeriesMetric, StoredObservation};
-    type Figure = fn(&StoredObservation) -> Option<u64>;
-    let figures: [(SeriesMetric, Figure); 3] = [
-        (SeriesMetric::UsersTotal, |o| o.users_total),
-        (SeriesMetric::UsersActiveMonth, |o| o.users_active_month),
-        (SeriesMetric::LocalPosts, |o| o.local_posts),
-    ];
-    let mut out = Vec::new();
-    for (metric, figure) in figures {
-        // Oldest first, so the last visit of a day wins.
-        let mut by_day: BTreeMap<chrono::NaiveDate, u64> = BTreeMap::new();
-        for o in h.observations.iter().filter(|o| o.outcome == "ok") {
-            if let Some(v) = figure(o) {
-                by_day.insert(o.observed_at.date_naive(), v);
-            }
-        }
-        if by_day.is_empty() {
-            continue;
-        }
-        let points = by_day
-            .into_iter()
-            .map(|(date, v)| Point {
-                date,
-                value: Some(v as f64),
-                servers_reporting: 1,
-                complete: true,
-                as_of_day: date,
+/// One server's history charts ([`crate::server_chart`]), each drawn for wide screens and for
+/// phones, with its embed snippets (the dashboard's public address before them when known).
+fn server_charts(
+    h: &fedicensus_storage::ServerHistory,
+    public_url: &str,
+) -> Vec<serde_json::Value> {
+    server_chart::FIGURES
+        .iter()
+        .filter_map(|(metric, _)| server_chart::chart(h, *metric))
+        .map(|(chart, series)| {
+            let [wide, phone] =
+                [Size::DESKTOP, Size::PHONE].map(|size| render_svg(&chart, &series, &[], size));
+            let label = series[0].name.clone();
+            json!({
+                "id": chart.id,
+                "title": label,
+                "svg": wide,
+                "svg_phone": phone,
+                "embeds": server_chart::embed_snippets(public_url, &h.host, series[0].metric, &chart.title),
+                "embeds_relative": public_url.is_empty(),
             })
-            .collect();
-        let label = metric_label(metric);
-        let chart = ChartDef {
-            id: format!("server-{}", metric.as_str()),
-            title: format!("{label} of {}", h.host.as_str()),
-            description: String::new(),
-            metrics: vec![metric],
-            kind: ChartKind::Line,
-            from: RangeEnd::Start,
-            to: RangeEnd::Latest,
-            granularity: Granularity::Day,
-            software: None,
-            breakdown: None,
-            annotations: false,
-            page: ChartPage::Overview,
-            order: 0,
-        };
-        let series = [Series {
-            name: label.to_owned(),
-            metric,
-            granularity: Granularity::Day,
-            points,
-        }];
-        let [wide, phone] =
-            [Size::DESKTOP, Size::PHONE].map(|size| render_svg(&chart, &series, &[], size));
-        out.push(json!({
-            "id": chart.id,
-            "title": label,
-            "svg": wide,
-            "svg_phone": phone,
-        }));
-    }
-    out
+        })
+        .collect()
 }
 
 /// `GET /crawl`: recent runs and outcomes by class.

@@ -2,7 +2,7 @@
 //! sites and their caches need; then Chromium, inside a page of another origin, showing an
 //! embedded chart, a chart image and a badge.
 
-use crate::{spawn_app, App, TempDir, TOKEN};
+use crate::{spawn_app, App, TempDir};
 use anyhow::{ensure, Context, Result};
 use std::io::{Read, Write};
 use std::path::Path;
@@ -263,6 +263,94 @@ fn badge_texts(svg: &str) -> (Vec<String>, u32) {
 }
 
 #[tokio::test]
+async fn a_servers_charts_are_embeddable_as_pages_and_images_until_it_opts_out() -> Result<()> {
+    let app = spawn_app(true).await?;
+    // Its page offers each chart's embed code, in both sizes.
+    let page = unescape(&app.get("/servers/big.example").await?.body);
+    for size in ["360", "720"] {
+        assert!(
+            page.contains(&format!(
+                "/embed/servers/big.example/users_total?width={size}\" width=\"{size}\""
+            )),
+            "{page}"
+        );
+        assert!(page.contains(&format!(
+            "/api/v1/servers/big.example/charts/users_active_month/png?width={size}"
+        )));
+    }
+    assert!(page.contains("whole history"), "{page}");
+
+    let r = app
+        .get("/embed/servers/big.example/users_total?width=360")
+        .await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = &r.body;
+    assert!(
+        b.contains("<h1 id=\"chart-title\">registered users of big.example</h1>"),
+        "{b}"
+    );
+    assert!(b.contains("viewBox=\"0 0 360 340\""), "drawn 360 wide: {b}");
+    assert!(
+        b.contains("Data as of <span class=\"date\">2022-11-20</span>"),
+        "{b}"
+    );
+    assert!(b.contains("Source: fedicensus, methodology "), "{b}");
+    assert!(unescape(b).contains("href=\"/api/v1/servers/big.example/history.csv\""));
+    assert!(!b.contains("<script") && !b.contains(" src="), "{b}");
+    let csp = header(&r, "content-security-policy").context("a CSP")?;
+    assert!(csp.contains("frame-ancestors *") && csp.contains("default-src 'none'"));
+    assert!(header(&r, "cache-control").is_some_and(|v| v.starts_with("public, max-age=600")));
+
+    let svg = app
+        .get("/api/v1/servers/big.example/charts/users_total/svg?width=360")
+        .await?;
+    assert_eq!(svg.status, 200, "{}", svg.body);
+    assert!(header(&svg, "content-type").is_some_and(|v| v.starts_with("image/svg+xml")));
+    assert_eq!(header(&svg, "access-control-allow-origin"), Some("*"));
+    assert!(
+        svg.body.contains("registered users of big.example"),
+        "{}",
+        svg.body
+    );
+    assert!(
+        unescape(&svg.body).contains("/api/v1/servers/")
+            && unescape(&svg.body).contains("big.example/history.csv"),
+        "the image names its data (wrapped where long): {}",
+        svg.body
+    );
+    let png = app
+        .get("/api/v1/servers/big.example/charts/users_total/png")
+        .await?;
+    assert_eq!(png.status, 200);
+    assert!(header(&png, "content-type") == Some("image/png"));
+
+    for (path, status) in [
+        // Misskey reports no monthly actives: no chart to embed.
+        ("/embed/servers/misskey.example/users_active_month", 404),
+        ("/embed/servers/big.example/servers_up", 404),
+        ("/embed/servers/never-seen.example/users_total", 404),
+        (
+            "/embed/servers/big.example/users_total?from=2022-01-01",
+            400,
+        ),
+        ("/embed/servers/big.example/users_total?width=99999", 400),
+        ("/api/v1/servers/big.example/charts/users_total/csv", 400),
+    ] {
+        assert_eq!(app.get(path).await?.status, status, "{path}");
+    }
+    // A server that opts out is no longer drawn for other sites.
+    let r = app.opt_out("big.example").await?;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for path in [
+        "/embed/servers/big.example/users_total",
+        "/api/v1/servers/big.example/charts/users_total/svg",
+    ] {
+        assert_eq!(app.get(path).await?.status, 404, "{path}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn server_badges_show_the_latest_reported_figure_and_never_an_unlisted_name() -> Result<()> {
     let app = spawn_app(true).await?;
     let r = app
@@ -329,15 +417,7 @@ async fn server_badges_show_the_latest_reported_figure_and_never_an_unlisted_nam
         assert_eq!(app.get(path).await?.status, status, "{path}");
     }
     // A server that opts out loses its badge at once: a badge names its server.
-    let auth = format!("Bearer {TOKEN}");
-    let r = app
-        .request(
-            "POST",
-            "/api/v1/admin/opt-out",
-            &[("Authorization", &auth)],
-            r#"{"host":"big.example"}"#,
-        )
-        .await?;
+    let r = app.opt_out("big.example").await?;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app
         .get("/badges/servers/big.example/users_total.svg")

@@ -289,6 +289,20 @@ impl App {
     pub async fn get(&self, path: &str) -> Result<Response> {
         self.request("GET", path, &[], "").await
     }
+
+    /// Opts `host` out through the admin API (an app spawned with admin on), as its operator
+    /// would ask.
+    pub async fn opt_out(&self, host: &str) -> Result<Response> {
+        let auth = format!("Bearer {TOKEN}");
+        let body = serde_json::json!({ "host": host }).to_string();
+        self.request(
+            "POST",
+            "/api/v1/admin/opt-out",
+            &[("Authorization", &auth)],
+            &body,
+        )
+        .await
+    }
 }
 
 #[tokio::test]
