@@ -14,6 +14,7 @@ mod last_crawl;
 mod live;
 mod phone;
 mod png;
+mod reference;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
