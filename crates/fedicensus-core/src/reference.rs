@@ -477,10 +477,21 @@ impl Reader {
     }
 
     fn fedidb_software_list(&mut self, items: &[Value], at: &str) -> Result<(), ReferenceError> {
-        let date = self.needs_date("a FediDB software list")?;
+        // The shape first: a file of another kind is named as such, not asked for a date.
+        let mut entities = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let location = format!("{at}[{i}]");
             let map = self.object(item, &location)?;
+            if !map.contains_key("instance_count") {
+                return Err(self.invalid(
+                    &location,
+                    "not a FediDB software entity (no instance_count)",
+                ));
+            }
+            entities.push((location, map));
+        }
+        let date = self.needs_date("a FediDB software list")?;
+        for (location, map) in entities {
             self.fedidb_software(map, date, &location)?;
         }
         Ok(())
