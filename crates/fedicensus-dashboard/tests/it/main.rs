@@ -328,6 +328,7 @@ async fn every_page_answers_200() -> Result<()> {
         "/growth",
         "/software",
         "/concentration",
+        "/comparison",
         "/servers",
         "/servers?q=big&sort=domain&order=asc",
         "/servers/big.example",
