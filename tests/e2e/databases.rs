@@ -36,6 +36,14 @@ fn commands_that_read_a_census_refuse_a_missing_sqlite_file_and_create_nothing()
         vec!["copy", "--to", &existing_arg, "--from", &typo_arg],
         vec!["copy", "--from", &existing_arg, "--to", &typo_arg],
         vec!["downsample", "--before", "2022-11-01", "--db", &typo_arg],
+        vec![
+            "import-reference",
+            "--source",
+            "joinmastodon",
+            "statistics.json",
+            "--db",
+            &typo_arg,
+        ],
     ];
     for args in commands {
         let output = fedicensus().args(&args).output().expect("the binary runs");

@@ -9,6 +9,7 @@ mod inflation;
 mod live;
 mod overload;
 mod parse;
+mod reference;
 mod simulate;
 mod support;
 

@@ -25,6 +25,7 @@ mod network;
 mod output;
 mod parse;
 mod probe;
+mod reference;
 mod serve;
 mod settings;
 mod simulate;
@@ -66,6 +67,8 @@ enum Command {
     Copy(import::CopyArgs),
     /// Thin old raw observations to the visits the published figures rest on (kept raw unless run).
     Downsample(downsample::Args),
+    /// Record another census's published figures from a file you downloaded (for comparison).
+    ImportReference(reference::Args),
 }
 
 fn main() -> ExitCode {
@@ -90,6 +93,7 @@ fn main() -> ExitCode {
         Command::Import(args) => import::run(args),
         Command::Copy(args) => import::copy(args),
         Command::Downsample(args) => downsample::run(args),
+        Command::ImportReference(args) => reference::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

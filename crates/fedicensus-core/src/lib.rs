@@ -11,6 +11,8 @@
 //! - [`parse`]: lenient parsers for every document a server serves (NodeInfo, its well-known
 //!   pointer, the Mastodon instance API, peer lists, Lemmy, Misskey, PeerTube), and the version
 //!   normaliser.
+//! - [`reference`]: other censuses' published figures (joinmastodon.org, FediDB,
+//!   the-federation.info, instances.social), read from files the operator downloaded.
 //! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
 //!   `software.name` maps onto them.
 
@@ -18,6 +20,7 @@ pub mod host;
 pub mod language;
 pub mod observation;
 pub mod parse;
+pub mod reference;
 pub mod software;
 
 pub use host::{Host, HostError, HostKind};
@@ -26,4 +29,7 @@ pub use observation::{
     Flags, Measurement, Metric, Observation, Outcome, SoftwareReport, Source, WeekActivity,
 };
 pub use parse::ParseError;
+pub use reference::{
+    parse_reference, ReferenceError, ReferenceFile, ReferencePoint, ReferenceSource,
+};
 pub use software::Software;

@@ -50,10 +50,13 @@ pub enum ChartPage {
     Software,
     Concentration,
     Languages,
+    /// fedicensus beside other censuses' imported figures.
+    Comparison,
 }
 
 impl ChartPage {
-    const ACCEPTED: &'static str = "overview, growth, software, concentration, languages";
+    const ACCEPTED: &'static str =
+        "overview, growth, software, concentration, languages, comparison";
 
     fn parse(name: &str) -> Option<ChartPage> {
         Some(match name {
@@ -62,6 +65,7 @@ impl ChartPage {
             "software" => ChartPage::Software,
             "concentration" => ChartPage::Concentration,
             "languages" => ChartPage::Languages,
+            "comparison" => ChartPage::Comparison,
             _ => return None,
         })
     }
@@ -106,6 +110,11 @@ pub enum Breakdown {
     /// overlap of peer lists (`fedicensus_storage::coverage`): metrics = ["servers_known"],
     /// kind = "band".
     Coverage,
+    /// fedicensus's series beside the same figure as other censuses published it (imported
+    /// with `fedicensus import-reference`): one of servers_up, users_total, users_active_month;
+    /// with `software`, the sources' figures for that software, without it their totals over
+    /// every software.
+    Reference,
 }
 
 /// One chart, as defined in its file.
@@ -292,16 +301,27 @@ impl ChartDef {
             Some("version") => Some(Breakdown::Version),
             Some("language") => Some(Breakdown::Language),
             Some("coverage") => Some(Breakdown::Coverage),
+            Some("reference") => Some(Breakdown::Reference),
             Some(other) => {
                 return Err(bad(
                     "breakdown",
                     format!(
                         "unknown breakdown {other:?} (accepted: software, version, language, \
-                         coverage)"
+                         coverage, reference)"
                     ),
                 ))
             }
         };
+        if breakdown == Some(Breakdown::Reference)
+            && (metrics.len() != 1 || !crate::data::REFERENCE_METRICS.contains(&metrics[0]))
+        {
+            return Err(bad(
+                "breakdown",
+                "a reference breakdown compares one of servers_up, users_total, \
+                 users_active_month with other censuses: list one of them in `metrics`"
+                    .into(),
+            ));
+        }
         if (breakdown == Some(Breakdown::Coverage)) != (kind == ChartKind::Band)
             || (breakdown == Some(Breakdown::Coverage)
                 && (software.is_some() || metrics != [SeriesMetric::ServersKnown]))
@@ -449,6 +469,26 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "coverage.toml",
         include_str!("../../../dashboards/coverage.toml"),
+    ),
+    (
+        "comparison-mastodon-servers.toml",
+        include_str!("../../../dashboards/comparison-mastodon-servers.toml"),
+    ),
+    (
+        "comparison-mastodon-users.toml",
+        include_str!("../../../dashboards/comparison-mastodon-users.toml"),
+    ),
+    (
+        "comparison-mastodon-active.toml",
+        include_str!("../../../dashboards/comparison-mastodon-active.toml"),
+    ),
+    (
+        "comparison-all-servers.toml",
+        include_str!("../../../dashboards/comparison-all-servers.toml"),
+    ),
+    (
+        "comparison-all-users.toml",
+        include_str!("../../../dashboards/comparison-all-users.toml"),
     ),
 ];
 
@@ -668,6 +708,27 @@ page = "overview"
     }
 
     #[test]
+    fn a_reference_chart_compares_one_of_three_metrics() {
+        let one = GOOD.replace(", \"servers_up\"", "");
+        let def = ChartDef::parse(
+            "dashboards/r.toml",
+            &format!(
+                "{}breakdown = \"reference\"\n",
+                one.replace("servers_known", "users_active_month")
+            ),
+        )
+        .expect("valid");
+        assert_eq!(def.breakdown, Some(Breakdown::Reference));
+        let msg = problem(&format!("{one}breakdown = \"reference\"\n"));
+        assert!(
+            msg.contains("servers_up, users_total, users_active_month"),
+            "servers_known is not compared: {msg}"
+        );
+        let msg = problem(&format!("{one}breakdown = \"references\"\n"));
+        assert!(msg.contains("coverage, reference"), "{msg}");
+    }
+
+    #[test]
     fn duplicate_ids_are_refused() {
         let err = ChartSet::from_files([("a/s.toml", GOOD), ("b/s.toml", GOOD)])
             .expect_err("two charts named s");
@@ -683,6 +744,7 @@ page = "overview"
             ChartPage::Software,
             ChartPage::Concentration,
             ChartPage::Languages,
+            ChartPage::Comparison,
         ] {
             assert!(set.page(page).next().is_some(), "{page:?} has no chart");
         }

@@ -129,7 +129,79 @@ pub async fn chart_series(
         Some(Breakdown::Version) => version_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Language) => language_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Coverage) => coverage_breakdown(storage, request).await,
+        Some(Breakdown::Reference) => reference_breakdown(storage, chart.metrics[0], request).await,
     }
+}
+
+/// The metrics a reference chart compares with other censuses.
+pub const REFERENCE_METRICS: [SeriesMetric; 3] = [
+    SeriesMetric::ServersUp,
+    SeriesMetric::UsersTotal,
+    SeriesMetric::UsersActiveMonth,
+];
+
+/// The name of fedicensus's own series on a reference chart.
+pub const OWN_SERIES: &str = "fedicensus";
+
+/// The figure of another census's line that stands beside `metric`.
+fn reference_figure(metric: SeriesMetric, v: &fedicensus_storage::ReferenceValue) -> Option<u64> {
+    match metric {
+        SeriesMetric::ServersUp => v.servers,
+        SeriesMetric::UsersTotal => v.users,
+        SeriesMetric::UsersActiveMonth => v.active_month,
+        _ => None,
+    }
+}
+
+/// fedicensus's series, then one per other census that published the same figure for the
+/// chart's scope (its software, or every software): a period's point is the source's last figure
+/// dated in that period (figures are stocks), with that source's own server count for the date
+/// as its `servers_reporting` where it published one. Periods it published nothing for have no
+/// value.
+async fn reference_breakdown(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+) -> Result<Vec<Series>> {
+    let own = series(storage, metric, request, OWN_SERIES.to_owned()).await?;
+    let scope = request
+        .software
+        .as_deref()
+        .map(|s| Software::from_nodeinfo_name(s).as_str().to_owned())
+        .unwrap_or_else(|| fedicensus_core::reference::SCOPE_ALL.to_owned());
+    let lines = storage.reference_lines(request.from, request.to).await?;
+    let granularity = request.granularity;
+    let mut out = vec![own];
+    for line in lines.iter().filter(|l| l.scope == scope) {
+        let points: Vec<Point> = out[0]
+            .points
+            .iter()
+            .map(|p| {
+                let end = granularity.next(p.date);
+                let last = line.values.iter().rev().find(|v| {
+                    v.date >= p.date && v.date < end && reference_figure(metric, v).is_some()
+                });
+                Point {
+                    date: p.date,
+                    value: last
+                        .and_then(|v| reference_figure(metric, v))
+                        .map(|v| v as f64),
+                    servers_reporting: last.and_then(|v| v.servers).unwrap_or(0),
+                    complete: true,
+                    as_of_day: last.map_or(p.as_of_day, |v| v.date),
+                }
+            })
+            .collect();
+        if points.iter().any(|p| p.value.is_some()) {
+            out.push(Series {
+                name: line.source.title().to_owned(),
+                metric,
+                granularity,
+                points,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// How many languages a language breakdown shows before grouping the rest.

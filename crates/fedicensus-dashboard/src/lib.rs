@@ -16,6 +16,8 @@
 //! - [`router`]: [`router()`], every route in one place; handlers in [`routes`].
 //! - [`pages`]: templates (escaping by default) and view models.
 //! - [`csv_out`]: CSV with spreadsheet-formula neutralisation.
+//! - [`reference`]: what other censuses mean by a server, a user and an active user (cited),
+//!   for the Comparison page and `/api/v1/references`.
 //! - [`state`]: [`AppState`] and [`DashboardConfig`].
 //! - [`live`]: [`LiveCensus`], the progress of a census built while it is served (the demo's
 //!   banner).
@@ -32,6 +34,7 @@ pub mod error;
 pub mod health;
 pub mod live;
 pub mod pages;
+pub mod reference;
 pub mod render;
 pub mod router;
 pub mod routes;

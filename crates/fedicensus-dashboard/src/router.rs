@@ -17,6 +17,7 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/series/{metric}"),
     ("get", "/api/v1/languages/{metric}"),
     ("get", "/api/v1/coverage"),
+    ("get", "/api/v1/references"),
     ("get", "/api/v1/servers"),
     ("get", "/api/v1/servers/{host}"),
     ("get", "/api/v1/servers/{host}/history.csv"),
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/software", get(pages::software))
         .route("/concentration", get(pages::concentration))
         .route("/languages", get(pages::languages))
+        .route("/comparison", get(pages::comparison))
         .route("/charts/{id}", get(pages::chart))
         .route("/servers", get(pages::servers))
         .route("/servers/{host}", get(pages::server))
@@ -56,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/series/{metric}", get(api::series))
         .route("/api/v1/languages/{metric}", get(api::languages))
         .route("/api/v1/coverage", get(api::coverage))
+        .route("/api/v1/references", get(api::references))
         .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{host}", get(api::server))
         .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))

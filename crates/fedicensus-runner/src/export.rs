@@ -170,6 +170,11 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
                     to,
                 }));
             }
+            // Other censuses' figures imported for comparison, beside the series they are
+            // compared with (empty, with its header, when none was imported).
+            if args.metrics.is_empty() {
+                exports.push(Export::References { from, to });
+            }
         }
     }
     if wants(What::Snapshot) {

@@ -55,6 +55,9 @@ pub enum Export {
     /// Servers known and the estimated total with its 95 % interval (the coverage series,
     /// [`crate::coverage`]).
     Coverage(CoverageQuery),
+    /// Other censuses' published figures imported for comparison (`fedicensus
+    /// import-reference`), dated `from..=to`: every stored row with the import it came from.
+    References { from: NaiveDate, to: NaiveDate },
     /// Every listable server as of a date.
     Snapshot(NaiveDate),
     /// Every visit of listable servers in `from..=to`, with its headline figures.
@@ -101,6 +104,7 @@ impl Export {
                 if q.cleaned { "-cleaned" } else { "" }
             ),
             Export::Coverage(q) => format!("coverage-{}", q.granularity.as_str()),
+            Export::References { .. } => "reference_figures".into(),
             Export::Snapshot(date) => format!("snapshot-{date}"),
             Export::Observations { .. } => "observations".into(),
             Export::Activity { .. } => "activity".into(),
@@ -117,6 +121,7 @@ impl Export {
             Export::Series(_) => COUNT_SERIES_COLUMNS,
             Export::LanguageSeries(_) => LANGUAGE_SERIES_COLUMNS,
             Export::Coverage(_) => COVERAGE_COLUMNS,
+            Export::References { .. } => REFERENCE_COLUMNS,
             Export::Snapshot(_) => SNAPSHOT_COLUMNS,
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
@@ -136,7 +141,9 @@ impl Export {
             Export::Series(q) | Export::LanguageSeries(q) => Some((q.from, q.to)),
             Export::Coverage(q) => Some((q.from, q.to)),
             Export::Snapshot(date) => Some((*date, *date)),
-            Export::Observations { from, to } | Export::Activity { from, to } => Some((*from, *to)),
+            Export::Observations { from, to }
+            | Export::Activity { from, to }
+            | Export::References { from, to } => Some((*from, *to)),
             Export::PeerEdges | Export::ServerHistory(_) => None,
         }
     }
@@ -232,6 +239,26 @@ const COVERAGE_COLUMNS: &[Column] = &[
     required("estimator", Kind::Text),
     required("groups", Kind::Integer),
     required("methodology_version", Kind::Text),
+];
+
+/// The columns of other censuses' figures: one row per import, date and scope (`all` or a
+/// software's NodeInfo name), each figure empty where the source did not publish it, with the
+/// import it came from (the file's SHA-256, name, import time and as-of date). Where imports
+/// overlap, the dashboard's line takes the latest import's figure; the file keeps every row.
+const REFERENCE_COLUMNS: &[Column] = &[
+    required("source", Kind::Text),
+    required("date", Kind::Date),
+    required("scope", Kind::ServerText),
+    nullable("servers", Kind::Integer),
+    nullable("users", Kind::Integer),
+    nullable("active_month", Kind::Integer),
+    nullable("active_week", Kind::Integer),
+    required("import_id", Kind::Integer),
+    required("file_sha256", Kind::Text),
+    // The name the operator's file had: outside text, neutralised in CSV.
+    required("file_name", Kind::ServerText),
+    required("imported_at", Kind::Instant),
+    required("file_as_of", Kind::Date),
 ];
 
 /// Whether a metric's values are shares (real numbers) rather than counts.
@@ -559,6 +586,38 @@ impl Storage {
                         Cell::Text(series.estimator.name()),
                         Cell::unsigned(u64::from(series.estimator.groups())),
                         Cell::Text(METHODOLOGY_VERSION),
+                    ])?;
+                }
+            }
+            Export::References { from, to } => {
+                let mut conn = self.acquire().await?;
+                let rows = conn
+                    .conn()
+                    .fetch_all::<crate::reference::FigureRow>(
+                        Sql::new(format!(
+                            "{} ORDER BY i.source, f.date, f.scope, f.import_id",
+                            crate::reference::FIGURES_SQL
+                        ))
+                        .bind(*from)
+                        .bind(*to),
+                        "exporting reference figures",
+                    )
+                    .await?;
+                drop(conn);
+                for r in &rows {
+                    out.row(&[
+                        Cell::Text(&r.source),
+                        Cell::Date(r.date),
+                        Cell::Text(&r.scope),
+                        Cell::or_null(r.servers, Cell::Integer),
+                        Cell::or_null(r.users, Cell::Integer),
+                        Cell::or_null(r.active_month, Cell::Integer),
+                        Cell::or_null(r.active_week, Cell::Integer),
+                        Cell::Integer(r.import_id),
+                        Cell::Text(&r.sha256),
+                        Cell::Text(&r.file_name),
+                        Cell::Instant(r.imported_at),
+                        Cell::Date(r.as_of),
                     ])?;
                 }
             }

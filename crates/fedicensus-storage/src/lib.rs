@@ -35,6 +35,7 @@
 //! - [`downsample`]: optional thinning of old raw observations to the visits every published
 //!   figure rests on, recorded for provenance.
 //! - [`annotations`]: chart markers where the world or a method changed.
+//! - [`reference`]: other censuses' published figures, imported from files, for comparison.
 //! - [`export`]: streaming CSV and Parquet exports with a manifest.
 //! - [`transfer`]: the whole database out as table files and back in, or copied straight into
 //!   another database (SQLite to PostgreSQL).
@@ -54,6 +55,7 @@ pub mod observations;
 pub mod peers;
 pub mod plausibility;
 pub mod quality;
+pub mod reference;
 pub mod requests;
 pub mod rollup;
 pub mod runs;
@@ -73,6 +75,7 @@ pub use languages::{LanguageLine, LanguageSeries, LANGUAGE_METRICS, NONE_DECLARE
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};
 pub use quality::{QualityFlag, QualityKind};
+pub use reference::{ReferenceImport, ReferenceImported, ReferenceLine, ReferenceValue};
 pub use requests::CrawlRequest;
 pub use runs::{Run, RunHealth, RunStart};
 pub use series::{Granularity, Series, SeriesMetric, SeriesPoint, SeriesQuery};

@@ -7,8 +7,8 @@
 //! column and every row, ids kept, in primary-key order, written from one consistent read. What
 //! must survive a move is everything a query can see: servers with their provenance and schedule,
 //! aliases, crawl runs and their outcome counts, observations with their flags, every measurement
-//! with its source, activity, peer edges, annotations, quality flags and the record of any
-//! downsampling. The file format is CSV with one escape, because CSV has no NULL: a NULL cell is
+//! with its source, activity, peer edges, annotations, quality flags, the record of any
+//! downsampling, and other censuses' figures imported for comparison. The file format is CSV with one escape, because CSV has no NULL: a NULL cell is
 //! `\N`, and a text that starts with a backslash gets one more in front. Instants are RFC 3339
 //! UTC to the microsecond (what both backends store), so export → import into an empty database
 //! → export gives the same bytes, whichever backend either side runs on; the conformance suite
@@ -260,6 +260,48 @@ const TABLES: &[Table] = &[
         identity: false,
         added_later: 0,
     },
+    Table {
+        name: "reference_imports",
+        columns: &[
+            "id",
+            "source",
+            "sha256",
+            "file_name",
+            "imported_at",
+            "as_of",
+            "first_date",
+            "last_date",
+            "notes",
+        ],
+        kinds: &[I, T, T, T, Tm, D, D, D, T],
+        key: &["id"],
+        identity: true,
+        added_later: 0,
+    },
+    Table {
+        name: "reference_figures",
+        columns: &[
+            "import_id",
+            "date",
+            "scope",
+            "servers",
+            "users",
+            "active_month",
+            "active_week",
+        ],
+        kinds: &[I, D, T, I, I, I, I],
+        key: &["import_id", "date", "scope"],
+        identity: false,
+        added_later: 0,
+    },
+    Table {
+        name: "reference_domains",
+        columns: &["import_id", "domain"],
+        kinds: &[I, T],
+        key: &["import_id", "domain"],
+        identity: false,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
@@ -269,6 +311,9 @@ const TABLES_ADDED_LATER: &[&str] = &[
     "crawl_requests",
     "siblings",
     "observation_languages",
+    "reference_imports",
+    "reference_figures",
+    "reference_domains",
 ];
 
 impl Table {

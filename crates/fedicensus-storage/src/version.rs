@@ -1,6 +1,6 @@
 //! The data's version: a few numbers that change whenever anything a chart, a page or an export
 //! shows could have changed (an observation recorded, a run started or finished, an annotation
-//! added, a server found or opted out, a crawl asked for or started). The dashboard keys its cache and its `ETag`s on it.
+//! added, a server found or opted out, a crawl asked for or started, another census's figures imported). The dashboard keys its cache and its `ETag`s on it.
 //!
 //! It is cheap on purpose: maxima of primary keys (an index lookup each) and two counts over
 //! small tables, in one round trip, so a server can ask for it once a second without noticing.
@@ -29,6 +29,8 @@ pub struct DataVersion {
     pub downsampled: u64,
     /// The largest crawl request id, and how many requests a pass has started.
     pub crawl_requests: (u64, u64),
+    /// The largest reference import id (other censuses' figures, imported from files).
+    pub references: u64,
 }
 
 impl std::fmt::Display for DataVersion {
@@ -36,7 +38,7 @@ impl std::fmt::Display for DataVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "o{}r{}f{}a{}.{}s{}x{}d{}q{}.{}",
+            "o{}r{}f{}a{}.{}s{}x{}d{}q{}.{}i{}",
             self.observations,
             self.runs,
             self.runs_finished,
@@ -46,7 +48,8 @@ impl std::fmt::Display for DataVersion {
             self.opted_out,
             self.downsampled,
             self.crawl_requests.0,
-            self.crawl_requests.1
+            self.crawl_requests.1,
+            self.references
         )
     }
 }
@@ -63,6 +66,7 @@ struct VersionRow {
     downsampled: i64,
     request_max: i64,
     requests_started: i64,
+    reference_max: i64,
 }
 
 const VERSION_SQL: &str = "SELECT \
@@ -77,7 +81,8 @@ const VERSION_SQL: &str = "SELECT \
     AS downsampled, \
     CAST(COALESCE((SELECT MAX(id) FROM crawl_requests), 0) AS BIGINT) AS request_max, \
     CAST((SELECT COUNT(*) FROM crawl_requests WHERE started_at IS NOT NULL) AS BIGINT) \
-    AS requests_started";
+    AS requests_started, \
+    CAST(COALESCE((SELECT MAX(id) FROM reference_imports), 0) AS BIGINT) AS reference_max";
 
 impl Storage {
     /// The data's current version (one query).
@@ -96,6 +101,7 @@ impl Storage {
             opted_out: count_of(row.opted_out),
             downsampled: count_of(row.downsampled),
             crawl_requests: (count_of(row.request_max), count_of(row.requests_started)),
+            references: count_of(row.reference_max),
         })
     }
 }

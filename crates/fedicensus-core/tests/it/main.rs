@@ -11,6 +11,7 @@ mod host;
 mod languages;
 mod no_panic;
 mod quirks;
+mod reference;
 mod versions;
 
 /// The bytes of a fixture under `fixtures/real`.

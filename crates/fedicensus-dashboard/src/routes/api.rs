@@ -268,6 +268,31 @@ pub async fn coverage(State(state): State<AppState>, query: QueryMap) -> Result<
     .into_response())
 }
 
+/// `GET /api/v1/references`: other censuses' imported figures (each date's figures from the
+/// latest import that gave them), the imports, and each census's definitions.
+pub async fn references(State(state): State<AppState>, query: QueryMap) -> Result<Response> {
+    let params = Params::new(query, &["from", "to"])?;
+    let from = params.date("from")?.unwrap_or(EARLIEST);
+    let to = params.date("to")?.unwrap_or(LATEST);
+    if from > to {
+        return Err(Error::bad(
+            "from",
+            format!("{from} is after to={to}"),
+            "from on or before to",
+        ));
+    }
+    let imports = state.storage.reference_imports().await?;
+    let lines = state.storage.reference_lines(from, to).await?;
+    Ok(Json(json!({
+        "from": from,
+        "to": to,
+        "imports": imports.iter().map(crate::reference::import_json).collect::<Vec<_>>(),
+        "lines": lines.iter().map(crate::reference::line_json).collect::<Vec<_>>(),
+        "definitions": crate::reference::DEFINITIONS,
+    }))
+    .into_response())
+}
+
 /// The servers filter from query parameters (shared with the Servers page).
 pub fn server_filter(params: &Params) -> Result<ServerFilter> {
     let status = match params.get("status") {

@@ -132,6 +132,56 @@ pub async fn languages(State(state): State<AppState>, query: QueryMap) -> Result
     .await
 }
 
+/// `GET /comparison`: fedicensus beside other censuses' imported figures, with what each one
+/// counts; without imports, how to import them.
+pub async fn comparison(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    let params = Params::new(query, CHART_PARAMS)?;
+    let charts = charts_of(&state, ChartPage::Comparison, &params).await?;
+    let imports: Vec<Value> = state
+        .storage
+        .reference_imports()
+        .await?
+        .iter()
+        .map(|i| {
+            context! {
+                source => i.source.as_str(),
+                title => i.source.title(),
+                file_name => i.file_name.clone(),
+                first_date => i.first_date.to_string(),
+                last_date => i.last_date.to_string(),
+                as_of => i.as_of.to_string(),
+                imported_at => i.imported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                figures => i.points,
+                server_names => i.domains,
+                sha256 => i.sha256.clone(),
+                sha256_short => i.sha256.chars().take(12).collect::<String>(),
+                notes => i.notes.join(" "),
+            }
+        })
+        .collect();
+    let commands: Vec<String> = fedicensus_core::reference::ReferenceSource::ALL
+        .into_iter()
+        .map(crate::reference::import_command)
+        .collect();
+    let definitions: Vec<Value> = crate::reference::DEFINITIONS
+        .iter()
+        .map(|d| Value::from(minijinja::value::Serde(d)))
+        .collect();
+    render(
+        &state,
+        "comparison.html",
+        "/comparison",
+        context! {
+            title => "Comparison: why the numbers differ",
+            intro => "fedicensus beside the figures other public censuses published (joinmastodon.org, FediDB, the-federation.info, instances.social), imported from files this census's operator downloaded. They disagree because each counts different servers, reads different documents and means something different by a user and by \"active\": the table at the end says how each one counts, as far as its own documentation or code says.",
+            imports => imports,
+            commands => commands,
+            charts => charts,
+            definitions => definitions,
+        },
+    )
+}
+
 /// `GET /charts/{id}`: one chart with the URL's range, granularity, software and view.
 pub async fn chart(
     State(state): State<AppState>,

@@ -225,3 +225,68 @@ async fn tables_fit_their_boxes_at_1280_px_and_no_page_overflows_a_phone() -> Re
     }
     Ok(())
 }
+
+/// What Chromium shows of the Comparison page at `width` px once joinmastodon.org's statistics
+/// are imported: the legend of the Mastodon servers chart, how many of its entries are drawn in
+/// the visible drawing (a line in the swatch's colour), the rows of the definitions table, and
+/// whether the page fits the screen.
+fn measured_comparison(html: &str, width: u32, dir: &Path) -> Result<String> {
+    const MEASURE: &str = r#"<script>
+const sec = document.getElementById('comparison-mastodon-servers');
+const svg = [...sec.querySelectorAll('svg')].find((s) => s.getBoundingClientRect().width > 0);
+const swatches = [...sec.querySelectorAll('.legend .swatch')];
+const legend = swatches.map((s) => s.parentElement.textContent.trim()).join('|');
+const strokes = new Set([...svg.querySelectorAll('*')].map((e) => (e.getAttribute('stroke') || '').toLowerCase()));
+const drawn = swatches.filter((s) => {
+  const hex = (s.getAttribute('style').match(/#[0-9a-fA-F]{6}/) || [''])[0].toLowerCase();
+  return hex !== '' && strokes.has(hex);
+}).length;
+const defs = [...document.querySelectorAll('table.definitions tbody tr')]
+  .filter((r) => r.getBoundingClientRect().height > 0).length;
+const page = document.documentElement.scrollWidth > window.innerWidth + 1 ? 'overflows' : 'fits';
+document.body.setAttribute('data-measured',
+  'legend=' + legend + ';drawn=' + drawn + '/' + swatches.length + ';definitions=' + defs + ';page=' + page);
+</script>"#;
+    measured(html, MEASURE, width, dir, "comparison")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_comparison_page_draws_each_imported_census_beside_fedicensus() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        crate::skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install -y chromium)"
+        ));
+        return Ok(());
+    }
+    let app = spawn_app(false).await?;
+    let name = "joinmastodon-statistics-2022-09-30-to-2023-01-22.json";
+    let bytes = std::fs::read(format!(
+        "{}/../fedicensus-core/tests/fixtures/reference/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))?;
+    let file = fedicensus_core::reference::parse_reference(
+        fedicensus_core::reference::ReferenceSource::JoinMastodon,
+        &bytes,
+        None,
+    )?;
+    app.storage
+        .import_reference(&file, &bytes, name, crate::at(11, 21))
+        .await?;
+    let dir = TempDir::new("comparison");
+    let html = app.get("/comparison").await?.body;
+    let root = dir.0.clone();
+    let (desktop, phone) = tokio::task::spawn_blocking(move || {
+        anyhow::Ok((
+            measured_comparison(&html, 1280, &root)?,
+            measured_comparison(&html, 390, &root)?,
+        ))
+    })
+    .await??;
+    for (width, found) in [(1280, &desktop), (390, &phone)] {
+        ensure!(
+            found == "legend=fedicensus|joinmastodon.org;drawn=2/2;definitions=5;page=fits",
+            "{width} px: {found}"
+        );
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use fedicensus_core::Software;
 use fedicensus_storage::Export;
 
 /// The body of a `Transfer-Encoding: chunked` response, and how many chunks it came in.
-fn dechunk(mut body: &str) -> Result<(String, usize)> {
+pub fn dechunk(mut body: &str) -> Result<(String, usize)> {
     let mut out = String::new();
     let mut chunks = 0;
     loop {

@@ -14,6 +14,7 @@ mod last_crawl;
 mod live;
 mod phone;
 mod png;
+mod reference;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
@@ -341,6 +342,7 @@ async fn every_page_answers_200() -> Result<()> {
         "/growth",
         "/software",
         "/concentration",
+        "/comparison",
         "/servers",
         "/servers?q=big&sort=domain&order=asc",
         "/servers/big.example",

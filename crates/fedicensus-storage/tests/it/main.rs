@@ -18,6 +18,7 @@ mod migration;
 mod opt_outs;
 mod parquet;
 mod peers;
+mod reference;
 mod requests;
 mod rollup;
 mod siblings;
