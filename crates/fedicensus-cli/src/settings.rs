@@ -27,6 +27,18 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub crawler: CrawlerSettings,
     pub serve: ServeSettings,
+    pub geo: GeoSettings,
+}
+
+/// `[geo]`: MaxMind-format databases the operator downloads (GeoLite2 Country or City and
+/// GeoLite2 ASN, or DB-IP's lite databases); none is bundled and either may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoSettings {
+    /// A country (or city) database: each visit records its address's country.
+    pub country_database: Option<PathBuf>,
+    /// An ASN database: each visit records its address's network and its organisation.
+    pub asn_database: Option<PathBuf>,
 }
 
 /// `[database]`
@@ -198,6 +210,10 @@ impl Settings {
             bytes: c.cache_bytes,
         };
         config.deny = c.deny.clone();
+        config.geo = fedicensus_runner::geo::open(
+            self.geo.country_database.as_deref(),
+            self.geo.asn_database.as_deref(),
+        )?;
         config
             .validate()
             .context("checking the [crawler] settings")?;

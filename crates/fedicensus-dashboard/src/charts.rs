@@ -50,10 +50,11 @@ pub enum ChartPage {
     Software,
     Concentration,
     Languages,
+    Where,
 }
 
 impl ChartPage {
-    const ACCEPTED: &'static str = "overview, growth, software, concentration, languages";
+    const ACCEPTED: &'static str = "overview, growth, software, concentration, languages, where";
 
     fn parse(name: &str) -> Option<ChartPage> {
         Some(match name {
@@ -62,6 +63,7 @@ impl ChartPage {
             "software" => ChartPage::Software,
             "concentration" => ChartPage::Concentration,
             "languages" => ChartPage::Languages,
+            "where" => ChartPage::Where,
             _ => return None,
         })
     }
@@ -102,6 +104,11 @@ pub enum Breakdown {
     /// One series per primary language servers declare (the largest ones, the rest as "other
     /// languages", and "none declared"), for servers_up, users_total or users_active_month.
     Language,
+    /// One series per country of the servers' addresses (the largest ones, the rest as "other
+    /// countries", and "unknown"), for servers_up, users_total or users_active_month.
+    Country,
+    /// One series per network (autonomous system) of the servers' addresses, likewise.
+    Network,
     /// Servers known and the estimated total of servers with its 95 % interval, from the
     /// overlap of peer lists (`fedicensus_storage::coverage`): metrics = ["servers_known"],
     /// kind = "band".
@@ -291,13 +298,15 @@ impl ChartDef {
             Some("software") => Some(Breakdown::Software),
             Some("version") => Some(Breakdown::Version),
             Some("language") => Some(Breakdown::Language),
+            Some("country") => Some(Breakdown::Country),
+            Some("network") => Some(Breakdown::Network),
             Some("coverage") => Some(Breakdown::Coverage),
             Some(other) => {
                 return Err(bad(
                     "breakdown",
                     format!(
                         "unknown breakdown {other:?} (accepted: software, version, language, \
-                         coverage)"
+                         country, network, coverage)"
                     ),
                 ))
             }
@@ -314,15 +323,18 @@ impl ChartDef {
                     .into(),
             ));
         }
-        if breakdown == Some(Breakdown::Language)
-            && (software.is_some()
-                || metrics.len() != 1
-                || !fedicensus_storage::LANGUAGE_METRICS.contains(&metrics[0]))
+        if matches!(
+            breakdown,
+            Some(Breakdown::Language | Breakdown::Country | Breakdown::Network)
+        ) && (software.is_some()
+            || metrics.len() != 1
+            || !fedicensus_storage::LANGUAGE_METRICS.contains(&metrics[0]))
         {
             return Err(bad(
                 "breakdown",
-                "a language breakdown splits one of servers_up, users_total, users_active_month \
-                 over every software: list one of them in `metrics` and no `software`"
+                "a language, country or network breakdown splits one of servers_up, users_total, \
+                 users_active_month over every software: list one of them in `metrics` and no \
+                 `software`"
                     .into(),
             ));
         }
@@ -449,6 +461,26 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "coverage.toml",
         include_str!("../../../dashboards/coverage.toml"),
+    ),
+    (
+        "countries-servers.toml",
+        include_str!("../../../dashboards/countries-servers.toml"),
+    ),
+    (
+        "countries-users.toml",
+        include_str!("../../../dashboards/countries-users.toml"),
+    ),
+    (
+        "countries-registered.toml",
+        include_str!("../../../dashboards/countries-registered.toml"),
+    ),
+    (
+        "networks-servers.toml",
+        include_str!("../../../dashboards/networks-servers.toml"),
+    ),
+    (
+        "networks-registered.toml",
+        include_str!("../../../dashboards/networks-registered.toml"),
     ),
 ];
 
@@ -598,7 +630,7 @@ page = "overview"
         );
         let msg = problem(&GOOD.replace("\"overview\"", "\"home\""));
         assert!(
-            msg.contains("overview, growth, software, concentration, languages"),
+            msg.contains("overview, growth, software, concentration, languages, where"),
             "{msg}"
         );
         let msg = problem("title = ");
@@ -632,7 +664,7 @@ page = "overview"
         assert!(msg.contains("servers_up"), "{msg}");
         let msg = problem(&format!("{versions}breakdown = \"release\"\n"));
         assert!(
-            msg.contains("software, version, language, coverage"),
+            msg.contains("software, version, language, country, network, coverage"),
             "{msg}"
         );
     }

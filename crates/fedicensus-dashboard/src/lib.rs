@@ -11,6 +11,7 @@
 //! - [`charts`]: chart definitions as data (`dashboards/*.toml`), loaded and validated at start.
 //! - [`series`]: the numbers a chart plots, with their denominators.
 //! - [`render`]: [`render_svg`], a pure function from a chart and its series to SVG.
+//! - [`world`]: the world map of counts by country, from Natural Earth's outlines.
 //! - [`data`]: what pages and the API ask of storage.
 //! - [`router`]: [`router()`], every route in one place; handlers in [`routes`].
 //! - [`pages`]: templates (escaping by default) and view models.
@@ -37,6 +38,7 @@ pub mod routes;
 pub mod series;
 pub mod server;
 pub mod state;
+pub mod world;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};
 pub use error::{Error, Result};
@@ -54,6 +56,7 @@ pub const WARM_PATHS: &[&str] = &[
     "/software",
     "/concentration",
     "/languages",
+    "/where",
     "/methodology",
 ];
 

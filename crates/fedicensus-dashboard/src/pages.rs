@@ -17,6 +17,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("macros.html", include_str!("../templates/macros.html")),
     ("overview.html", include_str!("../templates/overview.html")),
     ("charts.html", include_str!("../templates/charts.html")),
+    ("where.html", include_str!("../templates/where.html")),
     ("servers.html", include_str!("../templates/servers.html")),
     ("server.html", include_str!("../templates/server.html")),
     ("crawl.html", include_str!("../templates/crawl.html")),

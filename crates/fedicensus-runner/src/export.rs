@@ -161,6 +161,18 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
                     }));
                 }
             }
+            // The same metrics by the country and by the network of each server's address
+            // (every server counted; `unknown` where no geolocation database placed it).
+            for metric in LANGUAGE_METRICS {
+                if args.metrics.is_empty() || args.metrics.contains(&metric) {
+                    let query = SeriesQuery {
+                        cleaned: args.cleaned,
+                        ..SeriesQuery::new(metric, args.granularity, from, to)
+                    };
+                    exports.push(Export::CountrySeries(query.clone()));
+                    exports.push(Export::NetworkSeries(query));
+                }
+            }
             // Servers known and the estimated total (not split by software, nor cleaned: it
             // counts servers, not their figures).
             if args.metrics.is_empty() || args.metrics.contains(&SeriesMetric::ServersKnown) {

@@ -260,6 +260,20 @@ const TABLES: &[Table] = &[
         identity: false,
         added_later: 0,
     },
+    Table {
+        name: "observation_geo",
+        columns: &[
+            "observation_id",
+            "country",
+            "asn",
+            "as_organization",
+            "database",
+        ],
+        kinds: &[I, T, I, T, T],
+        key: &["observation_id"],
+        identity: false,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
@@ -269,6 +283,7 @@ const TABLES_ADDED_LATER: &[&str] = &[
     "crawl_requests",
     "siblings",
     "observation_languages",
+    "observation_geo",
 ];
 
 impl Table {
