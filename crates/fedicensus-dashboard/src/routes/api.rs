@@ -571,6 +571,7 @@ pub async fn server(
             "crawl_run": o.crawl_run,
             "measurements": o.measurements.iter().map(|(m, s, v)| json!({"metric": m, "source": s, "value": v})).collect::<Vec<_>>(),
             "languages": o.languages.iter().map(|(l, s)| json!({"language": l, "source": s})).collect::<Vec<_>>(),
+            "location": o.location,
             "quality_flags": o.quality_flags.iter().map(|(k, m, r)| json!({"kind": k, "metric": m, "reason": r})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "activity": h.activity.iter().map(|w| json!({

@@ -413,6 +413,15 @@ pub async fn server(
             "local_posts": o.local_posts,
             "languages": o.languages.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", "),
             "languages_sources": o.languages.iter().map(|(l, s)| format!("{l}: {s}")).collect::<Vec<_>>().join("; "),
+            "location": o.location.as_ref().map(|l| {
+                let country = l.country.as_deref().unwrap_or(fedicensus_storage::UNKNOWN);
+                match (l.asn, &l.as_organization) {
+                    (Some(asn), Some(org)) => format!("{country}, AS{asn} {org}"),
+                    (Some(asn), None) => format!("{country}, AS{asn}"),
+                    (None, _) => country.to_owned(),
+                }
+            }),
+            "location_source": o.location.as_ref().map(|l| l.database.clone()),
             "quality_flags": o.quality_flags.iter().map(|(k, _, r)| json!({"kind": k, "reason": r})).collect::<Vec<_>>(),
         }))
         .collect();

@@ -146,6 +146,19 @@ async fn the_where_page_maps_countries_and_lists_networks_with_their_concentrati
     let bad = app.get("/api/v1/networks/local_posts").await?;
     assert_eq!(bad.status, 400, "{}", bad.body);
 
+    // A server's page says where each visit's address was, with the databases on hover.
+    let server = app.get("/servers/de1.example").await?;
+    assert_eq!(server.status, 200, "{}", server.body);
+    assert!(
+        server
+            .body
+            .contains(r#"<td title="test">DE, AS24940 Hetzner Online GmbH</td>"#),
+        "{}",
+        server.body
+    );
+    let json = app.get("/api/v1/servers/de1.example").await?;
+    assert!(json.body.contains(r#""country":"DE""#), "{}", json.body);
+
     // The charts have their CSV and SVG.
     let chart = app
         .get(&format!("/api/v1/charts/networks-servers/csv?{range}"))
