@@ -27,6 +27,18 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub crawler: CrawlerSettings,
     pub serve: ServeSettings,
+    pub geo: GeoSettings,
+}
+
+/// `[geo]`: MaxMind-format databases the operator downloads (GeoLite2 Country or City and
+/// GeoLite2 ASN, or DB-IP's lite databases); none is bundled and either may be left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GeoSettings {
+    /// A country (or city) database: each visit records its address's country.
+    pub country_database: Option<PathBuf>,
+    /// An ASN database: each visit records its address's network and its organisation.
+    pub asn_database: Option<PathBuf>,
 }
 
 /// `[database]`
@@ -198,6 +210,10 @@ impl Settings {
             bytes: c.cache_bytes,
         };
         config.deny = c.deny.clone();
+        config.geo = fedicensus_runner::geo::open(
+            self.geo.country_database.as_deref(),
+            self.geo.asn_database.as_deref(),
+        )?;
         config
             .validate()
             .context("checking the [crawler] settings")?;
@@ -298,6 +314,60 @@ mod tests {
             expected.crawler.contact_url = Some("https://example.org/about-our-census".into());
             assert_eq!(settings, expected);
             settings.crawler_config().expect("a valid crawler config");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_geo_database_that_is_missing_or_not_one_stops_the_start_naming_it() {
+        Jail::expect_with(|jail| {
+            let contact = "[crawler]\ncontact_url = \"https://example.org/bot\"\n";
+            jail.create_file(
+                "missing.toml",
+                &format!("{contact}[geo]\ncountry_database = \"nowhere.mmdb\"\n"),
+            )?;
+            let settings = Settings::load(Some(Path::new("missing.toml"))).expect("loads");
+            let error = format!("{:#}", settings.crawler_config().expect_err("no such file"));
+            assert!(
+                error.contains("nowhere.mmdb") && error.contains("[geo]"),
+                "{error}"
+            );
+
+            jail.create_file("fake.mmdb", "not a database")?;
+            jail.create_file(
+                "fake.toml",
+                &format!("{contact}[geo]\nasn_database = \"fake.mmdb\"\n"),
+            )?;
+            let settings = Settings::load(Some(Path::new("fake.toml"))).expect("loads");
+            let error = format!(
+                "{:#}",
+                settings.crawler_config().expect_err("not a database")
+            );
+            assert!(
+                error.contains("fake.mmdb") && error.contains("not a valid MaxMind DB"),
+                "{error}"
+            );
+
+            jail.create_file("typo.toml", "[geo]\ncountry = \"x.mmdb\"\n")?;
+            let error = Settings::load(Some(Path::new("typo.toml"))).expect_err("unknown key");
+            assert!(error.to_string().contains("country"), "{error}");
+
+            // MaxMind's test databases: the crawler gets them, opened and checked.
+            let fixtures = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../fedicensus-crawler/tests/fixtures/geo");
+            jail.create_file(
+                "good.toml",
+                &format!(
+                    "{contact}[geo]\ncountry_database = \"{}\"\nasn_database = \"{}\"\n",
+                    fixtures.join("GeoLite2-Country-Test.mmdb").display(),
+                    fixtures.join("GeoLite2-ASN-Test.mmdb").display()
+                ),
+            )?;
+            let settings = Settings::load(Some(Path::new("good.toml"))).expect("loads");
+            let config = settings.crawler_config().expect("valid databases");
+            let geo = config.geo.expect("databases given");
+            let at = geo.locate("81.2.69.142".parse().expect("an address"));
+            assert_eq!(at.country.as_deref(), Some("GB"));
             Ok(())
         });
     }

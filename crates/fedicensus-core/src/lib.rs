@@ -6,6 +6,7 @@
 //!
 //! Modules:
 //! - [`host`]: [`Host`], a normalised server name, and [`HostError`], why a name was refused.
+//! - [`geo`]: the country and network of the address a visit connected to.
 //! - [`language`]: the languages a server declares, normalised to BCP 47 primary language tags.
 //! - [`observation`]: [`Observation`], what one visit to one server found, and its [`Outcome`].
 //! - [`parse`]: lenient parsers for every document a server serves (NodeInfo, its well-known
@@ -16,6 +17,7 @@
 //! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
 //!   `software.name` maps onto them.
 
+pub mod geo;
 pub mod host;
 pub mod language;
 pub mod observation;
@@ -23,6 +25,7 @@ pub mod parse;
 pub mod reference;
 pub mod software;
 
+pub use geo::Location;
 pub use host::{Host, HostError, HostKind};
 pub use language::DeclaredLanguage;
 pub use observation::{

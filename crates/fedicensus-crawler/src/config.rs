@@ -107,6 +107,9 @@ pub struct CrawlerConfig {
     /// How large the cache of documents may grow.
     pub cache: crate::cache::CacheLimits,
     pub network: NetworkConfig,
+    /// The operator's geolocation databases (`[geo]`), if any: each visit that resolved its
+    /// name records the country and network of the address it connected to.
+    pub geo: Option<std::sync::Arc<crate::geo::GeoDatabases>>,
 }
 
 /// Which optional documents one visit reads. The numbers (NodeInfo, the instance API) are read
@@ -181,6 +184,7 @@ impl CrawlerConfig {
             conditional_requests: true,
             cache: crate::cache::CacheLimits::default(),
             network: NetworkConfig::default(),
+            geo: None,
         }
     }
 

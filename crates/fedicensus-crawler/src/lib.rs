@@ -23,6 +23,8 @@
 //!   per-domain budgets.
 //! - [`crawl`]: the [`Crawler`] and one crawl cycle ([`Crawler::crawl_once`]).
 //! - [`schedule`]: when to visit a host again ([`schedule::next_due`], pure).
+//! - [`geo`]: the country and network of a visit's address, from the operator's MaxMind-format
+//!   databases.
 //! - [`error`]: the crawler's own failures (a failed server is an `Outcome`, not an error).
 
 pub mod address;
@@ -31,6 +33,7 @@ pub mod config;
 pub mod crawl;
 pub mod discovery;
 pub mod error;
+pub mod geo;
 pub mod health;
 pub mod http;
 pub mod politeness;
@@ -44,5 +47,6 @@ pub use config::{CrawlerConfig, NetworkConfig, VisitPlan};
 pub use crawl::{CrawlRun, CrawlSummary, Crawler};
 pub use discovery::{Admission, Frontier, MemoryFrontier, Provenance};
 pub use error::{Error, Result};
+pub use geo::{GeoDatabases, GeoError};
 pub use health::{Health, HealthReport};
 pub use visit::{Clock, RequestRecord, VisitReport};

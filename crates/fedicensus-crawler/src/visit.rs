@@ -270,6 +270,8 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
                 err.outcome()
             }
             Ok(ips) => {
+                // The address connected to is the first the policy resolver hands reqwest.
+                observation.location = ctx.config.geo.as_ref().map(|geo| geo.locate(ips[0]));
                 let mut visit = Visit {
                     ctx,
                     host: host.clone(),

@@ -52,11 +52,13 @@ pub enum ChartPage {
     Languages,
     /// fedicensus beside other censuses' imported figures.
     Comparison,
+    /// Where servers are hosted: countries and networks.
+    Where,
 }
 
 impl ChartPage {
     const ACCEPTED: &'static str =
-        "overview, growth, software, concentration, languages, comparison";
+        "overview, growth, software, concentration, languages, comparison, where";
 
     fn parse(name: &str) -> Option<ChartPage> {
         Some(match name {
@@ -66,6 +68,7 @@ impl ChartPage {
             "concentration" => ChartPage::Concentration,
             "languages" => ChartPage::Languages,
             "comparison" => ChartPage::Comparison,
+            "where" => ChartPage::Where,
             _ => return None,
         })
     }
@@ -106,6 +109,11 @@ pub enum Breakdown {
     /// One series per primary language servers declare (the largest ones, the rest as "other
     /// languages", and "none declared"), for servers_up, users_total or users_active_month.
     Language,
+    /// One series per country of the servers' addresses (the largest ones, the rest as "other
+    /// countries", and "unknown"), for servers_up, users_total or users_active_month.
+    Country,
+    /// One series per network (autonomous system) of the servers' addresses, likewise.
+    Network,
     /// Servers known and the estimated total of servers with its 95 % interval, from the
     /// overlap of peer lists (`fedicensus_storage::coverage`): metrics = ["servers_known"],
     /// kind = "band".
@@ -300,6 +308,8 @@ impl ChartDef {
             Some("software") => Some(Breakdown::Software),
             Some("version") => Some(Breakdown::Version),
             Some("language") => Some(Breakdown::Language),
+            Some("country") => Some(Breakdown::Country),
+            Some("network") => Some(Breakdown::Network),
             Some("coverage") => Some(Breakdown::Coverage),
             Some("reference") => Some(Breakdown::Reference),
             Some(other) => {
@@ -307,7 +317,7 @@ impl ChartDef {
                     "breakdown",
                     format!(
                         "unknown breakdown {other:?} (accepted: software, version, language, \
-                         coverage, reference)"
+                         country, network, coverage, reference)"
                     ),
                 ))
             }
@@ -334,15 +344,18 @@ impl ChartDef {
                     .into(),
             ));
         }
-        if breakdown == Some(Breakdown::Language)
-            && (software.is_some()
-                || metrics.len() != 1
-                || !fedicensus_storage::LANGUAGE_METRICS.contains(&metrics[0]))
+        if matches!(
+            breakdown,
+            Some(Breakdown::Language | Breakdown::Country | Breakdown::Network)
+        ) && (software.is_some()
+            || metrics.len() != 1
+            || !fedicensus_storage::LANGUAGE_METRICS.contains(&metrics[0]))
         {
             return Err(bad(
                 "breakdown",
-                "a language breakdown splits one of servers_up, users_total, users_active_month \
-                 over every software: list one of them in `metrics` and no `software`"
+                "a language, country or network breakdown splits one of servers_up, users_total, \
+                 users_active_month over every software: list one of them in `metrics` and no \
+                 `software`"
                     .into(),
             ));
         }
@@ -489,6 +502,26 @@ const EMBEDDED: &[(&str, &str)] = &[
     (
         "comparison-all-users.toml",
         include_str!("../../../dashboards/comparison-all-users.toml"),
+    ),
+    (
+        "countries-servers.toml",
+        include_str!("../../../dashboards/countries-servers.toml"),
+    ),
+    (
+        "countries-users.toml",
+        include_str!("../../../dashboards/countries-users.toml"),
+    ),
+    (
+        "countries-registered.toml",
+        include_str!("../../../dashboards/countries-registered.toml"),
+    ),
+    (
+        "networks-servers.toml",
+        include_str!("../../../dashboards/networks-servers.toml"),
+    ),
+    (
+        "networks-registered.toml",
+        include_str!("../../../dashboards/networks-registered.toml"),
     ),
 ];
 
@@ -638,7 +671,7 @@ page = "overview"
         );
         let msg = problem(&GOOD.replace("\"overview\"", "\"home\""));
         assert!(
-            msg.contains("overview, growth, software, concentration, languages"),
+            msg.contains("overview, growth, software, concentration, languages, where"),
             "{msg}"
         );
         let msg = problem("title = ");
@@ -672,7 +705,7 @@ page = "overview"
         assert!(msg.contains("servers_up"), "{msg}");
         let msg = problem(&format!("{versions}breakdown = \"release\"\n"));
         assert!(
-            msg.contains("software, version, language, coverage"),
+            msg.contains("software, version, language, country, network, coverage"),
             "{msg}"
         );
     }
@@ -745,6 +778,7 @@ page = "overview"
             ChartPage::Concentration,
             ChartPage::Languages,
             ChartPage::Comparison,
+            ChartPage::Where,
         ] {
             assert!(set.page(page).next().is_some(), "{page:?} has no chart");
         }

@@ -128,6 +128,8 @@ pub async fn chart_series(
         Some(Breakdown::Software) => software_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Version) => version_breakdown(storage, chart.metrics[0], request).await,
         Some(Breakdown::Language) => language_breakdown(storage, chart.metrics[0], request).await,
+        Some(Breakdown::Country) => geo_breakdown(storage, chart.metrics[0], request, false).await,
+        Some(Breakdown::Network) => geo_breakdown(storage, chart.metrics[0], request, true).await,
         Some(Breakdown::Coverage) => coverage_breakdown(storage, request).await,
         Some(Breakdown::Reference) => reference_breakdown(storage, chart.metrics[0], request).await,
     }
@@ -350,6 +352,110 @@ async fn language_breakdown(
             metric,
             granularity,
             points: points_of(granularity, &none.points),
+        });
+    }
+    if out.is_empty() {
+        // Nothing crawled in the range: one empty series, so the chart says so.
+        out.push(Series {
+            name: "all".into(),
+            metric,
+            granularity,
+            points: points_of(granularity, &split.total),
+        });
+    }
+    Ok(out)
+}
+
+/// A metric split by the country (`network` false) or the network (true) of each server's
+/// address, as storage computes it (every software, or the one the request names).
+pub async fn geo(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+    network: bool,
+) -> Result<fedicensus_storage::GeoSeries> {
+    let query = fedicensus_storage::SeriesQuery {
+        metric,
+        granularity: request.granularity.to_storage(),
+        from: request.from,
+        to: request.to,
+        software: software_filter(request.software.as_deref()),
+        cleaned: request.view == View::Cleaned,
+    };
+    Ok(if network {
+        storage.network_series(&query).await?
+    } else {
+        storage.country_series(&query).await?
+    })
+}
+
+/// A network's name in charts and tables: `AS24940 Hetzner Online GmbH`.
+pub fn network_label(line: &fedicensus_storage::GeoLine) -> String {
+    match (&line.key, &line.name) {
+        (Some(asn), Some(name)) => format!("AS{asn} {name}"),
+        (Some(asn), None) => format!("AS{asn}"),
+        (None, _) => fedicensus_storage::UNKNOWN.to_owned(),
+    }
+}
+
+/// One series per large country (or network), then the rest as "other countries" ("other
+/// networks") and the servers of no known country as "unknown": the stack adds up to the
+/// metric over every server.
+async fn geo_breakdown(
+    storage: &Storage,
+    metric: SeriesMetric,
+    request: &ChartRequest,
+    network: bool,
+) -> Result<Vec<Series>> {
+    let split = geo(storage, metric, request, network).await?;
+    let granularity = request.granularity;
+    let name = |l: &fedicensus_storage::GeoLine| {
+        if network {
+            network_label(l)
+        } else {
+            l.code().to_owned()
+        }
+    };
+    let named: Vec<&fedicensus_storage::GeoLine> =
+        split.lines.iter().filter(|l| l.key.is_some()).collect();
+    let mut out: Vec<Series> = named
+        .iter()
+        .take(BREAKDOWN_LANGUAGES)
+        .map(|l| Series {
+            name: name(l),
+            metric,
+            granularity,
+            points: points_of(granularity, &l.points),
+        })
+        .collect();
+    let rest = &named[named.len().min(BREAKDOWN_LANGUAGES)..];
+    if !rest.is_empty() {
+        let mut points = points_of(granularity, &split.total);
+        for (i, p) in points.iter_mut().enumerate() {
+            let lines = rest.iter().filter_map(|l| l.points.get(i));
+            let (value, servers) = lines.fold((0.0, 0), |(v, s), q| {
+                (v + q.value.unwrap_or(0.0), s + q.servers_reporting)
+            });
+            p.value = p.value.map(|_| value);
+            p.servers_reporting = servers;
+        }
+        out.push(Series {
+            name: if network {
+                "other networks".into()
+            } else {
+                "other countries".into()
+            },
+            metric,
+            granularity,
+            points,
+        });
+    }
+    if let Some(unknown) = split.lines.iter().find(|l| l.key.is_none()) {
+        out.push(Series {
+            name: fedicensus_storage::UNKNOWN.to_owned(),
+            metric,
+            granularity,
+            points: points_of(granularity, &unknown.points),
         });
     }
     if out.is_empty() {

@@ -12,6 +12,7 @@
 //! - [`series`]: the numbers a chart plots, with their denominators.
 //! - [`render`]: [`render_svg`], a pure function from a chart and its series to SVG.
 //! - [`server_chart`]: one server's history charts, for its page and for other sites.
+//! - [`world`]: the world map of counts by country, from Natural Earth's outlines.
 //! - [`data`]: what pages and the API ask of storage.
 //! - [`router`]: [`router()`], every route in one place; handlers in [`routes`].
 //! - [`pages`]: templates (escaping by default) and view models.
@@ -42,6 +43,7 @@ pub mod series;
 pub mod server;
 pub mod server_chart;
 pub mod state;
+pub mod world;
 
 pub use charts::{ChartDef, ChartKind, ChartPage, ChartSet};
 pub use error::{Error, Result};
@@ -59,6 +61,7 @@ pub const WARM_PATHS: &[&str] = &[
     "/software",
     "/concentration",
     "/languages",
+    "/where",
     "/methodology",
 ];
 

@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "comparison.html",
         include_str!("../templates/comparison.html"),
     ),
+    ("where.html", include_str!("../templates/where.html")),
     ("servers.html", include_str!("../templates/servers.html")),
     ("server.html", include_str!("../templates/server.html")),
     ("crawl.html", include_str!("../templates/crawl.html")),

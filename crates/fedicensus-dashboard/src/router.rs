@@ -16,6 +16,8 @@ use std::time::Instant;
 pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/series/{metric}"),
     ("get", "/api/v1/languages/{metric}"),
+    ("get", "/api/v1/countries/{metric}"),
+    ("get", "/api/v1/networks/{metric}"),
     ("get", "/api/v1/coverage"),
     ("get", "/api/v1/references"),
     ("get", "/api/v1/servers"),
@@ -50,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .route("/concentration", get(pages::concentration))
         .route("/languages", get(pages::languages))
         .route("/comparison", get(pages::comparison))
+        .route("/where", get(pages::where_page))
         .route("/charts/{id}", get(pages::chart))
         .route("/servers", get(pages::servers))
         .route("/servers/{host}", get(pages::server))
@@ -57,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .route("/methodology", get(pages::methodology))
         .route("/api/v1/series/{metric}", get(api::series))
         .route("/api/v1/languages/{metric}", get(api::languages))
+        .route("/api/v1/countries/{metric}", get(api::countries))
+        .route("/api/v1/networks/{metric}", get(api::networks))
         .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/references", get(api::references))
         .route("/api/v1/servers", get(api::servers))

@@ -324,6 +324,7 @@ async fn crawl(
         .await
         .context("marking the database as the demo's")?;
     let mut config = crawler_config(&sim)?;
+    config.geo = demo_geo(&args.db)?;
     if let Some(slots) = args.concurrency {
         config.concurrency = slots as usize;
         config.per_ip_concurrency = config.concurrency;
@@ -607,8 +608,27 @@ fn sim_config() -> ServeConfig {
             rate_window: Duration::from_secs(1),
             ..HandlerConfig::default()
         },
+        // Servers on their hosting networks' addresses, so the geolocation databases the demo
+        // writes place them on the map.
+        hosting: true,
         ..ServeConfig::default()
     }
+}
+
+/// Writes the simulator's country and ASN databases beside the demo's database file
+/// (`<db>-country.mmdb`, `<db>-asn.mmdb`) and opens them as `[geo]` would.
+fn demo_geo(db: &Path) -> Result<Option<Arc<fedicensus_crawler::GeoDatabases>>> {
+    let stem = db.with_extension("");
+    let country = PathBuf::from(format!("{}-country.mmdb", stem.display()));
+    let asn = PathBuf::from(format!("{}-asn.mmdb", stem.display()));
+    let country_bytes =
+        fedicensus_sim::hosting::country_database().context("writing the demo's geo database")?;
+    let asn_bytes =
+        fedicensus_sim::hosting::asn_database().context("writing the demo's geo database")?;
+    std::fs::write(&country, country_bytes)
+        .with_context(|| format!("writing {}", country.display()))?;
+    std::fs::write(&asn, asn_bytes).with_context(|| format!("writing {}", asn.display()))?;
+    crate::geo::open(Some(&country), Some(&asn))
 }
 
 /// The crawler pointed at the in-process simulator, with politeness for loopback.
@@ -619,7 +639,8 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
     // 2 to 16) overran the simulator: connect timeouts on half the visits and, in December, more
     // sockets than the process may open.
     config.concurrency = 64;
-    // Every simulated server is 127.0.0.1: a per-address limit would serialise the whole world.
+    // Thousands of simulated servers share a few hundred loopback addresses: a per-address
+    // limit would serialise whole networks.
     config.per_ip_concurrency = config.concurrency;
     config.min_interval = Duration::ZERO;
     config.max_crawl_delay = Duration::from_millis(50);
@@ -640,10 +661,12 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
     config.network.nameserver = Some(sim.dns_addr());
     config.network.port = Some(sim.addr().port());
     config.network.extra_ca_pem = Some(sim.ca_pem().to_owned());
-    config.network.allow_addresses = vec![
-        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
-        IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
-    ];
+    // The simulator's own address, its hosting addresses, and 127.0.0.2 (refused names).
+    config.network.allow_addresses = sim.server_addresses();
+    config
+        .network
+        .allow_addresses
+        .push(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     config.network.only_allowed_addresses = true;
     config
         .validate()

@@ -161,6 +161,18 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
                     }));
                 }
             }
+            // The same metrics by the country and by the network of each server's address
+            // (every server counted; `unknown` where no geolocation database placed it).
+            for metric in LANGUAGE_METRICS {
+                if args.metrics.is_empty() || args.metrics.contains(&metric) {
+                    let query = SeriesQuery {
+                        cleaned: args.cleaned,
+                        ..SeriesQuery::new(metric, args.granularity, from, to)
+                    };
+                    exports.push(Export::CountrySeries(query.clone()));
+                    exports.push(Export::NetworkSeries(query));
+                }
+            }
             // Servers known and the estimated total (not split by software, nor cleaned: it
             // counts servers, not their figures).
             if args.metrics.is_empty() || args.metrics.contains(&SeriesMetric::ServersKnown) {
@@ -511,5 +523,76 @@ mod tests {
             ..request()
         };
         assert_eq!(by_week.check(), Ok(()));
+    }
+
+    /// The series export writes the country and network splits beside the others, each listed
+    /// in the manifest with its rows and digest.
+    #[tokio::test]
+    async fn a_series_export_writes_countries_and_networks_with_the_manifest(
+    ) -> std::result::Result<(), Box<dyn std::error::Error>> {
+        use fedicensus_core::{Location, Observation, Outcome};
+        let dir =
+            std::env::temp_dir().join(format!("fedicensus-geo-export-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("census.db").display());
+        let storage = Storage::connect(&url).await?;
+        for (host, country) in [("a.example", Some("DE")), ("b.example", None)] {
+            for d in 1..=3 {
+                let at = chrono::NaiveDate::from_ymd_opt(2022, 11, d)
+                    .and_then(|d| d.and_hms_opt(12, 0, 0))
+                    .ok_or("a date")?
+                    .and_utc();
+                let mut o = Observation::failed(Host::from_normalised(host), at, Outcome::Ok, 5);
+                o.location = Some(Location {
+                    country: country.map(str::to_owned),
+                    asn: country.map(|_| 24940),
+                    as_organization: None,
+                    database: "test".into(),
+                });
+                storage.record_observation(&o, None).await?;
+            }
+        }
+        let out = dir.join("out");
+        let manifest = write(
+            &storage,
+            &ExportRequest {
+                out: out.clone(),
+                from: chrono::NaiveDate::from_ymd_opt(2022, 11, 1),
+                to: chrono::NaiveDate::from_ymd_opt(2022, 11, 3),
+                what: What::Series,
+                metrics: vec![SeriesMetric::ServersUp],
+                ..request()
+            },
+        )
+        .await?;
+        storage.close().await;
+        for (name, unknown) in [
+            (
+                "countries-servers_up-day.csv",
+                ",servers_up,unknown,1,1,2,0.5,",
+            ),
+            (
+                "networks-servers_up-day.csv",
+                ",servers_up,unknown,,1,1,2,0.5,1,",
+            ),
+        ] {
+            let file = manifest
+                .files
+                .iter()
+                .find(|f| f.name == name)
+                .ok_or_else(|| format!("{name} is not in the manifest: {manifest:?}"))?;
+            // Three days, two groups (DE or AS24940, and unknown).
+            assert_eq!(file.rows, 6, "{name}");
+            let text = std::fs::read_to_string(out.join(name))?;
+            assert!(text.contains(unknown), "{name}: {text}");
+            let digest: String = Sha256::digest(text.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(digest, file.sha256, "{name}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
     }
 }

@@ -13,11 +13,13 @@
 //!   the pipeline at simulated dates into a SQLite file.
 //! - [`serve`]: the dashboard over a database, served until a shutdown signal.
 //! - [`export`]: which files an export request means, written with a manifest.
+//! - [`geo`]: the operator's geolocation databases, read and checked before a crawl.
 //! - [`error`]: the one error type.
 
 pub mod demo;
 pub mod error;
 pub mod export;
+pub mod geo;
 pub mod pipeline;
 pub mod serve;
 

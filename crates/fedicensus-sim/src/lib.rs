@@ -19,6 +19,7 @@
 pub mod clock;
 pub mod endpoints;
 pub mod failure;
+pub mod hosting;
 pub mod languages;
 pub mod lower_bound;
 pub mod names;

@@ -91,6 +91,10 @@ pub struct ServeConfig {
     /// The handler's knobs (hang length, drip pace, body sizes, rate limits). `hang_for` and
     /// `max_drip` above still cap what the handler asks for.
     pub handler: HandlerConfig,
+    /// Whether live names resolve to their servers' hosting addresses in `127.16.0.0/16`
+    /// ([`crate::hosting`]), each of which the simulator then also listens on (same port),
+    /// rather than all to `listen`.
+    pub hosting: bool,
 }
 
 impl Default for ServeConfig {
@@ -107,6 +111,7 @@ impl Default for ServeConfig {
             max_drip: DEFAULT_MAX_DRIP,
             log_limit: DEFAULT_LOG_LIMIT,
             handler: HandlerConfig::default(),
+            hosting: false,
         }
     }
 }
@@ -184,6 +189,13 @@ pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Resu
         Some(port) => Some(bind_tcp(SocketAddr::new(cfg.listen, port), "HTTPS").await?),
         None => None,
     };
+    // One listener per hosting address, on the main port: names resolve there with hosting on.
+    let mut hosted = Vec::new();
+    if cfg.hosting {
+        for ip in crate::hosting::addresses() {
+            hosted.push(bind_tcp(SocketAddr::new(ip, addr.port()), "a hosting address").await?);
+        }
+    }
     let mut bait = Vec::new();
     if cfg.bait {
         let ports = [Some(addr.port()), cfg.http_port, cfg.https_port];
@@ -212,6 +224,9 @@ pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Resu
     });
 
     listener::spawn(shared.clone(), main, listener::Mode::Sniff);
+    for l in hosted {
+        listener::spawn(shared.clone(), l, listener::Mode::Sniff);
+    }
     let http_addr = http_extra.as_ref().and_then(|l| l.local_addr().ok());
     let https_addr = https_extra.as_ref().and_then(|l| l.local_addr().ok());
     if let Some(l) = http_extra {
@@ -227,6 +242,7 @@ pub async fn start(world: Arc<World>, clock: SimClock, cfg: ServeConfig) -> Resu
         world,
         clock,
         listen: cfg.listen,
+        hosting: cfg.hosting,
     };
     dns::spawn(zone, dns_udp, dns_tcp, cancel.clone(), &tracker);
     tracing::info!(%addr, %dns_addr, servers = shared.world.servers().len(), "simulator serving");
@@ -257,6 +273,16 @@ impl RunningSim {
     /// The DNS server (UDP and TCP).
     pub fn dns_addr(&self) -> SocketAddr {
         self.shared.dns_addr
+    }
+
+    /// Every address live names may resolve to: the listen address, and with
+    /// [`ServeConfig::hosting`] every hosting address (a crawler's allow-list).
+    pub fn server_addresses(&self) -> Vec<IpAddr> {
+        let mut all = vec![self.shared.addr.ip()];
+        if self.shared.cfg.hosting {
+            all.extend(crate::hosting::addresses());
+        }
+        all
     }
 
     /// The extra plain-HTTP listener, if one was asked for.
@@ -342,7 +368,10 @@ impl RunningSim {
             now.to_rfc3339()
         );
         for server in self.shared.world.servers() {
-            if let Resolution::Address(ip) = self.shared.world.resolve(&server.domain, now, listen)
+            let world = &self.shared.world;
+            let hosting = self.shared.cfg.hosting;
+            if let Resolution::Address(ip) =
+                crate::hosting::resolve(world, &server.domain, now, listen, hosting)
             {
                 if ip.is_loopback() {
                     let _ = writeln!(out, "{ip} {}", server.domain);

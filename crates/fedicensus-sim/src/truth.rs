@@ -27,6 +27,10 @@
 //! * `languages`: the languages the server declares in its documents ([`crate::languages`]),
 //!   space-separated in the order it lists them (the first is its primary language); empty when
 //!   it declares none.
+//! * `country`, `asn`: where the server is hosted ([`crate::hosting`]): what the simulator's
+//!   geolocation databases say of its hosting address (empty for the network in neither
+//!   database). A crawl places it there only when the simulator serves hosting addresses
+//!   (`ServeConfig::hosting`, on in the demo) and the crawler has those databases.
 
 use crate::world::{ServerId, World};
 use chrono::{DateTime, Utc};
@@ -65,6 +69,8 @@ pub const COLUMNS: &[&str] = &[
     "sibling_of",
     "languages",
     "adversary",
+    "country",
+    "asn",
 ];
 
 /// Writes one row per server born by `at` (ids in order), true figures as of `at`. `died` is
@@ -86,6 +92,7 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             .target
             .map(|t| world.server(t).domain.clone())
             .unwrap_or_default();
+        let hosted = crate::hosting::hosting(world, server);
         let sibling_of = server
             .sibling_of
             .map(|t| world.server(t).domain.clone())
@@ -112,6 +119,8 @@ pub fn write_csv<W: std::io::Write>(world: &World, at: DateTime<Utc>, out: W) ->
             &sibling_of,
             &crate::languages::declared(world, server, at).join(" "),
             server.adversary.map_or("", |a| a.name()),
+            hosted.country().unwrap_or_default(),
+            &hosted.asn().map(|a| a.to_string()).unwrap_or_default(),
         ])?;
     }
     writer.flush()?;

@@ -499,6 +499,40 @@ pub(crate) async fn ingest_bulk(
             .await?;
     }
 
+    // Where each visit's address is, when the crawler had a geolocation database.
+    let rows: Vec<(i64, &fedicensus_core::Location)> = fast_visits
+        .iter()
+        .filter_map(|&i| Some((id_of(i)?, batch[i].location.as_ref()?)))
+        .collect();
+    for chunk in rows.chunks(JSON_ROWS) {
+        let text = format!(
+            "INSERT INTO observation_geo (observation_id, country, asn, as_organization, \
+             database) {} ON CONFLICT DO NOTHING",
+            select_json_rows(
+                conn.backend(),
+                &[
+                    ("observation_id", "bigint"),
+                    ("country", "text"),
+                    ("asn", "bigint"),
+                    ("as_organization", "text"),
+                    ("database", "text"),
+                ]
+            )
+        );
+        let mut json = JsonRows::new();
+        for (id, l) in chunk {
+            json.row()
+                .value(id)
+                .value(l.country.as_deref())
+                .value(l.asn)
+                .value(l.as_organization.as_deref())
+                .value(l.database.as_str());
+        }
+        let sql = Sql::new(text).bind(json.finish());
+        conn.execute(sql, "inserting visits' locations in bulk")
+            .await?;
+    }
+
     // Weekly activity: per server and week, the latest report of the batch (one statement may
     // not upsert one row twice), which then wins over the stored one if not older.
     let mut weeks: HashMap<(i64, DateTime<Utc>), WeekRow> = HashMap::new();

@@ -304,6 +304,10 @@ async fn thin(
                 "observation_languages",
                 "removing the declared languages of thinned visits",
             ),
+            (
+                "observation_geo",
+                "removing the locations of thinned visits",
+            ),
         ] {
             conn.execute(
                 Sql::new(format!(

@@ -52,6 +52,12 @@ pub enum Export {
     /// One series split by declared language (servers up, users, monthly actives): a row per
     /// date and language, with the language's share of the total.
     LanguageSeries(SeriesQuery),
+    /// One series split by the country of each server's address (servers up, users, monthly
+    /// actives): a row per date and country, `unknown` included, with the country's share.
+    CountrySeries(SeriesQuery),
+    /// The same split by network (autonomous system), with each date's share of the
+    /// [`crate::TOP_NETWORKS`] largest networks.
+    NetworkSeries(SeriesQuery),
     /// Servers known and the estimated total with its 95 % interval (the coverage series,
     /// [`crate::coverage`]).
     Coverage(CoverageQuery),
@@ -103,6 +109,17 @@ impl Export {
                 q.granularity.as_str(),
                 if q.cleaned { "-cleaned" } else { "" }
             ),
+            Export::CountrySeries(q) | Export::NetworkSeries(q) => format!(
+                "{}-{}-{}{}",
+                if matches!(self, Export::CountrySeries(_)) {
+                    "countries"
+                } else {
+                    "networks"
+                },
+                q.metric.as_str(),
+                q.granularity.as_str(),
+                if q.cleaned { "-cleaned" } else { "" }
+            ),
             Export::Coverage(q) => format!("coverage-{}", q.granularity.as_str()),
             Export::References { .. } => "reference_figures".into(),
             Export::Snapshot(date) => format!("snapshot-{date}"),
@@ -120,6 +137,8 @@ impl Export {
             Export::Series(query) if is_share(query.metric) => SHARE_SERIES_COLUMNS,
             Export::Series(_) => COUNT_SERIES_COLUMNS,
             Export::LanguageSeries(_) => LANGUAGE_SERIES_COLUMNS,
+            Export::CountrySeries(_) => COUNTRY_SERIES_COLUMNS,
+            Export::NetworkSeries(_) => NETWORK_SERIES_COLUMNS,
             Export::Coverage(_) => COVERAGE_COLUMNS,
             Export::References { .. } => REFERENCE_COLUMNS,
             Export::Snapshot(_) => SNAPSHOT_COLUMNS,
@@ -138,7 +157,10 @@ impl Export {
     /// The date range the export covers, if it has one.
     pub fn range(&self) -> Option<(NaiveDate, NaiveDate)> {
         match self {
-            Export::Series(q) | Export::LanguageSeries(q) => Some((q.from, q.to)),
+            Export::Series(q)
+            | Export::LanguageSeries(q)
+            | Export::CountrySeries(q)
+            | Export::NetworkSeries(q) => Some((q.from, q.to)),
             Export::Coverage(q) => Some((q.from, q.to)),
             Export::Snapshot(date) => Some((*date, *date)),
             Export::Observations { from, to }
@@ -259,6 +281,43 @@ const REFERENCE_COLUMNS: &[Column] = &[
     required("file_name", Kind::ServerText),
     required("imported_at", Kind::Instant),
     required("file_as_of", Kind::Date),
+];
+
+/// The columns of a series split by the country of each server's address: one row per date and
+/// country (`country` an ISO 3166-1 alpha-2 code, or `unknown`), `share` its part of `total`
+/// (the metric over every country, unknown included), empty when the total is.
+const COUNTRY_SERIES_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    required("metric", Kind::Text),
+    required("country", Kind::Text),
+    nullable("value", Kind::Integer),
+    required("servers_reporting", Kind::Integer),
+    nullable("total", Kind::Integer),
+    nullable("share", Kind::Float),
+    required("flagged", Kind::Integer),
+    required("cleaned", Kind::Boolean),
+    required("methodology_version", Kind::Text),
+];
+
+/// The columns of a series split by network: one row per date and autonomous system (`asn` a
+/// number, or `unknown`), its organisation as the geolocation database names it, its share of
+/// `total`, and the date's share of the three largest networks among servers of a known network
+/// (`top_3_share`, the same on every row of a date).
+const NETWORK_SERIES_COLUMNS: &[Column] = &[
+    required("date", Kind::Date),
+    required("as_of", Kind::Instant),
+    required("metric", Kind::Text),
+    required("asn", Kind::Text),
+    nullable("organization", Kind::Text),
+    nullable("value", Kind::Integer),
+    required("servers_reporting", Kind::Integer),
+    nullable("total", Kind::Integer),
+    nullable("share", Kind::Float),
+    nullable("top_3_share", Kind::Float),
+    required("flagged", Kind::Integer),
+    required("cleaned", Kind::Boolean),
+    required("methodology_version", Kind::Text),
 ];
 
 /// Whether a metric's values are shares (real numbers) rather than counts.
@@ -568,6 +627,47 @@ impl Storage {
                             Cell::Boolean(query.cleaned),
                             Cell::Text(METHODOLOGY_VERSION),
                         ])?;
+                    }
+                }
+            }
+            Export::CountrySeries(query) | Export::NetworkSeries(query) => {
+                let network = matches!(what, Export::NetworkSeries(_));
+                let series = if network {
+                    self.network_series(query).await?
+                } else {
+                    self.country_series(query).await?
+                };
+                for (i, total) in series.total.iter().enumerate() {
+                    for line in &series.lines {
+                        let p = &line.points[i];
+                        let share = match (p.value, total.value) {
+                            (Some(v), Some(t)) if t > 0.0 => Some(v / t),
+                            _ => None,
+                        };
+                        let mut cells = vec![
+                            Cell::Date(p.date),
+                            Cell::Instant(p.as_of),
+                            Cell::Text(query.metric.as_str()),
+                            Cell::Text(line.code()),
+                        ];
+                        if network {
+                            cells.push(Cell::or_null(line.name.as_deref(), Cell::Text));
+                        }
+                        cells.extend([
+                            Cell::or_null(p.value, |v| Cell::Integer(v.round() as i64)),
+                            Cell::unsigned(p.servers_reporting),
+                            Cell::or_null(total.value, |v| Cell::Integer(v.round() as i64)),
+                            Cell::or_null(share, Cell::Float),
+                        ]);
+                        if network {
+                            cells.push(Cell::or_null(series.top_share[i], Cell::Float));
+                        }
+                        cells.extend([
+                            Cell::unsigned(p.flagged),
+                            Cell::Boolean(query.cleaned),
+                            Cell::Text(METHODOLOGY_VERSION),
+                        ]);
+                        out.row(&cells)?;
                     }
                 }
             }

@@ -72,9 +72,32 @@ struct AnsweredRow {
     /// `None` for a robots.txt refusal, or a success that did not report the figure.
     value: Option<i64>,
     refusal: bool,
-    language: Option<String>,
+    /// The group the visit counts under (its primary language, its country, its network).
+    split_key: Option<String>,
     software_family: Option<String>,
 }
+
+/// What a series is split by: the table joined to each answered visit and the column read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Split {
+    /// `LEFT JOIN ...` on `o.id`, at most one row per visit.
+    pub(crate) join: &'static str,
+    /// The key, as text (`NULL`: the visit's "none" group).
+    pub(crate) key: &'static str,
+    /// What is scanned, for error messages.
+    pub(crate) what: &'static str,
+    /// Whether a robots.txt refusal counts under the "none" group (nothing was read: no
+    /// language), rather than under its key (its address was still looked up).
+    pub(crate) refusal_is_none: bool,
+}
+
+/// Split by the primary declared language.
+pub(crate) const BY_LANGUAGE: Split = Split {
+    join: "LEFT JOIN observation_languages l ON l.observation_id = o.id AND l.position = 0",
+    key: "l.language",
+    what: "scanning declared languages",
+    refusal_is_none: true,
+};
 
 /// Per language, per bucket: value, servers, flagged.
 type Sums = HashMap<Option<String>, Vec<(f64, u64, u64)>>;
@@ -95,6 +118,7 @@ async fn scan(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
     buckets: &[Bucket],
+    split: Split,
 ) -> Result<(Sums, BTreeMap<String, u64>)> {
     let mut sums: Sums = HashMap::new();
     let mut flagged_by_kind = BTreeMap::new();
@@ -116,11 +140,11 @@ async fn scan(
     let value = column.map_or("CAST(NULL AS BIGINT)".to_owned(), |c| {
         format!("CASE WHEN o.outcome = 'ok' THEN o.{c} END")
     });
+    let (join, key) = (split.join, split.key);
     let sql = Sql::new(format!(
         "SELECT o.id, o.server_id, o.observed_at, {value} AS value, \
-         o.outcome = 'robots_disallowed' AS refusal, l.language, o.software_family \
-         FROM observations o LEFT JOIN observation_languages l \
-         ON l.observation_id = o.id AND l.position = 0 \
+         o.outcome = 'robots_disallowed' AS refusal, {key} AS split_key, o.software_family \
+         FROM observations o {join} \
          WHERE o.{ANSWERED} AND o.observed_at >= $1 AND o.observed_at < $2 \
          ORDER BY o.server_id, o.observed_at"
     ))
@@ -160,11 +184,12 @@ async fn scan(
             let Some(latest) = upto_answer.checked_sub(1).map(|j| &all[j]) else {
                 continue;
             };
-            // The language it declared at its latest answer; a refusal declares none.
-            let language = if latest.refusal {
+            // Its group at its latest answer (a refusal declares no language; a refused
+            // visit's address still has its country and network).
+            let language = if latest.refusal && split.refusal_is_none {
                 None
             } else {
-                latest.language.clone()
+                latest.split_key.clone()
             };
             if metric == SeriesMetric::ServersUp {
                 if latest_before(&answers, end).is_some_and(|t| t >= end - UP_WINDOW) {
@@ -200,7 +225,7 @@ async fn scan(
         all.clear();
     };
     let scanned = conn
-        .for_each::<AnsweredRow, Error>(sql, "scanning declared languages", |row| {
+        .for_each::<AnsweredRow, Error>(sql, split.what, |row| {
             // As servers up: a server is up for a software on answers of that family (a
             // refusal names none). Figures keep every row: the filter applies to the visit used.
             if metric == SeriesMetric::ServersUp
@@ -221,28 +246,40 @@ async fn scan(
     Ok((sums, flagged_by_kind))
 }
 
-pub(crate) async fn language_series(
+/// One group's points, and the sum over groups, of a split series.
+pub(crate) struct SplitSeries {
+    pub(crate) groups: Vec<(Option<String>, Vec<SeriesPoint>)>,
+    pub(crate) total: Vec<SeriesPoint>,
+    /// How many of the requested buckets a crawl covered (the rest have no value).
+    pub(crate) covered: usize,
+}
+
+/// `query.metric` split by `split`: every group seen in the range, the largest at the last
+/// covered point first, the "none" group last; and their sum.
+pub(crate) async fn split_series(
     conn: &mut Conn<'_>,
     query: &SeriesQuery,
-) -> Result<LanguageSeries> {
+    split: Split,
+    by: &str,
+) -> Result<SplitSeries> {
     if !LANGUAGE_METRICS.contains(&query.metric) {
         let names: Vec<&str> = LANGUAGE_METRICS.iter().map(|m| m.as_str()).collect();
         return Err(Error::InvalidQuery(format!(
-            "{} is not split by language (accepted: {})",
+            "{} is not split by {by} (accepted: {})",
             query.metric.as_str(),
             names.join(", ")
         )));
     }
     let requested = buckets(query)?;
     let covered = covered(&requested, last_crawled_day(conn).await?);
-    let (sums, _) = scan(conn, query, &covered).await?;
+    let (sums, _) = scan(conn, query, &covered, split).await?;
     let point = |i: usize, b: &Bucket, sum: Option<(f64, u64, u64)>| match covered.get(i) {
         Some(c) => {
             let (value, servers, flagged) = sum.unwrap_or((0.0, 0, 0));
             SeriesPoint {
                 date: c.start,
                 as_of: c.end_instant(),
-                // A language no server stands behind on a crawled date has the value 0 (the
+                // A group no server stands behind on a crawled date has the value 0 (the
                 // census looked, and found none): a share needs it.
                 value: Some(value),
                 servers_reporting: servers,
@@ -258,15 +295,17 @@ pub(crate) async fn language_series(
             flagged: 0,
         },
     };
-    let mut languages: Vec<LanguageLine> = sums
+    let mut groups: Vec<(Option<String>, Vec<SeriesPoint>)> = sums
         .iter()
-        .map(|(language, per_bucket)| LanguageLine {
-            language: language.clone(),
-            points: requested
-                .iter()
-                .enumerate()
-                .map(|(i, b)| point(i, b, per_bucket.get(i).copied()))
-                .collect(),
+        .map(|(key, per_bucket)| {
+            (
+                key.clone(),
+                requested
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| point(i, b, per_bucket.get(i).copied()))
+                    .collect(),
+            )
         })
         .collect();
     let total: Vec<SeriesPoint> = requested
@@ -288,18 +327,33 @@ pub(crate) async fn language_series(
         })
         .collect();
     let last = covered.len().checked_sub(1);
-    let size = |l: &LanguageLine| last.and_then(|i| l.points[i].value).unwrap_or(0.0);
-    languages.sort_by(|a, b| {
-        a.language
-            .is_none()
-            .cmp(&b.language.is_none())
-            .then(size(b).total_cmp(&size(a)))
-            .then(a.language.cmp(&b.language))
+    let size = |points: &[SeriesPoint]| last.and_then(|i| points[i].value).unwrap_or(0.0);
+    groups.sort_by(|a, b| {
+        a.0.is_none()
+            .cmp(&b.0.is_none())
+            .then(size(&b.1).total_cmp(&size(&a.1)))
+            .then(a.0.cmp(&b.0))
     });
+    Ok(SplitSeries {
+        groups,
+        total,
+        covered: covered.len(),
+    })
+}
+
+pub(crate) async fn language_series(
+    conn: &mut Conn<'_>,
+    query: &SeriesQuery,
+) -> Result<LanguageSeries> {
+    let split = split_series(conn, query, BY_LANGUAGE, "language").await?;
     Ok(LanguageSeries {
         query: query.clone(),
-        languages,
-        total,
+        languages: split
+            .groups
+            .into_iter()
+            .map(|(language, points)| LanguageLine { language, points })
+            .collect(),
+        total: split.total,
         methodology_version: METHODOLOGY_VERSION,
     })
 }

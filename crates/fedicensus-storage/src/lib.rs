@@ -29,6 +29,7 @@
 //! - [`series`]: time series by day, week or month, with their denominators.
 //! - [`coverage`]: how many servers the census has not found: a capture-recapture estimate
 //!   from the overlap of peer lists, with its interval.
+//! - [`geo`]: servers, users and monthly actives by the country and network of their address.
 //! - [`languages`]: servers, users and monthly actives by the language servers declare.
 //! - [`rollup`]: the daily rollup the most-read series are served from, refreshed lazily.
 //! - [`snapshot`]: every server's state as of a date, and one server's full history.
@@ -48,6 +49,7 @@ pub mod db;
 pub mod downsample;
 pub mod error;
 pub mod export;
+pub mod geo;
 pub mod languages;
 pub mod location;
 pub mod methodology;
@@ -71,6 +73,7 @@ pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};
 pub use error::{Error, Result};
 pub use export::{Export, ExportFormat, ExportedFile, Manifest, FEDICENSUS_VERSION};
+pub use geo::{GeoLine, GeoSeries, TOP_NETWORKS, UNKNOWN};
 pub use languages::{LanguageLine, LanguageSeries, LANGUAGE_METRICS, NONE_DECLARED};
 pub use methodology::METHODOLOGY_VERSION;
 pub use observations::{Recorded, RunId};

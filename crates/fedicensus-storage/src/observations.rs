@@ -224,6 +224,7 @@ pub(crate) async fn record_observation(
 
     insert_measurements(conn, observation_id, obs).await?;
     insert_languages(conn, observation_id, obs).await?;
+    insert_location(conn, observation_id, obs).await?;
 
     for week in &obs.activity {
         conn.execute(
@@ -361,6 +362,29 @@ async fn insert_languages(
             .bind(position as i64);
     }
     conn.execute(sql, "inserting declared languages")
+        .await
+        .map(|_| ())
+}
+
+/// The country and network of the visit's address, when the crawler had a geolocation database.
+async fn insert_location(
+    conn: &mut Conn<'_>,
+    observation_id: i64,
+    obs: &Observation,
+) -> Result<()> {
+    let Some(l) = &obs.location else {
+        return Ok(());
+    };
+    let sql = Sql::new(
+        "INSERT INTO observation_geo (observation_id, country, asn, as_organization, database) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(observation_id)
+    .bind(l.country.clone())
+    .bind(l.asn.map(i64::from))
+    .bind(l.as_organization.clone())
+    .bind(l.database.clone());
+    conn.execute(sql, "inserting the visit's location")
         .await
         .map(|_| ())
 }

@@ -716,7 +716,7 @@ async fn activity_series(
     Ok((sums, servers.iter().map(|s| s.len() as u64).collect()))
 }
 
-fn share_of_largest(values: &mut [u64], n: usize) -> Option<f64> {
+pub(crate) fn share_of_largest(values: &mut [u64], n: usize) -> Option<f64> {
     let total: u64 = values.iter().sum();
     if total == 0 {
         return None;

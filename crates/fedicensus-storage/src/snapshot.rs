@@ -221,6 +221,8 @@ pub struct StoredObservation {
     /// Declared languages as each document declared them: (language, source), the primary
     /// language first (see `fedicensus_core::language::ordered`).
     pub languages: Vec<(String, String)>,
+    /// Where the visit's address was, when the crawler had a geolocation database.
+    pub location: Option<fedicensus_core::Location>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -280,6 +282,7 @@ impl ObservationRow {
             measurements: Vec::new(),
             quality_flags: Vec::new(),
             languages: Vec::new(),
+            location: None,
         }
     }
 }
@@ -350,6 +353,15 @@ struct ServerRow {
     revealed_by: String,
     status: String,
     moved_to: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LocationRow {
+    observation_id: i64,
+    country: Option<String>,
+    asn: Option<i64>,
+    as_organization: Option<String>,
+    database: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -447,6 +459,27 @@ pub(crate) async fn server_history(conn: &mut Conn<'_>, host: &Host) -> Result<S
     {
         if let Some(&i) = index.get(&l.observation_id) {
             observations[i].languages.push((l.language, l.source));
+        }
+    }
+    for g in conn
+        .fetch_all::<LocationRow>(
+            Sql::new(
+                "SELECT g.observation_id, g.country, g.asn, g.as_organization, g.database \
+                 FROM observation_geo g JOIN observations o ON o.id = g.observation_id \
+                 WHERE o.server_id = $1 ORDER BY g.observation_id",
+            )
+            .bind(id),
+            "reading a server's locations",
+        )
+        .await?
+    {
+        if let Some(&i) = index.get(&g.observation_id) {
+            observations[i].location = Some(fedicensus_core::Location {
+                country: g.country,
+                asn: g.asn.and_then(|a| u32::try_from(a).ok()),
+                as_organization: g.as_organization,
+                database: g.database,
+            });
         }
     }
     for q in conn

@@ -302,6 +302,20 @@ const TABLES: &[Table] = &[
         identity: false,
         added_later: 0,
     },
+    Table {
+        name: "observation_geo",
+        columns: &[
+            "observation_id",
+            "country",
+            "asn",
+            "as_organization",
+            "database",
+        ],
+        kinds: &[I, T, I, T, T],
+        key: &["observation_id"],
+        identity: false,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
@@ -314,6 +328,7 @@ const TABLES_ADDED_LATER: &[&str] = &[
     "reference_imports",
     "reference_figures",
     "reference_domains",
+    "observation_geo",
 ];
 
 impl Table {

@@ -4,6 +4,7 @@
 mod attacks;
 mod conditional;
 mod crawl;
+mod geo;
 mod languages;
 mod learned;
 mod lemmy_world;

@@ -201,6 +201,148 @@ pub async fn languages(
     .into_response())
 }
 
+/// `GET /api/v1/countries/{metric}`: servers up, registered or monthly active users by the
+/// country of each server's address, every country (ISO 3166-1 alpha-2, or "unknown") with its
+/// points and share, the total they add up to, and per date the share of "unknown". CSV: one row
+/// per date and country.
+pub async fn countries(
+    State(state): State<AppState>,
+    Path(metric): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    geo(state, metric, query, false).await
+}
+
+/// `GET /api/v1/networks/{metric}`: the same by network (autonomous system), with each
+/// network's organisation and per date the share of the three largest networks.
+pub async fn networks(
+    State(state): State<AppState>,
+    Path(metric): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    geo(state, metric, query, true).await
+}
+
+async fn geo(state: AppState, metric: String, query: QueryMap, network: bool) -> Result<Response> {
+    let params = Params::new(
+        query,
+        &["from", "to", "granularity", "software", "view", "format"],
+    )?;
+    let metric = parse_metric("metric", &metric)?;
+    let by = if network { "network" } else { "country" };
+    if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
+        let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        return Err(Error::bad(
+            "metric",
+            format!("{} is not split by {by}", metric.as_str()),
+            names.join(", "),
+        ));
+    }
+    let format = params.format(&["json", "csv"])?;
+    let software = params.software()?;
+    let request = series_request(&state, &params, Granularity::Month, software).await?;
+    let split = data::geo(&state.storage, metric, &request, network).await?;
+    let located = state.storage.has_locations().await?;
+    let unknown_share = split.unknown_share();
+    let share = |value: Option<f64>, total: Option<f64>| match (value, total) {
+        (Some(v), Some(t)) if t > 0.0 => Some(v / t),
+        _ => None,
+    };
+    let file = if network { "networks" } else { "countries" };
+    if format == "csv" {
+        let mut columns = vec!["date", by];
+        if network {
+            columns.push("organization");
+        }
+        columns.extend(["value", "servers_reporting", "total", "share"]);
+        if network {
+            columns.push("top_3_share");
+        }
+        let mut doc = CsvDoc::new(&columns)?;
+        for (i, total) in split.total.iter().enumerate() {
+            for line in &split.lines {
+                let p = &line.points[i];
+                let mut cells = vec![Cell::number(p.date), Cell::text(line.code())];
+                if network {
+                    cells.push(Cell::text(line.name.as_deref().unwrap_or("")));
+                }
+                cells.extend([
+                    Cell::opt_number(p.value),
+                    Cell::number(p.servers_reporting),
+                    Cell::opt_number(total.value),
+                    Cell::opt_number(share(p.value, total.value)),
+                ]);
+                if network {
+                    cells.push(Cell::opt_number(split.top_share[i]));
+                }
+                doc.row(&cells)?;
+            }
+        }
+        return Ok(csv_response(
+            doc.finish()?,
+            &format!("{file}-{}", metric.as_str()),
+        ));
+    }
+    let lines: Vec<Value> = split
+        .lines
+        .iter()
+        .map(|line| {
+            let points: Vec<Value> = line
+                .points
+                .iter()
+                .zip(&split.total)
+                .map(|(p, t)| {
+                    json!({
+                        "date": p.date,
+                        "value": p.value,
+                        "servers_reporting": p.servers_reporting,
+                        "share": share(p.value, t.value),
+                    })
+                })
+                .collect();
+            if network {
+                json!({"asn": line.code(), "organization": line.name, "points": points})
+            } else {
+                json!({"country": line.code(), "points": points})
+            }
+        })
+        .collect();
+    let total: Vec<Value> = split
+        .total
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut point = json!({
+                "date": p.date,
+                "value": p.value,
+                "servers_reporting": p.servers_reporting,
+                "unknown_share": unknown_share[i],
+            });
+            if network {
+                point["top_3_share"] = json!(split.top_share[i]);
+            }
+            point
+        })
+        .collect();
+    Ok(Json(json!({
+        "metric": metric.as_str(),
+        "granularity": request.granularity,
+        "from": request.from,
+        "to": request.to,
+        "software": request.software,
+        "view": request.view,
+        "located": located,
+        "unknown": fedicensus_storage::UNKNOWN,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "total": total,
+        file: lines,
+    }))
+    .into_response())
+}
+
 /// `GET /api/v1/coverage`: servers known and the estimated total of servers, with its 95 %
 /// interval, from the overlap of peer lists (capture-recapture; "Coverage" in
 /// docs/METHODOLOGY.md). CSV: one row per date.
@@ -454,6 +596,7 @@ pub async fn server(
             "crawl_run": o.crawl_run,
             "measurements": o.measurements.iter().map(|(m, s, v)| json!({"metric": m, "source": s, "value": v})).collect::<Vec<_>>(),
             "languages": o.languages.iter().map(|(l, s)| json!({"language": l, "source": s})).collect::<Vec<_>>(),
+            "location": o.location,
             "quality_flags": o.quality_flags.iter().map(|(k, m, r)| json!({"kind": k, "metric": m, "reason": r})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "activity": h.activity.iter().map(|w| json!({

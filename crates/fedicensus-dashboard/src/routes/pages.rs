@@ -182,6 +182,175 @@ pub async fn comparison(State(state): State<AppState>, query: QueryMap) -> Resul
     )
 }
 
+/// The metrics the Where page's map can show, with their names on the page.
+const MAP_METRICS: [(fedicensus_storage::SeriesMetric, &str); 3] = [
+    (fedicensus_storage::SeriesMetric::ServersUp, "servers up"),
+    (
+        fedicensus_storage::SeriesMetric::UsersActiveMonth,
+        "monthly active users",
+    ),
+    (
+        fedicensus_storage::SeriesMetric::UsersTotal,
+        "registered users",
+    ),
+];
+
+/// A JSON value as a template value.
+fn serde_value(v: serde_json::Value) -> Value {
+    Value::from(minijinja::value::Serde(v))
+}
+
+/// How many networks the Where page's table lists.
+pub const TABLE_NETWORKS: usize = 10;
+
+/// `GET /where`: where servers are hosted: a world map of servers, users or monthly actives by
+/// country on one date (`to`, default the latest), the hosting networks holding the most servers
+/// and users with the share of the three largest, and the country and network charts. Without a
+/// geolocation database it says how to add one.
+pub async fn where_page(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    let mut known = CHART_PARAMS.to_vec();
+    known.push("map");
+    let params = Params::new(query, &known)?;
+    let (metric, unit) = match params.get("map") {
+        None => MAP_METRICS[0],
+        Some(name) => MAP_METRICS
+            .iter()
+            .copied()
+            .find(|(m, _)| m.as_str() == name)
+            .ok_or_else(|| {
+                Error::bad(
+                    "map",
+                    format!("{name:?} is not drawn on the map"),
+                    "servers_up, users_active_month, users_total",
+                )
+            })?,
+    };
+    let range = data::data_range(&state.storage).await?;
+    let date = params.date("to")?.unwrap_or(range.1);
+    let day = data::ChartRequest {
+        from: date,
+        to: date,
+        granularity: crate::series::Granularity::Day,
+        software: None,
+        view: params.view()?,
+    };
+    let located = state.storage.has_locations().await?;
+    let countries = data::geo(&state.storage, metric, &day, false).await?;
+    let total = countries.total.first().and_then(|p| p.value).unwrap_or(0.0);
+    let values: BTreeMap<String, f64> = countries
+        .lines
+        .iter()
+        .filter_map(|l| Some((l.key.clone()?, l.points.first()?.value?)))
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    let percent = |v: Option<f64>| v.map(|v| format!("{:.1} %", 100.0 * v));
+    let share_of = |v: f64| (total > 0.0).then(|| format!("{:.1} %", 100.0 * v / total));
+    let map = crate::world::map_svg(
+        &values,
+        unit,
+        total,
+        &format!("Map of {unit} by country of their address on {date}"),
+    );
+    let country_rows: Vec<Value> = countries
+        .lines
+        .iter()
+        .filter_map(|l| {
+            let v = l.points.first()?.value?;
+            (v > 0.0).then(|| {
+                let code = l.code();
+                serde_value(json!({
+                    "code": code,
+                    "name": crate::world::name_of(code).unwrap_or(code),
+                    "value": crate::render::thousands(v),
+                    "share": share_of(v),
+                    "servers": l.points.first().map_or(0, |p| p.servers_reporting),
+                }))
+            })
+        })
+        .collect();
+    let unknown = percent(countries.unknown_share().first().copied().flatten());
+
+    let servers = data::geo(
+        &state.storage,
+        fedicensus_storage::SeriesMetric::ServersUp,
+        &day,
+        true,
+    )
+    .await?;
+    let users = data::geo(
+        &state.storage,
+        fedicensus_storage::SeriesMetric::UsersTotal,
+        &day,
+        true,
+    )
+    .await?;
+    let value_at = |series: &fedicensus_storage::GeoSeries, key: &Option<String>| {
+        series
+            .lines
+            .iter()
+            .find(|l| &l.key == key)
+            .and_then(|l| l.points.first()?.value)
+            .unwrap_or(0.0)
+    };
+    let total_of = |series: &fedicensus_storage::GeoSeries| {
+        series.total.first().and_then(|p| p.value).unwrap_or(0.0)
+    };
+    let share = |v: f64, t: f64| (t > 0.0).then(|| format!("{:.1} %", 100.0 * v / t));
+    let network_rows: Vec<Value> = servers
+        .lines
+        .iter()
+        .filter(|l| l.key.is_some())
+        .take(TABLE_NETWORKS)
+        .map(|l| {
+            let s = value_at(&servers, &l.key);
+            let u = value_at(&users, &l.key);
+            serde_value(json!({
+                "asn": l.code(),
+                "organization": l.name,
+                "servers": crate::render::thousands(s),
+                "servers_share": share(s, total_of(&servers)),
+                "users": crate::render::thousands(u),
+                "users_share": share(u, total_of(&users)),
+            }))
+        })
+        .collect();
+    let concentration = json!({
+        "servers": percent(servers.top_share.first().copied().flatten()),
+        "users": percent(users.top_share.first().copied().flatten()),
+        "servers_unknown": percent(servers.unknown_share().first().copied().flatten()),
+        "users_unknown": percent(users.unknown_share().first().copied().flatten()),
+    });
+    let csv = |path: &str, metric: &str| {
+        format!("/api/v1/{path}/{metric}?from={date}&to={date}&granularity=day&format=csv")
+    };
+    let charts = charts_of(&state, ChartPage::Where, &params).await?;
+    render(
+        &state,
+        "where.html",
+        "/where",
+        context! {
+            title => "Where",
+            located => located,
+            date => date.to_string(),
+            metric => metric.as_str(),
+            unit => unit,
+            maps => MAP_METRICS.iter().map(|(m, u)| json!({"metric": m.as_str(), "unit": u})).map(|v| Value::from(minijinja::value::Serde(v))).collect::<Vec<_>>(),
+            map => Value::from_safe_string(map),
+            map_csv => csv("countries", metric.as_str()),
+            map_json => csv("countries", metric.as_str()).replace("&format=csv", ""),
+            countries => country_rows,
+            unknown => unknown,
+            total => crate::render::thousands(total),
+            networks => network_rows,
+            networks_csv => csv("networks", "servers_up"),
+            networks_users_csv => csv("networks", "users_total"),
+            top => fedicensus_storage::TOP_NETWORKS,
+            concentration => serde_value(concentration),
+            charts => charts,
+        },
+    )
+}
+
 /// `GET /charts/{id}`: one chart with the URL's range, granularity, software and view.
 pub async fn chart(
     State(state): State<AppState>,
@@ -295,6 +464,15 @@ pub async fn server(
             "local_posts": o.local_posts,
             "languages": o.languages.iter().map(|(l, _)| l.as_str()).collect::<Vec<_>>().join(", "),
             "languages_sources": o.languages.iter().map(|(l, s)| format!("{l}: {s}")).collect::<Vec<_>>().join("; "),
+            "location": o.location.as_ref().map(|l| {
+                let country = l.country.as_deref().unwrap_or(fedicensus_storage::UNKNOWN);
+                match (l.asn, &l.as_organization) {
+                    (Some(asn), Some(org)) => format!("{country}, AS{asn} {org}"),
+                    (Some(asn), None) => format!("{country}, AS{asn}"),
+                    (None, _) => country.to_owned(),
+                }
+            }),
+            "location_source": o.location.as_ref().map(|l| l.database.clone()),
             "quality_flags": o.quality_flags.iter().map(|(k, _, r)| json!({"kind": k, "reason": r})).collect::<Vec<_>>(),
         }))
         .collect();

@@ -5,9 +5,15 @@ use crate::{spawn_app, TempDir};
 use anyhow::{ensure, Result};
 use std::path::Path;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+pub(crate) const CHROMIUM: &str = "/usr/bin/chromium";
 
-fn screenshot(url: &str, width: u32, height: u32, out: &Path, profile: &Path) -> Result<()> {
+pub(crate) fn screenshot(
+    url: &str,
+    width: u32,
+    height: u32,
+    out: &Path,
+    profile: &Path,
+) -> Result<()> {
     let status = std::process::Command::new(CHROMIUM)
         .args([
             "--headless",
@@ -81,7 +87,13 @@ document.body.setAttribute('data-measured', over.join('; ') || 'none');
 
 /// The `data-measured` attribute `script` leaves on the body of `html` laid out by Chromium at
 /// `width` px.
-fn measured(html: &str, script: &str, width: u32, dir: &Path, name: &str) -> Result<String> {
+pub(crate) fn measured(
+    html: &str,
+    script: &str,
+    width: u32,
+    dir: &Path,
+    name: &str,
+) -> Result<String> {
     let file = dir.join(format!("{name}-{width}.html"));
     std::fs::write(&file, html.replace("</body>", &format!("{script}</body>")))?;
     let output = std::process::Command::new(CHROMIUM)

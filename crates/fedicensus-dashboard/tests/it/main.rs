@@ -7,6 +7,7 @@ mod cache;
 mod coverage;
 mod embed;
 mod exports;
+mod geo;
 mod grafana;
 mod incomplete;
 mod languages;

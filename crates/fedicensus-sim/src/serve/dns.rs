@@ -37,6 +37,8 @@ pub(crate) struct Zone {
     pub(crate) clock: SimClock,
     /// The address the simulator's HTTP(S) listener is on (what live names resolve to).
     pub(crate) listen: IpAddr,
+    /// Whether live names resolve to their hosting addresses ([`crate::hosting`]).
+    pub(crate) hosting: bool,
 }
 
 impl Zone {
@@ -44,7 +46,13 @@ impl Zone {
         if name == CONTROL_HOST {
             return Resolution::Address(self.listen);
         }
-        self.world.resolve(name, self.clock.now(), self.listen)
+        crate::hosting::resolve(
+            &self.world,
+            name,
+            self.clock.now(),
+            self.listen,
+            self.hosting,
+        )
     }
 
     /// The answer to one DNS message, or `None` when it is too broken to answer.

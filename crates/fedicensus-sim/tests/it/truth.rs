@@ -101,3 +101,37 @@ fn truth_names_each_servers_declared_languages_and_japanese_falls_through_the_mi
     assert!(after < before - 0.03, "{before} then {after}");
     assert!(none_before > 0, "some servers declare none");
 }
+
+/// The truth's `country` and `asn` columns: where each server is hosted, in the assumed shares
+/// of `fedicensus_sim::hosting::NETWORKS` (within sampling error), the network in neither
+/// database empty in both.
+#[test]
+fn truth_names_each_servers_hosting_country_and_network_in_the_assumed_shares() {
+    use fedicensus_sim::hosting::NETWORKS;
+    let world = small(3_000, 4, FailureMix::default());
+    let mut buffer = Vec::new();
+    write_csv(&world, day(2022, 11, 15), &mut buffer).expect("written");
+    let mut reader = csv::Reader::from_reader(buffer.as_slice());
+    let column = |name: &str| COLUMNS.iter().position(|c| *c == name).expect("a column");
+    let (country, asn) = (column("country"), column("asn"));
+    let mut by_country = std::collections::BTreeMap::<String, f64>::new();
+    let mut rows = 0.0;
+    for row in reader.records() {
+        let row = row.expect("a row");
+        assert_eq!(row[country].is_empty(), row[asn].is_empty(), "{row:?}");
+        *by_country.entry(row[country].to_owned()).or_default() += 1.0;
+        rows += 1.0;
+    }
+    let mut expected = std::collections::BTreeMap::<String, f64>::new();
+    for n in NETWORKS {
+        let key = if n.in_databases { n.country } else { "" };
+        *expected.entry(key.to_owned()).or_default() += n.percent as f64 / 100.0;
+    }
+    for (key, want) in &expected {
+        let got = by_country.get(key).copied().unwrap_or(0.0) / rows;
+        assert!(
+            (got - want).abs() < 0.03,
+            "{key:?}: {got:.3} against {want:.3}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod bulk;
 mod conformance;
 mod coverage;
 mod downsample;
+mod geo;
 mod horizon;
 mod inflation;
 mod languages;
