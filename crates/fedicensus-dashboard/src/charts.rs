@@ -671,7 +671,7 @@ page = "overview"
         );
         let msg = problem(&GOOD.replace("\"overview\"", "\"home\""));
         assert!(
-            msg.contains("overview, growth, software, concentration, languages, where"),
+            msg.contains("overview, growth, software, concentration, languages, comparison, where"),
             "{msg}"
         );
         let msg = problem("title = ");
