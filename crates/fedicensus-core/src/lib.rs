@@ -5,6 +5,8 @@
 //! does no I/O: no tokio, no HTTP client, no database (an architecture invariant, checked in CI).
 //!
 //! Modules:
+//! - [`blocks`]: the block lists servers publish (Mastodon's domain blocks, Lemmy's blocked
+//!   instances, Pleroma's MRF simple policy), with obfuscated domains kept as published.
 //! - [`host`]: [`Host`], a normalised server name, and [`HostError`], why a name was refused.
 //! - [`language`]: the languages a server declares, normalised to BCP 47 primary language tags.
 //! - [`observation`]: [`Observation`], what one visit to one server found, and its [`Outcome`].
@@ -14,12 +16,14 @@
 //! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
 //!   `software.name` maps onto them.
 
+pub mod blocks;
 pub mod host;
 pub mod language;
 pub mod observation;
 pub mod parse;
 pub mod software;
 
+pub use blocks::{Block, BlockList, BlockSource};
 pub use host::{Host, HostError, HostKind};
 pub use language::DeclaredLanguage;
 pub use observation::{

@@ -5,6 +5,7 @@
 //! often disagree and researchers need to see both. A number a server did not report is absent,
 //! never zero.
 
+use crate::blocks::BlockList;
 use crate::host::Host;
 use crate::language::{self, DeclaredLanguage};
 use crate::software::Software;
@@ -309,6 +310,10 @@ pub struct Observation {
     /// [`language::ordered`] gives: the first is its primary language.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<DeclaredLanguage>,
+    /// The block list the server published, when the crawl reads block lists and one was read
+    /// (`None`: not read, which says nothing about the server's blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<BlockList>,
 }
 
 impl Observation {
@@ -334,6 +339,7 @@ impl Observation {
             moved_to: None,
             nodeinfo_elsewhere: None,
             languages: Vec::new(),
+            blocks: None,
         }
     }
 

@@ -260,6 +260,33 @@ const TABLES: &[Table] = &[
         identity: false,
         added_later: 0,
     },
+    Table {
+        name: "block_lists",
+        columns: &["server_id", "source", "first_read", "last_read", "blocks"],
+        kinds: &[I, T, Tm, Tm, I],
+        key: &["server_id"],
+        identity: false,
+        added_later: 0,
+    },
+    Table {
+        name: "block_edges",
+        columns: &[
+            "id",
+            "blocker_id",
+            "published",
+            "digest",
+            "blocked",
+            "severity",
+            "comment",
+            "source",
+            "first_seen",
+            "last_seen",
+        ],
+        kinds: &[I, I, T, T, T, T, T, T, Tm, Tm],
+        key: &["id"],
+        identity: true,
+        added_later: 0,
+    },
 ];
 
 /// Tables added by a later migration: a directory exported before them has no file for them,
@@ -269,6 +296,8 @@ const TABLES_ADDED_LATER: &[&str] = &[
     "crawl_requests",
     "siblings",
     "observation_languages",
+    "block_lists",
+    "block_edges",
 ];
 
 impl Table {
