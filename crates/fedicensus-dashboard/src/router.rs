@@ -17,9 +17,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/series/{metric}"),
     ("get", "/api/v1/languages/{metric}"),
     ("get", "/api/v1/coverage"),
+    ("get", "/api/v1/blocks/most-blocked"),
+    ("get", "/api/v1/blocks/weekly"),
     ("get", "/api/v1/servers"),
     ("get", "/api/v1/servers/{host}"),
     ("get", "/api/v1/servers/{host}/history.csv"),
+    ("get", "/api/v1/servers/{host}/blocks"),
     ("get", "/api/v1/annotations"),
     ("get", "/api/v1/runs"),
     ("get", "/api/v1/charts"),
@@ -46,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/software", get(pages::software))
         .route("/concentration", get(pages::concentration))
         .route("/languages", get(pages::languages))
+        .route("/blocks", get(pages::blocks))
         .route("/charts/{id}", get(pages::chart))
         .route("/servers", get(pages::servers))
         .route("/servers/{host}", get(pages::server))
@@ -54,9 +58,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/series/{metric}", get(api::series))
         .route("/api/v1/languages/{metric}", get(api::languages))
         .route("/api/v1/coverage", get(api::coverage))
+        .route("/api/v1/blocks/most-blocked", get(api::most_blocked))
+        .route("/api/v1/blocks/weekly", get(api::blocks_weekly))
         .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{host}", get(api::server))
         .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))
+        .route("/api/v1/servers/{host}/blocks", get(api::server_blocks))
         .route("/api/v1/annotations", get(api::annotations))
         .route("/api/v1/runs", get(api::runs))
         .route("/api/v1/charts", get(charts::list))
