@@ -6,7 +6,7 @@ use chrono::Duration;
 
 /// The version of the definitions below. Bump it with any change to them or to how series are
 /// computed, and describe the change in `docs/METHODOLOGY.md`.
-pub const METHODOLOGY_VERSION: &str = "6";
+pub const METHODOLOGY_VERSION: &str = "7";
 
 /// A server is "up" on a date if it answered (outcome `ok`, or a robots.txt that refuses
 /// fedicensus: [`ANSWERED`]) at least once in this many days ending with that date.
