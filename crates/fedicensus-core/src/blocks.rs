@@ -19,6 +19,7 @@ use crate::host::Host;
 use crate::parse::{lenient, read_json, ParseError, PeerList};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::HashSet;
 
 /// The most entries kept from one list (real lists hold up to a few thousand).
 pub const MAX_BLOCKS: usize = 10_000;
@@ -95,38 +96,52 @@ pub struct BlockList {
     pub skipped: usize,
 }
 
-impl BlockList {
-    fn new(source: BlockSource) -> BlockList {
-        BlockList {
-            source,
-            blocks: Vec::new(),
-            skipped: 0,
+/// Builds a list entry by entry, refusing repeats in constant time (a hostile list of 10,000
+/// entries would cost 50 million comparisons against the list).
+struct Builder {
+    list: BlockList,
+    seen: HashSet<(String, String, Option<String>)>,
+}
+
+impl Builder {
+    fn new(source: BlockSource) -> Builder {
+        Builder {
+            list: BlockList {
+                source,
+                blocks: Vec::new(),
+                skipped: 0,
+            },
+            seen: HashSet::new(),
         }
     }
 
-    /// Adds one entry, unless it is invalid, repeats one already kept, or the list is full.
+    /// Adds one entry, unless it is invalid, repeats one already kept (the same domain or
+    /// pattern, severity and digest: two obfuscated entries may share a pattern and differ by
+    /// digest), or the list is full.
     fn push(&mut self, domain: &str, digest: Option<&str>, severity: &str, comment: Option<&str>) {
-        if self.blocks.len() >= MAX_BLOCKS {
-            self.skipped += 1;
+        if self.list.blocks.len() >= MAX_BLOCKS {
+            self.list.skipped += 1;
             return;
         }
         let (Some((domain, obfuscated)), Some(severity)) =
             (normalise_target(domain), normalise_severity(severity))
         else {
-            self.skipped += 1;
+            self.list.skipped += 1;
             return;
         };
-        if self
-            .blocks
-            .iter()
-            .any(|b| b.domain == domain && b.severity == severity)
-        {
+        let digest = digest.and_then(normalise_digest);
+        let key = (
+            domain.clone(),
+            severity.clone(),
+            if obfuscated { digest.clone() } else { None },
+        );
+        if !self.seen.insert(key) {
             return;
         }
-        self.blocks.push(Block {
+        self.list.blocks.push(Block {
             domain,
             obfuscated,
-            digest: digest.and_then(normalise_digest),
+            digest,
             severity,
             comment: comment.and_then(normalise_comment),
         });
@@ -195,14 +210,14 @@ pub fn parse_domain_blocks(bytes: &[u8]) -> Result<BlockList, ParseError> {
             )))
         }
     };
-    let mut list = BlockList::new(BlockSource::DomainBlocks);
+    let mut list = Builder::new(BlockSource::DomainBlocks);
     for item in &items {
         let Some(object) = item.as_object() else {
-            list.skipped += 1;
+            list.list.skipped += 1;
             continue;
         };
         let Some(domain) = object.get("domain").and_then(Value::as_str) else {
-            list.skipped += 1;
+            list.list.skipped += 1;
             continue;
         };
         let severity = match object.get("severity").and_then(Value::as_str) {
@@ -219,7 +234,7 @@ pub fn parse_domain_blocks(bytes: &[u8]) -> Result<BlockList, ParseError> {
         let digest = object.get("digest").and_then(Value::as_str);
         list.push(domain, digest, severity, comment);
     }
-    Ok(list)
+    Ok(list.list)
 }
 
 fn has_value(object: &Map<String, Value>, key: &str) -> bool {
@@ -233,11 +248,11 @@ pub fn lemmy_blocks(peers: &PeerList) -> Option<BlockList> {
     if peers.shape != crate::parse::peers::PeerListShape::Lemmy {
         return None;
     }
-    let mut list = BlockList::new(BlockSource::LemmyBlocked);
+    let mut list = Builder::new(BlockSource::LemmyBlocked);
     for domain in &peers.blocked {
         list.push(domain, None, "suspend", None);
     }
-    Some(list)
+    Some(list.list)
 }
 
 /// How a Pleroma/Akkoma MRF simple policy is recorded: `reject` is a suspension,
@@ -258,7 +273,7 @@ pub fn mrf_simple_blocks(metadata: &Value) -> Option<BlockList> {
     let federation = metadata.get("federation")?.as_object()?;
     let simple = federation.get("mrf_simple")?.as_object()?;
     let info = federation.get("mrf_simple_info").and_then(Value::as_object);
-    let mut list = BlockList::new(BlockSource::MrfSimple);
+    let mut list = Builder::new(BlockSource::MrfSimple);
     // In the document's key order would depend on serde_json's map order; a fixed order of
     // policies (sorted) keeps the list stable.
     let mut policies: Vec<(&String, &Value)> = simple.iter().collect();
@@ -273,7 +288,7 @@ pub fn mrf_simple_blocks(metadata: &Value) -> Option<BlockList> {
         let reasons = info.and_then(|i| i.get(policy.as_str()));
         for domain in domains {
             let Some(domain) = domain.as_str() else {
-                list.skipped += 1;
+                list.list.skipped += 1;
                 continue;
             };
             let comment = reasons
@@ -283,7 +298,7 @@ pub fn mrf_simple_blocks(metadata: &Value) -> Option<BlockList> {
             list.push(domain, None, severity, comment);
         }
     }
-    Some(list)
+    Some(list.list)
 }
 
 #[cfg(test)]

@@ -38,8 +38,22 @@ struct ListRow {
 struct OpenRow {
     id: i64,
     published: String,
+    digest: Option<String>,
     severity: String,
     comment: Option<String>,
+}
+
+impl OpenRow {
+    /// What identifies the block in its list: the domain as published, the severity, and for an
+    /// obfuscated entry its digest (two may share a pattern).
+    fn key(&self) -> (&str, &str, Option<&str>) {
+        let digest = if self.published.contains('*') {
+            self.digest.as_deref()
+        } else {
+            None
+        };
+        (self.published.as_str(), self.severity.as_str(), digest)
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,7 +83,7 @@ pub(crate) async fn record_block_list(
         Some(s) => {
             conn.fetch_all::<OpenRow>(
                 Sql::new(
-                    "SELECT id, published, severity, comment FROM block_edges \
+                    "SELECT id, published, digest, severity, comment FROM block_edges \
                      WHERE blocker_id = $1 AND last_seen = $2",
                 )
                 .bind(blocker_id)
@@ -80,14 +94,17 @@ pub(crate) async fn record_block_list(
         }
         None => Vec::new(),
     };
-    let open: HashMap<(&str, &str), &OpenRow> = open
-        .iter()
-        .map(|r| ((r.published.as_str(), r.severity.as_str()), r))
-        .collect();
+    let open: HashMap<(&str, &str, Option<&str>), &OpenRow> =
+        open.iter().map(|r| (r.key(), r)).collect();
     let mut still: Vec<i64> = Vec::new();
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
+    let mut seen: HashSet<(&str, &str, Option<&str>)> = HashSet::new();
     for block in &list.blocks {
-        let key = (block.domain.as_str(), block.severity.as_str());
+        let digest = if block.obfuscated {
+            block.digest.as_deref()
+        } else {
+            None
+        };
+        let key = (block.domain.as_str(), block.severity.as_str(), digest);
         if !seen.insert(key) {
             continue;
         }

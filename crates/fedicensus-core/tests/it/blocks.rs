@@ -249,6 +249,16 @@ fn a_hostile_block_list_is_capped_and_never_panics() {
     );
     assert_eq!(list.blocks[0].digest, None);
 
+    // Two obfuscated entries with one pattern and two digests are two blocks; a true repeat is
+    // one.
+    let twins = serde_json::json!([
+        {"domain": "ab**.com", "severity": "suspend", "digest": "a".repeat(64)},
+        {"domain": "ab**.com", "severity": "suspend", "digest": "b".repeat(64)},
+        {"domain": "ab**.com", "severity": "suspend", "digest": "b".repeat(64)},
+    ]);
+    let list = parse_domain_blocks(twins.to_string().as_bytes()).expect("parses");
+    assert_eq!(list.blocks.len(), 2);
+
     for garbage in [
         &b""[..],
         b"{}",

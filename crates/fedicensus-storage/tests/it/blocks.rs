@@ -205,11 +205,39 @@ async fn obfuscated_blocks_are_matched_to_known_servers_by_digest_only(
         .await?;
     let edges = s.block_edges(&BlockFilter::Blocked(known.into())).await?;
     assert_eq!(edges.len(), 2, "{edges:?}");
+    // One pattern, two digests: two blocks, kept apart from read to read.
+    let mut twin = block("daji******.com", "suspend", None);
+    twin.digest = Some(domain_digest("dajiaxxxxx.com"));
+    let mut hidden_again = block("daji******.com", "suspend", None);
+    hidden_again.digest = Some(domain_digest(known));
+    for d in [4, 5] {
+        s.record_observation(
+            &blocking(
+                "c.example",
+                day(11, d),
+                10,
+                vec![hidden_again.clone(), twin.clone()],
+            ),
+            None,
+        )
+        .await?;
+    }
+    let c = s
+        .block_edges(&BlockFilter::Blocker("c.example".into()))
+        .await?;
+    assert_eq!(c.len(), 2, "{c:?}");
+    assert!(c.iter().all(|e| e.current && e.first_seen == day(11, 4)));
+    assert_eq!(
+        c.iter()
+            .filter(|e| e.blocked.as_deref() == Some(known))
+            .count(),
+        1
+    );
     let most = s.most_blocked(BlockRanking::Servers, 10).await?;
     assert_eq!(most.domains[0].domain, known);
-    assert_eq!(most.domains[0].blockers, 2);
+    assert_eq!(most.domains[0].blockers, 3);
     assert!(most.domains[0].known);
-    assert_eq!(most.unmatched, 2);
+    assert_eq!(most.unmatched, 3);
     Ok(())
 }
 
