@@ -112,7 +112,7 @@ fn the_demos_block_edges_are_the_simulators_blocks_with_their_dates() {
         };
         // In place when the list was read: from before the end of the first read's visit,
         // until after the last read's start.
-        if b.from > *first + read_within() || !b.until.is_none_or(|u| u > *last) {
+        if b.from > *first + read_within() || b.until.is_some_and(|u| u <= *last) {
             wrong.push(format!("{e:?}: not in place then: {b:?}"));
         }
         if comment.as_deref() != b.comment {
