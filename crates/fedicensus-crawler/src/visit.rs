@@ -4,7 +4,10 @@
 //! decides before any connection), read `robots.txt`, then `/.well-known/nodeinfo`, the NodeInfo
 //! document it points to, and the few family-specific documents that hold numbers or peers. Every
 //! path is checked against robots.txt before it is asked; no user content (timelines, accounts,
-//! posts) is ever fetched.
+//! posts) is ever fetched. With [`CrawlerConfig::read_blocklists`](crate::CrawlerConfig) on, the
+//! visits that read a peer list also keep the block list the server publishes: Pleroma's
+//! `mrf_simple` from NodeInfo, Lemmy's blocked instances from its peer list document, and
+//! Mastodon's and GoToSocial's `/api/v1/instance/domain_blocks` (asked before the peer list).
 //!
 //! How each trouble ends a visit (the outcome table, tested against the simulator):
 //! - The scheme is `https`; on a refused or broken connection, or a handshake with a server that
