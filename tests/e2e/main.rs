@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `fedicensus` binary, run as a user would run it.
 
+mod blocks;
 mod crawl;
 mod dashboard;
 mod databases;

@@ -24,6 +24,9 @@ pub enum What {
     Activity,
     /// Every peer edge (who listed whom, first and last seen).
     Peers,
+    /// Block lists read with `[crawler] read_blocklists`: every block edge (who blocked whom,
+    /// severity, comment, first and last seen), the most-blocked domains, blocks added per week.
+    Blocks,
     /// One server's every visit, with each number as each source reported it and its quality
     /// flags (`--server HOST`; not part of `all`).
     Server,
@@ -39,6 +42,7 @@ impl From<What> for export::What {
             What::Observations => export::What::Observations,
             What::Activity => export::What::Activity,
             What::Peers => export::What::Peers,
+            What::Blocks => export::What::Blocks,
             What::Server => export::What::Server,
             What::All => export::What::All,
         }

@@ -90,6 +90,9 @@ pub struct CrawlerSettings {
     /// How often a Mastodon server's weekly activity is read.
     #[serde(with = "humantime_serde")]
     pub activity_every: Duration,
+    /// Read the block lists servers publish, with their peer lists (off by default; see
+    /// docs/crawling.md, "Block lists").
+    pub read_blocklists: bool,
     /// Keep documents and ask for them conditionally (`If-None-Match`, `If-Modified-Since`);
     /// a `304 Not Modified` counts as the same document read again.
     pub conditional_requests: bool,
@@ -140,6 +143,7 @@ impl Default for CrawlerSettings {
             alive_every: fedicensus_crawler::schedule::ALIVE_EVERY,
             peers_every: crawler_defaults::DEFAULT_PEERS_EVERY,
             activity_every: crawler_defaults::DEFAULT_ACTIVITY_EVERY,
+            read_blocklists: false,
             conditional_requests: true,
             cache_entries: fedicensus_crawler::cache::DEFAULT_CACHE_ENTRIES,
             cache_bytes: fedicensus_crawler::cache::DEFAULT_CACHE_BYTES,
@@ -204,6 +208,7 @@ impl Settings {
         config.alive_every = c.alive_every;
         config.peers_every = c.peers_every;
         config.activity_every = c.activity_every;
+        config.read_blocklists = c.read_blocklists;
         config.conditional_requests = c.conditional_requests;
         config.cache = fedicensus_crawler::CacheLimits {
             entries: c.cache_entries,

@@ -25,6 +25,8 @@ use std::sync::Arc;
       A small world on fixed ports, with the CA certificate written to ca.pem.
   fedicensus simulate --truth 2022-11-27 > truth.csv
       Write the ground truth of that day as CSV and exit.
+  fedicensus simulate --truth-blocks 2022-11-27 > blocks.csv
+      Write who blocks whom by that day (severity, comment, dates) as CSV and exit.
   sudo fedicensus simulate --http-port 80 --https-port 443 --hosts-file /tmp/world.hosts
       Also listen on the standard ports, so crawlers that use the system resolver (with the
       hosts file) and port 443 can crawl the same world.")]
@@ -89,11 +91,21 @@ pub struct Args {
     /// and exit, without serving.
     #[arg(long, value_parser = parse_instant, value_name = "DATE")]
     truth: Option<DateTime<Utc>>,
+
+    /// Write who blocks whom as of this date (YYYY-MM-DD or RFC 3339) as CSV to standard output
+    /// and exit: one row per block begun by then, with its severity, comment, dates and whether
+    /// its list is published.
+    #[arg(long, value_parser = parse_instant, value_name = "DATE")]
+    truth_blocks: Option<DateTime<Utc>>,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let scenario = args.scenario;
-    for (flag, at) in [("--at", args.at), ("--truth", args.truth)] {
+    for (flag, at) in [
+        ("--at", args.at),
+        ("--truth", args.truth),
+        ("--truth-blocks", args.truth_blocks),
+    ] {
         if let Some(at) = at {
             check_in_scenario(flag, at, scenario)?;
         }
@@ -132,6 +144,12 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(at) = args.truth {
         let mut csv = Vec::new();
         fedicensus_sim::truth::write_csv(&world, at, &mut csv).context("writing the truth CSV")?;
+        return crate::output::write_stdout(&csv);
+    }
+    if let Some(at) = args.truth_blocks {
+        let mut csv = Vec::new();
+        fedicensus_sim::blocks::write_csv(&world, at, &mut csv)
+            .context("writing the block truth CSV")?;
         return crate::output::write_stdout(&csv);
     }
 

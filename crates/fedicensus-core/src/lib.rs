@@ -5,6 +5,8 @@
 //! does no I/O: no tokio, no HTTP client, no database (an architecture invariant, checked in CI).
 //!
 //! Modules:
+//! - [`blocks`]: the block lists servers publish (Mastodon's domain blocks, Lemmy's blocked
+//!   instances, Pleroma's MRF simple policy), with obfuscated domains kept as published.
 //! - [`host`]: [`Host`], a normalised server name, and [`HostError`], why a name was refused.
 //! - [`geo`]: the country and network of the address a visit connected to.
 //! - [`language`]: the languages a server declares, normalised to BCP 47 primary language tags.
@@ -18,6 +20,7 @@
 //!   `software.name` maps onto them.
 
 pub mod geo;
+pub mod blocks;
 pub mod host;
 pub mod language;
 pub mod observation;
@@ -26,6 +29,7 @@ pub mod reference;
 pub mod software;
 
 pub use geo::Location;
+pub use blocks::{Block, BlockList, BlockSource};
 pub use host::{Host, HostError, HostKind};
 pub use language::DeclaredLanguage;
 pub use observation::{

@@ -6,6 +6,7 @@
 //! never zero.
 
 use crate::geo::Location;
+use crate::blocks::BlockList;
 use crate::host::Host;
 use crate::language::{self, DeclaredLanguage};
 use crate::software::Software;
@@ -314,6 +315,10 @@ pub struct Observation {
     /// geolocation database (`None` without one, or when the name did not resolve).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// The block list the server published, when the crawl reads block lists and one was read
+    /// (`None`: not read, which says nothing about the server's blocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks: Option<BlockList>,
 }
 
 impl Observation {
@@ -340,6 +345,7 @@ impl Observation {
             nodeinfo_elsewhere: None,
             languages: Vec::new(),
             location: None,
+            blocks: None,
         }
     }
 

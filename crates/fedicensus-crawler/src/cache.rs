@@ -86,6 +86,8 @@ impl Default for CacheLimits {
 pub struct PeerDigest {
     pub hosts: Vec<Host>,
     pub measurements: Vec<Measurement>,
+    /// Lemmy's blocked instances from the same document, when block lists are read.
+    pub blocks: Option<fedicensus_core::BlockList>,
 }
 
 /// What is kept of a document.

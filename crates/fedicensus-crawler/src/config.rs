@@ -93,6 +93,10 @@ pub struct CrawlerConfig {
     pub deny: Vec<String>,
     /// Whether to fetch the peer lists (discovery). Off for a probe that only wants numbers.
     pub fetch_peers: bool,
+    /// Whether to read the block lists servers publish (Mastodon's and GoToSocial's
+    /// `/api/v1/instance/domain_blocks`, Lemmy's blocked instances, Pleroma's `mrf_simple`), on
+    /// the visits that read a peer list. Off by default: an operator turns it on (the demo does).
+    pub read_blocklists: bool,
     /// How often a host that answered is visited ([`ALIVE_EVERY`](crate::schedule::ALIVE_EVERY)
     /// by default, with jitter); failures follow their own backoff.
     pub alive_every: Duration,
@@ -178,6 +182,7 @@ impl CrawlerConfig {
             domain_budget: DEFAULT_DOMAIN_BUDGET,
             deny: Vec::new(),
             fetch_peers: true,
+            read_blocklists: false,
             alive_every: crate::schedule::ALIVE_EVERY,
             peers_every: DEFAULT_PEERS_EVERY,
             activity_every: DEFAULT_ACTIVITY_EVERY,

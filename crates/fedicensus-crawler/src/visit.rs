@@ -4,7 +4,10 @@
 //! decides before any connection), read `robots.txt`, then `/.well-known/nodeinfo`, the NodeInfo
 //! document it points to, and the few family-specific documents that hold numbers or peers. Every
 //! path is checked against robots.txt before it is asked; no user content (timelines, accounts,
-//! posts) is ever fetched.
+//! posts) is ever fetched. With [`CrawlerConfig::read_blocklists`](crate::CrawlerConfig) on, the
+//! visits that read a peer list also keep the block list the server publishes: Pleroma's
+//! `mrf_simple` from NodeInfo, Lemmy's blocked instances from its peer list document, and
+//! Mastodon's and GoToSocial's `/api/v1/instance/domain_blocks` (asked before the peer list).
 //!
 //! How each trouble ends a visit (the outcome table, tested against the simulator):
 //! - The scheme is `https`; on a refused or broken connection, or a handshake with a server that
@@ -333,6 +336,7 @@ pub(crate) async fn visit(ctx: &Context, host: &Host, plan: VisitPlan) -> VisitR
     observation.duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
     if !observation.outcome.is_ok() {
         observation.peers = None;
+        observation.blocks = None;
     }
     tracing::debug!(
         host = %host,
@@ -426,6 +430,11 @@ impl Visit<'_> {
         obs.measurements.extend(nodeinfo.measurements());
         obs.flags.private |= nodeinfo.private;
         obs.declare_languages(nodeinfo.declared_languages());
+        if self.plan.peers && self.ctx.config.read_blocklists {
+            // Pleroma's and Akkoma's block list rides in NodeInfo; read with the peer list, so
+            // every block list has the peer list's resolution.
+            obs.blocks = fedicensus_core::blocks::mrf_simple_blocks(&nodeinfo.metadata);
+        }
         let family = nodeinfo.software.family.clone();
         self.read_family(&family).await;
         Outcome::Ok
@@ -656,12 +665,41 @@ impl Visit<'_> {
                 self.observation.activity = activity.weeks;
             }
         }
+        if self.plan.peers
+            && self.ctx.config.read_blocklists
+            && matches!(family, Software::Mastodon | Software::Gotosocial)
+            && !self.read_domain_blocks().await
+        {
+            return;
+        }
         // The peer list last: it is the largest thing a visit holds (tens of thousands of
         // names), and read last it is held only from here to the writer, not through
         // another request and the interval before it.
         if self.plan.peers {
             self.read_peers("/api/v1/instance/peers", peer_cap).await;
         }
+    }
+
+    /// Reads `/api/v1/instance/domain_blocks` (Mastodon 4.0+, GoToSocial with
+    /// `instance-expose-suspended`), where robots.txt allows it; false when the visit must stop
+    /// asking. A 404 (the admin shows blocks to no one) or a refusal records no list.
+    async fn read_domain_blocks(&mut self) -> bool {
+        let doc_cap = self.ctx.config.document_cap;
+        let Some(r) = self
+            .optional(Method::GET, "/api/v1/instance/domain_blocks", doc_cap)
+            .await
+        else {
+            return false;
+        };
+        if let Some(body) = r.ok() {
+            match fedicensus_core::blocks::parse_domain_blocks(&body) {
+                Ok(list) => self.observation.blocks = Some(list),
+                Err(err) => {
+                    tracing::debug!(host = %self.host, error = %err, "unreadable block list");
+                }
+            }
+        }
+        true
     }
 
     /// Reads `/api/v2/instance`; false when the visit must stop asking.
@@ -716,6 +754,9 @@ impl Visit<'_> {
             .measurements
             .extend(digest.measurements.iter().cloned());
         self.observation.peers = Some(digest.hosts.clone());
+        if self.ctx.config.read_blocklists && digest.blocks.is_some() {
+            self.observation.blocks = digest.blocks.clone();
+        }
     }
 
     /// Parses a peer list into the observation, and keeps it parsed for the next visit when
@@ -725,6 +766,11 @@ impl Visit<'_> {
             Ok(list) => {
                 let normalised = parse::normalise_peers(&list.entries);
                 let measurements = list.measurements();
+                let blocks = if self.ctx.config.read_blocklists {
+                    fedicensus_core::blocks::lemmy_blocks(&list)
+                } else {
+                    None
+                };
                 self.observation.measurements.extend(measurements.clone());
                 tracing::trace!(
                     host = %self.host,
@@ -739,6 +785,7 @@ impl Visit<'_> {
                         let digest = PeerDigest {
                             hosts: normalised.hosts.clone(),
                             measurements,
+                            blocks: blocks.clone(),
                         };
                         let entry = policy.entry(
                             Content::Peers(Arc::new(digest)),
@@ -749,6 +796,9 @@ impl Visit<'_> {
                     }
                 }
                 self.observation.peers = Some(normalised.hosts);
+                if blocks.is_some() {
+                    self.observation.blocks = blocks;
+                }
             }
             Err(err) => tracing::debug!(host = %self.host, error = %err, "unreadable peer list"),
         }

@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("servers.html", include_str!("../templates/servers.html")),
     ("server.html", include_str!("../templates/server.html")),
     ("crawl.html", include_str!("../templates/crawl.html")),
+    ("blocks.html", include_str!("../templates/blocks.html")),
     ("embed.html", include_str!("../templates/embed.html")),
     (
         "methodology.html",

@@ -20,9 +20,12 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/networks/{metric}"),
     ("get", "/api/v1/coverage"),
     ("get", "/api/v1/references"),
+    ("get", "/api/v1/blocks/most-blocked"),
+    ("get", "/api/v1/blocks/weekly"),
     ("get", "/api/v1/servers"),
     ("get", "/api/v1/servers/{host}"),
     ("get", "/api/v1/servers/{host}/history.csv"),
+    ("get", "/api/v1/servers/{host}/blocks"),
     ("get", "/api/v1/annotations"),
     ("get", "/api/v1/runs"),
     ("get", "/api/v1/charts"),
@@ -53,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/languages", get(pages::languages))
         .route("/comparison", get(pages::comparison))
         .route("/where", get(pages::where_page))
+        .route("/blocks", get(pages::blocks))
         .route("/charts/{id}", get(pages::chart))
         .route("/servers", get(pages::servers))
         .route("/servers/{host}", get(pages::server))
@@ -64,9 +68,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/networks/{metric}", get(api::networks))
         .route("/api/v1/coverage", get(api::coverage))
         .route("/api/v1/references", get(api::references))
+        .route("/api/v1/blocks/most-blocked", get(api::most_blocked))
+        .route("/api/v1/blocks/weekly", get(api::blocks_weekly))
         .route("/api/v1/servers", get(api::servers))
         .route("/api/v1/servers/{host}", get(api::server))
         .route("/api/v1/servers/{host}/history.csv", get(api::server_csv))
+        .route("/api/v1/servers/{host}/blocks", get(api::server_blocks))
         .route("/api/v1/annotations", get(api::annotations))
         .route("/api/v1/runs", get(api::runs))
         .route("/api/v1/charts", get(charts::list))

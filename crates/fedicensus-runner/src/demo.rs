@@ -654,6 +654,8 @@ fn crawler_config(sim: &serve::RunningSim) -> Result<CrawlerConfig> {
     // the lists, among them enough big ones to find every new server the day it appears; a new
     // server's own list is read on its first visit.
     config.peers_every = DEMO_PEERS_EVERY;
+    // The demo reads the block lists its simulated servers publish, with their peer lists.
+    config.read_blocklists = true;
     // A live server is revisited at every pass: `alive_every` keeps its 6-hour default, shorter
     // than any gap between passes. Revisiting every other pass in the 3-day weeks was tried: it
     // cut the full demo from 638 s to 511 s, but the passes in between then lagged the truth by

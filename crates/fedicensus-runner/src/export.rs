@@ -33,6 +33,8 @@ pub enum What {
     Activity,
     /// Every peer edge.
     Peers,
+    /// Block lists: every block edge, the most-blocked domains, blocks added per week.
+    Blocks,
     /// One server's every visit (not part of `All`).
     Server,
     /// All of the above except `Server`.
@@ -200,6 +202,11 @@ pub async fn write(storage: &Storage, args: &ExportRequest) -> Result<Manifest> 
     }
     if wants(What::Peers) {
         exports.push(Export::PeerEdges);
+    }
+    if wants(What::Blocks) {
+        exports.push(Export::BlockEdges);
+        exports.push(Export::MostBlocked);
+        exports.push(Export::BlocksPerWeek);
     }
     write_all(storage, args, &exports).await
 }

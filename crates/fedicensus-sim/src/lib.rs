@@ -8,7 +8,8 @@
 //! ([`serve`]), so a crawler's production code paths run unchanged; only where names resolve,
 //! which CA is trusted and which ports connect differ from a real crawl.
 //!
-//! The simulator knows the truth: it writes the ground truth of any date ([`truth`]), logs every
+//! The simulator knows the truth: it writes the ground truth of any date ([`truth`]; who
+//! blocks whom in [`blocks`]), logs every
 //! request it served, and computes the least time any crawler could take to crawl it
 //! ([`lower_bound`]), so tests can say how right and how polite a crawler was, not only that it
 //! ran.
@@ -16,6 +17,7 @@
 //! Architecture invariant: this crate depends on `fedicensus-core` only, never on the crawler. A
 //! simulator that shared the crawler's parsing would hide the crawler's bugs.
 
+pub mod blocks;
 pub mod clock;
 pub mod endpoints;
 pub mod failure;

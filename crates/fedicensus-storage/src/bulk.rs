@@ -582,7 +582,7 @@ pub(crate) async fn ingest_bulk(
             .await?;
     }
 
-    // Servers revealed by peer lists and moves, and the peer edges, visit by visit in time order
+    // Servers revealed by peer lists and moves, the peer edges and block edges, visit by visit in time order
     // (the first to name a server revealed it; a peer list is already one multi-row statement).
     let mut discovered: HashMap<usize, u64> = HashMap::new();
     let mut naming: Vec<usize> = fast_visits
@@ -590,6 +590,7 @@ pub(crate) async fn ingest_bulk(
         .copied()
         .filter(|&i| {
             batch[i].peers.is_some()
+                || batch[i].blocks.is_some()
                 || batch[i].moved_to.is_some()
                 || batch[i].nodeinfo_elsewhere.is_some()
         })
@@ -613,6 +614,9 @@ pub(crate) async fn ingest_bulk(
         }
         if let (Some(peers), Some(state)) = (&obs.peers, fast.get(host)) {
             found += record_peer_list(conn, state.id, host, peers, at_of[i]).await?;
+        }
+        if let (Some(blocks), Some(state)) = (&obs.blocks, fast.get(host)) {
+            crate::blocks::record_block_list(conn, state.id, blocks, at_of[i]).await?;
         }
         discovered.insert(i, found);
     }

@@ -72,6 +72,12 @@ pub enum Export {
     Activity { from: NaiveDate, to: NaiveDate },
     /// Every peer edge between listable servers.
     PeerEdges,
+    /// Every block edge of a listable blocker (an unlisted server is never named as blocked).
+    BlockEdges,
+    /// The domains the most servers block now, ranked by blockers (with their users).
+    MostBlocked,
+    /// Blocks added and removed per week.
+    BlocksPerWeek,
     /// Every visit of one listable server, with every number as each source reported it and
     /// the quality flags (the file an operator or a researcher asks for when one server's
     /// figures look wrong).
@@ -126,6 +132,9 @@ impl Export {
             Export::Observations { .. } => "observations".into(),
             Export::Activity { .. } => "activity".into(),
             Export::PeerEdges => "peer_edges".into(),
+            Export::BlockEdges => "block_edges".into(),
+            Export::MostBlocked => "most_blocked".into(),
+            Export::BlocksPerWeek => "blocks_per_week".into(),
             // A stored domain is normalised: lowercase letters, digits, `-` and `.` only.
             Export::ServerHistory(host) => format!("server-{}", host.as_str()),
         }
@@ -145,6 +154,9 @@ impl Export {
             Export::Observations { .. } => OBSERVATIONS_COLUMNS,
             Export::Activity { .. } => ACTIVITY_COLUMNS,
             Export::PeerEdges => PEER_EDGES_COLUMNS,
+            Export::BlockEdges => BLOCK_EDGES_COLUMNS,
+            Export::MostBlocked => MOST_BLOCKED_COLUMNS,
+            Export::BlocksPerWeek => BLOCKS_PER_WEEK_COLUMNS,
             Export::ServerHistory(_) => SERVER_HISTORY_COLUMNS,
         }
     }
@@ -166,7 +178,11 @@ impl Export {
             Export::Observations { from, to }
             | Export::Activity { from, to }
             | Export::References { from, to } => Some((*from, *to)),
-            Export::PeerEdges | Export::ServerHistory(_) => None,
+            Export::PeerEdges
+            | Export::BlockEdges
+            | Export::MostBlocked
+            | Export::BlocksPerWeek
+            | Export::ServerHistory(_) => None,
         }
     }
 }
@@ -378,6 +394,44 @@ const PEER_EDGES_COLUMNS: &[Column] = &[
     required("to", Kind::ServerText),
     required("first_seen", Kind::Instant),
     required("last_seen", Kind::Instant),
+];
+
+/// Block edges ([`crate::blocks`]): `published` as the list gave it (a name or an obfuscated
+/// pattern), `blocked` the name (plain, or the known server whose digest matched; empty when
+/// none does), `current` whether the blocker's latest read lists it.
+const BLOCK_EDGES_COLUMNS: &[Column] = &[
+    required("blocker", Kind::ServerText),
+    required("published", Kind::ServerText),
+    nullable("digest", Kind::Text),
+    nullable("blocked", Kind::ServerText),
+    required("severity", Kind::ServerText),
+    nullable("comment", Kind::ServerText),
+    required("source", Kind::Text),
+    required("first_seen", Kind::Instant),
+    required("last_seen", Kind::Instant),
+    required("current", Kind::Boolean),
+];
+
+/// The most-blocked domains now: blockers (servers whose latest read lists it), those that
+/// suspend it, the blockers' users, whether the census knows it as a server, and the block
+/// lists read (the denominator).
+const MOST_BLOCKED_COLUMNS: &[Column] = &[
+    required("rank", Kind::Integer),
+    required("domain", Kind::ServerText),
+    required("blockers", Kind::Integer),
+    required("suspending", Kind::Integer),
+    required("blockers_users", Kind::Integer),
+    required("known", Kind::Boolean),
+    required("lists_read", Kind::Integer),
+];
+
+/// Blocks added and removed per week (Monday, UTC), and those found at a blocker's first read.
+const BLOCKS_PER_WEEK_COLUMNS: &[Column] = &[
+    required("week_start", Kind::Date),
+    required("added", Kind::Integer),
+    required("removed", Kind::Integer),
+    required("at_first_read", Kind::Integer),
+    required("methodology_version", Kind::Text),
 ];
 
 const SERVER_HISTORY_COLUMNS: &[Column] = &[
@@ -790,6 +844,49 @@ impl Storage {
                         ])
                     })
                     .await??;
+            }
+            Export::BlockEdges => {
+                for e in self.block_edges(&crate::blocks::BlockFilter::All).await? {
+                    out.row(&[
+                        Cell::Text(&e.blocker),
+                        Cell::Text(&e.published),
+                        Cell::or_null(e.digest.as_deref(), Cell::Text),
+                        Cell::or_null(e.blocked.as_deref(), Cell::Text),
+                        Cell::Text(&e.severity),
+                        Cell::or_null(e.comment.as_deref(), Cell::Text),
+                        Cell::Text(&e.source),
+                        Cell::Instant(e.first_seen),
+                        Cell::Instant(e.last_seen),
+                        Cell::Boolean(e.current),
+                    ])?;
+                }
+            }
+            Export::MostBlocked => {
+                let list = self
+                    .most_blocked(crate::blocks::BlockRanking::Servers, usize::MAX)
+                    .await?;
+                for (i, d) in list.domains.iter().enumerate() {
+                    out.row(&[
+                        Cell::Integer(i as i64 + 1),
+                        Cell::Text(&d.domain),
+                        Cell::unsigned(d.blockers),
+                        Cell::unsigned(d.suspending),
+                        Cell::unsigned(d.blockers_users),
+                        Cell::Boolean(d.known),
+                        Cell::unsigned(list.lists_read),
+                    ])?;
+                }
+            }
+            Export::BlocksPerWeek => {
+                for w in self.blocks_per_week().await? {
+                    out.row(&[
+                        Cell::Date(w.week_start),
+                        Cell::unsigned(w.added),
+                        Cell::unsigned(w.removed),
+                        Cell::unsigned(w.at_first_read),
+                        Cell::Text(METHODOLOGY_VERSION),
+                    ])?;
+                }
             }
             Export::ServerHistory(host) => {
                 // One server's visits are bounded (four a day for years is thousands of rows):

@@ -20,6 +20,8 @@
 //! - [`observations`]: recording an [`Observation`](fedicensus_core::Observation) and all it
 //!   implies, idempotently.
 //! - [`peers`]: peer lists, recorded when they change (edges as intervals).
+//! - [`blocks`]: the block lists servers publish, as edges over time; obfuscated entries matched
+//!   to known servers by digest; the most-blocked servers and blocks added per week.
 //! - [`bulk`]: many visits recorded with a few multi-row statements (imports, benchmarks).
 //! - [`runs`]: crawl runs.
 //! - [`requests`]: "start a crawl now", asked on the dashboard and honoured by crawl daemons.
@@ -43,6 +45,7 @@
 //! - [`methodology`]: the definitions, as constants, and their version.
 
 pub mod annotations;
+pub mod blocks;
 pub mod bulk;
 pub mod coverage;
 pub mod db;
@@ -68,6 +71,7 @@ pub mod transfer;
 pub mod version;
 
 pub use annotations::{Annotation, AnnotationKind};
+pub use blocks::{BlockEdge, BlockFilter, BlockRanking, BlocksWeek, MostBlocked, MostBlockedList};
 pub use coverage::{CoveragePoint, CoverageQuery, CoverageSeries, Estimate, Estimator};
 pub use db::{Backend, Storage, Transaction, LAST_DATE};
 pub use downsample::{Downsampled, Downsampling};

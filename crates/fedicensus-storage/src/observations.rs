@@ -261,6 +261,9 @@ pub(crate) async fn record_observation(
     if let Some(peers) = &obs.peers {
         discovered += record_peer_list(conn, server.id, host, peers, at).await?;
     }
+    if let Some(blocks) = &obs.blocks {
+        crate::blocks::record_block_list(conn, server.id, blocks, at).await?;
+    }
 
     let mut flags = quality::check(obs, &previous);
     let mut flag_rows: Vec<(i64, QualityFlag)> =

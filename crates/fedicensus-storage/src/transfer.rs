@@ -261,6 +261,33 @@ const TABLES: &[Table] = &[
         added_later: 0,
     },
     Table {
+        name: "block_lists",
+        columns: &["server_id", "source", "first_read", "last_read", "blocks"],
+        kinds: &[I, T, Tm, Tm, I],
+        key: &["server_id"],
+        identity: false,
+        added_later: 0,
+    },
+    Table {
+        name: "block_edges",
+        columns: &[
+            "id",
+            "blocker_id",
+            "published",
+            "digest",
+            "blocked",
+            "severity",
+            "comment",
+            "source",
+            "first_seen",
+            "last_seen",
+        ],
+        kinds: &[I, I, T, T, T, T, T, T, Tm, Tm],
+        key: &["id"],
+        identity: true,
+        added_later: 0,
+    },
+    Table {
         name: "reference_imports",
         columns: &[
             "id",
@@ -329,6 +356,8 @@ const TABLES_ADDED_LATER: &[&str] = &[
     "reference_figures",
     "reference_domains",
     "observation_geo",
+    "block_lists",
+    "block_edges",
 ];
 
 impl Table {

@@ -5,6 +5,7 @@
 //! documents of `fixtures/corpus` are checked against their expected values, one row each
 //! (`corpus.rs`).
 
+mod blocks;
 mod corpus;
 mod fixtures;
 mod host;

@@ -2,6 +2,7 @@
 //! real sockets to the simulator on loopback, through its DNS, trusting its CA.
 
 mod attacks;
+mod blocks;
 mod conditional;
 mod crawl;
 mod geo;

@@ -671,3 +671,192 @@ pub async fn runs(State(state): State<AppState>) -> Result<Json<Value>> {
         })).collect::<Vec<_>>(),
     })))
 }
+
+/// How `/api/v1/blocks/most-blocked` and the Blocks page rank (`by`).
+pub(crate) fn block_ranking(params: &Params) -> Result<fedicensus_storage::BlockRanking> {
+    match params.get("by") {
+        None | Some("servers") => Ok(fedicensus_storage::BlockRanking::Servers),
+        Some("users") => Ok(fedicensus_storage::BlockRanking::Users),
+        Some(other) => Err(Error::bad(
+            "by",
+            format!("{other:?} is not a ranking"),
+            "servers | users",
+        )),
+    }
+}
+
+/// The most domains `/api/v1/blocks/most-blocked` lists.
+pub const MAX_MOST_BLOCKED: usize = 1000;
+
+/// `GET /api/v1/blocks/most-blocked`: the domains the most servers block now (their latest
+/// block-list read lists them), by servers or by the blockers' users ("Block lists" in
+/// docs/METHODOLOGY.md). CSV: one row per domain.
+pub async fn most_blocked(State(state): State<AppState>, query: QueryMap) -> Result<Response> {
+    let params = Params::new(query, &["by", "limit", "format"])?;
+    let format = params.format(&["json", "csv"])?;
+    let ranking = block_ranking(&params)?;
+    let limit = params.number("limit", 100, MAX_MOST_BLOCKED)?;
+    let list = state.storage.most_blocked(ranking, limit).await?;
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&[
+            "rank",
+            "domain",
+            "blockers",
+            "suspending",
+            "blockers_users",
+            "known",
+            "lists_read",
+        ])?;
+        for (i, d) in list.domains.iter().enumerate() {
+            doc.row(&[
+                Cell::number(i + 1),
+                Cell::text(&d.domain),
+                Cell::number(d.blockers),
+                Cell::number(d.suspending),
+                Cell::number(d.blockers_users),
+                Cell::number(d.known),
+                Cell::number(list.lists_read),
+            ])?;
+        }
+        return Ok(csv_response(doc.finish()?, "most-blocked"));
+    }
+    Ok(Json(json!({
+        "by": match ranking {
+            fedicensus_storage::BlockRanking::Servers => "servers",
+            fedicensus_storage::BlockRanking::Users => "users",
+        },
+        "lists_read": list.lists_read,
+        "unmatched": list.unmatched,
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "domains": list.domains.iter().enumerate().map(|(i, d)| json!({
+            "rank": i + 1,
+            "domain": d.domain,
+            "blockers": d.blockers,
+            "suspending": d.suspending,
+            "blockers_users": d.blockers_users,
+            "known": d.known,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/blocks/weekly`: blocks added and removed per week (Monday, UTC), and those
+/// found at a blocker's first read. CSV: one row per week.
+pub async fn blocks_weekly(State(state): State<AppState>, query: QueryMap) -> Result<Response> {
+    let params = Params::new(query, &["format"])?;
+    let format = params.format(&["json", "csv"])?;
+    let weeks = state.storage.blocks_per_week().await?;
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&["week_start", "added", "removed", "at_first_read"])?;
+        for w in &weeks {
+            doc.row(&[
+                Cell::number(w.week_start),
+                Cell::number(w.added),
+                Cell::number(w.removed),
+                Cell::number(w.at_first_read),
+            ])?;
+        }
+        return Ok(csv_response(doc.finish()?, "blocks-weekly"));
+    }
+    Ok(Json(json!({
+        "methodology_version": fedicensus_storage::METHODOLOGY_VERSION,
+        "weeks": weeks.iter().map(|w| json!({
+            "week_start": w.week_start,
+            "added": w.added,
+            "removed": w.removed,
+            "at_first_read": w.at_first_read,
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+/// Who blocks a listable server and whom it blocks, every interval (current ones flagged).
+pub(crate) async fn server_block_edges(
+    state: &AppState,
+    host: &str,
+) -> Result<(
+    Vec<fedicensus_storage::BlockEdge>,
+    Vec<fedicensus_storage::BlockEdge>,
+)> {
+    use fedicensus_storage::BlockFilter;
+    let blocked_by = state
+        .storage
+        .block_edges(&BlockFilter::Blocked(host.to_owned()))
+        .await?;
+    let blocks = state
+        .storage
+        .block_edges(&BlockFilter::Blocker(host.to_owned()))
+        .await?;
+    Ok((blocked_by, blocks))
+}
+
+pub(crate) fn block_edge_json(e: &fedicensus_storage::BlockEdge) -> Value {
+    json!({
+        "blocker": e.blocker,
+        "published": e.published,
+        "digest": e.digest,
+        "blocked": e.blocked,
+        "severity": e.severity,
+        "comment": e.comment,
+        "source": e.source,
+        "first_seen": e.first_seen,
+        "last_seen": e.last_seen,
+        "current": e.current,
+    })
+}
+
+/// `GET /api/v1/servers/{host}/blocks`: who blocks the server and whom it blocks, as published
+/// in block lists, each block with its first and last sighting. CSV: one row per block, `relation`
+/// saying which.
+pub async fn server_blocks(
+    State(state): State<AppState>,
+    Path(host): Path<String>,
+    query: QueryMap,
+) -> Result<Response> {
+    let params = Params::new(query, &["format"])?;
+    let format = params.format(&["json", "csv"])?;
+    let h = history(&state, &host).await?;
+    let (blocked_by, blocks) = server_block_edges(&state, h.host.as_str()).await?;
+    if format == "csv" {
+        let mut doc = CsvDoc::new(&[
+            "relation",
+            "blocker",
+            "published",
+            "digest",
+            "blocked",
+            "severity",
+            "comment",
+            "source",
+            "first_seen",
+            "last_seen",
+            "current",
+        ])?;
+        for (relation, edges) in [("blocked_by", &blocked_by), ("blocks", &blocks)] {
+            for e in edges {
+                doc.row(&[
+                    Cell::text(relation),
+                    Cell::text(&e.blocker),
+                    Cell::text(&e.published),
+                    Cell::opt_text(e.digest.as_deref()),
+                    Cell::opt_text(e.blocked.as_deref()),
+                    Cell::text(&e.severity),
+                    Cell::opt_text(e.comment.as_deref()),
+                    Cell::text(&e.source),
+                    Cell::number(e.first_seen.to_rfc3339()),
+                    Cell::number(e.last_seen.to_rfc3339()),
+                    Cell::number(e.current),
+                ])?;
+            }
+        }
+        return Ok(csv_response(
+            doc.finish()?,
+            &format!("server-{}-blocks", h.host.as_str()),
+        ));
+    }
+    Ok(Json(json!({
+        "domain": h.host.as_str(),
+        "blocked_by": blocked_by.iter().map(block_edge_json).collect::<Vec<_>>(),
+        "blocks": blocks.iter().map(block_edge_json).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}

@@ -30,8 +30,9 @@ use tokio::sync::mpsc;
 type QueryMap = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
 
 /// The files, as named in the URL.
-pub const FILES: &str =
-    "observations.csv, activity.csv, peer_edges.csv, snapshot.csv, reference_figures.csv";
+pub const FILES: &str = "observations.csv, activity.csv, peer_edges.csv, snapshot.csv, \
+                         reference_figures.csv, block_edges.csv, most_blocked.csv, \
+                         blocks_per_week.csv";
 /// Bytes per chunk handed to the response.
 const CHUNK: usize = 64 * 1024;
 /// Chunks in flight between the export and the client.
@@ -70,6 +71,9 @@ pub async fn export(
         // `peer-edges.csv` is the name this URL had before it took the file's own name.
         "peer_edges.csv" | "peer-edges.csv" => Export::PeerEdges,
         "reference_figures.csv" => Export::References { from, to },
+        "block_edges.csv" => Export::BlockEdges,
+        "most_blocked.csv" => Export::MostBlocked,
+        "blocks_per_week.csv" => Export::BlocksPerWeek,
         "snapshot.csv" => Export::Snapshot(match params.date("date")? {
             Some(date) => date,
             None => crate::data::data_range(&state.storage).await?.1,

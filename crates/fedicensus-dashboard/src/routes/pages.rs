@@ -351,6 +351,73 @@ pub async fn where_page(State(state): State<AppState>, query: QueryMap) -> Resul
     )
 }
 
+/// How many domains the Blocks page lists.
+const MOST_BLOCKED_SHOWN: usize = 50;
+
+/// `GET /blocks`: who blocks whom, from the block lists servers publish: the most-blocked
+/// domains now (by servers, or `?by=users` by the blockers' users) and blocks added per week.
+pub async fn blocks(State(state): State<AppState>, query: QueryMap) -> Result<Html<String>> {
+    let params = Params::new(query, &["by"])?;
+    let ranking = super::api::block_ranking(&params)?;
+    let by_users = ranking == fedicensus_storage::BlockRanking::Users;
+    let list = state
+        .storage
+        .most_blocked(ranking, MOST_BLOCKED_SHOWN)
+        .await?;
+    let weeks = state.storage.blocks_per_week().await?;
+    let most = weeks
+        .iter()
+        .map(|w| w.added.max(w.removed))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let domains: Vec<serde_json::Value> = list
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            json!({
+                "rank": i + 1,
+                "domain": d.domain,
+                "url": d.known.then(|| format!("/servers/{}", url_escape(&d.domain))),
+                "blockers": d.blockers,
+                "suspending": d.suspending,
+                "blockers_users": d.blockers_users,
+            })
+        })
+        .collect();
+    let weeks: Vec<serde_json::Value> = weeks
+        .iter()
+        .rev()
+        .map(|w| {
+            json!({
+                "week_start": w.week_start.to_string(),
+                "added": w.added,
+                "removed": w.removed,
+                "at_first_read": w.at_first_read,
+                "added_pct": w.added * 100 / most,
+                "removed_pct": w.removed * 100 / most,
+            })
+        })
+        .collect();
+    let by = if by_users { "users" } else { "servers" };
+    render(
+        &state,
+        "blocks.html",
+        "/blocks",
+        context! {
+            title => "Blocks",
+            by_users => by_users,
+            lists_read => list.lists_read,
+            unmatched => list.unmatched,
+            domains => Value::from(minijinja::value::Serde(&domains)),
+            weeks => Value::from(minijinja::value::Serde(&weeks)),
+            most_csv => format!("/api/v1/blocks/most-blocked?by={by}&format=csv"),
+            most_json => format!("/api/v1/blocks/most-blocked?by={by}"),
+        },
+    )
+}
+
 /// `GET /charts/{id}`: one chart with the URL's range, granularity, software and view.
 pub async fn chart(
     State(state): State<AppState>,
@@ -494,6 +561,28 @@ pub async fn server(
         .collect();
     let charts = server_charts(&h, state.config.public_url.as_deref().unwrap_or(""));
     let escaped = url_escape(h.host.as_str());
+    let (blocked_by, blocks) = super::api::server_block_edges(&state, h.host.as_str()).await?;
+    let day = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d").to_string();
+    let edge = |e: &fedicensus_storage::BlockEdge, other: &str| {
+        json!({
+            "other": other,
+            "url": format!("/servers/{}", url_escape(other)),
+            "published": e.published,
+            "obfuscated": e.published.contains('*'),
+            "severity": e.severity,
+            "comment": e.comment,
+            "source": e.source,
+            "first_seen": day(e.first_seen),
+            "last_seen": day(e.last_seen),
+            "current": e.current,
+        })
+    };
+    let blocked_by: Vec<serde_json::Value> =
+        blocked_by.iter().map(|e| edge(e, &e.blocker)).collect();
+    let blocks: Vec<serde_json::Value> = blocks
+        .iter()
+        .map(|e| edge(e, e.blocked.as_deref().unwrap_or(&e.published)))
+        .collect();
     render(
         &state,
         "server.html",
@@ -512,6 +601,10 @@ pub async fn server(
             charts => Value::from(minijinja::value::Serde(&charts)),
             csv_url => format!("/api/v1/servers/{escaped}/history.csv"),
             json_url => format!("/api/v1/servers/{escaped}"),
+            blocked_by => Value::from(minijinja::value::Serde(&blocked_by)),
+            blocks => Value::from(minijinja::value::Serde(&blocks)),
+            blocks_csv => format!("/api/v1/servers/{escaped}/blocks?format=csv"),
+            blocks_json => format!("/api/v1/servers/{escaped}/blocks"),
         },
     )
 }

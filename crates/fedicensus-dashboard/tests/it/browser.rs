@@ -302,3 +302,51 @@ async fn the_comparison_page_draws_each_imported_census_beside_fedicensus() -> R
     }
     Ok(())
 }
+
+/// The Blocks page in Chromium: its two tables fit their boxes at 1280 px, no page runs wider
+/// than a phone, and the weekly bars are drawn (laid out wider than nothing).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_blocks_page_lays_out_its_tables_and_bars_at_both_widths() -> Result<()> {
+    if !Path::new(CHROMIUM).exists() {
+        crate::skipped(&format!(
+            "{CHROMIUM} is not installed (apt-get install -y chromium)"
+        ));
+        return Ok(());
+    }
+    let app = spawn_app(false).await?;
+    crate::blocks::add_blocks(&app).await?;
+    let dir = TempDir::new("blocks");
+    let html = app.get("/blocks").await?.body;
+    ensure!(html.contains("evil.example"), "the page lists the blocks");
+    const BARS: &str = r#"<script>
+const widths = [...document.querySelectorAll('.bar.added')].map((b) => Math.round(b.getBoundingClientRect().width));
+const rows = document.querySelectorAll('#most-blocked tbody tr').length;
+document.body.setAttribute('data-measured', rows + ' rows; bars ' + widths.join(','));
+</script>"#;
+    let root = dir.0.clone();
+    let (desktop, phone, bars) = tokio::task::spawn_blocking(move || {
+        anyhow::Ok((
+            measured_overflow(&html, 1280, &root, "blocks")?,
+            measured_overflow(&html, 390, &root, "blocks")?,
+            measured(&html, BARS, 1280, &root, "blocks-bars")?,
+        ))
+    })
+    .await??;
+    ensure!(desktop == "none", "/blocks at 1280 px: {desktop}");
+    ensure!(
+        !phone.contains("page"),
+        "/blocks overflows a phone: {phone}"
+    );
+    // Three domains listed; the week with additions draws a bar, the others none.
+    ensure!(bars.starts_with("3 rows; bars "), "{bars}");
+    let widths: Vec<u32> = bars
+        .trim_start_matches("3 rows; bars ")
+        .split(',')
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    ensure!(
+        widths.iter().any(|w| *w > 10) && widths.contains(&0),
+        "bars: {bars}"
+    );
+    Ok(())
+}

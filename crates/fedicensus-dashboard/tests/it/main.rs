@@ -2,6 +2,7 @@
 //! through storage's public write API, asked over real HTTP.
 
 mod attacks;
+mod blocks;
 mod browser;
 mod cache;
 mod coverage;

@@ -329,6 +329,19 @@ impl Pipeline {
         if rechecked > 0 {
             tracing::info!(flags = rechecked, "claims far beyond the census flagged");
         }
+        // Obfuscated block-list entries matched to the servers the census now knows, by digest
+        // (docs/METHODOLOGY.md, "Block lists").
+        let matched = reconnecting("matching obfuscated blocks", || {
+            self.storage.match_block_digests()
+        })
+        .await
+        .context("matching obfuscated blocks")?;
+        if matched > 0 {
+            tracing::info!(
+                edges = matched,
+                "obfuscated blocks matched to known servers"
+            );
+        }
         let counts = reconnecting("finishing the crawl run", || {
             self.storage.finish_run(run, finished_at)
         })

@@ -385,7 +385,16 @@ fn federated_domains(ctx: &Ctx<'_>) -> Value {
         return Value::Null;
     }
     let linked = ctx.world.peers(ctx.server.id, ctx.now);
-    json!({"linked": linked, "allowed": Value::Null, "blocked": Value::Null})
+    let blocked: Vec<String> = crate::blocks::active(ctx.world, ctx.server, ctx.now)
+        .into_iter()
+        .map(|b| b.target)
+        .collect();
+    let blocked = if blocked.is_empty() {
+        Value::Null
+    } else {
+        json!(blocked)
+    };
+    json!({"linked": linked, "allowed": Value::Null, "blocked": blocked})
 }
 
 fn federated_instances(ctx: &Ctx<'_>) -> SimResponse {
@@ -437,7 +446,25 @@ fn federated_instances(ctx: &Ctx<'_>) -> SimResponse {
             instance
         })
         .collect();
-    let doc = json!({"federated_instances": {"linked": linked, "allowed": [], "blocked": []}});
+    // Blocked instances as Lemmy lists them: the same `Instance` objects, ids after the linked.
+    let blocked: Vec<Value> = crate::blocks::active(ctx.world, ctx.server, ctx.now)
+        .iter()
+        .enumerate()
+        .map(|(i, block)| {
+            object(
+                ctx,
+                vec![
+                    ("id", json!(linked.len() + i + 2)),
+                    ("domain", json!(block.target)),
+                    ("published", json!(published(ctx))),
+                    ("updated", Value::Null),
+                    ("software", Value::Null),
+                    ("version", Value::Null),
+                ],
+            )
+        })
+        .collect();
+    let doc = json!({"federated_instances": {"linked": linked, "allowed": [], "blocked": blocked}});
     json_ordered(&doc, KeyOrder::Ranked(SITE_ORDER))
 }
 

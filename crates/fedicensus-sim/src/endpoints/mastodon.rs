@@ -13,14 +13,13 @@ use crate::world::is_mitra;
 use chrono::{DateTime, SecondsFormat, TimeDelta, Timelike, Utc};
 use fedicensus_core::Software;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 /// Share (percent) of GoToSocial servers that set `instance-expose-peers: true`. Zero: the
 /// world's truth ([`crate::world::software_serves_peers`]) counts GoToSocial as hiding its
 /// peers, and a crawler must not discover more than the truth says it can.
 const GTS_EXPOSE_PEERS_PERCENT: u64 = 0;
 /// Share (percent) of Mastodon 4.x servers that show their domain blocks to everyone.
-const SHOW_DOMAIN_BLOCKS_PERCENT: u64 = 60;
+const SHOW_DOMAIN_BLOCKS_PERCENT: u64 = crate::blocks::SHOW_DOMAIN_BLOCKS_PERCENT;
 /// Share (percent) of Mastodon servers whose `contact_account` is unset (`null`).
 const NULL_CONTACT_PERCENT: u64 = 15;
 
@@ -186,74 +185,27 @@ fn mastodon_headers(response: SimResponse, now: DateTime<Utc>) -> SimResponse {
         .header("x-ratelimit-reset", reset)
 }
 
-/// Domains the server has blocked: a few other servers of the world, chosen per server.
-fn blocked_domains(ctx: &Ctx<'_>) -> Vec<String> {
-    let servers = ctx.world.servers();
-    if servers.len() < 2 {
-        return Vec::new();
-    }
-    let count = ctx.trait_hash("block-count") % 9;
-    (0..count)
-        .filter_map(|i| {
-            let pick = ctx.trait_hash(&format!("block-{i}")) % servers.len() as u64;
-            let domain = &servers.get(pick as usize)?.domain;
-            (domain != &ctx.server.domain).then(|| domain.clone())
-        })
-        .collect()
-}
-
-/// Mastodon's `DomainBlock#public_domain` obfuscation: the middle of the name starred out,
-/// dots kept.
-fn obfuscate(domain: &str) -> String {
-    let chars: Vec<char> = domain.chars().collect();
-    let length = chars.len();
-    let visible = length / 4;
-    chars
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            if i > visible && i < length - visible && *c != '.' {
-                '*'
-            } else {
-                *c
-            }
-        })
-        .collect()
-}
-
+/// The server's published block list ([`crate::blocks`]): the blocks in place now.
 fn domain_blocks(ctx: &Ctx<'_>) -> Vec<Value> {
-    let show_comment = ctx.has_trait("block-rationale", 50);
-    blocked_domains(ctx)
+    crate::blocks::active(ctx.world, ctx.server, ctx.now)
         .iter()
-        .enumerate()
-        .map(|(i, domain)| {
-            let obfuscated = ctx.has_trait(&format!("block-obfuscate-{i}"), 40);
-            let digest = hex(&Sha256::digest(domain.as_bytes()));
-            let severity = if ctx.has_trait(&format!("block-sev-{i}"), 60) {
-                "suspend"
-            } else {
-                "silence"
-            };
-            let mut block = json!({
-                "domain": if obfuscated { obfuscate(domain) } else { domain.clone() },
-                "digest": digest,
-                "severity": severity,
+        .map(|block| {
+            let mut entry = json!({
+                "domain": block.published_domain(),
+                "digest": block.digest(),
+                "severity": block.severity,
             });
-            if show_comment {
-                block["comment"] = json!("Spam and harassment");
+            if let Some(comment) = block.comment {
+                entry["comment"] = json!(comment);
             }
-            block
+            entry
         })
         .collect()
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Domains the server knows: its peers plus the ones it blocked (Mastodon's `Instance.count`).
+/// Domains the server knows: its peers plus the ones it blocks (Mastodon's `Instance.count`).
 fn domain_count(ctx: &Ctx<'_>, peers: usize) -> u64 {
-    peers as u64 + blocked_domains(ctx).len() as u64
+    peers as u64 + crate::blocks::active(ctx.world, ctx.server, ctx.now).len() as u64
 }
 
 fn peers(ctx: &Ctx<'_>) -> SimResponse {
@@ -721,14 +673,4 @@ fn friendica_v2(ctx: &Ctx<'_>) -> SimResponse {
         "rules": []
     });
     json_ordered(&doc, KeyOrder::Ranked(V2_KEY_ORDER))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn obfuscation_stars_the_middle_and_keeps_dots() {
-        assert_eq!(obfuscate("dajiaweibo.com"), "daji******.com");
-    }
 }

@@ -626,6 +626,44 @@ fn base_document(ctx: &Ctx<'_>, version: NodeInfoVersion) -> Value {
     Value::Object(doc)
 }
 
+/// Pleroma's MRF simple policy, one list per policy, with the blocks in place now
+/// ([`crate::blocks`]); every list empty for a server that blocks nobody.
+fn mrf_simple(ctx: &Ctx<'_>) -> Value {
+    let mut simple = json!({"accept": [], "avatar_removal": [], "banner_removal": [], "federated_timeline_removal": [], "followers_only": [], "media_nsfw": [], "media_removal": [], "reject": [], "reject_deletes": [], "report_removal": []});
+    for block in crate::blocks::active(ctx.world, ctx.server, ctx.now) {
+        if let Some(list) = block
+            .policy
+            .and_then(|p| simple.get_mut(p))
+            .and_then(Value::as_array_mut)
+        {
+            list.push(json!(block.target));
+        }
+    }
+    simple
+}
+
+/// Akkoma's reasons for its MRF simple policy (`mrf_simple_info`), when it publishes any.
+fn mrf_simple_info(ctx: &Ctx<'_>) -> Option<Value> {
+    let mut info = serde_json::Map::new();
+    for block in crate::blocks::active(ctx.world, ctx.server, ctx.now) {
+        let (Some(policy), Some(comment)) = (block.policy, block.comment) else {
+            continue;
+        };
+        let entry = info.entry(policy).or_insert_with(|| json!({}));
+        entry[block.target.as_str()] = json!({ "reason": comment });
+    }
+    (!info.is_empty()).then_some(Value::Object(info))
+}
+
+/// Pleroma's metadata with Akkoma's block reasons added where it has any (a Pleroma server has
+/// none: its blocks carry no comment).
+fn pleroma_metadata(ctx: &Ctx<'_>, mut metadata: Value) -> Value {
+    if let Some(info) = mrf_simple_info(ctx) {
+        metadata["federation"]["mrf_simple_info"] = info;
+    }
+    metadata
+}
+
 fn metadata(ctx: &Ctx<'_>, title: &str) -> Option<Value> {
     let server = ctx.server;
     let base = ctx.base();
@@ -637,36 +675,39 @@ fn metadata(ctx: &Ctx<'_>, title: &str) -> Option<Value> {
             json!({"nodeName": title, "nodeDescription": description})
         }
         Software::Mastodon => json!({}),
-        Software::Pleroma | Software::Akkoma => json!({
-            "nodeName": title,
-            "nodeDescription": description,
-            "private": false,
-            "suggestions": {"enabled": false},
-            "staffAccounts": [format!("{base}/users/admin")],
-            "federation": {
-                "enabled": true,
-                "exclusions": false,
-                "mrf_policies": ["SimplePolicy", "ObjectAgePolicy", "TagPolicy", "HashtagPolicy"],
-                "mrf_simple": {"accept": [], "avatar_removal": [], "banner_removal": [], "federated_timeline_removal": [], "followers_only": [], "media_nsfw": [], "media_removal": [], "reject": [], "reject_deletes": [], "report_removal": []},
-                "mrf_object_age": {"actions": ["delist", "strip_followers"], "threshold": 604800},
-                "quarantined_instances": [],
-                "quarantined_instances_info": {"quarantined_instances": {}}
-            },
-            "pollLimits": {"max_expiration": 31536000, "max_option_chars": 200, "max_options": 20, "min_expiration": 0},
-            "postFormats": ["text/plain", "text/html", "text/markdown", "text/bbcode"],
-            "uploadLimits": {"avatar": 2000000, "background": 4000000, "banner": 4000000, "general": 16000000},
-            "fieldsLimits": {"maxFields": 10, "maxRemoteFields": 20, "nameLength": 512, "valueLength": 2048},
-            "accountActivationRequired": false,
-            "invitesEnabled": false,
-            "mailerEnabled": false,
-            "features": ["pleroma_api", "mastodon_api", "mastodon_api_streaming", "polls", "pleroma_explicit_addressing", "shareable_emoji_packs", "multifetch", "pleroma:api/v1/notifications:include_types_filter", "editing", "media_proxy", "relay", "pleroma_emoji_reactions", "exposable_reactions", "profile_directory"],
-            "restrictedNicknames": [".well-known", "~", "about", "activities", "api", "auth", "check_password", "dev", "friend-requests", "inbox", "internal", "main", "media", "nodeinfo", "notice", "oauth", "objects", "ostatus_subscribe", "pleroma", "proxy", "push", "registration", "relay", "settings", "status", "tag", "user-search", "user_exists", "users", "web", "verify_credentials", "update_credentials", "relationships", "search", "confirmation_resend", "mfa"],
-            "skipThreadContainment": true,
-            "privilegedStaff": false,
-            "localBubbleInstances": [],
-            "publicTimelineVisibility": {"bubble": true, "federated": true, "local": true},
-            "federatedTimelineAvailable": true
-        }),
+        Software::Pleroma | Software::Akkoma => pleroma_metadata(
+            ctx,
+            json!({
+                "nodeName": title,
+                "nodeDescription": description,
+                "private": false,
+                "suggestions": {"enabled": false},
+                "staffAccounts": [format!("{base}/users/admin")],
+                "federation": {
+                    "enabled": true,
+                    "exclusions": false,
+                    "mrf_policies": ["SimplePolicy", "ObjectAgePolicy", "TagPolicy", "HashtagPolicy"],
+                    "mrf_simple": mrf_simple(ctx),
+                    "mrf_object_age": {"actions": ["delist", "strip_followers"], "threshold": 604800},
+                    "quarantined_instances": [],
+                    "quarantined_instances_info": {"quarantined_instances": {}}
+                },
+                "pollLimits": {"max_expiration": 31536000, "max_option_chars": 200, "max_options": 20, "min_expiration": 0},
+                "postFormats": ["text/plain", "text/html", "text/markdown", "text/bbcode"],
+                "uploadLimits": {"avatar": 2000000, "background": 4000000, "banner": 4000000, "general": 16000000},
+                "fieldsLimits": {"maxFields": 10, "maxRemoteFields": 20, "nameLength": 512, "valueLength": 2048},
+                "accountActivationRequired": false,
+                "invitesEnabled": false,
+                "mailerEnabled": false,
+                "features": ["pleroma_api", "mastodon_api", "mastodon_api_streaming", "polls", "pleroma_explicit_addressing", "shareable_emoji_packs", "multifetch", "pleroma:api/v1/notifications:include_types_filter", "editing", "media_proxy", "relay", "pleroma_emoji_reactions", "exposable_reactions", "profile_directory"],
+                "restrictedNicknames": [".well-known", "~", "about", "activities", "api", "auth", "check_password", "dev", "friend-requests", "inbox", "internal", "main", "media", "nodeinfo", "notice", "oauth", "objects", "ostatus_subscribe", "pleroma", "proxy", "push", "registration", "relay", "settings", "status", "tag", "user-search", "user_exists", "users", "web", "verify_credentials", "update_credentials", "relationships", "search", "confirmation_resend", "mfa"],
+                "skipThreadContainment": true,
+                "privilegedStaff": false,
+                "localBubbleInstances": [],
+                "publicTimelineVisibility": {"bubble": true, "federated": true, "local": true},
+                "federatedTimelineAvailable": true
+            }),
+        ),
         s if s.is_misskey_family() => json!({
             "nodeName": title,
             "nodeDescription": description,

@@ -7,6 +7,7 @@
 mod harness;
 mod support;
 
+mod blocks;
 mod bulk;
 mod conformance;
 mod coverage;
