@@ -19,8 +19,8 @@
 //! - [`software`]: the server software families fedicensus knows, and how a raw NodeInfo
 //!   `software.name` maps onto them.
 
-pub mod geo;
 pub mod blocks;
+pub mod geo;
 pub mod host;
 pub mod language;
 pub mod observation;
@@ -28,8 +28,8 @@ pub mod parse;
 pub mod reference;
 pub mod software;
 
-pub use geo::Location;
 pub use blocks::{Block, BlockList, BlockSource};
+pub use geo::Location;
 pub use host::{Host, HostError, HostKind};
 pub use language::DeclaredLanguage;
 pub use observation::{

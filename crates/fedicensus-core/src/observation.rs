@@ -5,8 +5,8 @@
 //! often disagree and researchers need to see both. A number a server did not report is absent,
 //! never zero.
 
-use crate::geo::Location;
 use crate::blocks::BlockList;
+use crate::geo::Location;
 use crate::host::Host;
 use crate::language::{self, DeclaredLanguage};
 use crate::software::Software;
