@@ -312,27 +312,54 @@ async fn language_breakdown(
     request: &ChartRequest,
 ) -> Result<Vec<Series>> {
     let split = languages(storage, metric, request).await?;
-    let granularity = request.granularity;
-    let named: Vec<&fedicensus_storage::LanguageLine> = split
+    let named: Vec<(String, &[fedicensus_storage::SeriesPoint])> = split
         .languages
         .iter()
         .filter(|l| l.language.is_some())
+        .map(|l| (l.name().to_owned(), l.points.as_slice()))
         .collect();
+    let none = split
+        .languages
+        .iter()
+        .find(|l| l.language.is_none())
+        .map(|l| (l.name().to_owned(), l.points.as_slice()));
+    Ok(split_lines(
+        metric,
+        request.granularity,
+        &named,
+        "other languages",
+        none,
+        &split.total,
+    ))
+}
+
+/// A split's chart lines: the first [`BREAKDOWN_LANGUAGES`] of `named` (largest first) as they
+/// are, the rest summed into one line called `other`, then `unnamed` (the servers of no key:
+/// "none declared", "unknown") under its own name; one empty "all" line when nothing was crawled
+/// in the range, so the chart says so.
+fn split_lines(
+    metric: SeriesMetric,
+    granularity: Granularity,
+    named: &[(String, &[fedicensus_storage::SeriesPoint])],
+    other: &str,
+    unnamed: Option<(String, &[fedicensus_storage::SeriesPoint])>,
+    total: &[fedicensus_storage::SeriesPoint],
+) -> Vec<Series> {
     let mut out: Vec<Series> = named
         .iter()
         .take(BREAKDOWN_LANGUAGES)
-        .map(|l| Series {
-            name: l.name().to_owned(),
+        .map(|(name, points)| Series {
+            name: name.clone(),
             metric,
             granularity,
-            points: points_of(granularity, &l.points),
+            points: points_of(granularity, points),
         })
         .collect();
     let rest = &named[named.len().min(BREAKDOWN_LANGUAGES)..];
     if !rest.is_empty() {
-        let mut points = points_of(granularity, &split.total);
+        let mut points = points_of(granularity, total);
         for (i, p) in points.iter_mut().enumerate() {
-            let lines = rest.iter().filter_map(|l| l.points.get(i));
+            let lines = rest.iter().filter_map(|(_, points)| points.get(i));
             let (value, servers) = lines.fold((0.0, 0), |(v, s), q| {
                 (v + q.value.unwrap_or(0.0), s + q.servers_reporting)
             });
@@ -340,30 +367,29 @@ async fn language_breakdown(
             p.servers_reporting = servers;
         }
         out.push(Series {
-            name: "other languages".into(),
+            name: other.to_owned(),
             metric,
             granularity,
             points,
         });
     }
-    if let Some(none) = split.languages.iter().find(|l| l.language.is_none()) {
+    if let Some((name, points)) = unnamed {
         out.push(Series {
-            name: none.name().to_owned(),
+            name,
             metric,
             granularity,
-            points: points_of(granularity, &none.points),
+            points: points_of(granularity, points),
         });
     }
     if out.is_empty() {
-        // Nothing crawled in the range: one empty series, so the chart says so.
         out.push(Series {
             name: "all".into(),
             metric,
             granularity,
-            points: points_of(granularity, &split.total),
+            points: points_of(granularity, total),
         });
     }
-    Ok(out)
+    out
 }
 
 /// A metric split by the country (`network` false) or the network (true) of each server's
@@ -408,7 +434,6 @@ async fn geo_breakdown(
     network: bool,
 ) -> Result<Vec<Series>> {
     let split = geo(storage, metric, request, network).await?;
-    let granularity = request.granularity;
     let name = |l: &fedicensus_storage::GeoLine| {
         if network {
             network_label(l)
@@ -416,58 +441,30 @@ async fn geo_breakdown(
             l.code().to_owned()
         }
     };
-    let named: Vec<&fedicensus_storage::GeoLine> =
-        split.lines.iter().filter(|l| l.key.is_some()).collect();
-    let mut out: Vec<Series> = named
+    let named: Vec<(String, &[fedicensus_storage::SeriesPoint])> = split
+        .lines
         .iter()
-        .take(BREAKDOWN_LANGUAGES)
-        .map(|l| Series {
-            name: name(l),
-            metric,
-            granularity,
-            points: points_of(granularity, &l.points),
-        })
+        .filter(|l| l.key.is_some())
+        .map(|l| (name(l), l.points.as_slice()))
         .collect();
-    let rest = &named[named.len().min(BREAKDOWN_LANGUAGES)..];
-    if !rest.is_empty() {
-        let mut points = points_of(granularity, &split.total);
-        for (i, p) in points.iter_mut().enumerate() {
-            let lines = rest.iter().filter_map(|l| l.points.get(i));
-            let (value, servers) = lines.fold((0.0, 0), |(v, s), q| {
-                (v + q.value.unwrap_or(0.0), s + q.servers_reporting)
-            });
-            p.value = p.value.map(|_| value);
-            p.servers_reporting = servers;
-        }
-        out.push(Series {
-            name: if network {
-                "other networks".into()
-            } else {
-                "other countries".into()
-            },
-            metric,
-            granularity,
-            points,
-        });
-    }
-    if let Some(unknown) = split.lines.iter().find(|l| l.key.is_none()) {
-        out.push(Series {
-            name: fedicensus_storage::UNKNOWN.to_owned(),
-            metric,
-            granularity,
-            points: points_of(granularity, &unknown.points),
-        });
-    }
-    if out.is_empty() {
-        // Nothing crawled in the range: one empty series, so the chart says so.
-        out.push(Series {
-            name: "all".into(),
-            metric,
-            granularity,
-            points: points_of(granularity, &split.total),
-        });
-    }
-    Ok(out)
+    let unknown = split
+        .lines
+        .iter()
+        .find(|l| l.key.is_none())
+        .map(|l| (fedicensus_storage::UNKNOWN.to_owned(), l.points.as_slice()));
+    let other = if network {
+        "other networks"
+    } else {
+        "other countries"
+    };
+    Ok(split_lines(
+        metric,
+        request.granularity,
+        &named,
+        other,
+        unknown,
+        &split.total,
+    ))
 }
 
 /// How many versions a version breakdown shows before grouping the rest.

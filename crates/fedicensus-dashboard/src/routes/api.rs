@@ -105,6 +105,38 @@ pub async fn series(
     .into_response())
 }
 
+/// What a split series route (`/api/v1/languages|countries|networks/{metric}`) is asked: the
+/// metric (one of those split, else 400 saying it is not split `by` that), the format (`json` or
+/// `csv`) and the series request (monthly by default, `software` as the metric's own series
+/// counts it).
+async fn split_request(
+    state: &AppState,
+    metric: &str,
+    query: QueryMap,
+    by: &str,
+) -> Result<(fedicensus_storage::SeriesMetric, &'static str, ChartRequest)> {
+    let params = Params::new(
+        query,
+        &["from", "to", "granularity", "software", "view", "format"],
+    )?;
+    let metric = parse_metric("metric", metric)?;
+    if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
+        let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        return Err(Error::bad(
+            "metric",
+            format!("{} is not split by {by}", metric.as_str()),
+            names.join(", "),
+        ));
+    }
+    let format = params.format(&["json", "csv"])?;
+    let software = params.software()?;
+    let request = series_request(state, &params, Granularity::Month, software).await?;
+    Ok((metric, format, request))
+}
+
 /// `GET /api/v1/languages/{metric}`: servers up, registered or monthly active users by the
 /// primary language servers declare, every language with its points and the total they add up
 /// to (the denominator of each share). CSV: one row per date and language.
@@ -113,25 +145,7 @@ pub async fn languages(
     Path(metric): Path<String>,
     query: QueryMap,
 ) -> Result<Response> {
-    let params = Params::new(
-        query,
-        &["from", "to", "granularity", "software", "view", "format"],
-    )?;
-    let metric = parse_metric("metric", &metric)?;
-    if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
-        let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
-            .iter()
-            .map(|m| m.as_str())
-            .collect();
-        return Err(Error::bad(
-            "metric",
-            format!("{} is not split by language", metric.as_str()),
-            names.join(", "),
-        ));
-    }
-    let format = params.format(&["json", "csv"])?;
-    let software = params.software()?;
-    let request = series_request(&state, &params, Granularity::Month, software).await?;
+    let (metric, format, request) = split_request(&state, &metric, query, "language").await?;
     let split = data::languages(&state.storage, metric, &request).await?;
     let share = |value: Option<f64>, total: Option<f64>| match (value, total) {
         (Some(v), Some(t)) if t > 0.0 => Some(v / t),
@@ -224,26 +238,8 @@ pub async fn networks(
 }
 
 async fn geo(state: AppState, metric: String, query: QueryMap, network: bool) -> Result<Response> {
-    let params = Params::new(
-        query,
-        &["from", "to", "granularity", "software", "view", "format"],
-    )?;
-    let metric = parse_metric("metric", &metric)?;
     let by = if network { "network" } else { "country" };
-    if !fedicensus_storage::LANGUAGE_METRICS.contains(&metric) {
-        let names: Vec<&str> = fedicensus_storage::LANGUAGE_METRICS
-            .iter()
-            .map(|m| m.as_str())
-            .collect();
-        return Err(Error::bad(
-            "metric",
-            format!("{} is not split by {by}", metric.as_str()),
-            names.join(", "),
-        ));
-    }
-    let format = params.format(&["json", "csv"])?;
-    let software = params.software()?;
-    let request = series_request(&state, &params, Granularity::Month, software).await?;
+    let (metric, format, request) = split_request(&state, &metric, query, by).await?;
     let split = data::geo(&state.storage, metric, &request, network).await?;
     let located = state.storage.has_locations().await?;
     let unknown_share = split.unknown_share();
